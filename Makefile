@@ -1,0 +1,63 @@
+# Everything runs from .venv/ (created on first use from the locked requirements) and node_modules/ (buf).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+PROTO_OUT := protos
+
+.PHONY: help run test lint proto proto-check bench lock clean
+
+help:
+	@echo "make run    - start the local stack (sandboxes, Actions service, gateway)"
+	@echo "make test   - run the test suite"
+	@echo "make lint   - ruff, mypy and buf lint"
+	@echo "make proto  - regenerate the Python stubs from protos/"
+	@echo "make bench  - run the benchmarks"
+	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The stamp is rebuilt whenever the lock or the project metadata changes.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation --editable .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+lock: | $(BIN)/uv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --universal --generate-hashes --no-header \
+		--extra dev pyproject.toml -o requirements.lock
+
+proto: $(VENV)/.installed
+	$(BIN)/python -m grpc_tools.protoc -I protos \
+		--python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) \
+		--plugin=protoc-gen-mypy_grpc=$(BIN)/protoc-gen-mypy_grpc --mypy_grpc_out=$(PROTO_OUT) \
+		--grpc_python_out=$(PROTO_OUT) protos/actions/v1/actions.proto
+
+# Fails when the committed stubs differ from what `make proto` generates.
+proto-check: proto
+	git diff --exit-code -- $(PROTO_OUT)
+	test -z "$$(git status --porcelain -- $(PROTO_OUT))"
+
+lint: $(VENV)/.installed node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	npx --no-install buf lint
+
+test: $(VENV)/.installed
+	$(BIN)/pytest
+
+run: $(VENV)/.installed
+	$(BIN)/python -m services.devstack
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache

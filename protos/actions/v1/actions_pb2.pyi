@@ -1,0 +1,262 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ERROR_REASON_UNSPECIFIED: _ClassVar[ErrorReason]
+    ERROR_REASON_CUSTOMER_NOT_LINKED: _ClassVar[ErrorReason]
+    ERROR_REASON_SUBSCRIPTION_NOT_FOUND: _ClassVar[ErrorReason]
+    ERROR_REASON_SUBSCRIPTION_NOT_ACTIVE: _ClassVar[ErrorReason]
+    ERROR_REASON_ACTION_DISABLED: _ClassVar[ErrorReason]
+    ERROR_REASON_CONVERSATION_NOT_OPEN: _ClassVar[ErrorReason]
+    ERROR_REASON_NEXT_ORDER_CHANGED: _ClassVar[ErrorReason]
+    ERROR_REASON_ORDERGROOVE_REJECTED: _ClassVar[ErrorReason]
+    ERROR_REASON_REQUEST_ID_REUSED: _ClassVar[ErrorReason]
+    ERROR_REASON_UPSTREAM_UNAVAILABLE: _ClassVar[ErrorReason]
+    ERROR_REASON_DEADLINE_EXCEEDED: _ClassVar[ErrorReason]
+
+class SubscriptionsView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SUBSCRIPTIONS_VIEW_UNSPECIFIED: _ClassVar[SubscriptionsView]
+    SUBSCRIPTIONS_VIEW_BASIC: _ClassVar[SubscriptionsView]
+    SUBSCRIPTIONS_VIEW_FULL: _ClassVar[SubscriptionsView]
+
+class SubscriptionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SUBSCRIPTION_STATUS_UNSPECIFIED: _ClassVar[SubscriptionStatus]
+    SUBSCRIPTION_STATUS_ACTIVE: _ClassVar[SubscriptionStatus]
+    SUBSCRIPTION_STATUS_CANCELLED: _ClassVar[SubscriptionStatus]
+    SUBSCRIPTION_STATUS_INACTIVE: _ClassVar[SubscriptionStatus]
+
+class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACTION_UNSPECIFIED: _ClassVar[Action]
+    ACTION_CANCEL: _ClassVar[Action]
+    ACTION_SKIP: _ClassVar[Action]
+
+class FrequencyPeriod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FREQUENCY_PERIOD_UNSPECIFIED: _ClassVar[FrequencyPeriod]
+    FREQUENCY_PERIOD_DAY: _ClassVar[FrequencyPeriod]
+    FREQUENCY_PERIOD_WEEK: _ClassVar[FrequencyPeriod]
+    FREQUENCY_PERIOD_MONTH: _ClassVar[FrequencyPeriod]
+    FREQUENCY_PERIOD_YEAR: _ClassVar[FrequencyPeriod]
+ERROR_REASON_UNSPECIFIED: ErrorReason
+ERROR_REASON_CUSTOMER_NOT_LINKED: ErrorReason
+ERROR_REASON_SUBSCRIPTION_NOT_FOUND: ErrorReason
+ERROR_REASON_SUBSCRIPTION_NOT_ACTIVE: ErrorReason
+ERROR_REASON_ACTION_DISABLED: ErrorReason
+ERROR_REASON_CONVERSATION_NOT_OPEN: ErrorReason
+ERROR_REASON_NEXT_ORDER_CHANGED: ErrorReason
+ERROR_REASON_ORDERGROOVE_REJECTED: ErrorReason
+ERROR_REASON_REQUEST_ID_REUSED: ErrorReason
+ERROR_REASON_UPSTREAM_UNAVAILABLE: ErrorReason
+ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason
+SUBSCRIPTIONS_VIEW_UNSPECIFIED: SubscriptionsView
+SUBSCRIPTIONS_VIEW_BASIC: SubscriptionsView
+SUBSCRIPTIONS_VIEW_FULL: SubscriptionsView
+SUBSCRIPTION_STATUS_UNSPECIFIED: SubscriptionStatus
+SUBSCRIPTION_STATUS_ACTIVE: SubscriptionStatus
+SUBSCRIPTION_STATUS_CANCELLED: SubscriptionStatus
+SUBSCRIPTION_STATUS_INACTIVE: SubscriptionStatus
+ACTION_UNSPECIFIED: Action
+ACTION_CANCEL: Action
+ACTION_SKIP: Action
+FREQUENCY_PERIOD_UNSPECIFIED: FrequencyPeriod
+FREQUENCY_PERIOD_DAY: FrequencyPeriod
+FREQUENCY_PERIOD_WEEK: FrequencyPeriod
+FREQUENCY_PERIOD_MONTH: FrequencyPeriod
+FREQUENCY_PERIOD_YEAR: FrequencyPeriod
+
+class GetSubscriptionsRequest(_message.Message):
+    __slots__ = ("customer_id", "email", "gladly_customer_id", "view")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    GLADLY_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    email: str
+    gladly_customer_id: str
+    view: SubscriptionsView
+    def __init__(self, customer_id: _Optional[str] = ..., email: _Optional[str] = ..., gladly_customer_id: _Optional[str] = ..., view: _Optional[_Union[SubscriptionsView, str]] = ...) -> None: ...
+
+class GetSubscriptionsResponse(_message.Message):
+    __slots__ = ("linked", "customer", "subscriptions", "total_count", "active_count")
+    LINKED_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    linked: bool
+    customer: Customer
+    subscriptions: _containers.RepeatedCompositeFieldContainer[Subscription]
+    total_count: int
+    active_count: int
+    def __init__(self, linked: _Optional[bool] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ..., subscriptions: _Optional[_Iterable[_Union[Subscription, _Mapping]]] = ..., total_count: _Optional[int] = ..., active_count: _Optional[int] = ...) -> None: ...
+
+class Customer(_message.Message):
+    __slots__ = ("customer_id", "first_name", "last_name", "email", "phone_number")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
+    LAST_NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    first_name: str
+    last_name: str
+    email: str
+    phone_number: str
+    def __init__(self, customer_id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone_number: _Optional[str] = ...) -> None: ...
+
+class Subscription(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "status", "product", "quantity", "price", "currency_code", "frequency", "next_order", "create_time", "update_time", "cancel_time", "cancel_reason_code", "cancel_reason_details", "prepaid", "available_actions")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ORDER_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REASON_CODE_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REASON_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    status: SubscriptionStatus
+    product: Product
+    quantity: int
+    price: str
+    currency_code: str
+    frequency: Frequency
+    next_order: NextOrder
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    cancel_time: _timestamp_pb2.Timestamp
+    cancel_reason_code: str
+    cancel_reason_details: str
+    prepaid: bool
+    available_actions: _containers.RepeatedScalarFieldContainer[Action]
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., product: _Optional[_Union[Product, _Mapping]] = ..., quantity: _Optional[int] = ..., price: _Optional[str] = ..., currency_code: _Optional[str] = ..., frequency: _Optional[_Union[Frequency, _Mapping]] = ..., next_order: _Optional[_Union[NextOrder, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason_code: _Optional[str] = ..., cancel_reason_details: _Optional[str] = ..., prepaid: _Optional[bool] = ..., available_actions: _Optional[_Iterable[_Union[Action, str]]] = ...) -> None: ...
+
+class Product(_message.Message):
+    __slots__ = ("product_id", "name", "sku", "image_url")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_URL_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    name: str
+    sku: str
+    image_url: str
+    def __init__(self, product_id: _Optional[str] = ..., name: _Optional[str] = ..., sku: _Optional[str] = ..., image_url: _Optional[str] = ...) -> None: ...
+
+class Frequency(_message.Message):
+    __slots__ = ("every", "period")
+    EVERY_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    every: int
+    period: FrequencyPeriod
+    def __init__(self, every: _Optional[int] = ..., period: _Optional[_Union[FrequencyPeriod, str]] = ...) -> None: ...
+
+class NextOrder(_message.Message):
+    __slots__ = ("order_id", "place_time")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLACE_TIME_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    place_time: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., place_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ActionContext(_message.Message):
+    __slots__ = ("agent_id", "gladly_customer_id", "conversation_id")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    GLADLY_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    gladly_customer_id: str
+    conversation_id: str
+    def __init__(self, agent_id: _Optional[str] = ..., gladly_customer_id: _Optional[str] = ..., conversation_id: _Optional[str] = ...) -> None: ...
+
+class CancelSubscriptionRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "reason_code", "reason_details", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    reason_code: str
+    reason_details: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., reason_code: _Optional[str] = ..., reason_details: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class CancelSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class SkipNextOrderRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "order_id", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    order_id: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class SkipNextOrderResponse(_message.Message):
+    __slots__ = ("subscription", "skipped_order_id", "previous_next_order_time", "next_order_time", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_NEXT_ORDER_TIME_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ORDER_TIME_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    skipped_order_id: str
+    previous_next_order_time: _timestamp_pb2.Timestamp
+    next_order_time: _timestamp_pb2.Timestamp
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., skipped_order_id: _Optional[str] = ..., previous_next_order_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_order_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ListCancelReasonsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListCancelReasonsResponse(_message.Message):
+    __slots__ = ("reasons",)
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    reasons: _containers.RepeatedCompositeFieldContainer[CancelReason]
+    def __init__(self, reasons: _Optional[_Iterable[_Union[CancelReason, _Mapping]]] = ...) -> None: ...
+
+class CancelReason(_message.Message):
+    __slots__ = ("code", "text")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    text: str
+    def __init__(self, code: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...

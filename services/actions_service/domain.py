@@ -1,0 +1,297 @@
+"""The rules of subscriptions and actions, in one place and without I/O.
+
+What is available when, which order a skip takes, what a cancel sends and what the timeline says
+are decided here; the Ordergroove and Gladly adapters only fetch and send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum, StrEnum
+
+from services.actions_service.errors import ActionError, InvalidArgument, Reason
+
+ORDER_STATUS_UNSENT = 1
+MAX_ID_LENGTH = 64
+MAX_REASON_DETAILS = 500
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.@+:-]+$")
+_UUID_PATTERN = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+class Action(StrEnum):
+    """The actions an agent can run; the values are the names used in ACTIONS_ENABLED."""
+
+    CANCEL = "cancel"
+    SKIP = "skip"
+
+
+class Status(Enum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    INACTIVE = "inactive"
+
+
+class Period(Enum):
+    """Ordergroove's `every_period` codes."""
+
+    DAY = 1
+    WEEK = 2
+    MONTH = 3
+    YEAR = 4
+
+
+@dataclass(frozen=True)
+class Customer:
+    customer_id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone_number: str = ""
+
+
+@dataclass(frozen=True)
+class Product:
+    product_id: str
+    name: str = ""
+    sku: str = ""
+    image_url: str = ""
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    status: int
+    place_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subscription_id: str
+    customer_id: str
+    product_id: str
+    live: bool
+    quantity: int = 1
+    price: str = ""
+    currency_code: str = ""
+    every: int = 0
+    period: Period | None = None
+    prepaid: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason_code: str = ""
+    cancel_reason_details: str = ""
+
+    @property
+    def status(self) -> Status:
+        if self.live:
+            return Status.ACTIVE
+        if self.cancelled_at is not None or self.cancel_reason_code:
+            return Status.CANCELLED
+        return Status.INACTIVE
+
+
+@dataclass(frozen=True)
+class SubscriptionCard:
+    """A subscription with everything the Subscriptions card shows about it."""
+
+    subscription: Subscription
+    product: Product
+    next_order: Order | None
+    available_actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class CancelReason:
+    code: str
+    text: str
+
+
+def next_order(orders: Iterable[Order]) -> Order | None:
+    """The earliest unsent order; Ordergroove does not sort, so we do."""
+    unsent = [o for o in orders if o.status == ORDER_STATUS_UNSENT and o.place_at is not None]
+    return min(unsent, key=lambda o: (o.place_at, o.order_id), default=None)
+
+
+def available_actions(
+    subscription: Subscription, next_order: Order | None, enabled: Collection[str]
+) -> tuple[Action, ...]:
+    """Actions are offered only when switched on and only while the subscription is active;
+    a skip also needs an order to skip."""
+    if subscription.status is not Status.ACTIVE:
+        return ()
+    offered = [Action.CANCEL]
+    if next_order is not None:
+        offered.append(Action.SKIP)
+    return tuple(action for action in offered if action.value in enabled)
+
+
+def check_action_allowed(
+    action: Action, subscription: Subscription, customer_id: str, enabled: Collection[str]
+) -> None:
+    """Refuse an action before anything is sent to Ordergroove."""
+    if subscription.customer_id != customer_id:
+        # Same answer as a missing subscription: do not reveal other customers' subscriptions.
+        raise subscription_not_found(subscription.subscription_id)
+    if subscription.status is not Status.ACTIVE:
+        raise ActionError(
+            Reason.SUBSCRIPTION_NOT_ACTIVE,
+            f"Subscription {subscription.subscription_id} is {subscription.status.value}; "
+            f"only active subscriptions can be changed.",
+            status=subscription.status.value,
+        )
+    check_enabled(action, enabled)
+
+
+def check_enabled(action: Action, enabled: Collection[str]) -> None:
+    if action.value not in enabled:
+        raise ActionError(
+            Reason.ACTION_DISABLED, f"The {action.value} action is switched off.", action=action
+        )
+
+
+def subscription_not_found(subscription_id: str) -> ActionError:
+    return ActionError(
+        Reason.SUBSCRIPTION_NOT_FOUND,
+        f"No subscription {subscription_id} for this customer.",
+        subscription_id=subscription_id,
+    )
+
+
+def order_to_skip(orders: Iterable[Order], requested_order_id: str) -> Order:
+    """The next unsent order, which must be the one the caller saw when it named one.
+
+    A skip is never moved to "whatever is next now": skipping a later order than the agent saw
+    would cost the customer a delivery they did not agree to lose.
+    """
+    upcoming = next_order(orders)
+    if upcoming is None:
+        raise ActionError(
+            Reason.NEXT_ORDER_CHANGED, "The subscription has no upcoming order to skip."
+        )
+    if requested_order_id and upcoming.order_id != requested_order_id:
+        raise ActionError(
+            Reason.NEXT_ORDER_CHANGED,
+            f"Order {requested_order_id} is no longer the next order of this subscription "
+            f"(it was already skipped, sent or moved); the next order is now {upcoming.order_id}.",
+            order_id=requested_order_id,
+            next_order_id=upcoming.order_id,
+        )
+    return upcoming
+
+
+def cancel_reason_value(code: str, details: str) -> str:
+    """Ordergroove's `cancel_reason` is `code|details`."""
+    return f"{code}|{details}"
+
+
+def split_cancel_reason(value: str) -> tuple[str, str]:
+    code, _, details = value.partition("|")
+    return code.strip(), details.strip()
+
+
+# --- request validation -------------------------------------------------------------------------
+
+
+def require_id(field: str, value: str) -> str:
+    if not value.strip():
+        raise InvalidArgument(field, "is required")
+    check_optional_id(field, value)
+    return value
+
+
+def check_optional_id(field: str, value: str) -> None:
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidArgument(field, f"must be at most {MAX_ID_LENGTH} characters")
+    if value and not _ID_PATTERN.match(value):
+        raise InvalidArgument(field, "contains characters that are not allowed in an id")
+
+
+def check_request_id(value: str) -> None:
+    if value and not _UUID_PATTERN.match(value):
+        raise InvalidArgument("request_id", "must be a UUID (AIP-155)")
+
+
+def check_cancel_reason(code: str, details: str) -> None:
+    if not code.strip():
+        raise InvalidArgument("reason_code", "is required")
+    if len(code) > MAX_ID_LENGTH or "|" in code:
+        raise InvalidArgument("reason_code", "is not a valid reason code")
+    if len(details) > MAX_REASON_DETAILS:
+        raise InvalidArgument("reason_details", f"must be at most {MAX_REASON_DETAILS} characters")
+
+
+def check_email(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 254 or "@" not in value or any(c.isspace() for c in value):
+        raise InvalidArgument("email", "is not an e-mail address")
+    return value
+
+
+# --- timeline -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A CUSTOMER_ACTIVITY entry for the Gladly customer's timeline."""
+
+    item_id: str
+    title: str
+    body: str
+    occurred_at: datetime
+
+
+def timeline_item_id(action: Action, *facts: str) -> str:
+    """A deterministic Gladly item id (URL-safe, at most 50 chars): the same action yields the same
+    id, so a repeated post is answered 409 `taken` instead of writing a second entry."""
+    digest = hashlib.sha256("|".join((action.value, *facts)).encode()).hexdigest()
+    return f"og-{action.value}-{digest[:40]}"
+
+
+def _by_agent(agent_id: str) -> str:
+    return f" by agent {agent_id}" if agent_id else ""
+
+
+def _product_label(product: Product) -> str:
+    return product.name or product.sku or product.product_id or "subscription"
+
+
+def _day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value is not None else "none scheduled"
+
+
+def cancel_summary(
+    card: SubscriptionCard, reason: CancelReason, details: str, agent_id: str, at: datetime
+) -> tuple[str, str]:
+    """Title and body of the timeline entry for a completed cancel."""
+    sub = card.subscription
+    reason_text = f"{reason.text} ({reason.code})" if reason.text else reason.code
+    body = (
+        f"Cancelled subscription {sub.subscription_id} ({_product_label(card.product)})"
+        f"{_by_agent(agent_id)} on {at:%Y-%m-%d %H:%M} UTC. Reason: {reason_text}."
+    )
+    if details:
+        body += f" Details: {details}"
+    return f"Subscription cancelled: {_product_label(card.product)}"[:100], body
+
+
+def skip_summary(
+    card: SubscriptionCard,
+    skipped: Order,
+    new_next: Order | None,
+    agent_id: str,
+) -> tuple[str, str]:
+    """Title and body of the timeline entry for a completed skip."""
+    sub = card.subscription
+    body = (
+        f"Skipped the {_day(skipped.place_at)} order ({skipped.order_id}) of subscription "
+        f"{sub.subscription_id} ({_product_label(card.product)}){_by_agent(agent_id)}. "
+        f"Next order: {_day(new_next.place_at if new_next else None)}."
+    )
+    return f"Next order skipped: {_product_label(card.product)}"[:100], body

@@ -1,0 +1,318 @@
+"""A thin adapter for Ordergroove's REST API: fetch and send, parse defensively, map failures.
+
+Ordergroove's business-rule refusals keep Ordergroove's own words (ORDERGROOVE_REJECTED); its
+server errors and transport failures become UPSTREAM_UNAVAILABLE without their internals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from services.actions_service.concurrency import gather
+from services.actions_service.domain import (
+    ORDER_STATUS_UNSENT,
+    CancelReason,
+    Customer,
+    Order,
+    Period,
+    Product,
+    Subscription,
+    split_cancel_reason,
+)
+from services.actions_service.errors import ActionError, Reason, UpstreamUnavailable
+from services.actions_service.upstream import RetryPolicy, Upstream
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "Ordergroove"
+PAGE_SIZE = 100  # Ordergroove's maximum: fewer sequential round trips for large customers.
+MAX_CONCURRENT_PAGES = 5  # Ordergroove asks for at most 5 concurrent paginating requests.
+
+Json = dict[str, Any]
+
+
+class OrdergrooveClient:
+    def __init__(self, upstream: Upstream) -> None:
+        self._upstream = upstream
+        self._pages = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
+
+    @classmethod
+    def create(
+        cls,
+        base_url: str,
+        api_key: str,
+        *,
+        policy: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> OrdergrooveClient:
+        client = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"x-api-key": api_key, "accept": "application/json"},
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            transport=transport,
+        )
+        return cls(Upstream(SYSTEM, client, policy))
+
+    async def aclose(self) -> None:
+        await self._upstream.aclose()
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def get_customer(self, customer_id: str) -> Customer | None:
+        body = await self._get_or_none(f"/customers/{customer_id}/")
+        return None if body is None else parse_customer(body)
+
+    async def find_customer_by_email(self, email: str) -> Customer | None:
+        page = await self._get_json("/customers/", {"email": email})
+        results = _results(page)
+        return parse_customer(results[0]) if results else None
+
+    async def get_subscription(self, subscription_id: str) -> Subscription | None:
+        body = await self._get_or_none(f"/subscriptions/{subscription_id}/")
+        return None if body is None else parse_subscription(body)
+
+    async def list_subscriptions(self, customer_id: str) -> list[Subscription]:
+        rows = await self._get_all("/subscriptions/", {"customer": customer_id})
+        return [parse_subscription(row) for row in rows]
+
+    async def list_unsent_orders(self, subscription_id: str) -> list[Order]:
+        params = {"subscription": subscription_id, "status": str(ORDER_STATUS_UNSENT)}
+        rows = await self._get_all("/orders/", params)
+        return [parse_order(row) for row in rows]
+
+    async def get_product(self, product_id: str) -> Product:
+        body = await self._get_or_none(f"/products/{product_id}/")
+        # A product Ordergroove no longer has must not hide the subscription from the agent.
+        return Product(product_id) if body is None else parse_product(body)
+
+    async def list_cancel_reasons(self) -> list[CancelReason]:
+        rows = await self._get_all("/merchant/cancel_reason/", {})
+        return [reason for reason in map(parse_cancel_reason, rows) if reason is not None]
+
+    # --- writes --------------------------------------------------------------------------------
+
+    async def cancel_subscription(self, subscription_id: str, cancel_reason: str) -> Subscription:
+        response = await self._upstream.request(
+            "PATCH",
+            f"/subscriptions/{subscription_id}/cancel/",
+            json={"cancel_reason": cancel_reason},
+        )
+        return parse_subscription(_json_or_raise(response))
+
+    async def skip_subscription(self, order_id: str, subscription_id: str) -> Order:
+        response = await self._upstream.request(
+            "PATCH",
+            f"/orders/{order_id}/skip_subscription/",
+            json={"subscription": subscription_id},
+        )
+        return parse_order(_json_or_raise(response))
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    async def _get_json(self, path: str, params: dict[str, str] | None = None) -> Json:
+        response = await self._upstream.request("GET", path, params=params)
+        return _json_or_raise(response)
+
+    async def _get_or_none(self, path: str) -> Json | None:
+        response = await self._upstream.request("GET", path)
+        if response.status_code == 404:
+            return None
+        return _json_or_raise(response)
+
+    async def _get_all(self, path: str, params: dict[str, str]) -> list[Json]:
+        """Every row of a paginated list. With a count, pages 2..n are fetched concurrently (at
+        most MAX_CONCURRENT_PAGES at a time), so there are two sequential round trips at most."""
+        first = await self._get_json(path, {**params, "page_size": str(PAGE_SIZE)})
+        rows = _results(first)
+        next_url = first.get("next")
+        count = first.get("count")
+        if not next_url:
+            return rows
+        if isinstance(count, int) and rows:
+            pages = range(2, math.ceil(count / len(rows)) + 1)
+            later = await gather(self._page_rows(_with_page(str(next_url), n)) for n in pages)
+            return rows + [row for page in later for row in page]
+        while next_url:  # cursor pagination has no count: follow `next` one by one
+            async with self._pages:
+                page = await self._get_json(str(next_url))
+            rows += _results(page)
+            next_url = page.get("next")
+        return rows
+
+    async def _page_rows(self, url: str) -> list[Json]:
+        async with self._pages:
+            return _results(await self._get_json(url))
+
+
+def _with_page(url: str, page: int) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["page"] = str(page)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _results(page: Json) -> list[Json]:
+    results = page.get("results")
+    return [row for row in results if isinstance(row, dict)] if isinstance(results, list) else []
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+def _json_or_raise(response: httpx.Response) -> Json:
+    if response.is_success:
+        body = _json(response)
+        if isinstance(body, dict):
+            return body
+        log.warning("Ordergroove answered %s with a body that is not an object", response.url.path)
+        raise UpstreamUnavailable(SYSTEM)
+    raise error_for(response)
+
+
+def error_for(response: httpx.Response) -> ActionError:
+    """Map a non-success answer to the error the caller sees."""
+    status = response.status_code
+    if status in (400, 409, 422):
+        return ActionError(
+            Reason.ORDERGROOVE_REJECTED,
+            ordergroove_message(_json(response)) or "Ordergroove refused the change.",
+            ordergroove_status=str(status),
+        )
+    if status == 404:
+        return ActionError(Reason.SUBSCRIPTION_NOT_FOUND, "Ordergroove has no such record.")
+    if status in (401, 403):
+        log.error("Ordergroove refused our API key (%d): check ORDERGROOVE_API_KEY", status)
+    else:
+        log.warning("Ordergroove answered %d to %s", status, response.request.url.path)
+    return UpstreamUnavailable(SYSTEM)
+
+
+def ordergroove_message(body: Any) -> str:
+    """Ordergroove's own words from a Django-REST-style error body."""
+    if isinstance(body, str):
+        return body.strip()
+    if isinstance(body, list):
+        return " ".join(filter(None, (ordergroove_message(item) for item in body)))
+    if isinstance(body, dict):
+        if "detail" in body:
+            return ordergroove_message(body["detail"])
+        return " ".join(filter(None, (ordergroove_message(value) for value in body.values())))
+    return ""
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+# --- parsing: Ordergroove's JSON is not always typed as documented -----------------------------
+
+
+def parse_customer(row: Json) -> Customer:
+    return Customer(
+        customer_id=_str(row.get("merchant_user_id")),
+        first_name=_str(row.get("first_name")),
+        last_name=_str(row.get("last_name")),
+        email=_str(row.get("email")),
+        phone_number=_str(row.get("phone_number")),
+    )
+
+
+def parse_subscription(row: Json) -> Subscription:
+    code, details = split_cancel_reason(_str(row.get("cancel_reason")))
+    return Subscription(
+        subscription_id=_str(row.get("public_id")),
+        customer_id=_str(row.get("customer")),
+        product_id=_str(row.get("product")),
+        live=_bool(row.get("live")),
+        quantity=_int(row.get("quantity"), default=1),
+        price=_str(row.get("price")),
+        currency_code=_str(row.get("currency_code")),
+        every=_int(row.get("every")),
+        period=_period(row.get("every_period")),
+        prepaid=bool(row.get("prepaid_subscription_context")),
+        created_at=parse_datetime(row.get("created")),
+        updated_at=parse_datetime(row.get("updated")),
+        cancelled_at=parse_datetime(row.get("cancelled")),
+        cancel_reason_code=_str(row.get("cancel_reason_code")) or code,
+        cancel_reason_details=details,
+    )
+
+
+def parse_order(row: Json) -> Order:
+    return Order(
+        order_id=_str(row.get("public_id")),
+        status=_int(row.get("status")),
+        place_at=parse_datetime(row.get("place")),
+    )
+
+
+def parse_product(row: Json) -> Product:
+    return Product(
+        product_id=_str(row.get("public_id")),
+        name=_str(row.get("name")),
+        sku=_str(row.get("sku")),
+        image_url=_str(row.get("image_url")),
+    )
+
+
+def parse_cancel_reason(row: Json) -> CancelReason | None:
+    """The reason list's shape is not documented: accept the plausible key names."""
+    code = _first_str(row, "code", "reason_code", "id", "public_id")
+    text = _first_str(row, "description", "text", "reason", "name", "label")
+    return CancelReason(code, text or code) if code else None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Ordergroove sends `YYYY-MM-DD HH:MM:SS` (no zone, UTC), `YYYY-MM-DD`, or ISO 8601."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            day = date.fromisoformat(text[:10])
+        except ValueError:
+            return None
+        parsed = datetime(day.year, day.month, day.day)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _first_str(row: Json, *keys: str) -> str:
+    return next((_str(row[key]) for key in keys if _str(row.get(key))), "")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def _period(value: Any) -> Period | None:
+    try:
+        return Period(_int(value))
+    except ValueError:
+        return None

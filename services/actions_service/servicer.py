@@ -1,0 +1,268 @@
+"""gRPC transport: translate `actions.v1` messages to use-case calls and results back.
+
+Every RPC runs under min(caller's deadline, ACTIONS_DEADLINE_SECONDS); every failure leaves as a
+`google.rpc.Status` with an `ErrorInfo` (or `BadRequest` for malformed input), never as UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Final, TypeAlias, TypeVar
+
+import grpc
+from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from actions.v1 import actions_pb2 as pb
+from actions.v1 import actions_pb2_grpc
+from services.actions_service import deadline
+from services.actions_service.actions import (
+    ActionContext,
+    Actions,
+    CancelCommand,
+    SkipCommand,
+)
+from services.actions_service.domain import (
+    Action,
+    Order,
+    Period,
+    Status,
+    SubscriptionCard,
+)
+from services.actions_service.errors import ActionError, InvalidArgument, Reason
+
+log = logging.getLogger(__name__)
+
+ERROR_DOMAIN: Final = "actions.v1.ActionsService"
+
+# The one table from a reason to the gRPC status code it is sent with.
+STATUS_CODES: Final[dict[Reason, grpc.StatusCode]] = {
+    Reason.CUSTOMER_NOT_LINKED: grpc.StatusCode.NOT_FOUND,
+    Reason.SUBSCRIPTION_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    Reason.SUBSCRIPTION_NOT_ACTIVE: grpc.StatusCode.FAILED_PRECONDITION,
+    Reason.ACTION_DISABLED: grpc.StatusCode.FAILED_PRECONDITION,
+    Reason.CONVERSATION_NOT_OPEN: grpc.StatusCode.FAILED_PRECONDITION,
+    Reason.NEXT_ORDER_CHANGED: grpc.StatusCode.FAILED_PRECONDITION,
+    Reason.ORDERGROOVE_REJECTED: grpc.StatusCode.FAILED_PRECONDITION,
+    Reason.REQUEST_ID_REUSED: grpc.StatusCode.ALREADY_EXISTS,
+    Reason.UPSTREAM_UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    Reason.DEADLINE_EXCEEDED: grpc.StatusCode.DEADLINE_EXCEEDED,
+}
+
+_STATUS: Final = {
+    Status.ACTIVE: pb.SUBSCRIPTION_STATUS_ACTIVE,
+    Status.CANCELLED: pb.SUBSCRIPTION_STATUS_CANCELLED,
+    Status.INACTIVE: pb.SUBSCRIPTION_STATUS_INACTIVE,
+}
+_PERIOD: Final = {
+    Period.DAY: pb.FREQUENCY_PERIOD_DAY,
+    Period.WEEK: pb.FREQUENCY_PERIOD_WEEK,
+    Period.MONTH: pb.FREQUENCY_PERIOD_MONTH,
+    Period.YEAR: pb.FREQUENCY_PERIOD_YEAR,
+}
+_ACTION: Final = {Action.CANCEL: pb.ACTION_CANCEL, Action.SKIP: pb.ACTION_SKIP}
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+
+
+class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
+    def __init__(self, actions: Actions, deadline_seconds: float) -> None:
+        self._actions = actions
+        self._deadline_seconds = deadline_seconds
+
+    async def GetSubscriptions(
+        self, request: pb.GetSubscriptionsRequest, context: Context
+    ) -> pb.GetSubscriptionsResponse:
+        async def run() -> pb.GetSubscriptionsResponse:
+            by = request.WhichOneof("customer")
+            if by is None:
+                raise InvalidArgument(
+                    "customer", "customer_id, email or gladly_customer_id is required"
+                )
+            result = await self._actions.get_subscriptions(
+                customer_id=request.customer_id if by == "customer_id" else None,
+                gladly_customer_id=request.gladly_customer_id
+                if by == "gladly_customer_id"
+                else None,
+                email=request.email,
+                full=request.view != pb.SUBSCRIPTIONS_VIEW_BASIC,
+            )
+            if result.customer is None:
+                return pb.GetSubscriptionsResponse(linked=False)
+            customer = result.customer
+            return pb.GetSubscriptionsResponse(
+                linked=True,
+                customer=pb.Customer(
+                    customer_id=customer.customer_id,
+                    first_name=customer.first_name,
+                    last_name=customer.last_name,
+                    email=customer.email,
+                    phone_number=customer.phone_number,
+                ),
+                subscriptions=[subscription_message(card) for card in result.cards],
+                total_count=result.total_count,
+                active_count=result.active_count,
+            )
+
+        return await self._serve(context, run)
+
+    async def CancelSubscription(
+        self, request: pb.CancelSubscriptionRequest, context: Context
+    ) -> pb.CancelSubscriptionResponse:
+        async def run() -> pb.CancelSubscriptionResponse:
+            outcome = await self._actions.cancel(
+                CancelCommand(
+                    subscription_id=request.subscription_id,
+                    customer_id=request.customer_id,
+                    reason_code=request.reason_code,
+                    reason_details=request.reason_details,
+                    request_id=request.request_id,
+                    context=_context(request.context),
+                )
+            )
+            return pb.CancelSubscriptionResponse(
+                subscription=subscription_message(outcome.card), summary=outcome.summary
+            )
+
+        return await self._serve(context, run)
+
+    async def SkipNextOrder(
+        self, request: pb.SkipNextOrderRequest, context: Context
+    ) -> pb.SkipNextOrderResponse:
+        async def run() -> pb.SkipNextOrderResponse:
+            outcome = await self._actions.skip(
+                SkipCommand(
+                    subscription_id=request.subscription_id,
+                    customer_id=request.customer_id,
+                    order_id=request.order_id,
+                    request_id=request.request_id,
+                    context=_context(request.context),
+                )
+            )
+            new_next = outcome.new_next_order
+            return pb.SkipNextOrderResponse(
+                subscription=subscription_message(outcome.card),
+                skipped_order_id=outcome.skipped.order_id,
+                previous_next_order_time=_timestamp(outcome.skipped.place_at),
+                next_order_time=_timestamp(new_next.place_at if new_next else None),
+                summary=outcome.summary,
+            )
+
+        return await self._serve(context, run)
+
+    async def ListCancelReasons(
+        self, request: pb.ListCancelReasonsRequest, context: Context
+    ) -> pb.ListCancelReasonsResponse:
+        async def run() -> pb.ListCancelReasonsResponse:
+            reasons = await self._actions.list_cancel_reasons()
+            return pb.ListCancelReasonsResponse(
+                reasons=[pb.CancelReason(code=r.code, text=r.text) for r in reasons]
+            )
+
+        return await self._serve(context, run)
+
+    async def _serve(self, context: Context, run: Callable[[], Awaitable[ResponseT]]) -> ResponseT:
+        """Run under the deadline and turn every failure into a rich status."""
+        try:
+            async with deadline.deadline(self._time_allowed(context)):
+                return await run()
+        except deadline.DeadlineExceeded:
+            error = ActionError(
+                Reason.DEADLINE_EXCEEDED, "The action did not complete within its deadline."
+            )
+            await context.abort_with_status(rpc_status.to_status(error_status(error)))
+        except ActionError as error:
+            await context.abort_with_status(rpc_status.to_status(error_status(error)))
+        except InvalidArgument as error:
+            await context.abort_with_status(rpc_status.to_status(invalid_argument_status(error)))
+        except Exception:
+            log.exception("unexpected failure")
+            await context.abort_with_status(
+                rpc_status.to_status(
+                    status_pb2.Status(
+                        code=grpc.StatusCode.INTERNAL.value[0], message="Internal error."
+                    )
+                )
+            )
+
+    def _time_allowed(self, context: Context) -> float:
+        caller = context.time_remaining()
+        return self._deadline_seconds if caller is None else min(caller, self._deadline_seconds)
+
+
+def subscription_message(card: SubscriptionCard) -> pb.Subscription:
+    sub, product, upcoming = card.subscription, card.product, card.next_order
+    return pb.Subscription(
+        subscription_id=sub.subscription_id,
+        customer_id=sub.customer_id,
+        status=_STATUS[sub.status],
+        product=pb.Product(
+            product_id=product.product_id,
+            name=product.name,
+            sku=product.sku,
+            image_url=product.image_url,
+        ),
+        quantity=sub.quantity,
+        price=sub.price,
+        currency_code=sub.currency_code,
+        frequency=pb.Frequency(
+            every=sub.every,
+            period=_PERIOD[sub.period] if sub.period else pb.FREQUENCY_PERIOD_UNSPECIFIED,
+        ),
+        next_order=_next_order(upcoming),
+        create_time=_timestamp(sub.created_at),
+        update_time=_timestamp(sub.updated_at),
+        cancel_time=_timestamp(sub.cancelled_at),
+        cancel_reason_code=sub.cancel_reason_code,
+        cancel_reason_details=sub.cancel_reason_details,
+        prepaid=sub.prepaid,
+        available_actions=[_ACTION[action] for action in card.available_actions],
+    )
+
+
+def _next_order(order: Order | None) -> pb.NextOrder | None:
+    if order is None:
+        return None
+    return pb.NextOrder(order_id=order.order_id, place_time=_timestamp(order.place_at))
+
+
+def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _context(message: pb.ActionContext) -> ActionContext:
+    return ActionContext(
+        agent_id=message.agent_id,
+        gladly_customer_id=message.gladly_customer_id,
+        conversation_id=message.conversation_id,
+    )
+
+
+def error_status(error: ActionError) -> status_pb2.Status:
+    code = STATUS_CODES[error.reason]
+    info = error_details_pb2.ErrorInfo(
+        reason=error.reason.value, domain=ERROR_DOMAIN, metadata=error.metadata
+    )
+    status = status_pb2.Status(code=code.value[0], message=error.message)
+    status.details.add().Pack(info)
+    return status
+
+
+def invalid_argument_status(error: InvalidArgument) -> status_pb2.Status:
+    violation = error_details_pb2.BadRequest.FieldViolation(
+        field=error.field, description=error.message
+    )
+    status = status_pb2.Status(
+        code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message=f"{error.field} {error.message}."
+    )
+    status.details.add().Pack(error_details_pb2.BadRequest(field_violations=[violation]))
+    return status

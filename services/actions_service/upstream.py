@@ -1,0 +1,113 @@
+"""Sending one HTTP request to an upstream API within the action's deadline, retrying what is safe.
+
+Only what certainly was not applied, or is safe to repeat, is retried: reads on transient
+failures; writes only on answers that say "not applied" (423, 429, 503) and on connection failures
+before the request left. Backoff is full-jitter exponential, and a retry is made only while the
+deadline leaves room for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from services.actions_service import deadline
+from services.actions_service.errors import UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+# Answers that mean "not applied, try again later", whatever the method.
+NOT_APPLIED_STATUSES = frozenset({423, 429, 503})
+# Reads may also be repeated after a server error or a gateway timeout.
+READ_RETRY_STATUSES = NOT_APPLIED_STATUSES | {500, 502, 504}
+# Without a deadline (e.g. background work) a request still may not hang forever.
+DEFAULT_TIMEOUT = 10.0
+# A retry is pointless unless at least this much time is left for the attempt itself.
+MIN_ATTEMPT_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    base_delay: float = 0.1
+    max_delay: float = 1.0
+    # A read is cut off after this long and retried; Ordergroove answers most calls within 1 s.
+    read_attempt_timeout: float = 4.0
+
+    def backoff(self, retry_number: int) -> float:
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**retry_number))
+
+
+class Upstream:
+    """One pooled `httpx.AsyncClient` for one upstream system, plus the retry rules."""
+
+    def __init__(
+        self, system: str, client: httpx.AsyncClient, policy: RetryPolicy | None = None
+    ) -> None:
+        self.system = system
+        self.client = client
+        self.policy = policy or RetryPolicy()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def request(
+        self, method: str, url: str, *, json: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """Send with retries; returns the final answer (any status) or raises UpstreamUnavailable
+        or DeadlineExceeded when no answer could be had in time."""
+        is_read = method in ("GET", "HEAD")
+        retry_statuses = READ_RETRY_STATUSES if is_read else NOT_APPLIED_STATUSES
+        for attempt in range(1, self.policy.attempts + 1):
+            last_attempt = attempt == self.policy.attempts
+            try:
+                response = await self.client.request(
+                    method, url, json=json, params=params, timeout=self._timeout(is_read)
+                )
+            except httpx.TransportError as exc:
+                _raise_if_deadline_passed()
+                if last_attempt or not _may_retry_after(exc, is_read):
+                    log.warning("%s %s %s failed: %s", self.system, method, url, type(exc).__name__)
+                    raise UpstreamUnavailable(self.system) from exc
+                reason = type(exc).__name__
+            else:
+                if last_attempt or response.status_code not in retry_statuses:
+                    return response
+                reason = str(response.status_code)
+            if not await self._wait_before_retry(attempt):
+                break
+            log.info("%s %s %s: retry %d after %s", self.system, method, url, attempt, reason)
+        raise UpstreamUnavailable(self.system)
+
+    def _timeout(self, is_read: bool) -> float:
+        left = deadline.remaining()
+        if left is None:
+            return DEFAULT_TIMEOUT
+        # A write is never cut short by us: that would make its outcome unknown.
+        return min(left, self.policy.read_attempt_timeout) if is_read else left
+
+    async def _wait_before_retry(self, attempt: int) -> bool:
+        delay = self.policy.backoff(attempt)
+        left = deadline.remaining()
+        if left is not None and left < delay + MIN_ATTEMPT_SECONDS:
+            return False
+        await asyncio.sleep(delay)
+        return True
+
+
+def _may_retry_after(exc: httpx.TransportError, is_read: bool) -> bool:
+    if is_read:
+        return True
+    # A write may be repeated only when it certainly never reached the server.
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def _raise_if_deadline_passed() -> None:
+    left = deadline.remaining()
+    if left is not None and left <= 0.001:
+        raise deadline.DeadlineExceeded

@@ -1,0 +1,131 @@
+"""The one configuration object: every variable of the contract, parsed and checked once.
+
+Each program reads `Settings.from_env()` at start and exits with the `ConfigError` message when a
+value is wrong, so a bad deployment fails at once with a one-line reason instead of at first use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import urlsplit
+
+KNOWN_ACTIONS: Final = ("cancel", "skip")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Address:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    ordergroove_base_url: str = "http://127.0.0.1:8181"
+    ordergroove_api_key: str = field(default="sandbox-api-key", repr=False)
+    gladly_base_url: str = "http://127.0.0.1:8282"
+    gladly_api_user: str = field(default="", repr=False)
+    gladly_api_token: str = field(default="", repr=False)
+    gladly_signing_keys: tuple[str, ...] = field(default=(), repr=False)
+    actions_enabled: frozenset[str] = frozenset(KNOWN_ACTIONS)
+    deadline_seconds: float = 15.0
+    grpc_listen: Address = Address("127.0.0.1", 50051)
+    grpc_target: str = "127.0.0.1:50051"
+    api_tokens: tuple[str, ...] = field(default=(), repr=False)
+    api_token: str = field(default="", repr=False)
+    gateway_listen: Address = Address("127.0.0.1", 8080)
+    ordergroove_sandbox_listen: Address = Address("127.0.0.1", 8181)
+    gladly_sandbox_listen: Address = Address("127.0.0.1", 8282)
+    store_url: str = "sqlite:///var/actions.db"
+
+    @property
+    def gladly_configured(self) -> bool:
+        """Timeline entries and the open-conversation check need Gladly API credentials."""
+        return bool(self.gladly_api_user and self.gladly_api_token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def get(name: str, default: str) -> str:
+            return env.get(name, default).strip()
+
+        return cls(
+            ordergroove_base_url=_url(
+                "ORDERGROOVE_BASE_URL", get("ORDERGROOVE_BASE_URL", defaults.ordergroove_base_url)
+            ),
+            ordergroove_api_key=get("ORDERGROOVE_API_KEY", defaults.ordergroove_api_key),
+            gladly_base_url=_url(
+                "GLADLY_BASE_URL", get("GLADLY_BASE_URL", defaults.gladly_base_url)
+            ),
+            gladly_api_user=get("GLADLY_API_USER", ""),
+            gladly_api_token=get("GLADLY_API_TOKEN", ""),
+            gladly_signing_keys=_csv(get("GLADLY_SIGNING_KEYS", "")),
+            actions_enabled=_actions(get("ACTIONS_ENABLED", ",".join(KNOWN_ACTIONS))),
+            deadline_seconds=_seconds(
+                "ACTIONS_DEADLINE_SECONDS", get("ACTIONS_DEADLINE_SECONDS", "15")
+            ),
+            grpc_listen=_address(
+                "ACTIONS_GRPC_LISTEN", get("ACTIONS_GRPC_LISTEN", "127.0.0.1:50051")
+            ),
+            grpc_target=get("ACTIONS_GRPC_TARGET", defaults.grpc_target) or defaults.grpc_target,
+            api_tokens=_csv(get("ACTIONS_API_TOKENS", "")),
+            api_token=get("ACTIONS_API_TOKEN", ""),
+            gateway_listen=_address("GATEWAY_LISTEN", get("GATEWAY_LISTEN", "127.0.0.1:8080")),
+            ordergroove_sandbox_listen=_address(
+                "ORDERGROOVE_SANDBOX_LISTEN", get("ORDERGROOVE_SANDBOX_LISTEN", "127.0.0.1:8181")
+            ),
+            gladly_sandbox_listen=_address(
+                "GLADLY_SANDBOX_LISTEN", get("GLADLY_SANDBOX_LISTEN", "127.0.0.1:8282")
+            ),
+            store_url=get("STORE_URL", defaults.store_url) or defaults.store_url,
+        )
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _actions(value: str) -> frozenset[str]:
+    actions = frozenset(part.lower() for part in _csv(value))
+    unknown = sorted(actions - set(KNOWN_ACTIONS))
+    if unknown:
+        raise ConfigError(
+            f"ACTIONS_ENABLED: unknown action {', '.join(unknown)!s}"
+            f" (known: {', '.join(KNOWN_ACTIONS)})"
+        )
+    return actions
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
+    if not 0 < seconds <= 300:
+        raise ConfigError(f"{name}: must be more than 0 and at most 300, got {value}")
+    return seconds
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name}: expected an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _address(name: str, value: str) -> Address:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"{name}: expected host:port, got {value!r}")
+    return Address(host.strip("[]"), int(port))

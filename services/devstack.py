@@ -1,0 +1,135 @@
+"""`make run`: the whole local stack, one process per program, stopped together by Ctrl-C.
+
+Every program gets the contract's defaults for local use (sandbox keys and credentials) unless
+the environment already sets them, so the stack works on a fresh machine without configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from services.config import ConfigError, Settings
+
+BIN = Path(sys.executable).parent
+STARTUP_SECONDS = 20.0
+
+LOCAL_DEFAULTS: Mapping[str, str] = {
+    "ORDERGROOVE_API_KEY": "sandbox-api-key",
+    "GLADLY_SIGNING_KEYS": "sandbox-signing-key",
+    "GLADLY_API_USER": "sandbox@example.com",
+    "GLADLY_API_TOKEN": "sandbox-token",
+}
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    ready_url: str  # answers 200 once the program serves
+
+
+def local_environment() -> dict[str, str]:
+    env = {**LOCAL_DEFAULTS, **os.environ}
+    settings = Settings.from_env(env)
+    env.setdefault("ORDERGROOVE_BASE_URL", f"http://{settings.ordergroove_sandbox_listen}")
+    env.setdefault("GLADLY_BASE_URL", f"http://{settings.gladly_sandbox_listen}")
+    env.setdefault("ACTIONS_GRPC_TARGET", str(settings.grpc_listen))
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def programs(settings: Settings) -> list[Program]:
+    return [
+        Program(
+            "ordergroove-sandbox", f"http://{settings.ordergroove_sandbox_listen}/_sandbox/healthz"
+        ),
+        Program("gladly-sandbox", f"http://{settings.gladly_sandbox_listen}/_sandbox/healthz"),
+        Program("actions-service", ""),
+        Program("actions-gateway", f"http://{settings.gateway_listen}/readyz"),
+    ]
+
+
+def wait_until_ready(program: Program, process: subprocess.Popen[bytes]) -> None:
+    if not program.ready_url:
+        return
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{program.name} exited with {process.returncode}")
+        try:
+            if httpx.get(program.ready_url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{program.name} did not become ready within {STARTUP_SECONDS:.0f} s")
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM in reverse start order (the gateway first), so that in-flight work finishes."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def banner(settings: Settings) -> str:
+    return f"""
+Local stack is up:
+  Ordergroove sandbox   http://{settings.ordergroove_sandbox_listen}
+  Gladly sandbox        http://{settings.gladly_sandbox_listen}
+  Actions gRPC service  {settings.grpc_listen}
+  REST gateway          http://{settings.gateway_listen}
+
+First thing to try, in another terminal (acts as Gladly, signs its requests):
+  .venv/bin/gladly-sandbox card          # the demo customer's Subscriptions card
+  .venv/bin/gladly-sandbox lookup --email demo@example.com
+
+Ctrl-C stops everything.
+"""
+
+
+def main() -> None:
+    try:
+        env = local_environment()
+        settings = Settings.from_env(env)
+    except ConfigError as error:
+        print(f"make run: {error}", file=sys.stderr)
+        sys.exit(2)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    processes: list[subprocess.Popen[bytes]] = []
+    status = 0
+    try:
+        for program in programs(settings):
+            process = subprocess.Popen([str(BIN / program.name)], env=env)  # noqa: S603
+            processes.append(process)
+            wait_until_ready(program, process)
+        print(banner(settings), flush=True)
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("make run: a program stopped; stopping the others", file=sys.stderr)
+        status = 1
+    except RuntimeError as error:
+        print(f"make run: {error}", file=sys.stderr)
+        status = 1
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+    finally:
+        stop_all(processes)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

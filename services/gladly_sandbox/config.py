@@ -1,0 +1,30 @@
+"""The sandbox server's settings: the contract's variables, with the sandbox's own defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.config import ConfigError, Settings
+from services.gladly_sandbox.app import DEFAULT_API_TOKEN, DEFAULT_API_USER
+
+__all__ = ["ConfigError", "ServeConfig", "load_serve_config"]
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str
+    port: int
+    api_user: str
+    api_token: str
+
+
+def load_serve_config(environ: Mapping[str, str]) -> ServeConfig:
+    """Unset Gladly credentials mean the sandbox's defaults (the service's mean "no Gladly")."""
+    settings = Settings.from_env(environ)
+    return ServeConfig(
+        host=settings.gladly_sandbox_listen.host,
+        port=settings.gladly_sandbox_listen.port,
+        api_user=settings.gladly_api_user or DEFAULT_API_USER,
+        api_token=settings.gladly_api_token or DEFAULT_API_TOKEN,
+    )

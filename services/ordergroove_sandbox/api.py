@@ -1,0 +1,114 @@
+"""The request pipeline in front of Ordergroove's endpoints.
+
+In order: journal the request, apply a fault rule (latency, then an error or a hang, before or
+after the real work), then do what Ordergroove does: insist on the trailing slash, check the API
+key, pick the endpoint, render its JSON or its Django-REST-style error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from services.ordergroove_sandbox.errors import ApiError, not_found
+from services.ordergroove_sandbox.faults import Rule, fault_body
+from services.ordergroove_sandbox.resources import Call, Endpoint, Resource, resolve
+from services.ordergroove_sandbox.state import Sandbox
+
+NOT_AUTHENTICATED = "Authentication credentials were not provided."
+AUTHENTICATION_FAILED = "Authentication Failed"
+# Sent to nobody: the client of a hung request has already gone away.
+CLIENT_GONE = 499
+
+
+async def handle(request: Request, sandbox: Sandbox) -> Response:
+    entry = sandbox.journal.record(request.method, request.url.path, request.url.query)
+    rule = sandbox.faults.take(request.method, request.url.path)
+    response = await _answer(request, sandbox, rule)
+    if response is None:
+        return Response(status_code=CLIENT_GONE)
+    entry.status = response.status_code
+    return response
+
+
+async def _answer(request: Request, sandbox: Sandbox, rule: Rule | None) -> Response | None:
+    if rule is None:
+        return await _serve(request, sandbox)
+    if rule.latency_ms:
+        await asyncio.sleep(rule.latency_ms / 1000)
+    failing = rule.hang or rule.status is not None
+    if failing and not rule.after:
+        return await _fail(request, rule)
+    response = await _serve(request, sandbox)
+    if failing:
+        # The operation happened, but its answer is lost: what a client sees when a write
+        # succeeds and the connection fails before the reply arrives.
+        return await _fail(request, rule)
+    return response
+
+
+async def _fail(request: Request, rule: Rule) -> Response | None:
+    if rule.hang:
+        await _until_disconnected(request)
+        return None
+    status = rule.status or 500
+    headers = {"Retry-After": "1"} if status == 429 else None
+    return JSONResponse(fault_body(status), status, headers=headers)
+
+
+async def _until_disconnected(request: Request) -> None:
+    """Hang without blocking the loop; returns once the client closes the connection (and is
+    cancelled with everything else when the server stops)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _serve(request: Request, sandbox: Sandbox) -> Response:
+    try:
+        found = resolve(request.url.path)
+        if found is None:
+            return _slash_redirect(request)
+        resource, params = found
+        _authenticate(request, sandbox.api_key)
+        endpoint = _endpoint(resource, request.method)
+        call = Call(
+            store=sandbox.store,
+            params=params,
+            url=request.url,
+            cursor_pages=request.headers.get("x-og-api-version", "").strip() == "2",
+            body=await request.body(),
+        )
+        return JSONResponse(endpoint(call))
+    except ApiError as error:
+        return JSONResponse(error.body, error.status, headers=error.headers)
+
+
+def _slash_redirect(request: Request) -> Response:
+    """Like Django's APPEND_SLASH: only a GET is redirected, and only to a path that exists."""
+    path = request.url.path
+    if path.endswith("/") or resolve(path + "/") is None or request.method != "GET":
+        raise not_found()
+    raw_path = request.scope.get("raw_path") or path.encode()
+    location = raw_path.decode("latin-1") + "/"
+    if request.url.query:
+        location += "?" + request.url.query
+    return RedirectResponse(location, status_code=301)
+
+
+def _authenticate(request: Request, api_key: str) -> None:
+    given = request.headers.get("x-api-key", "")
+    if not given:
+        raise ApiError(401, {"detail": NOT_AUTHENTICATED})
+    if not secrets.compare_digest(given.encode(), api_key.encode()):
+        raise ApiError(403, {"detail": AUTHENTICATION_FAILED})
+
+
+def _endpoint(resource: Resource, method: str) -> Endpoint:
+    endpoint = resource.methods.get(method)
+    if endpoint is None:
+        allow = ", ".join([*resource.methods, "OPTIONS"])
+        raise ApiError(405, {"detail": f'Method "{method}" not allowed.'}, {"Allow": allow})
+    return endpoint

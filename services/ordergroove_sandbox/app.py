@@ -1,0 +1,32 @@
+"""The ASGI application: Ordergroove's API at the root, the sandbox's switches under /_sandbox."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from services.ordergroove_sandbox import api
+from services.ordergroove_sandbox.control import control_routes
+from services.ordergroove_sandbox.faults import METHODS
+from services.ordergroove_sandbox.state import Sandbox
+
+DEFAULT_API_KEY = "sandbox-api-key"
+
+
+def create_app(api_key: str = DEFAULT_API_KEY, seed_demo: bool = True) -> Starlette:
+    sandbox = Sandbox(api_key, seed_demo)
+
+    async def ordergroove(request: Request) -> Response:
+        return await api.handle(request, sandbox)
+
+    app = Starlette(
+        routes=[
+            Mount("/_sandbox", routes=control_routes(sandbox)),
+            # Everything else is Ordergroove's: its own pipeline decides slashes, auth and 404s.
+            Route("/{path:path}", ordergroove, methods=list(METHODS)),
+        ]
+    )
+    app.state.sandbox = sandbox
+    return app

@@ -1,0 +1,32 @@
+"""The record of every API request, so tests can count what a client really sent."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class Entry:
+    method: str
+    path: str
+    query: str
+    # None until answered; stays None for a request that hung until the client gave up.
+    status: int | None = None
+
+
+class Journal:
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+
+    def record(self, method: str, path: str, query: str) -> Entry:
+        """Recorded on arrival, so a request that never gets an answer still counts."""
+        entry = Entry(method, path, query)
+        self.entries.append(entry)
+        return entry
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [asdict(entry) for entry in self.entries]

@@ -1,0 +1,101 @@
+"""The records the sandbox keeps, shaped after Ordergroove's resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from services.ordergroove_sandbox.dates import PERIOD_DAYS
+
+# Ordergroove's integer order statuses (only the ones the sandbox produces are named).
+UNSENT = 1
+REJECTED = 3
+CANCELLED = 4
+SUCCESS = 5
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Customer:
+    merchant_user_id: str
+    first_name: str
+    last_name: str
+    email: str
+    phone_number: str
+    created: datetime
+    live: bool = True
+
+
+@dataclass
+class Product:
+    public_id: str
+    name: str
+    sku: str
+    image_url: str
+    price: Decimal
+    created: datetime
+    live: bool = True
+
+
+@dataclass(frozen=True)
+class Prepaid:
+    orders_remaining: int
+    orders_per_billing: int
+
+
+@dataclass
+class Subscription:
+    public_id: str
+    customer: str
+    product: str
+    quantity: int
+    price: Decimal
+    every: int
+    every_period: int
+    start_date: datetime | date
+    created: datetime
+    updated: datetime
+    live: bool = True
+    cancelled: datetime | None = None
+    cancel_reason: str | None = None
+    cancel_reason_code: str | None = None
+    prepaid: Prepaid | None = None
+    currency_code: str = "USD"
+    extra_data: dict[str, Any] = field(default_factory=dict)
+    # Some real payloads carry booleans as strings; the demo data reproduces that quirk.
+    live_as_text: bool = False
+
+    @property
+    def frequency_days(self) -> int:
+        return self.every * PERIOD_DAYS[self.every_period]
+
+
+@dataclass
+class Order:
+    public_id: str
+    customer: str
+    status: int
+    place: datetime
+    created: datetime
+    updated: datetime
+    cancelled: datetime | None = None
+    locked: bool = False
+
+
+@dataclass
+class Item:
+    public_id: str
+    order: str
+    subscription: str
+    product: str
+    quantity: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class CancelReason:
+    code: str
+    description: str

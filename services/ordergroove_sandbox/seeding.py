@@ -1,0 +1,212 @@
+"""`POST /_sandbox/customers`: a customer with subscriptions and orders, made to measure.
+
+The body is validated the way DRF would (every bad field reported at once) before anything is
+created, so a refused request leaves the store untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from services.ordergroove_sandbox import render
+from services.ordergroove_sandbox.dates import MONTHS, subtract_frequency
+from services.ordergroove_sandbox.errors import ApiError
+from services.ordergroove_sandbox.fields import Fields, expect_object
+from services.ordergroove_sandbox.model import SUCCESS, UNSENT, Customer, Prepaid, Product
+from services.ordergroove_sandbox.model import Subscription as SubscriptionRecord
+from services.ordergroove_sandbox.store import Store
+
+MAX_SUBSCRIPTIONS = 1000
+DEFAULT_PRICE = Decimal("19.99")
+SEEDED_CANCEL_REASON = "other|Cancelled when seeded"
+PERIOD_NAMES = {1: "days", 2: "weeks", 3: "months", 4: "years"}
+_PRODUCT_NAMES = (
+    "House Blend Coffee, 12 oz",
+    "Plant Protein Bars, 12-pack",
+    "Fragrance-Free Dish Soap, 32 oz",
+    "Kitten Chow, 7 lb",
+    "Vitamin D3 Gummies, 90 ct",
+    "Compostable Trash Bags, 50 ct",
+    "Cold-Pressed Olive Oil, 1 L",
+    "Electrolyte Drink Mix, 30 sticks",
+)
+
+
+@dataclass(frozen=True)
+class SubscriptionSeed:
+    product_id: str | None
+    live: bool
+    prepaid: bool
+    cancelled: bool
+    quantity: int
+    price: Decimal | None
+    every: int
+    every_period: int
+    next_order_place: datetime | None
+
+
+@dataclass(frozen=True)
+class CustomerSeed:
+    merchant_user_id: str
+    email: str
+    first_name: str
+    last_name: str
+    phone_number: str
+    subscriptions: tuple[SubscriptionSeed, ...]
+    shared_next_order: bool
+
+
+DEFAULT_SUBSCRIPTION = SubscriptionSeed(None, True, False, False, 1, None, 1, MONTHS, None)
+
+
+def parse_customer_seed(body: object, store: Store) -> CustomerSeed:
+    fields = Fields(expect_object(body))
+    merchant_user_id = fields.string("merchant_user_id", required=True)
+    if "/" in merchant_user_id:
+        fields.fail("merchant_user_id", "A merchant user id cannot contain a slash.")
+    email = fields.string("email", required=True)
+    if email and "@" not in email:
+        fields.fail("email", "Enter a valid email address.")
+    item_errors, listed = _parse_subscriptions(fields.array("subscriptions"), store)
+    count = fields.integer("count", 0, 0, MAX_SUBSCRIPTIONS)
+    seed = CustomerSeed(
+        merchant_user_id=merchant_user_id,
+        email=email,
+        first_name=fields.string("first_name", "Sandbox"),
+        last_name=fields.string("last_name", "Customer"),
+        phone_number=fields.string("phone_number", "+15550100999"),
+        subscriptions=(*listed, *[DEFAULT_SUBSCRIPTION] * count),
+        shared_next_order=fields.boolean("shared_next_order", False),
+    )
+    if any(item_errors):
+        fields.errors["subscriptions"] = item_errors
+    fields.check()
+    return seed
+
+
+def _parse_subscriptions(
+    items: Sequence[object], store: Store
+) -> tuple[list[dict[str, Any]], list[SubscriptionSeed]]:
+    """Per-item errors in DRF's list shape: one dict per item, empty for a valid one."""
+    errors: list[dict[str, Any]] = []
+    seeds: list[SubscriptionSeed] = []
+    for item in items:
+        try:
+            fields = Fields(expect_object(item))
+        except ApiError as error:
+            errors.append(error.body)
+            continue
+        seeds.append(_parse_subscription(fields, store))
+        errors.append(fields.errors)
+    return errors, seeds
+
+
+def _parse_subscription(fields: Fields, store: Store) -> SubscriptionSeed:
+    product_id = fields.optional_string("product_id")
+    if product_id is not None and product_id not in store.products:
+        fields.fail("product_id", f'Invalid pk "{product_id}" - object does not exist.')
+    cancelled = fields.boolean("cancelled", False)
+    live = fields.boolean("live", not cancelled)
+    if cancelled and live:
+        fields.fail("live", "A cancelled subscription cannot be live.")
+    return SubscriptionSeed(
+        product_id=product_id,
+        live=live,
+        prepaid=fields.boolean("prepaid", False),
+        cancelled=cancelled,
+        quantity=fields.integer("quantity", 1, 1, 1000),
+        price=fields.money("price"),
+        every=fields.integer("every", 1, 1, 365),
+        every_period=fields.choice("every_period", MONTHS, PERIOD_NAMES),
+        next_order_place=fields.timestamp("next_order_place"),
+    )
+
+
+def plant(store: Store, seed: CustomerSeed) -> dict[str, Any]:
+    """Create the customer, its subscriptions and orders; the body of the 201 answer."""
+    if seed.merchant_user_id in store.customers:
+        raise ApiError(409, {"detail": "A customer with this merchant_user_id already exists."})
+    now = store.clock()
+    customer = store.add_customer(
+        Customer(
+            seed.merchant_user_id,
+            seed.first_name,
+            seed.last_name,
+            seed.email,
+            seed.phone_number,
+            created=now,
+        )
+    )
+    records = [_plant_subscription(store, customer, s, now) for s in seed.subscriptions]
+    places = {
+        r.public_id: s.next_order_place or now + timedelta(days=7)
+        for r, s in zip(records, seed.subscriptions, strict=True)
+    }
+    live = [record for record in records if record.live]
+    if seed.shared_next_order and live:
+        orders = [_plant_orders(store, live, places[live[0].public_id])]
+    else:
+        orders = [_plant_orders(store, [r], places[r.public_id]) for r in live]
+    return {
+        "customer": render.customer(customer),
+        "subscriptions": [record.public_id for record in records],
+        "orders": orders,
+    }
+
+
+def _plant_subscription(
+    store: Store, customer: Customer, seed: SubscriptionSeed, now: datetime
+) -> SubscriptionRecord:
+    product = _product(store, seed, now)
+    started = now - timedelta(days=60)
+    cancelled = now if seed.cancelled else None
+    reason = SEEDED_CANCEL_REASON if seed.cancelled else None
+    return store.add_subscription(
+        SubscriptionRecord(
+            store.new_id(),
+            customer.merchant_user_id,
+            product.public_id,
+            seed.quantity,
+            product.price if seed.price is None else seed.price,
+            seed.every,
+            seed.every_period,
+            start_date=started,
+            created=started,
+            updated=cancelled or started,
+            live=seed.live,
+            cancelled=cancelled,
+            cancel_reason=reason,
+            cancel_reason_code=reason.split("|")[0] if reason else None,
+            prepaid=Prepaid(3, 3) if seed.prepaid else None,
+        )
+    )
+
+
+def _product(store: Store, seed: SubscriptionSeed, now: datetime) -> Product:
+    """The named product, or a new one: prices default to the product's own."""
+    if seed.product_id is not None:
+        return store.products[seed.product_id]
+    public_id = store.new_id()
+    sku = f"SBX-{public_id[:8].upper()}"
+    return store.add_product(
+        Product(
+            public_id,
+            _PRODUCT_NAMES[len(store.products) % len(_PRODUCT_NAMES)],
+            sku,
+            f"https://images.example.com/products/{sku.lower()}.jpg",
+            DEFAULT_PRICE if seed.price is None else seed.price,
+            created=now - timedelta(days=365),
+        )
+    )
+
+
+def _plant_orders(store: Store, records: list[SubscriptionRecord], place: datetime) -> str:
+    """A delivered order one cycle back and the unsent next one; returns the next one's id."""
+    first = records[0]
+    past = subtract_frequency(place, first.every, first.every_period)
+    store.add_order(first.customer, past, SUCCESS, records)
+    return store.add_order(first.customer, place, UNSENT, records).public_id

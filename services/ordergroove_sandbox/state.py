@@ -1,0 +1,33 @@
+"""Everything one sandbox instance holds, and the way back to its starting point."""
+
+from __future__ import annotations
+
+from services.ordergroove_sandbox.dates import Clock, utc_now
+from services.ordergroove_sandbox.demo import CANCEL_REASONS, seed_demo
+from services.ordergroove_sandbox.faults import Faults
+from services.ordergroove_sandbox.journal import Journal
+from services.ordergroove_sandbox.store import Store
+
+
+class Sandbox:
+    def __init__(self, api_key: str, seed_demo: bool = True, clock: Clock = utc_now) -> None:
+        self.api_key = api_key
+        self.seed_demo = seed_demo
+        self.clock = clock
+        self.faults = Faults()
+        self.journal = Journal()
+        self.store = self._fresh_store()
+
+    def reset(self) -> None:
+        """Data back to the seed, no faults, empty journal."""
+        self.store = self._fresh_store()
+        self.faults.clear()
+        self.journal.clear()
+
+    def _fresh_store(self) -> Store:
+        store = Store(self.clock)
+        # The merchant's reasons are configuration, not demo data: present in every store.
+        store.cancel_reasons = list(CANCEL_REASONS)
+        if self.seed_demo:
+            seed_demo(store)
+        return store

@@ -1,0 +1,207 @@
+"""The in-memory data and Ordergroove's rules for changing it (no I/O).
+
+Every method runs to completion without awaiting, so requests served on one event loop never
+see a half-applied change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeVar
+
+from services.ordergroove_sandbox.dates import Clock, add_frequency, utc_now
+from services.ordergroove_sandbox.errors import field_error, not_found, refused
+from services.ordergroove_sandbox.model import (
+    CANCELLED,
+    CENT,
+    UNSENT,
+    CancelReason,
+    Customer,
+    Item,
+    Order,
+    Product,
+    Subscription,
+)
+
+NOT_EDITABLE = "This subscription is not in a state which it can edited"
+PREPAID_NOT_CANCELLABLE = "Prepaid subscriptions cannot be cancelled."
+ONLY_UNSENT_SKIPPABLE = "Only unsent orders can be skipped."
+NOT_IN_ORDER = "Subscription is not part of this order."
+
+T = TypeVar("T")
+
+# Generated ids are uuid5s of a counter: a fresh store hands out the same ids in the same order,
+# which keeps test runs reproducible.
+_ID_NAMESPACE = uuid.UUID("5f0c2a8e-3b7d-4c1a-9e62-0a0f6b0d9c11")
+
+
+def stable_id(name: str) -> str:
+    """A 32-hex public_id derived from a name."""
+    return uuid.uuid5(_ID_NAMESPACE, name).hex
+
+
+class Store:
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self.clock = clock
+        self.customers: dict[str, Customer] = {}
+        self.products: dict[str, Product] = {}
+        self.subscriptions: dict[str, Subscription] = {}
+        self.orders: dict[str, Order] = {}
+        self.items: dict[str, Item] = {}
+        # Items by order, so that rendering a page of orders does not scan every item.
+        self._order_items: dict[str, dict[str, Item]] = {}
+        self.cancel_reasons: list[CancelReason] = []
+        self._serial = 0
+
+    def new_id(self) -> str:
+        self._serial += 1
+        return stable_id(f"generated/{self._serial}")
+
+    # --- building ---------------------------------------------------------------------------
+
+    def add_customer(self, customer: Customer) -> Customer:
+        self.customers[customer.merchant_user_id] = customer
+        return customer
+
+    def add_product(self, product: Product) -> Product:
+        self.products[product.public_id] = product
+        return product
+
+    def add_subscription(self, subscription: Subscription) -> Subscription:
+        self.subscriptions[subscription.public_id] = subscription
+        return subscription
+
+    def add_order(
+        self,
+        customer: str,
+        place: datetime,
+        status: int,
+        subscriptions: Iterable[Subscription],
+        public_id: str | None = None,
+    ) -> Order:
+        """An order holding one item per subscription, at the subscription's quantity and price."""
+        now = self.clock()
+        order = Order(public_id or self.new_id(), customer, status, place, created=now, updated=now)
+        self.orders[order.public_id] = order
+        self._order_items[order.public_id] = {}
+        for subscription in subscriptions:
+            self._add_item(order.public_id, subscription)
+        return order
+
+    def _add_item(self, order_id: str, subscription: Subscription) -> Item:
+        item = Item(
+            self.new_id(),
+            order_id,
+            subscription.public_id,
+            subscription.product,
+            subscription.quantity,
+            subscription.price,
+        )
+        self.items[item.public_id] = item
+        self._order_items[order_id][item.public_id] = item
+        return item
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def customer(self, merchant_user_id: str) -> Customer:
+        return _found(self.customers.get(merchant_user_id))
+
+    def product(self, public_id: str) -> Product:
+        return _found(self.products.get(public_id))
+
+    def subscription(self, public_id: str) -> Subscription:
+        return _found(self.subscriptions.get(public_id))
+
+    def order(self, public_id: str) -> Order:
+        return _found(self.orders.get(public_id))
+
+    def item(self, public_id: str) -> Item:
+        return _found(self.items.get(public_id))
+
+    def items_of(self, order_id: str) -> list[Item]:
+        return list(self._order_items[order_id].values())
+
+    def orders_holding(self, subscription_id: str) -> set[str]:
+        """Ids of the orders that hold at least one item of the subscription."""
+        return {item.order for item in self.items.values() if item.subscription == subscription_id}
+
+    def sub_total(self, order_id: str) -> Decimal:
+        total = sum((i.price * i.quantity for i in self.items_of(order_id)), Decimal(0))
+        return total.quantize(CENT)
+
+    # --- Ordergroove's writes ---------------------------------------------------------------
+
+    def cancel(self, subscription_id: str, reason: str | None) -> Subscription:
+        """Cancel a live, non-prepaid subscription and take it out of every unsent order."""
+        subscription = self.subscription(subscription_id)
+        if subscription.prepaid is not None:
+            raise refused(PREPAID_NOT_CANCELLABLE)
+        if not subscription.live:
+            raise refused(NOT_EDITABLE)
+        now = self.clock()
+        subscription.live = False
+        subscription.cancelled = now
+        subscription.cancel_reason = reason
+        subscription.cancel_reason_code = reason.split("|", 1)[0] if reason is not None else None
+        subscription.updated = now
+        unsent = [
+            item
+            for item in self.items.values()
+            if item.subscription == subscription_id and self.orders[item.order].status == UNSENT
+        ]
+        self._remove_items(unsent)
+        return subscription
+
+    def skip(self, order_id: str, subscription_id: str) -> Order:
+        """Take a subscription's items out of an unsent order and place them in a new order one
+        frequency later. Other subscriptions' items stay where they are."""
+        order = self.order(order_id)
+        subscription, skipped = self._skippable(order, subscription_id)
+        place = add_frequency(order.place, subscription.every, subscription.every_period)
+        following = self.add_order(order.customer, place, UNSENT, [])
+        for item in skipped:
+            del self._order_items[order_id][item.public_id]
+            self._order_items[following.public_id][item.public_id] = item
+            item.order = following.public_id
+        self._after_items_left(order)
+        return order
+
+    def _skippable(self, order: Order, subscription_id: str) -> tuple[Subscription, list[Item]]:
+        """The subscription and its items in the order, or Ordergroove's refusal."""
+        subscription = self.subscriptions.get(subscription_id)
+        if subscription is None:
+            raise field_error(
+                "subscription", f'Invalid pk "{subscription_id}" - object does not exist.'
+            )
+        if order.status != UNSENT:
+            raise refused(ONLY_UNSENT_SKIPPABLE)
+        items = [i for i in self.items_of(order.public_id) if i.subscription == subscription_id]
+        if not items:
+            raise field_error("subscription", NOT_IN_ORDER)
+        if not subscription.live:
+            raise refused(NOT_EDITABLE)
+        return subscription, items
+
+    def _remove_items(self, items: Sequence[Item]) -> None:
+        for item in items:
+            del self.items[item.public_id]
+            del self._order_items[item.order][item.public_id]
+        for order_id in {item.order for item in items}:
+            self._after_items_left(self.orders[order_id])
+
+    def _after_items_left(self, order: Order) -> None:
+        """An order whose last item went away is cancelled, as Ordergroove does."""
+        now = self.clock()
+        order.updated = now
+        if not self.items_of(order.public_id):
+            order.status = CANCELLED
+            order.cancelled = now
+
+
+def _found(record: T | None) -> T:
+    if record is None:
+        raise not_found()
+    return record

@@ -1,0 +1,65 @@
+"""The one configuration object: defaults, parsing, and one-line reasons for bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.config import Address, ConfigError, Settings
+
+
+def test_defaults_are_the_contracts() -> None:
+    settings = Settings.from_env({})
+    assert settings.grpc_listen == Address("127.0.0.1", 50051)
+    assert settings.gateway_listen == Address("127.0.0.1", 8080)
+    assert settings.ordergroove_sandbox_listen == Address("127.0.0.1", 8181)
+    assert settings.gladly_sandbox_listen == Address("127.0.0.1", 8282)
+    assert settings.actions_enabled == {"cancel", "skip"}
+    assert settings.deadline_seconds == 15
+    assert not settings.gladly_configured
+
+
+def test_values_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "ACTIONS_ENABLED": " Skip ",
+            "ACTIONS_DEADLINE_SECONDS": "2.5",
+            "GLADLY_SIGNING_KEYS": "new, old,",
+            "ACTIONS_API_TOKENS": "a,b",
+            "ACTIONS_GRPC_LISTEN": "[::1]:9000",
+            "ORDERGROOVE_BASE_URL": "https://example.com/api/",
+            "GLADLY_API_USER": "u",
+            "GLADLY_API_TOKEN": "t",
+        }
+    )
+    assert settings.actions_enabled == {"skip"}
+    assert settings.deadline_seconds == 2.5
+    assert settings.gladly_signing_keys == ("new", "old")
+    assert settings.api_tokens == ("a", "b")
+    assert settings.grpc_listen == Address("::1", 9000)
+    assert settings.ordergroove_base_url == "https://example.com/api"
+    assert settings.gladly_configured
+    assert Settings.from_env({"ACTIONS_ENABLED": ""}).actions_enabled == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ACTIONS_ENABLED", "cancel,refund"),
+        ("ACTIONS_DEADLINE_SECONDS", "soon"),
+        ("ACTIONS_DEADLINE_SECONDS", "0"),
+        ("ACTIONS_GRPC_LISTEN", "8080"),
+        ("GATEWAY_LISTEN", "host:99999"),
+        ("ORDERGROOVE_SANDBOX_LISTEN", ":80"),
+        ("ORDERGROOVE_BASE_URL", "ftp://example.com"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name) as caught:
+        Settings.from_env({name: value})
+    assert "\n" not in str(caught.value)
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    settings = Settings.from_env({"ORDERGROOVE_API_KEY": "k-123", "ACTIONS_API_TOKENS": "t-456"})
+    assert "k-123" not in repr(settings)
+    assert "t-456" not in repr(settings)

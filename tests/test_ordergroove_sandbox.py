@@ -1,0 +1,520 @@
+"""The Ordergroove sandbox, exercised over real HTTP like its clients use it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from services.ordergroove_sandbox.app import create_app
+from services.ordergroove_sandbox.dates import (
+    MONTHS,
+    WEEKS,
+    add_frequency,
+    parse_timestamp,
+    utc_now,
+)
+from services.ordergroove_sandbox.demo import (
+    ACTIVE_ROLES,
+    CANCELLED_ROLES,
+    DEMO_CUSTOMER_ID,
+    DEMO_NEXT_ORDER_IDS,
+    DEMO_PAST_ORDER_ID,
+    DEMO_SHARED_ORDER_ID,
+    DEMO_SUBSCRIPTION_IDS,
+    INACTIVE_ROLES,
+    OTHER_CUSTOMER_ID,
+    SHARED_ROLES,
+    Role,
+)
+from services.ordergroove_sandbox.server import main
+from tests.servers import serve_asgi
+
+API_KEY = "test-key"
+NOT_EDITABLE = {"detail": "This subscription is not in a state which it can edited"}
+Json = dict[str, Any]
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        serve_asgi(create_app(api_key=API_KEY)) as base_url,
+        httpx.AsyncClient(base_url=base_url, headers={"x-api-key": API_KEY}, timeout=5) as c,
+    ):
+        yield c
+
+
+def sub_id(role: Role) -> str:
+    return DEMO_SUBSCRIPTION_IDS[role]
+
+
+async def get_json(client: httpx.AsyncClient, path: str, **params: Any) -> Json:
+    # httpx drops a URL's own query when given `params`, even empty ones.
+    response = await client.get(path, params=params or None)
+    assert response.status_code == 200, response.text
+    body: Json = response.json()
+    return body
+
+
+async def follow(client: httpx.AsyncClient, url: str, **headers: str) -> list[Json]:
+    """Every page's results, following `next` the way clients must."""
+    results: list[Json] = []
+    next_url: str | None = url
+    while next_url is not None:
+        response = await client.get(next_url, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        results.extend(page["results"])
+        next_url = page["next"]
+    return results
+
+
+async def items_of(client: httpx.AsyncClient, order_id: str) -> list[Json]:
+    page = await get_json(client, "/items/", order=order_id)
+    results: list[Json] = page["results"]
+    return results
+
+
+async def unsent_orders(client: httpx.AsyncClient, subscription: str) -> list[Json]:
+    page = await get_json(client, "/orders/", subscription=subscription, status=1)
+    results: list[Json] = page["results"]
+    return results
+
+
+async def skip(client: httpx.AsyncClient, order: str, subscription: str) -> httpx.Response:
+    return await client.patch(
+        f"/orders/{order}/skip_subscription/", json={"subscription": subscription}
+    )
+
+
+async def add_fault(client: httpx.AsyncClient, **rule: Any) -> str:
+    response = await client.post("/_sandbox/faults", json=rule)
+    assert response.status_code == 201, response.text
+    rule_id: str = response.json()["id"]
+    return rule_id
+
+
+async def seed_customer(client: httpx.AsyncClient, **body: Any) -> Json:
+    response = await client.post("/_sandbox/customers", json=body)
+    assert response.status_code == 201, response.text
+    seeded: Json = response.json()
+    return seeded
+
+
+# --- Ordergroove's HTTP conventions -----------------------------------------------------------
+
+
+async def test_missing_key_is_401_and_wrong_key_is_403(client: httpx.AsyncClient) -> None:
+    path = f"/customers/{DEMO_CUSTOMER_ID}/"
+    missing = await client.get(path, headers={"x-api-key": ""})
+    wrong = await client.get(path, headers={"x-api-key": "nope"})
+    assert (missing.status_code, missing.json()) == (
+        401,
+        {"detail": "Authentication credentials were not provided."},
+    )
+    assert (wrong.status_code, wrong.json()) == (403, {"detail": "Authentication Failed"})
+
+
+async def test_get_without_slash_redirects_and_other_methods_are_404(
+    client: httpx.AsyncClient,
+) -> None:
+    redirect = await client.get("/subscriptions", params={"customer": DEMO_CUSTOMER_ID})
+    assert redirect.status_code == 301
+    assert redirect.headers["location"] == f"/subscriptions/?customer={DEMO_CUSTOMER_ID}"
+    patch = await client.patch(f"/subscriptions/{sub_id(Role.VITAMINS)}/cancel")
+    assert (patch.status_code, patch.json()) == (404, {"detail": "Not found."})
+    unknown = await client.get("/subscriptions/ffffffffffffffffffffffffffffffff/")
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not found."})
+
+
+async def test_customer_by_id_and_by_email(client: httpx.AsyncClient) -> None:
+    customer = await get_json(client, f"/customers/{DEMO_CUSTOMER_ID}/")
+    assert customer["email"] == "demo@example.com"
+    assert (customer["first_name"], customer["last_name"]) == ("Dana", "Demo")
+    found = await get_json(client, "/customers/", email="DEMO@Example.com")
+    assert [c["merchant_user_id"] for c in found["results"]] == [DEMO_CUSTOMER_ID]
+
+
+# --- pagination -------------------------------------------------------------------------------
+
+
+async def test_page_numbers_cover_all_twelve_demo_subscriptions(
+    client: httpx.AsyncClient,
+) -> None:
+    first = await get_json(client, "/subscriptions/", customer=DEMO_CUSTOMER_ID)
+    assert (first["count"], len(first["results"]), first["previous"]) == (12, 10, None)
+    assert first["next"].startswith(str(client.base_url))
+    second = await get_json(client, first["next"])
+    assert (len(second["results"]), second["next"]) == (2, None)
+    assert second["previous"] == f"{client.base_url}/subscriptions/?customer={DEMO_CUSTOMER_ID}"
+
+    everything = await follow(client, f"/subscriptions/?customer={DEMO_CUSTOMER_ID}")
+    demo_roles = ACTIVE_ROLES + CANCELLED_ROLES + INACTIVE_ROLES
+    assert sorted(s["public_id"] for s in everything) == sorted(map(sub_id, demo_roles))
+
+
+async def test_bad_page_parameters_answer_like_drf(client: httpx.AsyncClient) -> None:
+    beyond = await client.get("/subscriptions/", params={"page": 9})
+    assert (beyond.status_code, beyond.json()) == (404, {"detail": "Invalid page."})
+    size = await client.get("/subscriptions/", params={"page_size": "many"})
+    assert (size.status_code, size.json()) == (400, {"page_size": ["A valid integer is required."]})
+    capped = await get_json(client, "/items/", page_size=1000)
+    assert len(capped["results"]) == min(capped["count"], 100)
+
+
+async def test_cursor_pages_with_api_version_2(client: httpx.AsyncClient) -> None:
+    url = f"/subscriptions/?customer={DEMO_CUSTOMER_ID}&page_size=5"
+    first = (await client.get(url, headers={"X-OG-API-VERSION": "2"})).json()
+    assert set(first) == {"next", "previous", "results"}
+    assert "cursor=" in first["next"]
+    everything = await follow(client, url, **{"X-OG-API-VERSION": "2"})
+    assert len({s["public_id"] for s in everything}) == 12
+    bad = await client.get(url + "&cursor=%%%", headers={"X-OG-API-VERSION": "2"})
+    assert bad.status_code == 404
+
+
+# --- reads and filters ------------------------------------------------------------------------
+
+
+async def test_live_filter_and_demo_quirks(client: httpx.AsyncClient) -> None:
+    live = await follow(client, f"/subscriptions/?customer={DEMO_CUSTOMER_ID}&live=True")
+    assert {s["public_id"] for s in live} == set(map(sub_id, ACTIVE_ROLES))
+    gone = await follow(client, f"/subscriptions/?customer={DEMO_CUSTOMER_ID}&live=False")
+    assert len(gone) == 4
+
+    by_id = {s["public_id"]: s for s in live + gone}
+    assert by_id[sub_id(Role.VITAMINS)]["live"] == "True"
+    assert by_id[sub_id(Role.DOG_FOOD)]["start_date"].count(":") == 0
+    sparkling = by_id[sub_id(Role.CANCELLED_SPARKLING)]
+    assert sparkling["cancelled"] is not None and sparkling["cancel_reason"] is None
+    prepaid = by_id[sub_id(Role.PREPAID_PROTEIN)]["prepaid_subscription_context"]
+    assert prepaid == {"prepaid_orders_remaining": 3, "prepaid_orders_per_billing": 3}
+    water = by_id[sub_id(Role.CANCELLED_WATER_FILTER)]
+    assert water["cancel_reason_code"] == water["cancel_reason"].split("|")[0]
+
+
+async def test_next_order_found_by_subscription_and_status(client: httpx.AsyncClient) -> None:
+    for role in ACTIVE_ROLES:
+        orders = await unsent_orders(client, sub_id(role))
+        assert [o["public_id"] for o in orders] == [DEMO_NEXT_ORDER_IDS[role]]
+        assert parse_timestamp(orders[0]["place"]) > utc_now()
+    shared_items = await items_of(client, DEMO_SHARED_ORDER_ID)
+    assert {i["subscription"] for i in shared_items} == set(map(sub_id, SHARED_ROLES))
+    history = await get_json(client, "/orders/", subscription=sub_id(Role.DOG_FOOD))
+    assert {o["status"] for o in history["results"]} == {1, 3, 5}
+
+
+async def test_place_range_and_customer_filters(client: httpx.AsyncClient) -> None:
+    shared = await get_json(client, f"/orders/{DEMO_SHARED_ORDER_ID}/")
+    day = shared["place"][:10]
+    same_day = await get_json(
+        client, "/orders/", customer=DEMO_CUSTOMER_ID, place_start=day, place_end=day
+    )
+    assert DEMO_SHARED_ORDER_ID in {o["public_id"] for o in same_day["results"]}
+    assert all(o["place"].startswith(day) for o in same_day["results"])
+    others = await get_json(client, "/subscriptions/", customer=OTHER_CUSTOMER_ID)
+    assert others["count"] == 2
+    product = await get_json(client, f"/products/{others['results'][0]['product']}/")
+    assert product["image_url"].startswith("https://images.example.com/")
+    reasons = await get_json(client, "/merchant/cancel_reason/")
+    assert {"code", "description"} == set(reasons["results"][0])
+
+
+# --- skip -------------------------------------------------------------------------------------
+
+
+async def test_skip_in_shared_order_moves_only_that_subscription(
+    client: httpx.AsyncClient,
+) -> None:
+    coffee = sub_id(Role.SHARED_COFFEE)
+    before = await get_json(client, f"/orders/{DEMO_SHARED_ORDER_ID}/")
+    response = await skip(client, DEMO_SHARED_ORDER_ID, coffee)
+    assert response.status_code == 200, response.text
+    skipped = response.json()
+    assert (skipped["public_id"], skipped["status"]) == (DEMO_SHARED_ORDER_ID, 1)
+    assert skipped["sub_total"] != before["sub_total"]
+    remaining = await items_of(client, DEMO_SHARED_ORDER_ID)
+    assert {i["subscription"] for i in remaining} == {
+        sub_id(Role.SHARED_FILTERS),
+        sub_id(Role.SHARED_OAT_MILK),
+    }
+    [following] = await unsent_orders(client, coffee)
+    expected = add_frequency(parse_timestamp(before["place"]), 1, MONTHS)
+    assert parse_timestamp(following["place"]) == expected
+    assert [i["subscription"] for i in await items_of(client, following["public_id"])] == [coffee]
+
+
+async def test_skip_adds_calendar_months_and_cancels_an_emptied_order(
+    client: httpx.AsyncClient,
+) -> None:
+    seeded = await seed_customer(
+        client,
+        merchant_user_id="jan-31",
+        email="jan@example.com",
+        subscriptions=[{"every": 1, "every_period": 3, "next_order_place": "2031-01-31 09:00:00"}],
+    )
+    [subscription], [order] = seeded["subscriptions"], seeded["orders"]
+    skipped = (await skip(client, order, subscription)).json()
+    assert skipped["status"] == 4 and skipped["cancelled"] is not None
+    [following] = await unsent_orders(client, subscription)
+    assert following["place"] == "2031-02-28 09:00:00"
+
+
+async def test_skip_refusals_have_ordergrooves_bodies(client: httpx.AsyncClient) -> None:
+    cases = [
+        (DEMO_SHARED_ORDER_ID, {}, {"subscription": ["This field is required."]}),
+        (
+            DEMO_PAST_ORDER_ID,
+            {"subscription": sub_id(Role.SHARED_COFFEE)},
+            {"detail": "Only unsent orders can be skipped."},
+        ),
+        (
+            DEMO_SHARED_ORDER_ID,
+            {"subscription": sub_id(Role.VITAMINS)},
+            {"subscription": ["Subscription is not part of this order."]},
+        ),
+        (
+            DEMO_SHARED_ORDER_ID,
+            {"subscription": sub_id(Role.OTHER_COLD_BREW)},
+            {"subscription": ["Subscription is not part of this order."]},
+        ),
+    ]
+    for order, body, expected in cases:
+        response = await client.patch(f"/orders/{order}/skip_subscription/", json=body)
+        assert (response.status_code, response.json()) == (400, expected)
+    assert len(await items_of(client, DEMO_SHARED_ORDER_ID)) == 3
+
+
+# --- cancel -----------------------------------------------------------------------------------
+
+
+async def test_cancel_refused_for_prepaid_and_not_live(client: httpx.AsyncClient) -> None:
+    cases = [
+        (Role.PREPAID_TEA, {"detail": "Prepaid subscriptions cannot be cancelled."}),
+        (Role.INACTIVE_LAUNDRY, NOT_EDITABLE),
+        (Role.CANCELLED_TOOTHBRUSH, NOT_EDITABLE),
+    ]
+    for role, expected in cases:
+        response = await client.patch(f"/subscriptions/{sub_id(role)}/cancel/", json={})
+        assert (response.status_code, response.json()) == (400, expected)
+
+
+async def test_cancel_records_reason_and_removes_future_items(
+    client: httpx.AsyncClient,
+) -> None:
+    filters = sub_id(Role.SHARED_FILTERS)
+    response = await client.patch(
+        f"/subscriptions/{filters}/cancel/", json={"cancel_reason": "moving|Moving abroad"}
+    )
+    assert response.status_code == 200, response.text
+    cancelled = response.json()
+    assert cancelled["live"] is False and cancelled["cancelled"] is not None
+    assert (cancelled["cancel_reason"], cancelled["cancel_reason_code"]) == (
+        "moving|Moving abroad",
+        "moving",
+    )
+    assert len(await items_of(client, DEMO_SHARED_ORDER_ID)) == 2
+    assert await unsent_orders(client, filters) == []
+    past = await get_json(client, "/orders/", subscription=filters, status=5)
+    assert past["count"] == 1  # history stays
+
+    vitamins = await client.patch(f"/subscriptions/{sub_id(Role.VITAMINS)}/cancel/")
+    assert vitamins.json()["cancel_reason"] is None
+    own = await get_json(client, f"/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/")
+    assert own["status"] == 4
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+
+async def test_fault_once_then_normal(client: httpx.AsyncClient) -> None:
+    await add_fault(client, method="GET", path="/customers/", status=423, times=1)
+    first = await client.get(f"/customers/{DEMO_CUSTOMER_ID}/")
+    second = await client.get(f"/customers/{DEMO_CUSTOMER_ID}/")
+    assert (first.status_code, first.json()) == (
+        423,
+        {"detail": "Resource is currently in use. Please try again shortly."},
+    )
+    assert second.status_code == 200
+    assert (await client.get("/_sandbox/faults")).json() == []
+
+
+async def test_fault_always_and_only_where_it_matches(client: httpx.AsyncClient) -> None:
+    await add_fault(client, method="PATCH", status=429)
+    for _ in range(2):
+        response = await client.patch(f"/subscriptions/{sub_id(Role.VITAMINS)}/cancel/")
+        assert response.status_code == 429
+        assert response.json() == {
+            "detail": "Request was throttled. Expected available in 1 second."
+        }
+        assert response.headers["retry-after"] == "1"
+    assert (await client.get(f"/subscriptions/{sub_id(Role.VITAMINS)}/")).json()["live"] == "True"
+    assert (await client.delete("/_sandbox/faults")).status_code == 204
+    assert (await client.patch(f"/subscriptions/{sub_id(Role.VITAMINS)}/cancel/")).is_success
+
+
+async def test_fault_latency(client: httpx.AsyncClient) -> None:
+    await add_fault(client, path="/products/", latency_ms=150)
+    started = time.monotonic()
+    response = await client.get("/products/")
+    assert response.status_code == 200
+    assert time.monotonic() - started >= 0.14  # the event loop may wake a hair early
+
+
+async def test_fault_hang_until_client_times_out(client: httpx.AsyncClient) -> None:
+    await add_fault(client, path="/orders/", hang=True, times=1)
+    with pytest.raises(httpx.ReadTimeout):
+        await client.get("/orders/", timeout=0.2)
+    assert (await client.get("/orders/")).status_code == 200
+    journal = (await client.get("/_sandbox/requests")).json()
+    assert [entry["status"] for entry in journal[-2:]] == [None, 200]
+
+
+async def test_fault_after_performs_the_write_and_loses_the_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    await add_fault(client, method="PATCH", path="/orders/", status=500, after=True, times=1)
+    coffee = sub_id(Role.SHARED_COFFEE)
+    lost = await skip(client, DEMO_SHARED_ORDER_ID, coffee)
+    assert (lost.status_code, lost.json()) == (500, {"detail": "A server error occurred."})
+    assert len(await items_of(client, DEMO_SHARED_ORDER_ID)) == 2
+    [following] = await unsent_orders(client, coffee)
+    assert following["public_id"] != DEMO_SHARED_ORDER_ID
+
+
+async def test_fault_rules_are_validated(client: httpx.AsyncClient) -> None:
+    response = await client.post("/_sandbox/faults", json={"status": 99, "hang": "yes"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"status", "hang"}
+
+
+# --- seeding, journal, reset ------------------------------------------------------------------
+
+
+async def test_seeding_two_hundred_subscriptions_pages_correctly(
+    client: httpx.AsyncClient,
+) -> None:
+    seeded = await seed_customer(
+        client, merchant_user_id="bulk", email="bulk@example.com", count=200
+    )
+    assert len(seeded["subscriptions"]) == len(seeded["orders"]) == 200
+    first = await get_json(client, "/subscriptions/", customer="bulk", page_size=100)
+    assert (first["count"], len(first["results"])) == (200, 100)
+    everything = await follow(client, "/subscriptions/?customer=bulk&page_size=100")
+    assert [s["public_id"] for s in everything] == seeded["subscriptions"]
+    unsent = await get_json(client, "/orders/", customer="bulk", status=1)
+    assert unsent["count"] == 200
+
+
+async def test_seeding_a_shared_next_order_and_mixed_states(client: httpx.AsyncClient) -> None:
+    seeded = await seed_customer(
+        client,
+        merchant_user_id="mixed",
+        email="mixed@example.com",
+        shared_next_order=True,
+        subscriptions=[
+            {"every": 2, "every_period": WEEKS, "price": "5.00", "quantity": 2},
+            {"product_id": (await get_json(client, "/products/"))["results"][0]["public_id"]},
+            {"prepaid": True},
+            {"cancelled": True},
+            {"live": False},
+        ],
+    )
+    [order] = seeded["orders"]
+    items = await items_of(client, order)
+    assert {i["subscription"] for i in items} == set(seeded["subscriptions"][:3])
+    shared = await get_json(client, f"/orders/{order}/")
+    assert Decimal(shared["sub_total"]) == sum(Decimal(i["price"]) * i["quantity"] for i in items)
+    duplicate = await client.post(
+        "/_sandbox/customers", json={"merchant_user_id": "mixed", "email": "x@example.com"}
+    )
+    assert duplicate.status_code == 409
+
+
+async def test_seeding_refuses_bad_input_field_by_field(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/_sandbox/customers",
+        json={"email": "nope", "subscriptions": [{}, {"every_period": 9, "product_id": "x"}]},
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors["merchant_user_id"] == ["This field is required."]
+    assert errors["email"] == ["Enter a valid email address."]
+    assert errors["subscriptions"][0] == {}
+    assert set(errors["subscriptions"][1]) == {"every_period", "product_id"}
+
+
+async def test_journal_records_api_requests_only(client: httpx.AsyncClient) -> None:
+    await client.get("/subscriptions", params={"customer": DEMO_CUSTOMER_ID})
+    await client.patch(f"/subscriptions/{sub_id(Role.PREPAID_TEA)}/cancel/")
+    await client.get("/_sandbox/healthz")
+    journal = (await client.get("/_sandbox/requests")).json()
+    assert journal == [
+        {
+            "method": "GET",
+            "path": "/subscriptions",
+            "query": f"customer={DEMO_CUSTOMER_ID}",
+            "status": 301,
+        },
+        {
+            "method": "PATCH",
+            "path": f"/subscriptions/{sub_id(Role.PREPAID_TEA)}/cancel/",
+            "query": "",
+            "status": 400,
+        },
+    ]
+    assert (await client.delete("/_sandbox/requests")).status_code == 204
+    assert (await client.get("/_sandbox/requests")).json() == []
+
+
+async def test_reset_restores_demo_data_and_clears_faults_and_journal(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.patch(f"/subscriptions/{sub_id(Role.SHAMPOO)}/cancel/")
+    await seed_customer(client, merchant_user_id="temp", email="temp@example.com")
+    await add_fault(client, path="/customers/", status=503)
+    assert (await client.post("/_sandbox/reset")).status_code == 204
+    assert (await get_json(client, f"/subscriptions/{sub_id(Role.SHAMPOO)}/"))["live"] is True
+    assert (await client.get("/customers/temp/")).status_code == 404
+    assert (await client.get("/_sandbox/requests")).json() == [
+        {
+            "method": "GET",
+            "path": f"/subscriptions/{sub_id(Role.SHAMPOO)}/",
+            "query": "",
+            "status": 200,
+        },
+        {"method": "GET", "path": "/customers/temp/", "query": "", "status": 404},
+    ]
+    assert (await client.get("/_sandbox/healthz")).status_code == 200
+
+
+# --- process entry point ----------------------------------------------------------------------
+
+
+def test_demo_ids_are_the_same_on_every_start() -> None:
+    first, second = create_app().state.sandbox.store, create_app().state.sandbox.store
+    assert list(first.subscriptions) == list(second.subscriptions)
+    assert list(first.orders) == list(second.orders)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in first.items)
+
+
+def test_main_exits_2_on_a_bad_listen_address(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ORDERGROOVE_SANDBOX_LISTEN", "nowhere")
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_frequency_arithmetic_clamps_month_ends() -> None:
+    jan31 = datetime(2032, 1, 31, 9)
+    assert add_frequency(jan31, 1, MONTHS) == datetime(2032, 2, 29, 9)
+    assert add_frequency(jan31, 13, MONTHS) == datetime(2033, 2, 28, 9)
+    assert add_frequency(jan31, 2, WEEKS) == jan31 + timedelta(days=14)
