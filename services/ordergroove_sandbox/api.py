@@ -29,6 +29,9 @@ async def handle(request: Request, sandbox: Sandbox) -> Response:
     rule = sandbox.faults.take(request.method, request.url.path)
     response = await _answer(request, sandbox, rule)
     if response is None:
+        # The journal shows when the client gave up, so callers can check that no request of
+        # theirs outlives their deadline.
+        entry.status = CLIENT_GONE
         return Response(status_code=CLIENT_GONE)
     entry.status = response.status_code
     return response

@@ -11,7 +11,7 @@ class Entry:
     method: str
     path: str
     query: str
-    # None until answered; stays None for a request that hung until the client gave up.
+    # None until answered; 499 for a request that hung until the client gave up.
     status: int | None = None
 
 
