@@ -1,4 +1,10 @@
-"""`gladly-sandbox`: serve the Gladly imitation (more subcommands act as Gladly)."""
+"""`gladly-sandbox`: serve the Gladly imitation, or act as Gladly towards the gateway.
+
+Acting as Gladly means what Gladly does when an agent opens a profile or presses a card's button:
+a signed lookup or a signed form fetch and submission. Requests are signed with the first of
+GLADLY_SIGNING_KEYS (default `sandbox-signing-key`) and sent to GATEWAY_URL (default
+http://127.0.0.1:8080); the defaults target `make run`'s demo customer.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +13,39 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
+import httpx
 import uvicorn
 
+from gateway.gladly_auth import GladlySignature
 from services.gladly_sandbox.app import create_app
 from services.gladly_sandbox.config import ConfigError, load_serve_config
+from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL, DEMO_EXTERNAL_CUSTOMER_ID
 
 EXIT_BAD_CONFIG = 2
+EXIT_REFUSED = 1
 # Hung requests (a `hang` fault) must not hold a shutdown up for ever.
 GRACEFUL_SHUTDOWN_SECONDS = 5
+DEFAULT_GATEWAY_URL = "http://127.0.0.1:8080"
+DEFAULT_SIGNING_KEY = "sandbox-signing-key"
+# Longer than the gateway's own deadline, so the gateway's answer is what gets reported.
+REQUEST_TIMEOUT_SECONDS = 30.0
 
 Command = Callable[[argparse.Namespace], int]
+Json = dict[str, Any]
+
+
+class Refused(Exception):
+    """The gateway answered with an error; the message is what the agent would read."""
 
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the sandbox until SIGINT/SIGTERM; uvicorn finishes in-flight requests first."""
     config = load_serve_config(os.environ)
-    app = create_app(api_user=config.api_user, api_token=config.api_token)
+    app = create_app(
+        api_user=config.api_user, api_token=config.api_token, rate_limit=config.rate_limit
+    )
     print(f"gladly-sandbox listening on http://{config.host}:{config.port}", flush=True)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -40,16 +62,170 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- acting as Gladly ----------------------------------------------------------------------------
+
+
+def gateway_client() -> httpx.Client:
+    keys = [k.strip() for k in os.environ.get("GLADLY_SIGNING_KEYS", "").split(",") if k.strip()]
+    return httpx.Client(
+        base_url=os.environ.get("GATEWAY_URL", DEFAULT_GATEWAY_URL),
+        auth=GladlySignature(keys[0] if keys else DEFAULT_SIGNING_KEY),
+        timeout=REQUEST_TIMEOUT_SECONDS,
+    )
+
+
+def send(client: httpx.Client, method: str, path: str, body: Json | None = None) -> Json:
+    """The answer's JSON; raises Refused with the gateway's messages on an error answer."""
+    response = client.request(method, path, json=body)
+    try:
+        answer: Json = response.json()
+    except ValueError:
+        raise Refused(f"HTTP {response.status_code}: {response.text[:200]}") from None
+    if response.is_error:
+        errors = answer.get("errors") or [{"message": response.reason_phrase}]
+        lines = [f"{e.get('message', '')}: {e.get('detail', '')}".rstrip(": ") for e in errors]
+        trace = errors[0].get("traceId")
+        raise Refused(f"HTTP {response.status_code} " + "; ".join(lines) + f" (trace {trace})")
+    return answer
+
+
+def lookup(args: argparse.Namespace) -> int:
+    query = {"emails": args.email or [DEMO_EMAIL]}
+    with gateway_client() as client:
+        body = {"lookupLevel": "BASIC", "query": query, "uniqueMatchRequired": False}
+        results = send(client, "POST", "/gladly/lookup", body)["results"]
+    print(f"{len(results)} match(es)")
+    for result in results:
+        print(f"  {_customer_line(result)}")
+    return 0
+
+
+def card(args: argparse.Namespace) -> int:
+    query = {"externalCustomerId": args.customer, "id": args.gladly_customer}
+    with gateway_client() as client:
+        body = {"lookupLevel": "DETAILED", "query": query, "uniqueMatchRequired": True}
+        results = send(client, "POST", "/gladly/lookup", body)["results"]
+    if not results:
+        print(f"No Ordergroove customer {args.customer}.")
+        return 0
+    [result] = results
+    print(_customer_line(result))
+    print(f"Subscriptions ({len(result.get('transactions', []))})")
+    for transaction in result.get("transactions", []):
+        print()
+        print("\n".join(_subscription_lines(transaction)))
+    return 0
+
+
+def skip(args: argparse.Namespace) -> int:
+    path = f"/gladly/customers/{args.gladly_customer}/subscriptions/{args.subscription}/skip"
+    return _run_form(path, {})
+
+
+def cancel(args: argparse.Namespace) -> int:
+    path = f"/gladly/customers/{args.gladly_customer}/subscriptions/{args.subscription}/cancel"
+    return _run_form(path, {"reason": args.reason, "details": args.details})
+
+
+def _run_form(form_url: str, submission: Json) -> int:
+    """What Gladly does for a button: fetch the form, show it, submit it, show the answer."""
+    with gateway_client() as client:
+        form = send(client, "GET", form_url)
+        print("\n".join(_form_lines(form)))
+        answer = send(client, "POST", form["actionUrl"], submission)
+    print(f"\n{answer['message']}: {answer['detail']}")
+    return 0
+
+
+def _customer_line(result: Json) -> str:
+    emails = ", ".join(e["original"] for e in result.get("emails", []))
+    phones = ", ".join(p["original"] for p in result.get("phones", []))
+    counts = result.get("customAttributes", {})
+    return (
+        f"{result.get('name', '(no name)')} [{result['externalCustomerId']}] {emails} {phones}"
+        f" - {counts.get('activeSubscriptions', '?')} active of"
+        f" {counts.get('totalSubscriptions', '?')} subscriptions"
+    )
+
+
+_REASON_KEYS = ("cancellationReason", "cancellationDetails")
+
+
+def _subscription_lines(sub: Json) -> list[str]:
+    """One subscription as the card shows it: status and product, then its facts, then buttons."""
+    lines = [f"{sub['status']:<10} {sub.get('productName', sub.get('productId', ''))}"]
+    facts = [
+        ("subscription", sub["subscriptionId"]),
+        ("sku", sub.get("productSku", "")),
+        ("frequency", sub.get("frequency", "")),
+        ("price", f"{sub.get('price', '')} {sub.get('currency', '')} x {sub['quantity']}"),
+        ("prepaid", "yes" if sub.get("prepaid") == "true" else ""),
+        ("next order", _day(sub.get("nextOrderDate", ""))),
+        ("cancelled", _day(sub.get("cancelledAt", ""))),
+        ("reason", " - ".join(filter(None, (sub.get(key, "") for key in _REASON_KEYS)))),
+    ]
+    lines += [f"{'':<10} {name:<13}{value}" for name, value in facts if value.strip()]
+    buttons = " ".join(f"[{action['name']}]" for action in sub.get("actions", []))
+    if buttons:
+        lines.append(f"{'':<10} {'buttons':<13}{buttons}")
+    return lines
+
+
+def _form_lines(form: Json) -> list[str]:
+    lines = [f"== {form['title']} =="]
+    for section in form["sections"]:
+        if section["type"] == "text":
+            lines.append(section["text"])
+            continue
+        field = section["input"]
+        optional = " (optional)" if field.get("optional") else ""
+        lines.append(f"{section['label']}{optional} [{section['attr']}]")
+        lines += [f"  - {o['value']}: {o['text']}" for o in field.get("options", [])]
+    lines.append(f"[{form['submitButton']}] [{form['closeButton']}]")
+    return lines
+
+
+def _day(value: str) -> str:
+    return value[:10]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="gladly-sandbox", description="A local imitation of Gladly's REST API."
+        prog="gladly-sandbox",
+        description="A local imitation of Gladly's REST API, and a signed caller of the gateway "
+        "(GATEWAY_URL, GLADLY_SIGNING_KEYS).",
     )
     parser.set_defaults(command=serve)  # no subcommand means serve
     commands = parser.add_subparsers(title="commands")
     commands.add_parser(
         "serve", help="serve the REST API (GLADLY_SANDBOX_LISTEN, GLADLY_API_USER/TOKEN)"
     ).set_defaults(command=serve)
+
+    found = commands.add_parser("lookup", help="BASIC lookup: find customers by e-mail")
+    found.add_argument("--email", action="append", help=f"repeatable (default {DEMO_EMAIL})")
+    found.set_defaults(command=lookup)
+
+    shown = commands.add_parser("card", help="DETAILED lookup: print the Subscriptions card")
+    shown.add_argument("--customer", default=DEMO_EXTERNAL_CUSTOMER_ID, help="Ordergroove id")
+    _gladly_customer_option(shown)
+    shown.set_defaults(command=card)
+
+    skipped = commands.add_parser("skip", help="press Skip Next Order: form, then submit")
+    skipped.add_argument("subscription", metavar="SUBSCRIPTION_ID")
+    _gladly_customer_option(skipped)
+    skipped.set_defaults(command=skip)
+
+    cancelled = commands.add_parser("cancel", help="press Cancel Order: form, then submit")
+    cancelled.add_argument("subscription", metavar="SUBSCRIPTION_ID")
+    cancelled.add_argument("--reason", required=True, metavar="CODE", help="a reason code")
+    cancelled.add_argument("--details", default="", metavar="TEXT")
+    _gladly_customer_option(cancelled)
+    cancelled.set_defaults(command=cancel)
     return parser
+
+
+def _gladly_customer_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gladly-customer", default=DEMO_CUSTOMER_ID, help="Gladly customer id")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,3 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"gladly-sandbox: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    except Refused as refusal:
+        print(f"gladly-sandbox: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    except httpx.TransportError as error:
+        print(f"gladly-sandbox: cannot reach the gateway: {error}", file=sys.stderr)
+        return EXIT_REFUSED

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from services.config import ConfigError, Settings
 from services.gladly_sandbox.app import DEFAULT_API_TOKEN, DEFAULT_API_USER
 
+DEFAULT_RATE_LIMIT = 10
+
 __all__ = ["ConfigError", "ServeConfig", "load_serve_config"]
 
 
@@ -17,6 +19,7 @@ class ServeConfig:
     port: int
     api_user: str
     api_token: str
+    rate_limit: int
 
 
 def load_serve_config(environ: Mapping[str, str]) -> ServeConfig:
@@ -27,4 +30,14 @@ def load_serve_config(environ: Mapping[str, str]) -> ServeConfig:
         port=settings.gladly_sandbox_listen.port,
         api_user=settings.gladly_api_user or DEFAULT_API_USER,
         api_token=settings.gladly_api_token or DEFAULT_API_TOKEN,
+        rate_limit=_rate_limit(environ.get("GLADLY_SANDBOX_RATE_LIMIT", str(DEFAULT_RATE_LIMIT))),
     )
+
+
+def _rate_limit(value: str) -> int:
+    """Requests per second per method; Gladly's own is 10, benchmarks need it out of the way."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(
+            f"GLADLY_SANDBOX_RATE_LIMIT: expected a positive whole number, got {value!r}"
+        )
+    return int(value)

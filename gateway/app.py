@@ -1,0 +1,69 @@
+"""The gateway as one Starlette app: routes, the guard in front of `/gladly/*`, error answers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway import actions
+from gateway.errors import EXCEPTION_HANDLERS, error_response
+from gateway.guard import GladlyGuard
+from gateway.lookup import lookup
+from gateway.openapi import openapi_json
+from gateway.rpc import ActionsClient, client_of
+from gateway.tracing import TraceIdMiddleware
+from services.config import Settings
+
+_SUBSCRIPTION = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    if await client_of(request).ready():
+        return JSONResponse({"status": "ok"})
+    return error_response(503, "Service Unavailable", "The actions service is not serving.")
+
+
+ROUTES = [
+    Route("/gladly/lookup", lookup, methods=["POST"]),
+    Route(f"{_SUBSCRIPTION}/cancel", actions.cancel_form, methods=["GET"]),
+    Route(f"{_SUBSCRIPTION}/cancel", actions.cancel, methods=["POST"]),
+    Route(f"{_SUBSCRIPTION}/skip", actions.skip_form, methods=["GET"]),
+    Route(f"{_SUBSCRIPTION}/orders/{{order_id}}/skip", actions.skip, methods=["POST"]),
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/openapi.json", openapi_json, methods=["GET"]),
+]
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # One channel per process, opened inside the serving event loop.
+        client = ActionsClient.connect(
+            settings.grpc_target, settings.deadline_seconds, settings.api_token
+        )
+        app.state.actions = client
+        try:
+            yield
+        finally:
+            await client.close()
+
+    return Starlette(
+        routes=ROUTES,
+        middleware=[
+            Middleware(TraceIdMiddleware),
+            Middleware(GladlyGuard, keys=settings.gladly_signing_keys),
+        ],
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        lifespan=lifespan,
+    )

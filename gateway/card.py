@@ -1,0 +1,145 @@
+"""The Subscriptions card: a lookup result and its SUBSCRIPTION transactions, built in one place.
+
+Gladly wants camelCase keys and string values (its public ORDER sample): every scalar here is a
+string, dates are RFC 3339, and a value that is absent is left out rather than sent empty.
+Actions appear only when the service says they are available now, and only when the Gladly
+customer is known (their URLs name it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from urllib.parse import quote
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from actions.v1 import actions_pb2 as pb
+
+Json = dict[str, Any]
+
+CANCEL_BUTTON: Final = "Cancel Order"
+SKIP_BUTTON: Final = "Skip Next Order"
+
+_STATUS_NAMES: Final = {
+    pb.SUBSCRIPTION_STATUS_ACTIVE: "ACTIVE",
+    pb.SUBSCRIPTION_STATUS_CANCELLED: "CANCELLED",
+    pb.SUBSCRIPTION_STATUS_INACTIVE: "INACTIVE",
+}
+_PERIOD_NAMES: Final = {
+    pb.FREQUENCY_PERIOD_DAY: "day",
+    pb.FREQUENCY_PERIOD_WEEK: "week",
+    pb.FREQUENCY_PERIOD_MONTH: "month",
+    pb.FREQUENCY_PERIOD_YEAR: "year",
+}
+
+
+def subscription_path(gladly_customer_id: str, subscription_id: str) -> str:
+    """The base of the action URLs of one subscription (ids percent-encoded as path segments)."""
+    return (
+        f"/gladly/customers/{quote(gladly_customer_id, safe='')}"
+        f"/subscriptions/{quote(subscription_id, safe='')}"
+    )
+
+
+def cancel_form_url(gladly_customer_id: str, subscription_id: str) -> str:
+    return f"{subscription_path(gladly_customer_id, subscription_id)}/cancel"
+
+
+def skip_form_url(gladly_customer_id: str, subscription_id: str) -> str:
+    return f"{subscription_path(gladly_customer_id, subscription_id)}/skip"
+
+
+def skip_action_url(gladly_customer_id: str, subscription_id: str, order_id: str) -> str:
+    return (
+        f"{subscription_path(gladly_customer_id, subscription_id)}"
+        f"/orders/{quote(order_id, safe='')}/skip"
+    )
+
+
+def customer_result(found: pb.GetSubscriptionsResponse) -> Json:
+    """A lookup result without transactions (BASIC), with the subscription counts."""
+    customer = found.customer
+    result: Json = {"externalCustomerId": customer.customer_id}
+    name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
+    if name:
+        result["name"] = name
+    if customer.email:
+        result["emails"] = [{"original": customer.email}]
+    if customer.phone_number:
+        result["phones"] = [{"original": customer.phone_number}]
+    result["customAttributes"] = {
+        "activeSubscriptions": str(found.active_count),
+        "totalSubscriptions": str(found.total_count),
+    }
+    return result
+
+
+def detailed_result(found: pb.GetSubscriptionsResponse, gladly_customer_id: str) -> Json:
+    """The DETAILED result: the customer and one SUBSCRIPTION card per subscription."""
+    return customer_result(found) | {
+        "transactions": [
+            subscription_card(subscription, gladly_customer_id)
+            for subscription in found.subscriptions
+        ]
+    }
+
+
+def subscription_card(subscription: pb.Subscription, gladly_customer_id: str) -> Json:
+    product, next_order = subscription.product, subscription.next_order
+    card: Json = {
+        "type": "SUBSCRIPTION",
+        "subscriptionId": subscription.subscription_id,
+        "status": _STATUS_NAMES.get(subscription.status, "UNKNOWN"),
+        "createdAt": _rfc3339(subscription, "create_time"),
+        "updatedAt": _rfc3339(subscription, "update_time"),
+        "frequency": frequency_text(subscription.frequency),
+        "nextOrderId": next_order.order_id,
+        "nextOrderDate": _rfc3339(next_order, "place_time"),
+        "cancelledAt": _rfc3339(subscription, "cancel_time"),
+        "cancellationReason": subscription.cancel_reason_code,
+        "cancellationDetails": subscription.cancel_reason_details,
+        "price": subscription.price,
+        "currency": subscription.currency_code,
+        "quantity": str(subscription.quantity),
+        "prepaid": "true" if subscription.prepaid else "false",
+        "productId": product.product_id,
+        "productName": product.name,
+        "productSku": product.sku,
+        "productImageUrl": product.image_url,
+    }
+    card = {key: value for key, value in card.items() if value}
+    actions = _actions(subscription, gladly_customer_id) if gladly_customer_id else []
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def frequency_text(frequency: pb.Frequency) -> str:
+    """In words, like "Every 2 weeks" or "Every month"; "" when Ordergroove gave none."""
+    period = _PERIOD_NAMES.get(frequency.period)
+    if period is None or frequency.every <= 0:
+        return ""
+    if frequency.every == 1:
+        return f"Every {period}"
+    return f"Every {frequency.every} {period}s"
+
+
+def _actions(subscription: pb.Subscription, gladly_customer_id: str) -> list[dict[str, str]]:
+    available = subscription.available_actions
+    buttons = []
+    if pb.ACTION_CANCEL in available:
+        url = cancel_form_url(gladly_customer_id, subscription.subscription_id)
+        buttons.append({"name": CANCEL_BUTTON, "formUrl": url})
+    if pb.ACTION_SKIP in available:
+        url = skip_form_url(gladly_customer_id, subscription.subscription_id)
+        buttons.append({"name": SKIP_BUTTON, "formUrl": url})
+    return buttons
+
+
+def _rfc3339(message: Message, field: str) -> str:
+    """The timestamp field as RFC 3339 UTC ("…Z"), or "" when it is unset."""
+    if not message.HasField(field):
+        return ""
+    stamp: Timestamp = getattr(message, field)
+    return stamp.ToJsonString()

@@ -1,0 +1,153 @@
+"""Every error answer of the gateway: Gladly's `{"errors": [...]}` shape, each naming the trace id.
+
+The gRPC → HTTP status table lives here and only here. Reasons an agent can act on (pick another
+subscription, open a conversation, fix the input, read Ordergroove's refusal) are answered 400, so
+that Gladly shows the message and keeps the form open; every other failure takes the status of the
+table and, unless the service explained it, a generic text: internals never reach Gladly.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Mapping
+from typing import Any, Final
+
+import grpc
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.rpc import RpcFailure
+from gateway.tracing import current_trace_id
+
+# grpc-gateway v2 and Envoy agree on this table (reference/grpc-http-otel.md).
+HTTP_STATUS: Final[Mapping[grpc.StatusCode, int]] = {
+    grpc.StatusCode.OK: 200,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.UNKNOWN: 500,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.INTERNAL: 500,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DATA_LOSS: 500,
+}
+
+# The reasons an agent can act on (answered 400 whatever their gRPC code), with their titles.
+AGENT_ACTIONABLE: Final[Mapping[str, str]] = {
+    "SUBSCRIPTION_NOT_ACTIVE": "Subscription is not active",
+    "ORDERGROOVE_REJECTED": "Ordergroove refused the change",
+    "NEXT_ORDER_CHANGED": "Order already skipped or changed",
+    "CONVERSATION_NOT_OPEN": "No open conversation",
+    "CUSTOMER_NOT_LINKED": "Customer is not linked to Ordergroove",
+    "ACTION_DISABLED": "Action is switched off",
+}
+_TITLES: Final[Mapping[str, str]] = {
+    **AGENT_ACTIONABLE,
+    "SUBSCRIPTION_NOT_FOUND": "Subscription not found",
+    "REQUEST_ID_REUSED": "Request already used",
+    "UPSTREAM_UNAVAILABLE": "Temporarily unavailable",
+    "DEADLINE_EXCEEDED": "Timed out",
+}
+_GENERIC_DETAILS: Final[Mapping[int, str]] = {
+    400: "The request is not valid.",
+    503: "The actions service is not available right now; please try again shortly.",
+    504: "The request did not complete within its deadline; please try again.",
+}
+_DEFAULT_DETAIL: Final = "Something went wrong on our side; please try again later."
+
+
+class InvalidRequest(Exception):
+    """The gateway itself refuses the request (bad JSON, unknown lookupLevel, wrong field type)."""
+
+    def __init__(self, detail: str, attr: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.attr = attr
+
+
+def phrase(status: int) -> str:
+    """The reason phrase, also for 499 (nginx's, which Python does not know)."""
+    if status == 499:
+        return "Client Closed Request"
+    return http.HTTPStatus(status).phrase
+
+
+def error_item(message: str, detail: str, attr: str = "") -> dict[str, str]:
+    item = {"message": message, "detail": detail, "traceId": current_trace_id()}
+    if attr:
+        item["attr"] = attr  # Gladly marks the form field this error is about
+    return item
+
+
+def errors_response(status: int, items: list[dict[str, str]]) -> JSONResponse:
+    return JSONResponse({"errors": items}, status_code=status)
+
+
+def error_response(status: int, message: str, detail: str, attr: str = "") -> JSONResponse:
+    return errors_response(status, [error_item(message, detail, attr)])
+
+
+def http_status(failure: RpcFailure) -> int:
+    if failure.reason in AGENT_ACTIONABLE:
+        return 400
+    return HTTP_STATUS.get(failure.code, 500)
+
+
+def failure_response(failure: RpcFailure, attrs: Mapping[str, str] | None = None) -> JSONResponse:
+    """The answer for a failed gRPC call; `attrs` names the form field of a request field."""
+    status = http_status(failure)
+    title = _TITLES.get(failure.reason) or phrase(status)
+    if failure.violations:
+        attrs = attrs or {}
+        items = []
+        for violation in failure.violations:
+            attr = attrs.get(violation.field, "")
+            # Named as the agent knows the field: by its form attr when it has one.
+            detail = f"{attr or violation.field} {violation.description}."
+            items.append(error_item("Invalid input", detail, attr))
+        return errors_response(status, items)
+    # Only the service's own explanations are shown; a bare status may carry internals.
+    detail = failure.message if failure.reason else _GENERIC_DETAILS.get(status, _DEFAULT_DETAIL)
+    return error_response(status, title, detail)
+
+
+# --- Starlette exception handlers ---------------------------------------------------------------
+
+
+async def on_rpc_failure(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RpcFailure)
+    return failure_response(exc)
+
+
+async def on_invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidRequest)
+    return error_response(400, "Invalid request", exc.detail, exc.attr)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    response = error_response(exc.status_code, phrase(exc.status_code), str(exc.detail))
+    if exc.headers:  # e.g. `Allow` of a 405
+        response.headers.update(exc.headers)
+    return response
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    return error_response(500, "Internal Server Error", _DEFAULT_DETAIL)
+
+
+EXCEPTION_HANDLERS: Final[Mapping[Any, Any]] = {
+    RpcFailure: on_rpc_failure,
+    InvalidRequest: on_invalid_request,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,128 @@
+"""The gateway's one client of the Actions gRPC service.
+
+Every call carries the action deadline and the bearer token; a failed call is raised as an
+`RpcFailure` holding the decoded `google.rpc.Status`, so nothing above this module sees grpc errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import grpc
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2
+from starlette.requests import Request
+
+from actions.v1 import actions_pb2 as pb
+from actions.v1 import actions_pb2_grpc
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ActionsService"].full_name
+READINESS_TIMEOUT_SECONDS = 1.0
+_STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+RequestT = TypeVar("RequestT", bound=Message)
+ResponseT = TypeVar("ResponseT", bound=Message)
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+@dataclass(eq=False)
+class RpcFailure(Exception):
+    """A call that ended with a status other than OK."""
+
+    code: grpc.StatusCode
+    message: str
+    # `ErrorInfo.reason` of the service's rich status; "" when there is none (e.g. no connection).
+    reason: str = ""
+    violations: list[FieldViolation] = field(default_factory=list)
+
+    @classmethod
+    def from_error(cls, error: grpc.aio.AioRpcError) -> RpcFailure:
+        failure = cls(error.code(), error.details() or "")
+        for key, value in error.trailing_metadata() or ():
+            if key == _STATUS_DETAILS_KEY and isinstance(value, bytes):
+                failure._add_details(status_pb2.Status.FromString(value))
+        return failure
+
+    def _add_details(self, status: status_pb2.Status) -> None:
+        for detail in status.details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                self.reason = info.reason
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                self.violations += [
+                    FieldViolation(v.field, v.description) for v in bad.field_violations
+                ]
+
+
+class ActionsClient:
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, token: str = "") -> None:
+        self._channel = channel
+        self._stub = actions_pb2_grpc.ActionsServiceStub(channel)
+        # The health stubs ship untyped, so the one method needed is bound by hand.
+        self._health_check = channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+            response_deserializer=health_pb2.HealthCheckResponse.FromString,
+        )
+        self._deadline = deadline_seconds
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+
+    @classmethod
+    def connect(cls, target: str, deadline_seconds: float, token: str = "") -> ActionsClient:
+        return cls(grpc.aio.insecure_channel(target), deadline_seconds, token)
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def get_subscriptions(
+        self, request: pb.GetSubscriptionsRequest
+    ) -> pb.GetSubscriptionsResponse:
+        return await self._call(self._stub.GetSubscriptions, request)
+
+    async def cancel_subscription(
+        self, request: pb.CancelSubscriptionRequest
+    ) -> pb.CancelSubscriptionResponse:
+        return await self._call(self._stub.CancelSubscription, request)
+
+    async def skip_next_order(self, request: pb.SkipNextOrderRequest) -> pb.SkipNextOrderResponse:
+        return await self._call(self._stub.SkipNextOrder, request)
+
+    async def list_cancel_reasons(self) -> list[pb.CancelReason]:
+        response = await self._call(self._stub.ListCancelReasons, pb.ListCancelReasonsRequest())
+        return list(response.reasons)
+
+    async def ready(self) -> bool:
+        """Whether the service answers its health check SERVING, asked with a short timeout."""
+        try:
+            response: health_pb2.HealthCheckResponse = await self._health_check(
+                health_pb2.HealthCheckRequest(service=SERVICE_NAME),
+                timeout=READINESS_TIMEOUT_SECONDS,
+            )
+        except grpc.aio.AioRpcError:
+            return False
+        return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+
+    async def _call(
+        self, method: Callable[..., Awaitable[ResponseT]], request: RequestT
+    ) -> ResponseT:
+        try:
+            return await method(request, timeout=self._deadline, metadata=self._metadata)
+        except grpc.aio.AioRpcError as error:
+            raise RpcFailure.from_error(error) from None
+
+
+def client_of(request: Request) -> ActionsClient:
+    """The process's client, opened by the app's lifespan."""
+    client: ActionsClient = request.app.state.actions
+    return client

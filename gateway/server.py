@@ -1,0 +1,57 @@
+"""The `actions-gateway` program: the REST gateway for Gladly, served by uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import sys
+
+import uvicorn
+
+from gateway.app import create_app
+from services.config import ConfigError, Settings
+
+EXIT_BAD_CONFIG = 2
+# In-flight actions finish within their deadline; a little more lets their answers go out.
+GRACEFUL_SHUTDOWN_MARGIN_SECONDS = 5.0
+
+
+def load_settings() -> Settings:
+    settings = Settings.from_env()
+    if not settings.gladly_signing_keys:
+        raise ConfigError("GLADLY_SIGNING_KEYS: at least one signing key is required")
+    return settings
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """SO_REUSEPORT lets one gateway process per core listen on the same port; the kernel
+    spreads new connections over them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"actions-gateway: {error}", file=sys.stderr)
+        sys.exit(EXIT_BAD_CONFIG)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            timeout_graceful_shutdown=int(
+                settings.deadline_seconds + GRACEFUL_SHUTDOWN_MARGIN_SECONDS
+            ),
+        )
+    )
+    # uvicorn stops gracefully on SIGINT/SIGTERM (closing the channel in the lifespan), then
+    # re-raises SIGINT; after Ctrl-C that is a normal stop.
+    listen = settings.gateway_listen
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[listening_socket(listen.host, listen.port)])

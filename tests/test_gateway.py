@@ -1,0 +1,412 @@
+"""The REST gateway end to end: Gladly's calls, signed, over HTTP to the real gateway, the real
+Actions service and both sandboxes."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from actions.v1 import actions_pb2 as pb
+from gateway.actions import request_id
+from gateway.app import create_app
+from gateway.errors import failure_response
+from gateway.gladly_auth import GladlySignature
+from gateway.rpc import RpcFailure
+from services.actions_service.domain import Action, timeline_item_id
+from services.config import Settings
+from services.gladly_sandbox.state import CLOSED_CUSTOMER_ID
+from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
+from services.ordergroove_sandbox.demo import (
+    ACTIVE_ROLES,
+    DEMO_CUSTOMER_ID,
+    DEMO_EMAIL,
+    DEMO_NEXT_ORDER_IDS,
+    DEMO_SUBSCRIPTION_IDS,
+    OTHER_CUSTOMER_ID,
+    OTHER_EMAIL,
+    Role,
+)
+from tests.servers import serve_asgi
+from tests.stack import running_service, service_settings
+
+Json = dict[str, Any]
+
+COFFEE = DEMO_SUBSCRIPTION_IDS[Role.SHARED_COFFEE]
+VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
+SHAMPOO = DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO]
+CANCELLED = DEMO_SUBSCRIPTION_IDS[Role.CANCELLED_WATER_FILTER]
+PREPAID = DEMO_SUBSCRIPTION_IDS[Role.PREPAID_PROTEIN]
+BASE = f"/gladly/customers/{GLADLY_DEMO}/subscriptions"
+GATEWAY_KEY = "test-signing-key"  # the `gateway_settings` fixture's
+
+
+@pytest.fixture
+def gladly_url(unlimited_gladly_url: str) -> str:
+    return unlimited_gladly_url  # several actions per test exceed Gladly's 10 requests/second
+
+
+async def detailed(caller: httpx.AsyncClient, **query: str) -> list[Json]:
+    query = {"externalCustomerId": DEMO_CUSTOMER_ID, "id": GLADLY_DEMO} | query
+    response = await caller.post(
+        "/gladly/lookup",
+        json={"lookupLevel": "DETAILED", "query": query, "uniqueMatchRequired": True},
+    )
+    assert response.status_code == 200, response.text
+    results: list[Json] = response.json()["results"]
+    return results
+
+
+async def card_of(caller: httpx.AsyncClient, subscription_id: str) -> Json:
+    [result] = await detailed(caller)
+    return next(t for t in result["transactions"] if t["subscriptionId"] == subscription_id)
+
+
+def error_of(response: httpx.Response, status: int) -> Json:
+    """The one error item of an error answer, after checking its status and shape."""
+    assert response.status_code == status, response.text
+    [item] = response.json()["errors"]
+    assert re.fullmatch(r"[0-9a-f]{32}", item["traceId"])
+    assert "Traceback" not in response.text
+    return dict(item)
+
+
+async def add_fault(ordergroove: httpx.AsyncClient, **rule: Any) -> None:
+    (await ordergroove.post("/_sandbox/faults", json=rule)).raise_for_status()
+
+
+async def timeline(gladly: httpx.AsyncClient, expected: int) -> list[Json]:
+    """Timeline entries are posted in the background: wait (bounded) for `expected` of them."""
+    for _ in range(100):
+        items: list[Json] = (await gladly.get(f"/_sandbox/customers/{GLADLY_DEMO}/timeline")).json()
+        if len(items) >= expected:
+            return items
+        await asyncio.sleep(0.02)
+    return items
+
+
+# --- lookup --------------------------------------------------------------------------------------
+
+
+async def test_basic_lookup_finds_each_customer_once(gladly_caller: httpx.AsyncClient) -> None:
+    response = await gladly_caller.post(
+        "/gladly/lookup",
+        json={
+            "lookupLevel": "BASIC",
+            "query": {
+                "emails": [DEMO_EMAIL, "nobody@example.com", "not-an-email", DEMO_EMAIL],
+                "email": OTHER_EMAIL,
+                "externalCustomerId": DEMO_CUSTOMER_ID,
+                "phones": ["+15550100100"],
+            },
+            "uniqueMatchRequired": False,
+        },
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["externalCustomerId"] for r in results] == [DEMO_CUSTOMER_ID, OTHER_CUSTOMER_ID]
+    assert results[0] == {
+        "externalCustomerId": DEMO_CUSTOMER_ID,
+        "name": "Dana Demo",
+        "emails": [{"original": DEMO_EMAIL}],
+        "phones": [{"original": "+15550100100"}],
+        "customAttributes": {"activeSubscriptions": "8", "totalSubscriptions": "12"},
+    }
+    for query in ({}, {"emails": ["nobody@example.com"]}, {"name": "Dana Demo"}):
+        response = await gladly_caller.post(
+            "/gladly/lookup", json={"lookupLevel": "BASIC", "query": query}
+        )
+        assert response.json() == {"results": []}
+
+
+async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.AsyncClient) -> None:
+    [result] = await detailed(gladly_caller)
+    assert result["externalCustomerId"] == DEMO_CUSTOMER_ID
+    assert result["name"] == "Dana Demo"
+    assert result["customAttributes"] == {"activeSubscriptions": "8", "totalSubscriptions": "12"}
+    cards = {card["subscriptionId"]: card for card in result["transactions"]}
+    assert len(cards) == 12
+    for card in cards.values():
+        assert card["type"] == "SUBSCRIPTION"
+        assert all(isinstance(value, str) for key, value in card.items() if key != "actions")
+        for key in ("createdAt", "updatedAt", "nextOrderDate", "cancelledAt"):
+            if key in card:
+                datetime.fromisoformat(card[key])  # RFC 3339
+    coffee = cards[COFFEE]
+    assert coffee | {"createdAt": "", "updatedAt": "", "nextOrderDate": ""} == {
+        "type": "SUBSCRIPTION",
+        "subscriptionId": COFFEE,
+        "status": "ACTIVE",
+        "createdAt": "",
+        "updatedAt": "",
+        "frequency": "Every month",
+        "nextOrderId": DEMO_NEXT_ORDER_IDS[Role.SHARED_COFFEE],
+        "nextOrderDate": "",
+        "price": "18.50",
+        "currency": "USD",
+        "quantity": "2",
+        "prepaid": "false",
+        "productId": coffee["productId"],
+        "productName": "Ethiopian Yirgacheffe Coffee Beans, 12 oz",
+        "productSku": "COF-ETH-12",
+        "productImageUrl": "https://images.example.com/products/cof-eth-12.jpg",
+        "actions": [
+            {"name": "Cancel Order", "formUrl": f"{BASE}/{COFFEE}/cancel"},
+            {"name": "Skip Next Order", "formUrl": f"{BASE}/{COFFEE}/skip"},
+        ],
+    }
+    assert cards[SHAMPOO]["frequency"] == "Every 45 days"
+    cancelled = cards[CANCELLED]
+    assert cancelled["status"] == "CANCELLED"
+    assert cancelled["cancellationReason"] == "too_expensive"
+    assert cancelled["cancellationDetails"] == "Found a cheaper option locally"
+    assert "cancelledAt" in cancelled
+    assert "actions" not in cancelled and "nextOrderDate" not in cancelled
+    offered = {sid for sid, card in cards.items() if "actions" in card}
+    assert offered == {DEMO_SUBSCRIPTION_IDS[role] for role in ACTIVE_ROLES}
+    [result] = await detailed(gladly_caller, id="")  # no Gladly id: no action URLs
+    assert not any("actions" in card for card in result["transactions"])
+    assert await detailed(gladly_caller, externalCustomerId="nobody") == []
+    assert await detailed(gladly_caller, externalCustomerId="") == []
+    assert await detailed(gladly_caller, externalCustomerId="not/an id") == []
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+async def test_cancel_form_offers_the_merchants_reasons(
+    gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
+) -> None:
+    form_url = f"{BASE}/{COFFEE}/cancel"
+    form = (await gladly_caller.get(form_url)).json()
+    assert form["actionUrl"] == form_url
+    assert set(form) == {"title", "submitButton", "closeButton", "actionUrl", "sections"}
+    reason, details = form["sections"][1:]
+    assert reason["attr"] == "reason" and reason["input"]["type"] == "select"
+    assert {"text": "I'm moving", "value": "moving"} in reason["input"]["options"]
+    assert len(reason["input"]["options"]) == 6
+    assert details["attr"] == "details" and details["input"]["optional"] is True
+    # Without the merchant's list, the agent still gets common reasons to pick from.
+    await add_fault(ordergroove, path="/merchant/cancel_reason/", status=500)
+    form = (await gladly_caller.get(f"{BASE}/{COFFEE}/cancel")).json()
+    values = [o["value"] for o in form["sections"][1]["input"]["options"]]
+    assert "other" in values
+
+
+async def test_skip_form_names_the_order_or_refuses(gladly_caller: httpx.AsyncClient) -> None:
+    order_id = DEMO_NEXT_ORDER_IDS[Role.VITAMINS]
+    card = await card_of(gladly_caller, VITAMINS)
+    form = (await gladly_caller.get(f"{BASE}/{VITAMINS}/skip")).json()
+    assert form["actionUrl"] == f"{BASE}/{VITAMINS}/orders/{order_id}/skip"
+    [text] = form["sections"]
+    assert text["type"] == "text"
+    assert card["nextOrderDate"][:10] in text["text"] and "every 2 weeks" in text["text"]
+    not_linked = await gladly_caller.get(
+        f"/gladly/customers/{CLOSED_CUSTOMER_ID}/subscriptions/{VITAMINS}/skip"
+    )
+    assert error_of(not_linked, 400)["message"] == "Customer is not linked to Ordergroove"
+    error_of(await gladly_caller.get(f"{BASE}/no-such-subscription/skip"), 404)
+    nothing = error_of(await gladly_caller.get(f"{BASE}/{CANCELLED}/skip"), 400)
+    assert CANCELLED in nothing["detail"]
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+async def test_skip_then_the_card_shows_the_new_next_order(
+    gladly_caller: httpx.AsyncClient, gladly: httpx.AsyncClient
+) -> None:
+    before = await card_of(gladly_caller, VITAMINS)
+    form = (await gladly_caller.get(before["actions"][1]["formUrl"])).json()
+    response = await gladly_caller.post(
+        form["actionUrl"],
+        json={"agentId": "agent-7"},
+        headers={"Gladly-Conversation-Id": "conv-1"},
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["message"] == "Next order skipped"
+    after = await card_of(gladly_caller, VITAMINS)  # Gladly's profile refresh
+    assert after["nextOrderDate"] > before["nextOrderDate"]
+    assert after["nextOrderId"] != before["nextOrderId"]
+    assert after["nextOrderDate"][:10] in answer["detail"]
+    [item] = await timeline(gladly, 1)
+    assert "agent-7" in item["content"]["body"]
+
+
+async def test_a_retried_skip_is_the_same_request(
+    gladly_caller: httpx.AsyncClient, gladly: httpx.AsyncClient, gateway_url: str
+) -> None:
+    """Gladly's retry carries a new Gladly-Time and signature but the same method, path, body and
+    headers: the same request_id, so the service answers the first outcome instead of acting
+    again; another submission (here: another agent) is a new request."""
+    path = f"{BASE}/{VITAMINS}/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/skip"
+    body = b'{"agentId":"agent-7"}'
+    headers = {"Content-Type": "application/json", "Gladly-Conversation-Id": "conv-1"}
+    first = await gladly_caller.post(path, content=body, headers=headers)
+    later = GladlySignature(GATEWAY_KEY, clock=lambda: datetime.now(UTC) + timedelta(seconds=5))
+    async with httpx.AsyncClient(base_url=gateway_url, auth=later) as retrying:
+        retry = await retrying.post(path, content=body, headers=headers)
+    assert first.status_code == 200
+    signatures = {r.request.headers["Gladly-Authorization"] for r in (first, retry)}
+    assert len(signatures) == 2
+    assert (retry.status_code, retry.json()) == (200, first.json())
+    other_agent = await gladly_caller.post(path, content=b'{"agentId":"agent-8"}', headers=headers)
+    assert error_of(other_agent, 400)["message"] == "Order already skipped or changed"
+    [item] = await timeline(gladly, 1)
+    context = pb.ActionContext(agent_id="agent-7", conversation_id="conv-1")
+    assert item["id"] == timeline_item_id(Action.SKIP, request_id("POST", path, body, context))
+
+
+async def test_cancel_then_the_card_shows_the_cancellation(
+    gladly_caller: httpx.AsyncClient,
+) -> None:
+    response = await gladly_caller.post(
+        f"{BASE}/{COFFEE}/cancel",
+        json={"reason": "moving", "details": "Moving abroad"},
+        headers={"Gladly-Agent-Id": "agent-9"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["message"] == "Subscription cancelled"
+    assert "I'm moving" in response.json()["detail"]
+    card = await card_of(gladly_caller, COFFEE)
+    assert card["status"] == "CANCELLED"
+    assert card["cancellationReason"] == "moving"
+    assert card["cancellationDetails"] == "Moving abroad"
+    assert "cancelledAt" in card and "actions" not in card
+
+
+# --- every refusal, through the whole stack -------------------------------------------------------
+
+
+async def test_refusals_through_the_whole_stack(
+    gladly_caller: httpx.AsyncClient, gladly: httpx.AsyncClient
+) -> None:
+    cancel = {"reason": "moving"}
+    not_active = await gladly_caller.post(f"{BASE}/{CANCELLED}/cancel", json=cancel)
+    assert error_of(not_active, 400)["message"] == "Subscription is not active"
+    rejected = error_of(await gladly_caller.post(f"{BASE}/{PREPAID}/cancel", json=cancel), 400)
+    assert rejected["message"] == "Ordergroove refused the change"
+    assert "prepaid" in rejected["detail"].lower()
+    changed = await gladly_caller.post(f"{BASE}/{VITAMINS}/orders/some-other-order/skip")
+    assert error_of(changed, 400)["message"] == "Order already skipped or changed"
+    not_linked = await gladly_caller.post(
+        f"/gladly/customers/{CLOSED_CUSTOMER_ID}/subscriptions/{COFFEE}/cancel", json=cancel
+    )
+    assert error_of(not_linked, 400)["message"] == "Customer is not linked to Ordergroove"
+    invalid = error_of(await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json={}), 400)
+    assert invalid == invalid | {"message": "Invalid input", "attr": "reason"}
+    assert invalid["detail"] == "reason is required."
+    other = DEMO_SUBSCRIPTION_IDS[Role.OTHER_COLD_BREW]  # another customer's: not found (404)
+    response = await gladly_caller.post(f"{BASE}/{other}/cancel", json=cancel)
+    assert error_of(response, 404)["message"] == "Subscription not found"
+    await gladly.post(f"/_sandbox/customers/{GLADLY_DEMO}/close-conversations")
+    closed = await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json=cancel)
+    assert error_of(closed, 400)["message"] == "No open conversation"
+
+
+async def test_a_switched_off_action_is_refused(
+    ordergroove_url: str, gladly_url: str, gateway_settings: Settings
+) -> None:
+    only_skip = service_settings(ordergroove_url, gladly_url, actions_enabled=frozenset({"skip"}))
+    async with running_service(only_skip) as service:
+        settings = dataclasses.replace(gateway_settings, grpc_target=service.target)
+        async with (
+            serve_asgi(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
+        ):
+            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "moving"})
+            assert error_of(response, 400)["message"] == "Action is switched off"
+            card = await card_of(caller, COFFEE)
+            assert [a["name"] for a in card["actions"]] == ["Skip Next Order"]
+
+
+async def test_ordergroove_down_is_503(
+    gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
+) -> None:
+    await add_fault(ordergroove, path="/subscriptions/", status=503)
+    response = await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "moving"})
+    item = error_of(response, 503)
+    assert "Ordergroove" in item["detail"]
+    lookup = await gladly_caller.post(
+        "/gladly/lookup",
+        json={"lookupLevel": "DETAILED", "query": {"externalCustomerId": DEMO_CUSTOMER_ID}},
+    )
+    error_of(lookup, 503)
+
+
+async def test_a_hanging_ordergroove_is_504_within_the_deadline(
+    ordergroove_url: str, gladly_url: str, ordergroove: httpx.AsyncClient
+) -> None:
+    deadline = 0.6
+    async with running_service(
+        service_settings(ordergroove_url, gladly_url, deadline_seconds=deadline)
+    ) as service:
+        settings = Settings(
+            grpc_target=service.target,
+            gladly_signing_keys=("k",),
+            deadline_seconds=deadline,
+        )
+        await add_fault(ordergroove, path="/subscriptions/", hang=True)
+        async with (
+            serve_asgi(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
+        ):
+            started = asyncio.get_running_loop().time()
+            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "moving"})
+            elapsed = asyncio.get_running_loop().time() - started
+    assert "deadline" in error_of(response, 504)["detail"]
+    assert deadline <= elapsed < deadline + 0.5
+
+
+async def test_the_service_token_is_presented(
+    ordergroove_url: str, gladly_url: str, gateway_settings: Settings
+) -> None:
+    guarded = service_settings(ordergroove_url, gladly_url, api_tokens=("secret-token",))
+    async with running_service(guarded) as service:
+        for token, status in (("secret-token", 200), ("", 401), ("wrong", 401)):
+            settings = dataclasses.replace(
+                gateway_settings, grpc_target=service.target, api_token=token
+            )
+            async with (
+                serve_asgi(create_app(settings)) as url,
+                httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
+            ):
+                response = await caller.post(
+                    "/gladly/lookup",
+                    json={"lookupLevel": "BASIC", "query": {"email": DEMO_EMAIL}},
+                )
+                assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "status"),
+    [
+        (grpc.StatusCode.ALREADY_EXISTS, "REQUEST_ID_REUSED", 409),
+        (grpc.StatusCode.NOT_FOUND, "CUSTOMER_NOT_LINKED", 400),
+        (grpc.StatusCode.FAILED_PRECONDITION, "ACTION_DISABLED", 400),
+        (grpc.StatusCode.CANCELLED, "", 499),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, "", 429),
+        (grpc.StatusCode.PERMISSION_DENIED, "", 403),
+        (grpc.StatusCode.ABORTED, "", 409),
+        (grpc.StatusCode.UNIMPLEMENTED, "", 501),
+        (grpc.StatusCode.DATA_LOSS, "", 500),
+        (grpc.StatusCode.UNKNOWN, "", 500),
+    ],
+)
+def test_the_rest_of_the_status_table(code: grpc.StatusCode, reason: str, status: int) -> None:
+    """The statuses the stack cannot be made to produce; a bare status never shows its text."""
+    response = failure_response(RpcFailure(code, "internal detail: stack trace", reason))
+    assert response.status_code == status
+    body = bytes(response.body)
+    assert (b"internal detail" in body) == bool(reason)
+
+
+def signer(settings: Settings) -> GladlySignature:
+    return GladlySignature(settings.gladly_signing_keys[0])

@@ -1,0 +1,136 @@
+"""The gateway as an operator sees it: probes, its OpenAPI document, the `actions-gateway`
+program, and the default 15 s deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+
+import httpx
+
+from gateway.app import create_app
+from gateway.gladly_auth import GladlySignature
+from services.config import Settings
+from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
+from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
+from tests.servers import serve_asgi
+from tests.stack import running_service, service_settings
+
+
+async def test_healthz_and_readyz(ordergroove_url: str, gladly_url: str) -> None:
+    async with running_service(service_settings(ordergroove_url, gladly_url)) as service:
+        settings = Settings(grpc_target=service.target, gladly_signing_keys=("k",))
+        async with serve_asgi(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as c:
+            assert (await c.get("/healthz")).json() == {"status": "ok"}
+            assert (await c.get("/readyz")).json() == {"status": "ok"}
+            await service.running.health.enter_graceful_shutdown()  # NOT_SERVING
+            not_serving = await c.get("/readyz")
+            await service.running.server.stop(0)
+            unreachable = await c.get("/readyz")
+            assert (await c.get("/healthz")).status_code == 200  # the process itself is fine
+    for response in (not_serving, unreachable):
+        assert response.status_code == 503
+        assert response.json()["errors"][0]["traceId"]
+
+
+async def test_openapi_documents_every_route() -> None:
+    settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=("k",))
+    async with serve_asgi(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        document = (await client.get("/openapi.json")).json()
+    subscription = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
+    assert document["openapi"].startswith("3.")
+    assert {path: set(item) for path, item in document["paths"].items()} == {
+        "/gladly/lookup": {"post"},
+        f"{subscription}/cancel": {"get", "post"},
+        f"{subscription}/skip": {"get"},
+        f"{subscription}/orders/{{order_id}}/skip": {"post"},
+        "/healthz": {"get"},
+        "/readyz": {"get"},
+        "/openapi.json": {"get"},
+    }
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            assert "200" in operation["responses"]
+            if path.startswith("/gladly/"):
+                assert {"400", "401", "413", "503", "504"} <= set(operation["responses"])
+    schemas = document["components"]["schemas"]
+    assert schemas["LookupRequest"]["properties"]["lookupLevel"]["enum"] == ["BASIC", "DETAILED"]
+    assert "SUBSCRIPTION" in schemas["SubscriptionCard"]["properties"]["type"]["enum"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def run_program(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from gateway.server import main; main()",
+        env=os.environ | env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_the_program_needs_a_signing_key() -> None:
+    process = await run_program({"GLADLY_SIGNING_KEYS": " "})
+    _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 2
+    assert stderr.decode().strip().splitlines() == [
+        "actions-gateway: GLADLY_SIGNING_KEYS: at least one signing key is required"
+    ]
+
+
+async def test_the_program_serves_and_stops_on_sigterm() -> None:
+    port = free_port()
+    process = await run_program({"GLADLY_SIGNING_KEYS": "k", "GATEWAY_LISTEN": f"127.0.0.1:{port}"})
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(200):
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the gateway did not start")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    # uvicorn shuts down (the lifespan closes the channel), then re-raises the signal.
+    assert "Application shutdown complete." in stderr.decode()
+    assert process.returncode == -signal.SIGTERM
+
+
+async def test_the_default_15_second_deadline(ordergroove_url: str, gladly_url: str) -> None:
+    """THE ONE SLOW TEST: the real default deadline of 15 s, end to end — gateway, service, and
+    an Ordergroove that never answers. No deadline is overridden anywhere."""
+    async with httpx.AsyncClient(base_url=ordergroove_url) as ordergroove:
+        await ordergroove.post("/_sandbox/faults", json={"path": "/subscriptions/", "hang": True})
+    async with running_service(
+        service_settings(ordergroove_url, gladly_url, deadline_seconds=15.0)
+    ) as service:
+        settings = Settings(grpc_target=service.target, gladly_signing_keys=("k",))
+        assert settings.deadline_seconds == 15.0
+        subscription = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
+        url = f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{subscription}/cancel"
+        async with (
+            serve_asgi(create_app(settings)) as base_url,
+            httpx.AsyncClient(base_url=base_url, auth=GladlySignature("k"), timeout=30) as caller,
+        ):
+            started = asyncio.get_running_loop().time()
+            response = await caller.post(url, json={"reason": "moving"})
+            elapsed = asyncio.get_running_loop().time() - started
+    assert response.status_code == 504
+    assert response.json()["errors"][0]["traceId"]
+    assert 15.0 - 0.05 <= elapsed < 15.5

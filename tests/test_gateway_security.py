@@ -1,0 +1,173 @@
+"""The guard in front of `/gladly/*`: signatures, the replay window, key rotation, the size limit,
+and the HTTP answers for requests that are not what a route expects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.app import create_app
+from gateway.gladly_auth import GladlySignature
+from gateway.guard import MAX_BODY_BYTES, GladlyGuard
+from services.config import Settings
+from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
+from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
+from tests.servers import serve_asgi
+from tests.test_signing import VECTOR_BODY, VECTOR_PATH, VECTOR_TIME, vector_headers
+
+CANCEL_URL = (
+    f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]}/cancel"
+)
+LOOKUP = {"lookupLevel": "BASIC", "query": {"email": "demo@example.com"}}
+KEY = "test-signing-key"
+# Passes the guard, then finds no route: 404 proves the signature was accepted.
+UNROUTED = "/gladly/unrouted"
+
+
+@pytest.fixture
+async def lone_gateway() -> AsyncIterator[str]:
+    """A gateway with nothing behind it: the guard and the parsing need no service (a request
+    that reached the service would fail 503)."""
+    settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=(KEY,))
+    async with serve_asgi(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture
+async def lone_caller(lone_gateway: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=lone_gateway, auth=GladlySignature(KEY)) as caller:
+        yield caller
+
+
+async def echo(request: Request) -> Response:
+    """Answers with the body it was handed."""
+    return JSONResponse({"body": (await request.body()).decode()})
+
+
+async def test_the_documented_vector_passes_the_middleware() -> None:
+    app = Starlette(routes=[Route("/{path:path}", echo, methods=["POST"])])
+    guard = GladlyGuard(app, ["test-apikey-1"], prefix="/api/", clock=lambda: VECTOR_TIME)
+    async with serve_asgi(guard) as url, httpx.AsyncClient(base_url=url) as client:
+        accepted = await client.post(VECTOR_PATH, content=VECTOR_BODY, headers=vector_headers())
+        tampered = await client.post(
+            VECTOR_PATH, content=VECTOR_BODY.replace(b"abc", b"abd"), headers=vector_headers()
+        )
+        wrong_query = await client.post(
+            f"{VECTOR_PATH}?x=1", content=VECTOR_BODY, headers=vector_headers()
+        )
+    assert accepted.status_code == 200
+    assert accepted.json() == {"body": VECTOR_BODY.decode()}  # replayed to the app intact
+    assert tampered.status_code == 401
+    assert wrong_query.status_code == 401
+
+
+async def journal(ordergroove: httpx.AsyncClient) -> list[Any]:
+    rows: list[Any] = (await ordergroove.get("/_sandbox/requests")).json()
+    return rows
+
+
+async def test_unsigned_or_badly_signed_requests_do_nothing(
+    gateway_url: str, ordergroove: httpx.AsyncClient, gladly: httpx.AsyncClient
+) -> None:
+    await ordergroove.delete("/_sandbox/requests")
+    body = {"reason": "moving"}
+    async with httpx.AsyncClient(base_url=gateway_url) as plain:
+        answers = [
+            await plain.post(CANCEL_URL, json=body),
+            await plain.get(CANCEL_URL),
+            await plain.post("/gladly/lookup", json=LOOKUP),
+            await plain.get("/gladly/no-such-route"),
+        ]
+    async with httpx.AsyncClient(
+        base_url=gateway_url, auth=GladlySignature("not-the-key")
+    ) as wrong_key:
+        answers.append(await wrong_key.post(CANCEL_URL, json=body))
+    for response in answers:
+        assert response.status_code == 401
+        [error] = response.json()["errors"]
+        assert error["message"] == "Unauthorized" and error["traceId"]
+    assert await journal(ordergroove) == []  # nothing reached Ordergroove
+    assert await journal(gladly) == []  # nor Gladly
+
+
+async def test_the_replay_window_is_300_seconds(lone_gateway: str) -> None:
+    async def status(skew: timedelta) -> int:
+        auth = GladlySignature(KEY, clock=lambda: datetime.now(UTC) + skew)
+        async with httpx.AsyncClient(base_url=lone_gateway, auth=auth) as caller:
+            return (await caller.post(UNROUTED, json=LOOKUP)).status_code
+
+    assert await status(timedelta(seconds=-299)) == 404
+    assert await status(timedelta(seconds=299)) == 404
+    assert await status(timedelta(seconds=-301)) == 401
+    assert await status(timedelta(seconds=301)) == 401
+
+
+async def test_every_configured_key_is_accepted() -> None:
+    settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=("old-key", "new-key"))
+    async with serve_asgi(create_app(settings)) as url:
+        for key, status in (("old-key", 404), ("new-key", 404), ("retired-key", 401)):
+            async with httpx.AsyncClient(base_url=url, auth=GladlySignature(key)) as caller:
+                response = await caller.post(UNROUTED, json=LOOKUP)
+                assert response.status_code == status
+
+
+async def test_bodies_over_64_kib_are_413(lone_caller: httpx.AsyncClient) -> None:
+    padding = "x" * MAX_BODY_BYTES
+    announced = await lone_caller.post("/gladly/lookup", json=LOOKUP | {"padding": padding})
+    assert announced.status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            yield b"x" * (MAX_BODY_BYTES // 4)
+
+    # A streamed body announces no length: the guard counts what arrives.
+    streamed = await lone_caller.post(CANCEL_URL, content=chunks())
+    assert streamed.request.headers.get("Transfer-Encoding") == "chunked"
+    assert streamed.status_code == 413
+    assert streamed.json()["errors"][0]["message"] == "Payload Too Large"
+    just_fits = b'{"lookupLevel":"BASIC","query":{"name":"%s"}}'
+    body = just_fits % (b"y" * (MAX_BODY_BYTES - len(just_fits) + 2))
+    assert len(body) == MAX_BODY_BYTES
+    response = await lone_caller.post(UNROUTED, content=body)
+    assert response.status_code == 404
+
+
+async def test_malformed_requests_are_400(lone_caller: httpx.AsyncClient) -> None:
+    cases = [
+        ("/gladly/lookup", b"{not json"),
+        ("/gladly/lookup", b"\xff\xfe"),
+        ("/gladly/lookup", b"[]"),
+        ("/gladly/lookup", b'{"lookupLevel": "EVERYTHING"}'),
+        ("/gladly/lookup", b'{"query": {}}'),
+        ("/gladly/lookup", b'{"lookupLevel": "BASIC", "query": []}'),
+        ("/gladly/lookup", b'{"lookupLevel": "BASIC", "query": {"emails": "a@b.c"}}'),
+        ("/gladly/lookup", b'{"lookupLevel": "BASIC", "query": {"emails": ["a@b.c"] }}' * 2),
+        (CANCEL_URL, b'{"reason": 7}'),
+        (CANCEL_URL, b""),
+    ]
+    for path, body in cases:
+        response = await lone_caller.post(path, content=body)
+        assert response.status_code == 400, (path, body, response.text)
+        assert response.json()["errors"][0]["message"] == "Invalid request"
+    level = await lone_caller.post("/gladly/lookup", json={"lookupLevel": "FULL"})
+    assert level.json()["errors"][0]["attr"] == "lookupLevel"
+
+
+async def test_wrong_method_is_405_and_unknown_route_404(
+    lone_caller: httpx.AsyncClient,
+) -> None:
+    wrong_method = await lone_caller.get("/gladly/lookup")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "POST"
+    assert wrong_method.json()["errors"][0]["message"] == "Method Not Allowed"
+    assert (await lone_caller.delete(CANCEL_URL)).status_code == 405
+    assert (await lone_caller.get("/gladly/nothing-here")).status_code == 404
+    assert (await lone_caller.get("/nothing-here")).status_code == 404

@@ -1,0 +1,78 @@
+"""`gladly-sandbox` acting as Gladly: the card, a skip and a cancel against the real stack."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from services.gladly_sandbox.cli import main
+from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
+
+VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
+WATER_FILTER = DEMO_SUBSCRIPTION_IDS[Role.CANCELLED_WATER_FILTER]
+
+
+@pytest.fixture
+def gladly_url(unlimited_gladly_url: str) -> str:
+    return unlimited_gladly_url  # a card, a skip and a cancel exceed 10 requests/second
+
+
+@pytest.fixture(autouse=True)
+def gladly_env(gateway_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_URL", gateway_url)
+    monkeypatch.setenv("GLADLY_SIGNING_KEYS", "test-signing-key, another-key")
+
+
+async def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """The CLI is synchronous: run it off the loop that serves the stack."""
+    code = await asyncio.to_thread(main, list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_card_skip_and_cancel(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = await run(capsys, "card")
+    assert code == 0
+    assert "Dana Demo [demo-customer-1] demo@example.com" in out
+    assert "8 active of 12 subscriptions" in out
+    assert "ACTIVE     Daily Multivitamin, 60 ct" in out
+    assert "[Cancel Order] [Skip Next Order]" in out
+    assert "CANCELLED  Replacement Water Filter Cartridge, 3-pack" in out
+    assert "too_expensive - Found a cheaper option locally" in out
+
+    code, out, _ = await run(capsys, "skip", VITAMINS)
+    assert code == 0
+    assert "== Skip next order ==" in out and "[Skip order] [Keep order]" in out
+    assert "Next order skipped: Skipped the" in out
+
+    code, out, _ = await run(
+        capsys, "cancel", VITAMINS, "--reason", "moving", "--details", "Abroad"
+    )
+    assert code == 0
+    assert "  - moving: I'm moving" in out
+    assert "Subscription cancelled: Cancelled subscription" in out
+
+    code, out, _ = await run(capsys, "card")
+    vitamins = out[out.index("Daily Multivitamin") - 11 :].split("\n\n")[0]
+    assert vitamins.startswith("CANCELLED")
+    assert "moving - Abroad" in vitamins and "[Cancel Order]" not in vitamins
+
+
+async def test_lookup_and_error_answers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = await run(capsys, "lookup", "--email", "demo@example.com")
+    assert code == 0
+    assert out.splitlines()[0] == "1 match(es)"
+    assert "[demo-customer-1]" in out
+
+    code, _, err = await run(capsys, "cancel", WATER_FILTER, "--reason", "moving")
+    assert code == 1
+    assert "HTTP 400 Subscription is not active" in err
+    code, _, err = await run(capsys, "skip", WATER_FILTER)
+    assert code == 1 and "HTTP 400 Nothing to skip" in err
+
+    monkeypatch.setenv("GLADLY_SIGNING_KEYS", "")  # falls back to sandbox-signing-key
+    code, _, err = await run(capsys, "card")
+    assert code == 1 and "HTTP 401 Unauthorized" in err
