@@ -45,7 +45,15 @@ class Settings:
     gateway_listen: Address = Address("127.0.0.1", 8080)
     ordergroove_sandbox_listen: Address = Address("127.0.0.1", 8181)
     gladly_sandbox_listen: Address = Address("127.0.0.1", 8282)
-    store_url: str = "sqlite:///var/actions.db"
+    # May carry a database password.
+    store_url: str = field(default="sqlite:///var/actions.db", repr=False)
+    # The timeline outbox: how long to keep retrying an entry, the full-jitter backoff between
+    # attempts, how often to look for due entries, and the client-side limit of Gladly posts.
+    outbox_give_up_seconds: float = 86400.0
+    outbox_backoff_seconds: float = 1.0
+    outbox_backoff_max_seconds: float = 300.0
+    outbox_poll_seconds: float = 2.0
+    gladly_posts_per_second: int = 10
 
     @property
     def gladly_configured(self) -> bool:
@@ -88,7 +96,22 @@ class Settings:
             gladly_sandbox_listen=_address(
                 "GLADLY_SANDBOX_LISTEN", get("GLADLY_SANDBOX_LISTEN", "127.0.0.1:8282")
             ),
-            store_url=get("STORE_URL", defaults.store_url) or defaults.store_url,
+            store_url=_store_url(get("STORE_URL", defaults.store_url) or defaults.store_url),
+            outbox_give_up_seconds=_duration(
+                "OUTBOX_GIVE_UP_SECONDS", get("OUTBOX_GIVE_UP_SECONDS", "86400"), _WEEK
+            ),
+            outbox_backoff_seconds=_duration(
+                "OUTBOX_BACKOFF_SECONDS", get("OUTBOX_BACKOFF_SECONDS", "1"), _HOUR
+            ),
+            outbox_backoff_max_seconds=_duration(
+                "OUTBOX_BACKOFF_MAX_SECONDS", get("OUTBOX_BACKOFF_MAX_SECONDS", "300"), _HOUR
+            ),
+            outbox_poll_seconds=_duration(
+                "OUTBOX_POLL_SECONDS", get("OUTBOX_POLL_SECONDS", "2"), _HOUR
+            ),
+            gladly_posts_per_second=_count(
+                "GLADLY_POSTS_PER_SECOND", get("GLADLY_POSTS_PER_SECOND", "10")
+            ),
         )
 
 
@@ -115,6 +138,35 @@ def _seconds(name: str, value: str) -> float:
     if not 0 < seconds <= 300:
         raise ConfigError(f"{name}: must be more than 0 and at most 300, got {value}")
     return seconds
+
+
+_HOUR: Final = 3600.0
+_WEEK: Final = 7 * 86400.0
+
+
+def _duration(name: str, value: str, maximum: float) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
+    if not 0 < seconds <= maximum:
+        raise ConfigError(f"{name}: must be more than 0 and at most {maximum:g}, got {value}")
+    return seconds
+
+
+def _count(name: str, value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 10_000:
+        raise ConfigError(f"{name}: expected a whole number from 1 to 10000, got {value!r}")
+    return int(value)
+
+
+def _store_url(value: str) -> str:
+    scheme = value.partition(":")[0]
+    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg") or "://" not in value:
+        raise ConfigError(
+            f"STORE_URL: expected sqlite:///path/to/file.db or postgresql://..., got {value!r}"
+        )
+    return value
 
 
 def _url(name: str, value: str) -> str:

@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from gateway.app import create_app as create_gateway_app
+from gateway.gladly_auth import GladlySignature
+from services.config import Settings
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
 from tests.servers import serve_asgi
-from tests.stack import ServiceHandle, running_service, service_settings
+from tests.stack import (
+    ServiceHandle,
+    postgres_dsn,
+    postgres_schema,
+    running_service,
+    service_settings,
+)
 
 
 @pytest.fixture
@@ -43,3 +53,54 @@ async def gladly(gladly_url: str) -> AsyncIterator[httpx.AsyncClient]:
 async def service(ordergroove_url: str, gladly_url: str) -> AsyncIterator[ServiceHandle]:
     async with running_service(service_settings(ordergroove_url, gladly_url)) as handle:
         yield handle
+
+
+# --- the REST gateway ------------------------------------------------------------------------
+
+GATEWAY_SIGNING_KEY = "test-signing-key"
+
+
+@pytest.fixture
+def gateway_settings(service: ServiceHandle) -> Settings:
+    """A gateway in front of `service`; tests override fields with `dataclasses.replace`."""
+    return Settings(
+        grpc_target=service.target,
+        gladly_signing_keys=(GATEWAY_SIGNING_KEY,),
+        deadline_seconds=3.0,
+    )
+
+
+@pytest.fixture
+async def gateway_url(gateway_settings: Settings) -> AsyncIterator[str]:
+    async with serve_asgi(create_gateway_app(gateway_settings)) as url:
+        yield url
+
+
+@pytest.fixture
+async def gladly_caller(gateway_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the gateway that signs every request as Gladly does."""
+    async with httpx.AsyncClient(
+        base_url=gateway_url, auth=GladlySignature(GATEWAY_SIGNING_KEY), timeout=30
+    ) as client:
+        yield client
+
+
+# --- the action store ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty store: an SQLite file, or a PostgreSQL schema (TEST_POSTGRES_DSN)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/var/actions.db"
+        return
+    async with postgres_schema(postgres_dsn()) as url:
+        yield url
+
+
+@pytest.fixture
+async def unlimited_gladly_url() -> AsyncIterator[str]:
+    """A Gladly sandbox without its 10 requests/second limit, for tests that call it in bursts
+    (each action reads the customer's link and conversations) and do not test that limit."""
+    async with serve_asgi(create_gladly_app(rate_limit=1_000_000)) as url:
+        yield url

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import os
+import re
+import signal
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import grpc
+import httpx
+import psycopg
+import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 from actions.v1 import actions_pb2_grpc
@@ -24,7 +35,8 @@ OG_API_KEY = "sandbox-api-key"
 
 
 def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) -> Settings:
-    """Settings for a service that talks to the two sandboxes; a short deadline keeps tests fast."""
+    """Settings for a service that talks to the two sandboxes; a short deadline keeps tests fast.
+    The store is in memory (one per service, gone when it stops) unless `store_url` is given."""
     base = Settings(
         ordergroove_base_url=ordergroove_url,
         ordergroove_api_key=OG_API_KEY,
@@ -32,6 +44,10 @@ def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) ->
         gladly_api_user=GLADLY_USER,
         gladly_api_token=GLADLY_TOKEN,
         deadline_seconds=3.0,
+        store_url="sqlite:///:memory:",
+        outbox_backoff_seconds=0.05,
+        outbox_backoff_max_seconds=0.5,
+        outbox_poll_seconds=0.2,
     )
     return dataclasses.replace(base, **overrides)
 
@@ -86,3 +102,125 @@ def failure_of(error: grpc.aio.AioRpcError) -> RpcFailure:
                 detail.Unpack(bad)
                 violations = [v.field for v in bad.field_violations]
     return RpcFailure(error.code(), error.details() or "", reason, metadata, violations)
+
+
+# --- the action store ----------------------------------------------------------------------------
+
+POSTGRES_DSN_VARIABLE = "TEST_POSTGRES_DSN"
+
+
+def postgres_dsn() -> str:
+    """The PostgreSQL server for store tests, or skip them with the reason."""
+    dsn = os.environ.get(POSTGRES_DSN_VARIABLE, "")
+    if not dsn:
+        pytest.skip(f"{POSTGRES_DSN_VARIABLE} is not set: no PostgreSQL to test the store against")
+    return dsn
+
+
+@asynccontextmanager
+async def postgres_schema(dsn: str) -> AsyncIterator[str]:
+    """A fresh schema for one test, dropped afterwards; yields a STORE_URL whose connections
+    use it (libpq `options=-csearch_path=…`), so reruns start clean."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            parts = urlsplit(dsn)
+            query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
+            yield urlunsplit(parts._replace(query=urlencode(query)))
+        finally:
+            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# --- the sandboxes' control APIs -----------------------------------------------------------------
+
+
+async def journal(ordergroove: httpx.AsyncClient, method: str, path: str = "") -> list[Any]:
+    """What the Ordergroove sandbox received (method, path prefix), in order."""
+    rows = (await ordergroove.get("/_sandbox/requests")).json()
+    return [r for r in rows if r["method"] == method and r["path"].startswith(path)]
+
+
+async def add_fault(client: httpx.AsyncClient, **rule: Any) -> None:
+    response = await client.post("/_sandbox/faults", json=rule)
+    response.raise_for_status()
+
+
+async def customer_timeline(gladly: httpx.AsyncClient, customer_id: str) -> list[Any]:
+    items: list[Any] = (await gladly.get(f"/_sandbox/customers/{customer_id}/timeline")).json()
+    return items
+
+
+async def eventually(
+    check: Callable[[], Any], within: float = 10.0, interval: float = 0.05
+) -> None:
+    """Wait (bounded) until `await check()` is truthy; fail with the last value otherwise."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + within
+    while not (result := await check()):
+        if loop.time() > give_up:
+            pytest.fail(f"not within {within} s: {result!r}")
+        await asyncio.sleep(interval)
+
+
+# --- the `actions-service` program as a real process --------------------------------------------
+
+SERVICE_PROGRAM = Path(sys.executable).with_name("actions-service")
+_LISTENING = re.compile(r"actions-service listening on [^\s]+:(\d+)")
+
+
+def service_environment(ordergroove_url: str, gladly_url: str, store_url: str) -> dict[str, str]:
+    """What a test's `actions-service` process needs: the sandboxes, the store, short timings."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "ORDERGROOVE_BASE_URL": ordergroove_url,
+        "ORDERGROOVE_API_KEY": OG_API_KEY,
+        "GLADLY_BASE_URL": gladly_url,
+        "GLADLY_API_USER": GLADLY_USER,
+        "GLADLY_API_TOKEN": GLADLY_TOKEN,
+        "STORE_URL": store_url,
+        "ACTIONS_GRPC_LISTEN": "127.0.0.1:0",
+        "ACTIONS_DEADLINE_SECONDS": "1",
+        "OUTBOX_BACKOFF_SECONDS": "0.05",
+        "OUTBOX_BACKOFF_MAX_SECONDS": "0.3",
+        "OUTBOX_POLL_SECONDS": "0.2",
+    }
+
+
+class ServiceProcess:
+    """`actions-service` started as its own process, so that it can be killed for real."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._env = env
+        self._log = log
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> str:
+        """Start and wait until it listens; returns its gRPC target."""
+        seen = self._log.stat().st_size if self._log.exists() else 0
+        with self._log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                SERVICE_PROGRAM, env=self._env, stdout=log, stderr=asyncio.subprocess.STDOUT
+            )
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 20
+        while loop.time() < give_up:
+            if self.process.returncode is not None:
+                raise RuntimeError(f"actions-service exited: {self._log.read_text()[-2000:]}")
+            found = _LISTENING.search(self._log.read_bytes()[seen:].decode(errors="replace"))
+            if found:
+                return f"127.0.0.1:{found.group(1)}"
+            await asyncio.sleep(0.05)
+        raise RuntimeError("actions-service did not start listening")
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown code runs."""
+        assert self.process is not None
+        self.process.kill()
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(15):
+                await self.process.wait()

@@ -427,11 +427,19 @@ async def test_deadline_is_capped_by_configuration_with_a_hanging_upstream(
         started = loop.time()
         failure = await fails(service.stub.SkipNextOrder(_skip_dog_food(), timeout=30))
         elapsed = loop.time() - started
+        # The hung write was cancelled with the call: Ordergroove saw its client go away
+        # (499), while the service was still running.
+        for _ in range(50):
+            [write] = await journal(ordergroove, "PATCH")
+            if write["status"] is not None:
+                break
+            await asyncio.sleep(0.01)
     assert (failure.code, failure.reason) == (
         grpc.StatusCode.DEADLINE_EXCEEDED,
         "DEADLINE_EXCEEDED",
     )
     assert 0.5 <= elapsed < 0.5 + 0.3
+    assert write["status"] == 499
 
 
 async def test_callers_shorter_deadline_wins(

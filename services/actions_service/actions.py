@@ -2,17 +2,19 @@
 
 Transport-free: the gRPC servicer translates requests into these calls and results back. Each
 use case validates, reads what it needs from Ordergroove concurrently, applies the rules of
-`domain`, makes at most one Ordergroove write, and hands the timeline summary to the logbook.
+`domain`, and makes at most one Ordergroove write — inside its action record (`ledger`), which
+stores the outcome with the timeline summary that the deliverer then posts to Gladly.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import logging
-from collections.abc import Collection
+import uuid
+from collections.abc import Collection, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from services.actions_service import domain
 from services.actions_service.concurrency import gather, task_group
@@ -22,6 +24,7 @@ from services.actions_service.domain import (
     Customer,
     Order,
     Product,
+    Settled,
     Status,
     Subscription,
     SubscriptionCard,
@@ -29,7 +32,16 @@ from services.actions_service.domain import (
 )
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
 from services.actions_service.gladly import GladlyClient
-from services.actions_service.ordergroove import OrdergrooveClient
+from services.actions_service.idempotency import RecoveryPoint
+from services.actions_service.ledger import ActionRequest, Attempt, Ledger
+from services.actions_service.ordergroove import OrdergrooveClient, Written
+from services.actions_service.outcomes import (
+    CancelCodec,
+    CancelOutcome,
+    Finished,
+    SkipCodec,
+    SkipOutcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,31 +84,18 @@ class CustomerCards:
         return self.customer is not None
 
 
-@dataclass(frozen=True)
-class CancelOutcome:
-    card: SubscriptionCard
-    summary: str
-
-
-@dataclass(frozen=True)
-class SkipOutcome:
-    card: SubscriptionCard
-    skipped: Order
-    new_next_order: Order | None
-    summary: str
-
-
 class Actions:
     def __init__(
         self,
         ordergroove: OrdergrooveClient,
         gladly: GladlyClient | None,
         enabled: Collection[str],
+        ledger: Ledger,
     ) -> None:
         self._ordergroove = ordergroove
         self._gladly = gladly
         self._enabled = frozenset(enabled)
-        self._background: set[asyncio.Task[None]] = set()
+        self._ledger = ledger
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -180,27 +179,63 @@ class Actions:
             command.subscription_id, command.customer_id, command.request_id, command.context
         )
         domain.check_cancel_reason(command.reason_code, command.reason_details)
-        domain.check_enabled(Action.CANCEL, self._enabled)
-        subscription, _ = await self._checked_subscription(
-            Action.CANCEL, command.subscription_id, command.customer_id, command.context
+        request = self._request(
+            Action.CANCEL,
+            command.request_id,
+            command.subscription_id,
+            command.customer_id,
+            command.context,
+            reason_code=command.reason_code,
+            reason_details=command.reason_details,
         )
-        async with task_group() as group:
-            cancel_task = group.create_task(
-                self._ordergroove.cancel_subscription(
-                    subscription.subscription_id,
-                    domain.cancel_reason_value(command.reason_code, command.reason_details),
-                )
+        return await self._ledger.run(request, partial(self._cancel, command), CancelCodec())
+
+    async def _cancel(self, command: CancelCommand, attempt: Attempt) -> Finished[CancelOutcome]:
+        domain.check_enabled(Action.CANCEL, self._enabled)
+        if attempt.recovery is None:
+            subscription, _ = await self._checked_subscription(
+                Action.CANCEL, command.subscription_id, command.customer_id, command.context
             )
+            point = RecoveryPoint(subscription.subscription_id, subscription.customer_id)
+        else:
+            point = attempt.recovery
+            current = await self._ordergroove.get_subscription(point.subscription_id)
+            if current is None:
+                raise domain.subscription_not_found(point.subscription_id)
+            settled = domain.cancel_settled(current)
+            if settled is Settled.IMPOSSIBLE:
+                raise domain.not_active(current)
+            if settled is Settled.APPLIED:
+                return await self._cancel_result(
+                    command, current, _already(current), reconciled=True
+                )
+            subscription = current
+        await attempt.before_write(point)
+        write = self._ordergroove.cancel_subscription(
+            point.subscription_id,
+            domain.cancel_reason_value(command.reason_code, command.reason_details),
+        )
+        return await self._cancel_result(command, subscription, write, reconciled=False)
+
+    async def _cancel_result(
+        self,
+        command: CancelCommand,
+        subscription: Subscription,
+        settle: Coroutine[Any, Any, Written[Subscription]],
+        *,
+        reconciled: bool,
+    ) -> Finished[CancelOutcome]:
+        """Settle (the write, or what reconciliation found) while reading what the summary
+        needs, then describe the cancelled subscription."""
+        async with task_group() as group:
+            settle_task = group.create_task(settle)
             product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
             reasons_task = group.create_task(self._reasons_or_empty())
-        cancelled, product, reasons = (
-            cancel_task.result(),
-            product_task.result(),
-            reasons_task.result(),
-        )
-        card = self._card(cancelled, product, None)
+        written = settle_task.result()
+        cancelled = written.value
+        card = self._card(cancelled, product_task.result(), None)
         reason = next(
-            (r for r in reasons if r.code == command.reason_code),
+            (r for r in reasons_task.result() if r.code == command.reason_code),
             CancelReason(command.reason_code, ""),
         )
         now = datetime.now(UTC)
@@ -208,10 +243,14 @@ class Actions:
             card, reason, command.reason_details, command.context.agent_id, now
         )
         item_id = domain.timeline_item_id(
-            Action.CANCEL, command.request_id or subscription.subscription_id
+            Action.CANCEL, command.request_id or cancelled.subscription_id
         )
-        self._log_to_timeline(command.context, TimelineEntry(item_id, title, body, now))
-        return CancelOutcome(card=card, summary=body)
+        return Finished(
+            CancelOutcome(card=card, summary=body),
+            timeline=self._timeline(command.context, TimelineEntry(item_id, title, body, now)),
+            ordergroove_status=None if reconciled else written.status,
+            reconciled=reconciled,
+        )
 
     async def _reasons_or_empty(self) -> list[CancelReason]:
         # Only the summary's wording needs the reason texts: never fail a cancel for them.
@@ -227,38 +266,89 @@ class Actions:
             command.subscription_id, command.customer_id, command.request_id, command.context
         )
         domain.check_optional_id("order_id", command.order_id)
-        domain.check_enabled(Action.SKIP, self._enabled)
-        subscription, orders = await self._checked_subscription(
-            Action.SKIP, command.subscription_id, command.customer_id, command.context
+        request = self._request(
+            Action.SKIP,
+            command.request_id,
+            command.subscription_id,
+            command.customer_id,
+            command.context,
+            order_id=command.order_id,
         )
-        target = domain.order_to_skip(orders, command.order_id)
-        async with task_group() as group:
-            group.create_task(
-                self._ordergroove.skip_subscription(target.order_id, subscription.subscription_id)
+        return await self._ledger.run(request, partial(self._skip, command), SkipCodec())
+
+    async def _skip(self, command: SkipCommand, attempt: Attempt) -> Finished[SkipOutcome]:
+        domain.check_enabled(Action.SKIP, self._enabled)
+        if attempt.recovery is None:
+            subscription, orders = await self._checked_subscription(
+                Action.SKIP, command.subscription_id, command.customer_id, command.context
             )
-            product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
-        # Re-read rather than compute: the new date is whatever Ordergroove generated.
+            target = domain.order_to_skip(orders, command.order_id)
+            point = RecoveryPoint(
+                subscription.subscription_id,
+                subscription.customer_id,
+                target.order_id,
+                target.place_at,
+            )
+        else:
+            point = attempt.recovery
+            subscription, settled = await self._skip_settled(point)
+            if settled is Settled.APPLIED:
+                return await self._skip_result(command, subscription, point, None)
+            if settled is Settled.IMPOSSIBLE:
+                raise domain.skip_no_longer_possible(subscription, point.order_id)
+        await attempt.before_write(point)
+        written = await self._ordergroove.skip_subscription(
+            point.order_id, subscription.subscription_id
+        )
+        return await self._skip_result(command, subscription, point, written.status)
+
+    async def _skip_settled(self, point: RecoveryPoint) -> tuple[Subscription, Settled]:
+        """Whether the recorded order still holds the subscription's items."""
         async with task_group() as group:
+            subscription_task = group.create_task(
+                self._ordergroove.get_subscription(point.subscription_id)
+            )
+            order_task = group.create_task(self._ordergroove.get_order(point.order_id))
+            in_order_task = group.create_task(
+                self._ordergroove.order_has_subscription(point.order_id, point.subscription_id)
+            )
+        subscription = subscription_task.result()
+        if subscription is None:
+            raise domain.subscription_not_found(point.subscription_id)
+        settled = domain.skip_settled(subscription, order_task.result(), in_order_task.result())
+        return subscription, settled
+
+    async def _skip_result(
+        self,
+        command: SkipCommand,
+        subscription: Subscription,
+        point: RecoveryPoint,
+        status: int | None,
+    ) -> Finished[SkipOutcome]:
+        """Re-read rather than compute: the new date is whatever Ordergroove generated."""
+        async with task_group() as group:
+            product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
             refreshed_task = group.create_task(
                 self._ordergroove.get_subscription(subscription.subscription_id)
             )
             orders_task = group.create_task(
                 self._ordergroove.list_unsent_orders(subscription.subscription_id)
             )
-        product, refreshed, remaining_orders = (
-            product_task.result(),
-            refreshed_task.result(),
-            orders_task.result(),
-        )
-        new_next = domain.next_order(remaining_orders)
-        card = self._card(refreshed or subscription, product, new_next)
-        title, body = domain.skip_summary(card, target, new_next, command.context.agent_id)
+        new_next = domain.next_order(orders_task.result())
+        card = self._card(refreshed_task.result() or subscription, product_task.result(), new_next)
+        skipped = Order(point.order_id, domain.ORDER_STATUS_UNSENT, point.order_place_at)
+        title, body = domain.skip_summary(card, skipped, new_next, command.context.agent_id)
         item_id = domain.timeline_item_id(
-            Action.SKIP, command.request_id or f"{subscription.subscription_id}:{target.order_id}"
+            Action.SKIP,
+            command.request_id or f"{subscription.subscription_id}:{point.order_id}",
         )
-        now = datetime.now(UTC)
-        self._log_to_timeline(command.context, TimelineEntry(item_id, title, body, now))
-        return SkipOutcome(card=card, skipped=target, new_next_order=new_next, summary=body)
+        entry = TimelineEntry(item_id, title, body, datetime.now(UTC))
+        return Finished(
+            SkipOutcome(card=card, skipped=skipped, new_next_order=new_next, summary=body),
+            timeline=self._timeline(command.context, entry),
+            ordergroove_status=status,
+            reconciled=status is None,
+        )
 
     # --- shared checks -------------------------------------------------------------------------
 
@@ -314,26 +404,44 @@ class Actions:
             return True  # nothing to check against: internal callers act without a conversation
         return await self._gladly.has_open_conversation(context.gladly_customer_id)
 
-    # --- timeline ------------------------------------------------------------------------------
+    # --- records ------------------------------------------------------------------------------
 
-    def _log_to_timeline(self, context: ActionContext, entry: TimelineEntry) -> None:
-        """Post the summary in the background, outside the action's deadline: the action is done,
-        and a failure to log must neither undo it nor fail the answer."""
-        if self._gladly is None or not context.gladly_customer_id:
-            return
-        task = asyncio.create_task(
-            self._post_entry(self._gladly, context.gladly_customer_id, entry),
-            context=contextvars.Context(),
+    def _request(
+        self,
+        action: Action,
+        request_id: str,
+        subscription_id: str,
+        customer_id: str,
+        context: ActionContext,
+        **details: str,
+    ) -> ActionRequest:
+        """The action as its record knows it. Without a request id the same machinery runs under
+        a fresh one: the action is still recorded and audited, it just cannot be repeated."""
+        payload = {
+            "subscription_id": subscription_id,
+            "customer_id": customer_id,
+            "agent_id": context.agent_id,
+            "gladly_customer_id": context.gladly_customer_id,
+            "conversation_id": context.conversation_id,
+            **details,
+        }
+        return ActionRequest(
+            request_id=request_id or str(uuid.uuid4()),
+            action=action,
+            payload=payload,
+            subscription_id=subscription_id,
+            customer_id=customer_id,
+            order_id=details.get("order_id", ""),
+            agent_id=context.agent_id,
         )
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
-    @staticmethod
-    async def _post_entry(gladly: GladlyClient, customer_id: str, entry: TimelineEntry) -> None:
-        try:
-            await gladly.post_timeline_entry(customer_id, entry)
-        except Exception:
-            log.exception("timeline entry %s was not delivered", entry.item_id)
+    def _timeline(
+        self, context: ActionContext, entry: TimelineEntry
+    ) -> tuple[str, TimelineEntry] | None:
+        """The entry goes to the context's Gladly customer, when there is one to tell."""
+        if self._gladly is None or not context.gladly_customer_id:
+            return None
+        return context.gladly_customer_id, entry
 
     def _validate_common(
         self, subscription_id: str, customer_id: str, request_id: str, context: ActionContext
@@ -349,7 +457,7 @@ class Actions:
                 "customer_id", "is required unless the context names a linked Gladly customer"
             )
 
-    async def drain(self) -> None:
-        """Wait for timeline posts still in flight (graceful shutdown)."""
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+
+async def _already(subscription: Subscription) -> Written[Subscription]:
+    """What reconciliation found, in the shape of a write's answer."""
+    return Written(subscription, 0)

@@ -140,13 +140,17 @@ def check_action_allowed(
         # Same answer as a missing subscription: do not reveal other customers' subscriptions.
         raise subscription_not_found(subscription.subscription_id)
     if subscription.status is not Status.ACTIVE:
-        raise ActionError(
-            Reason.SUBSCRIPTION_NOT_ACTIVE,
-            f"Subscription {subscription.subscription_id} is {subscription.status.value}; "
-            f"only active subscriptions can be changed.",
-            status=subscription.status.value,
-        )
+        raise not_active(subscription)
     check_enabled(action, enabled)
+
+
+def not_active(subscription: Subscription) -> ActionError:
+    return ActionError(
+        Reason.SUBSCRIPTION_NOT_ACTIVE,
+        f"Subscription {subscription.subscription_id} is {subscription.status.value}; "
+        f"only active subscriptions can be changed.",
+        status=subscription.status.value,
+    )
 
 
 def check_enabled(action: Action, enabled: Collection[str]) -> None:
@@ -184,6 +188,48 @@ def order_to_skip(orders: Iterable[Order], requested_order_id: str) -> Order:
             next_order_id=upcoming.order_id,
         )
     return upcoming
+
+
+class Settled(Enum):
+    """What Ordergroove's state says about a write whose answer was lost."""
+
+    APPLIED = "applied"
+    NOT_APPLIED = "not_applied"  # safe to send again, to the same target
+    IMPOSSIBLE = "impossible"  # not applied, and it cannot be any more
+
+
+def skip_settled(
+    subscription: Subscription, order: Order | None, subscription_in_order: bool
+) -> Settled:
+    """A skip takes the subscription's items out of the recorded order: gone means it happened.
+    Still there, the skip is sent again to that same order while it is unsent, never to another.
+    A subscription no longer active lost its items to that, not to a skip: nothing to settle.
+    """
+    if order is None or subscription.status is not Status.ACTIVE:
+        return Settled.IMPOSSIBLE
+    if not subscription_in_order:
+        return Settled.APPLIED
+    if order.status == ORDER_STATUS_UNSENT:
+        return Settled.NOT_APPLIED
+    return Settled.IMPOSSIBLE
+
+
+def cancel_settled(subscription: Subscription) -> Settled:
+    if subscription.status is Status.CANCELLED:
+        return Settled.APPLIED
+    if subscription.status is Status.ACTIVE:
+        return Settled.NOT_APPLIED
+    return Settled.IMPOSSIBLE
+
+
+def skip_no_longer_possible(subscription: Subscription, order_id: str) -> ActionError:
+    if subscription.status is not Status.ACTIVE:
+        return not_active(subscription)
+    return ActionError(
+        Reason.NEXT_ORDER_CHANGED,
+        f"Order {order_id} was not skipped and can no longer be (it was sent or changed).",
+        order_id=order_id,
+    )
 
 
 def cancel_reason_value(code: str, details: str) -> str:

@@ -25,6 +25,9 @@ class Reason(StrEnum):
 class ActionError(Exception):
     """An action ended without doing its work; `message` is fit to show to an agent."""
 
+    # The upstream's HTTP status behind the error, for the audit log (never sent to callers).
+    upstream_status: int | None = None
+
     def __init__(self, reason: Reason, message: str, **metadata: str) -> None:
         super().__init__(message)
         self.reason = reason

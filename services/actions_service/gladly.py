@@ -15,6 +15,17 @@ log = logging.getLogger(__name__)
 
 SYSTEM = "Gladly"
 SOURCE_NAME = "Ordergroove"
+# Answers that no retry will change: the entry itself or its customer is wrong. (401/403 are
+# not here: fixed credentials make the same entry go through.)
+REFUSED_FOR_GOOD = frozenset({400, 404, 413, 422})
+
+
+class TimelineRefused(Exception):
+    """Gladly refused a timeline entry for good (e.g. no such customer, invalid entry)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"Gladly answered {status}: {detail}")
+        self.status = status
 
 
 class GladlyClient:
@@ -68,7 +79,8 @@ class GladlyClient:
         )
 
     async def post_timeline_entry(self, customer_id: str, entry: TimelineEntry) -> None:
-        """Post once; an answer of 409 `taken` means an earlier attempt already arrived."""
+        """Post once; an answer of 409 `taken` means an earlier attempt already arrived.
+        Raises TimelineRefused when retrying cannot help, UpstreamUnavailable when it may."""
         response = await self._upstream.request(
             "POST",
             f"/api/v1/customers/{customer_id}/conversation-items",
@@ -88,5 +100,9 @@ class GladlyClient:
         )
         if response.is_success or response.status_code == 409:
             return
+        if response.status_code in REFUSED_FOR_GOOD:
+            raise TimelineRefused(response.status_code, response.text[:200])
         log.warning("Gladly refused a timeline entry with %d", response.status_code)
-        raise UpstreamUnavailable(SYSTEM)
+        error = UpstreamUnavailable(SYSTEM)
+        error.upstream_status = response.status_code
+        raise error

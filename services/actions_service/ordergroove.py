@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -36,6 +37,15 @@ PAGE_SIZE = 100  # Ordergroove's maximum: fewer sequential round trips for large
 MAX_CONCURRENT_PAGES = 5  # Ordergroove asks for at most 5 concurrent paginating requests.
 
 Json = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Written(Generic[T]):
+    """What a write returned, and the HTTP status it was answered with (for the audit log)."""
+
+    value: T
+    status: int
 
 
 class OrdergrooveClient:
@@ -96,23 +106,34 @@ class OrdergrooveClient:
         rows = await self._get_all("/merchant/cancel_reason/", {})
         return [reason for reason in map(parse_cancel_reason, rows) if reason is not None]
 
+    async def get_order(self, order_id: str) -> Order | None:
+        body = await self._get_or_none(f"/orders/{order_id}/")
+        return None if body is None else parse_order(body)
+
+    async def order_has_subscription(self, order_id: str, subscription_id: str) -> bool:
+        """Whether any item of the order belongs to the subscription."""
+        rows = await self._get_all("/items/", {"order": order_id})
+        return any(_str(row.get("subscription")) == subscription_id for row in rows)
+
     # --- writes --------------------------------------------------------------------------------
 
-    async def cancel_subscription(self, subscription_id: str, cancel_reason: str) -> Subscription:
+    async def cancel_subscription(
+        self, subscription_id: str, cancel_reason: str
+    ) -> Written[Subscription]:
         response = await self._upstream.request(
             "PATCH",
             f"/subscriptions/{subscription_id}/cancel/",
             json={"cancel_reason": cancel_reason},
         )
-        return parse_subscription(_json_or_raise(response))
+        return Written(parse_subscription(_json_or_raise(response)), response.status_code)
 
-    async def skip_subscription(self, order_id: str, subscription_id: str) -> Order:
+    async def skip_subscription(self, order_id: str, subscription_id: str) -> Written[Order]:
         response = await self._upstream.request(
             "PATCH",
             f"/orders/{order_id}/skip_subscription/",
             json={"subscription": subscription_id},
         )
-        return parse_order(_json_or_raise(response))
+        return Written(parse_order(_json_or_raise(response)), response.status_code)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -178,6 +199,12 @@ def _json_or_raise(response: httpx.Response) -> Json:
 
 def error_for(response: httpx.Response) -> ActionError:
     """Map a non-success answer to the error the caller sees."""
+    error = _error_for(response)
+    error.upstream_status = response.status_code
+    return error
+
+
+def _error_for(response: httpx.Response) -> ActionError:
     status = response.status_code
     if status in (400, 409, 422):
         return ActionError(

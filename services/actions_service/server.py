@@ -1,7 +1,9 @@
-"""The `actions-service` program: a grpc.aio server with health, reflection and token auth."""
+"""The `actions-service` program: a grpc.aio server with health, reflection and token auth, the
+action store and the timeline deliverer; `actions-service audit` shows the audit log."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hmac
 import logging
@@ -9,23 +11,32 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from datetime import timedelta
+from typing import Any, Final, TypeAlias
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from actions.v1 import actions_pb2, actions_pb2_grpc
+from services.actions_service import audit_command, callers
 from services.actions_service.actions import Actions
+from services.actions_service.deliverer import DeliveryPolicy, TimelineDeliverer
 from services.actions_service.gladly import GladlyClient
+from services.actions_service.ledger import Ledger
 from services.actions_service.ordergroove import OrdergrooveClient
+from services.actions_service.ratelimit import SlidingWindowLimiter
 from services.actions_service.servicer import ActionsServicer
+from services.actions_service.store import Store, StoreUnavailable, utcnow
+from services.actions_service.upstream import RetryPolicy
 from services.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = actions_pb2.DESCRIPTOR.services_by_name["ActionsService"].full_name
 SHUTDOWN_GRACE_SECONDS = 10.0
+# An action's lease outlasts its deadline by this much, so only a dead attempt loses its lease.
+LEASE_GRACE_SECONDS: Final = 2.0
 # Probes must work without a token: health is the only unauthenticated service.
 _UNAUTHENTICATED_PREFIX = "/grpc.health.v1.Health/"
 
@@ -33,10 +44,12 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
 class BearerTokenInterceptor(grpc.aio.ServerInterceptor):
-    """Refuses calls without `authorization: Bearer <one of the tokens>` (constant-time compare)."""
+    """Refuses calls without `authorization: Bearer <one of the tokens>` (constant-time compare),
+    and runs the others as the caller that token names (for the audit log)."""
 
     def __init__(self, tokens: Sequence[str]) -> None:
         self._expected = [f"Bearer {token}".encode() for token in tokens]
+        self._names = [callers.name_of_token(token) for token in tokens]
 
     async def intercept_service(
         self,
@@ -46,17 +59,36 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None or handler_call_details.method.startswith(_UNAUTHENTICATED_PREFIX):
             return handler
-        if self._authorized(handler_call_details.invocation_metadata):
-            return handler
-        return _refusal(handler)
+        caller = self._caller(handler_call_details.invocation_metadata)
+        if caller is None:
+            return _refusal(handler)
+        return _as_caller(handler, caller)
 
-    def _authorized(self, metadata: Any) -> bool:
+    def _caller(self, metadata: Any) -> str | None:
+        """The name of the token presented, or None when it is none of ours."""
         presented = next(
             (str(value) for key, value in metadata or () if key == "authorization"), ""
         ).encode()
         # Compare against every token so the time taken does not reveal which one was close.
         matches = [hmac.compare_digest(presented, expected) for expected in self._expected]
-        return any(matches)
+        return next((name for name, hit in zip(self._names, matches, strict=True) if hit), None)
+
+
+def _as_caller(handler: Handler, caller: str) -> Handler:
+    if handler.unary_unary is None:
+        return handler  # every RPC of the Actions service is unary
+    # Typed for sync servers; in grpc.aio the behavior is a coroutine function.
+    behavior: Any = handler.unary_unary
+
+    async def run(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        with callers.calling_as(caller):
+            return await behavior(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(
+        run,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
 
 
 def _refusal(handler: Handler) -> Handler:
@@ -77,33 +109,51 @@ class RunningService:
     server: grpc.aio.Server
     port: int
     health: health.aio.HealthServicer
-    actions: Actions
-    ordergroove: OrdergrooveClient
-    gladly: GladlyClient | None
+    store: Store
+    deliverer: TimelineDeliverer | None
+    clients: list[OrdergrooveClient | GladlyClient]
 
     async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
-        # NOT_SERVING first, so that load balancers stop sending while in-flight calls finish.
+        # NOT_SERVING first, so that load balancers stop sending while in-flight calls finish
+        # (each records its end in the store before the store closes).
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
-        await self.actions.drain()
-        await self.ordergroove.aclose()
-        if self.gladly is not None:
-            await self.gladly.aclose()
+        if self.deliverer is not None:
+            await self.deliverer.stop()
+        await self.store.close()
+        for client in self.clients:
+            await client.aclose()
 
 
 async def start(settings: Settings, listen: str | None = None) -> RunningService:
     """Start serving on `listen` (default: ACTIONS_GRPC_LISTEN); port 0 picks a free port."""
+    store = await Store.open(settings.store_url)
+    try:
+        await store.records.purge_expired(utcnow())
+        return await _start_with(store, settings, listen)
+    except BaseException:
+        await store.close()
+        raise
+
+
+async def _start_with(store: Store, settings: Settings, listen: str | None) -> RunningService:
     ordergroove = OrdergrooveClient.create(
         settings.ordergroove_base_url, settings.ordergroove_api_key
     )
-    gladly = (
-        GladlyClient.create(
-            settings.gladly_base_url, settings.gladly_api_user, settings.gladly_api_token
-        )
-        if settings.gladly_configured
-        else None
+    clients: list[OrdergrooveClient | GladlyClient] = [ordergroove]
+    gladly, deliverer = None, None
+    if settings.gladly_configured:
+        gladly = _gladly_client(settings)
+        # The deliverer has its own client: it retries by its own backoff, not within a call.
+        delivery_client = _gladly_client(settings, RetryPolicy(attempts=1))
+        deliverer = _deliverer(settings, store, delivery_client)
+        clients += [gladly, delivery_client]
+    ledger = Ledger(
+        store,
+        lease_seconds=settings.deadline_seconds + LEASE_GRACE_SECONDS,
+        on_finished=deliverer.notify if deliverer else lambda: None,
     )
-    actions = Actions(ordergroove, gladly, settings.actions_enabled)
+    actions = Actions(ordergroove, gladly, settings.actions_enabled, ledger)
     interceptors = [BearerTokenInterceptor(settings.api_tokens)] if settings.api_tokens else []
     server = grpc.aio.server(interceptors=interceptors)
     actions_pb2_grpc.add_ActionsServiceServicer_to_server(
@@ -125,7 +175,29 @@ async def start(settings: Settings, listen: str | None = None) -> RunningService
     await server.start()
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningService(server, port, health_servicer, actions, ordergroove, gladly)
+    if deliverer is not None:
+        deliverer.start()
+    return RunningService(server, port, health_servicer, store, deliverer, clients)
+
+
+def _gladly_client(settings: Settings, policy: RetryPolicy | None = None) -> GladlyClient:
+    return GladlyClient.create(
+        settings.gladly_base_url, settings.gladly_api_user, settings.gladly_api_token, policy=policy
+    )
+
+
+def _deliverer(settings: Settings, store: Store, gladly: GladlyClient) -> TimelineDeliverer:
+    policy = DeliveryPolicy(
+        give_up_after=timedelta(seconds=settings.outbox_give_up_seconds),
+        backoff=RetryPolicy(
+            base_delay=settings.outbox_backoff_seconds,
+            max_delay=settings.outbox_backoff_max_seconds,
+        ),
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+    return TimelineDeliverer(
+        store, gladly, policy, SlidingWindowLimiter(settings.gladly_posts_per_second)
+    )
 
 
 async def serve(settings: Settings) -> None:
@@ -140,10 +212,42 @@ async def serve(settings: Settings) -> None:
     await running.stop()
 
 
-def main() -> None:
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="actions-service", description="The Actions gRPC service (serves when no command)."
+    )
+    commands = parser.add_subparsers(dest="command")
+    audit = commands.add_parser(
+        "audit", help="recent audit rows and undelivered timeline entries (reads STORE_URL)"
+    )
+    audit.add_argument("--json", action="store_true", help="JSON instead of tables")
+    audit.add_argument("--limit", type=int, default=20, help="at most this many rows (20)")
+    audit.add_argument(
+        "--failed", action="store_true", help="only failed attempts and given-up entries"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = _arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        asyncio.run(serve(Settings.from_env()))
+        settings = Settings.from_env()
+        if arguments.command == "audit":
+            asyncio.run(
+                audit_command.show(
+                    settings.store_url,
+                    sys.stdout,
+                    as_json=arguments.json,
+                    limit=arguments.limit,
+                    failed_only=arguments.failed,
+                )
+            )
+        else:
+            asyncio.run(serve(settings))
     except ConfigError as error:
         print(f"actions-service: {error}", file=sys.stderr)
         sys.exit(2)
+    except StoreUnavailable as error:
+        print(f"actions-service: STORE_URL: {error.__cause__ or error}", file=sys.stderr)
+        sys.exit(1)

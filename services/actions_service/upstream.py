@@ -67,7 +67,11 @@ class Upstream:
             last_attempt = attempt == self.policy.attempts
             try:
                 response = await self.client.request(
-                    method, url, json=json, params=params, timeout=self._timeout(is_read)
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    timeout=self._timeout(cut_short=is_read and not last_attempt),
                 )
             except httpx.TransportError as exc:
                 _raise_if_deadline_passed()
@@ -84,12 +88,14 @@ class Upstream:
             log.info("%s %s %s: retry %d after %s", self.system, method, url, attempt, reason)
         raise UpstreamUnavailable(self.system)
 
-    def _timeout(self, is_read: bool) -> float:
+    def _timeout(self, cut_short: bool) -> float:
+        """The time left, or less for a read that may still be retried: a hung read is given up
+        early so another attempt fits. The last attempt, and every write, gets all that is left:
+        cutting a write short would make its outcome unknown."""
         left = deadline.remaining()
         if left is None:
             return DEFAULT_TIMEOUT
-        # A write is never cut short by us: that would make its outcome unknown.
-        return min(left, self.policy.read_attempt_timeout) if is_read else left
+        return min(left, self.policy.read_attempt_timeout) if cut_short else left
 
     async def _wait_before_retry(self, attempt: int) -> bool:
         delay = self.policy.backoff(attempt)

@@ -1,0 +1,140 @@
+"""The timeline deliverer: posts the outbox's entries to Gladly until each has arrived.
+
+It wakes when an action completes (`notify`) and otherwise polls, so entries left by a process
+that died are picked up too. Entries are claimed from the store (so replicas never send the same
+one at once), posted within Gladly's rate limit, and then settled: delivered (a 409 `taken` means
+an earlier send arrived), retried later with full-jitter backoff (failures, 429s), or given up —
+kept visible as failed — when Gladly refuses it for good or the give-up horizon has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+from services.actions_service.domain import TimelineEntry
+from services.actions_service.gladly import GladlyClient, TimelineRefused
+from services.actions_service.idempotency import OutboxEntry
+from services.actions_service.ratelimit import SlidingWindowLimiter
+from services.actions_service.store import Store, lease_owner, utcnow
+from services.actions_service.upstream import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE: Final = 10
+# A claimed entry is another deliverer's to take only after this: longer than one post may take
+# (its wait for the rate limit and its 10 s timeout). It is also how long the entries a killed
+# process had claimed wait before another process sends them.
+CLAIM_SECONDS: Final = 15.0
+# How long `stop` lets a batch in flight finish before cutting it off (its rows stay pending).
+STOP_GRACE_SECONDS: Final = 5.0
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    give_up_after: timedelta
+    backoff: RetryPolicy  # only its full-jitter backoff is used: base_delay, max_delay
+    poll_seconds: float
+
+
+class TimelineDeliverer:
+    def __init__(
+        self,
+        store: Store,
+        gladly: GladlyClient,
+        policy: DeliveryPolicy,
+        limiter: SlidingWindowLimiter,
+    ) -> None:
+        self._store = store
+        self._gladly = gladly
+        self._policy = policy
+        self._limiter = limiter
+        self._owner = lease_owner()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def notify(self) -> None:
+        """An entry was added: deliver now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="timeline-deliverer")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight and stop; whatever is not delivered stays pending."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, STOP_GRACE_SECONDS)
+            except TimeoutError:
+                log.warning("timeline deliverer cut off at shutdown; its entries stay pending")
+        with contextlib.suppress(Exception):
+            await self._store.outbox.release(self._owner)
+
+    async def deliver_due(self) -> int:
+        """Claim the entries due now and post them; returns how many were claimed."""
+        now = utcnow()
+        entries = await self._store.outbox.claim(
+            self._owner, now, now + timedelta(seconds=CLAIM_SECONDS), BATCH_SIZE
+        )
+        results = await asyncio.gather(
+            *(self._deliver(entry) for entry in entries), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, Exception):
+                # The entry stays claimed until its lease runs out, then it is tried again.
+                log.error("timeline entry not settled: %r", result)
+        return len(entries)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                claimed = await self.deliver_due()
+            except Exception:
+                log.exception("timeline delivery round failed; retrying at the next poll")
+                claimed = 0
+            if claimed < BATCH_SIZE:
+                await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        timeout = self._policy.poll_seconds
+        with contextlib.suppress(Exception):
+            due = await self._store.outbox.next_due()
+            if due is not None:
+                timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.0))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        try:
+            async with self._limiter.slot():
+                await self._gladly.post_timeline_entry(
+                    entry.gladly_customer_id,
+                    TimelineEntry(entry.item_id, entry.title, entry.body, entry.occurred_at),
+                )
+        except TimelineRefused as refused:
+            log.error("timeline entry %s refused for good: %s", entry.item_id, refused)
+            await self._store.outbox.give_up(entry.id, self._owner, str(refused))
+        except Exception as error:
+            await self._retry_later(entry, f"{type(error).__name__}: {error}")
+        else:
+            await self._store.outbox.delivered(entry.id, self._owner, utcnow())
+
+    async def _retry_later(self, entry: OutboxEntry, error: str) -> None:
+        now = utcnow()
+        created_at = entry.created_at or now
+        if now - created_at >= self._policy.give_up_after:
+            log.error("timeline entry %s given up after %d attempts", entry.item_id, entry.attempts)
+            await self._store.outbox.give_up(entry.id, self._owner, error)
+            return
+        delay = self._policy.backoff.backoff(entry.attempts)
+        await self._store.outbox.retry_at(
+            entry.id, self._owner, now + timedelta(seconds=delay), error
+        )

@@ -1,0 +1,262 @@
+"""Running an action at most once, whatever fails: the use case's work inside its action record.
+
+`Ledger.run` claims the record for the request id and then, by `idempotency.decide`, answers a
+stored outcome, waits for the attempt holding the lease, refuses a reused id, or runs the work.
+The work records a recovery point before its one Ordergroove write (`Attempt.before_write`);
+an attempt that takes over an open record is handed that point and reconciles first. Every attempt
+that runs leaves one audit row, committed with what it recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final, TypeVar
+
+from services.actions_service import callers, deadline, idempotency
+from services.actions_service.domain import Action
+from services.actions_service.errors import ActionError, Reason
+from services.actions_service.idempotency import (
+    ActionRecord,
+    AuditEntry,
+    Decision,
+    NewRecord,
+    OutboxEntry,
+    Outcome,
+    RecordState,
+    RecoveryPoint,
+)
+from services.actions_service.outcomes import Codec, Finished, refusal, refusal_json
+from services.actions_service.store import Store, lease_owner, utcnow
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How often a repeat looks whether the attempt it waits for has finished.
+WAIT_POLL_SECONDS: Final = 0.05
+# A repeat stops waiting this long before its deadline, to answer clearly instead of timing out.
+WAIT_MARGIN_SECONDS: Final = 0.1
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    request_id: str
+    action: Action
+    payload: dict[str, str]  # everything that makes the request what it is (the fingerprint)
+    subscription_id: str
+    customer_id: str
+    order_id: str
+    agent_id: str
+
+
+class LeaseLost(ActionError):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(
+            Reason.DEADLINE_EXCEEDED,
+            "Another attempt with this request_id has taken over; retry with the same "
+            "request_id to get its result.",
+            request_id=request_id,
+        )
+
+
+class Attempt:
+    """What the work gets: where a resumed attempt starts, and the recovery-point hook."""
+
+    def __init__(self, ledger: Ledger, request_id: str, owner: str, record: ActionRecord) -> None:
+        self._ledger = ledger
+        self._request_id = request_id
+        self.owner = owner
+        self.recovery: RecoveryPoint | None = record.recovery
+        self.point: RecoveryPoint | None = record.recovery
+
+    async def before_write(self, point: RecoveryPoint) -> None:
+        """Durably record what the write targets; raises if this attempt lost its lease."""
+        now = utcnow()
+        records = self._ledger.store.records
+        lease_until = now + self._ledger.lease
+        if not await records.mark_writing(self._request_id, self.owner, point, now, lease_until):
+            raise LeaseLost(self._request_id)
+        self.point = point
+
+
+class Ledger:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lease_seconds: float,
+        on_finished: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        # Longer than any attempt may run (its deadline), so a live attempt keeps its lease.
+        self.lease = timedelta(seconds=lease_seconds)
+        self._on_finished = on_finished
+
+    async def run(
+        self,
+        request: ActionRequest,
+        work: Callable[[Attempt], Awaitable[Finished[T]]],
+        codec: Codec[T],
+    ) -> T:
+        owner = lease_owner()
+        fingerprint = idempotency.fingerprint(request.action, request.payload)
+        while True:
+            now = utcnow()
+            record = await self.store.records.claim(
+                NewRecord(
+                    request_id=request.request_id,
+                    action=request.action,
+                    fingerprint=fingerprint,
+                    request=request.payload,
+                    owner=owner,
+                    now=now,
+                    lease_until=now + self.lease,
+                )
+            )
+            decision = idempotency.decide(record, fingerprint, owner)
+            if decision is Decision.RUN:
+                return await self._attempt(
+                    request, Attempt(self, request.request_id, owner, record), work, codec
+                )
+            if decision is Decision.REPLAY:
+                return _replay(record, codec)
+            if decision is Decision.REUSED:
+                await self.store.audit.append(
+                    self._audit(request, None, Outcome.REFUSED, Reason.REQUEST_ID_REUSED)
+                )
+                raise _reused(request.request_id)
+            await _wait_for_other_attempt(request.request_id)
+
+    async def _attempt(
+        self,
+        request: ActionRequest,
+        attempt: Attempt,
+        work: Callable[[Attempt], Awaitable[Finished[T]]],
+        codec: Codec[T],
+    ) -> T:
+        try:
+            finished = await work(attempt)
+        except BaseException as error:
+            # Also when cancelled (deadline, client gone): store operations run to completion.
+            await self._record_failure(request, attempt, error)
+            raise
+        await self._record_success(request, attempt, finished, codec)
+        return finished.outcome
+
+    async def _record_success(
+        self, request: ActionRequest, attempt: Attempt, finished: Finished[T], codec: Codec[T]
+    ) -> None:
+        outcome = Outcome.RECONCILED if finished.reconciled else Outcome.DONE
+        audit = self._audit(request, attempt.point, outcome, "", finished.ordergroove_status)
+        await self.store.records.finish(
+            request.request_id,
+            attempt.owner,
+            state=RecordState.DONE,
+            result=codec.encode(finished.outcome),
+            audit=audit,
+            timeline=_outbox_entry(request.request_id, finished),
+        )
+        self._on_finished()
+
+    async def _record_failure(
+        self, request: ActionRequest, attempt: Attempt, error: BaseException
+    ) -> None:
+        status = error.upstream_status if isinstance(error, ActionError) else None
+        try:
+            if isinstance(error, ActionError) and idempotency.is_final_refusal(error.reason):
+                audit = self._audit(request, attempt.point, Outcome.REFUSED, error.reason, status)
+                await self.store.records.finish(
+                    request.request_id,
+                    attempt.owner,
+                    state=RecordState.REFUSED,
+                    result=refusal_json(error),
+                    audit=audit,
+                )
+            else:
+                audit = self._audit(
+                    request, attempt.point, Outcome.FAILED, _failure_reason(error), status
+                )
+                await self.store.records.release(request.request_id, attempt.owner, audit)
+        except Exception:
+            # The lease then runs out on its own and a retry takes over; the caller still gets
+            # the original error.
+            log.exception("could not record the end of attempt %s", request.request_id)
+
+    def _audit(
+        self,
+        request: ActionRequest,
+        point: RecoveryPoint | None,
+        outcome: Outcome,
+        reason: str,
+        status: int | None = None,
+    ) -> AuditEntry:
+        return AuditEntry(
+            at=utcnow(),
+            who=idempotency.actor(request.agent_id, callers.current()),
+            action=request.action,
+            customer_id=(point.customer_id if point else "") or request.customer_id,
+            subscription_id=request.subscription_id,
+            order_id=(point.order_id if point else "") or request.order_id,
+            outcome=outcome,
+            reason=reason,
+            ordergroove_status=status,
+            trace_id="",  # filled in once requests are traced
+            request_id=request.request_id,
+        )
+
+
+def _replay(record: ActionRecord, codec: Codec[T]) -> T:
+    assert record.result is not None
+    if record.state is RecordState.REFUSED:
+        raise refusal(record.result)
+    return codec.decode(record.result)
+
+
+def _reused(request_id: str) -> ActionError:
+    return ActionError(
+        Reason.REQUEST_ID_REUSED,
+        "This request_id was already used for a different request.",
+        request_id=request_id,
+    )
+
+
+async def _wait_for_other_attempt(request_id: str) -> None:
+    left = deadline.remaining()
+    if left is not None and left < WAIT_POLL_SECONDS + WAIT_MARGIN_SECONDS:
+        raise ActionError(
+            Reason.DEADLINE_EXCEEDED,
+            "An earlier request with this request_id is still in progress; retry with the same "
+            "request_id to get its result.",
+            request_id=request_id,
+        )
+    await asyncio.sleep(WAIT_POLL_SECONDS)
+
+
+def _failure_reason(error: BaseException) -> str:
+    if isinstance(error, ActionError):
+        return error.reason.value
+    if isinstance(error, deadline.DeadlineExceeded | TimeoutError):
+        return Reason.DEADLINE_EXCEEDED.value
+    if isinstance(error, asyncio.CancelledError):
+        # The deadline cancels the work when it expires; otherwise the caller went away.
+        left = deadline.remaining()
+        return Reason.DEADLINE_EXCEEDED.value if left is not None and left <= 0 else "CANCELLED"
+    return "INTERNAL"
+
+
+def _outbox_entry(request_id: str, finished: Finished[T]) -> OutboxEntry | None:
+    if finished.timeline is None:
+        return None
+    customer_id, entry = finished.timeline
+    return OutboxEntry(
+        item_id=entry.item_id,
+        request_id=request_id,
+        gladly_customer_id=customer_id,
+        title=entry.title,
+        body=entry.body,
+        occurred_at=entry.occurred_at,
+    )

@@ -1,0 +1,149 @@
+"""The results of the actions, and their JSON form in the store (answered again to repeats)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from services.actions_service.domain import (
+    Action,
+    Order,
+    Period,
+    Product,
+    Subscription,
+    SubscriptionCard,
+    TimelineEntry,
+)
+from services.actions_service.errors import ActionError, Reason
+
+T = TypeVar("T")
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    card: SubscriptionCard
+    summary: str
+
+
+@dataclass(frozen=True)
+class SkipOutcome:
+    card: SubscriptionCard
+    skipped: Order
+    new_next_order: Order | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class Finished(Generic[T]):
+    """A completed action: its result, and what the store records with it."""
+
+    outcome: T
+    # The entry for the Gladly customer's timeline; None when there is no one to tell.
+    timeline: tuple[str, TimelineEntry] | None  # (Gladly customer id, entry)
+    ordergroove_status: int | None  # the write's HTTP status; None when nothing was sent
+    reconciled: bool = False  # settled by reading Ordergroove after a lost answer
+
+
+class Codec(Protocol[T]):
+    def encode(self, outcome: T) -> Json: ...
+
+    def decode(self, data: Json) -> T: ...
+
+
+class CancelCodec:
+    def encode(self, outcome: CancelOutcome) -> Json:
+        return {"card": _card_json(outcome.card), "summary": outcome.summary}
+
+    def decode(self, data: Json) -> CancelOutcome:
+        return CancelOutcome(card=_card(data["card"]), summary=data["summary"])
+
+
+class SkipCodec:
+    def encode(self, outcome: SkipOutcome) -> Json:
+        return {
+            "card": _card_json(outcome.card),
+            "skipped": _order_json(outcome.skipped),
+            "new_next_order": _order_json(outcome.new_next_order),
+            "summary": outcome.summary,
+        }
+
+    def decode(self, data: Json) -> SkipOutcome:
+        skipped = _order(data["skipped"])
+        assert skipped is not None
+        return SkipOutcome(
+            card=_card(data["card"]),
+            skipped=skipped,
+            new_next_order=_order(data["new_next_order"]),
+            summary=data["summary"],
+        )
+
+
+def refusal_json(error: ActionError) -> Json:
+    return {"reason": error.reason.value, "message": error.message, "metadata": error.metadata}
+
+
+def refusal(data: Json) -> ActionError:
+    return ActionError(Reason(data["reason"]), data["message"], **data["metadata"])
+
+
+# --- the parts -----------------------------------------------------------------------------------
+
+
+def _card_json(card: SubscriptionCard) -> Json:
+    sub = card.subscription
+    return {
+        "subscription": asdict(sub)
+        | {
+            "period": sub.period.value if sub.period else None,
+            "created_at": _time_json(sub.created_at),
+            "updated_at": _time_json(sub.updated_at),
+            "cancelled_at": _time_json(sub.cancelled_at),
+        },
+        "product": asdict(card.product),
+        "next_order": _order_json(card.next_order),
+        "available_actions": [action.value for action in card.available_actions],
+    }
+
+
+def _card(data: Json) -> SubscriptionCard:
+    sub = data["subscription"]
+    return SubscriptionCard(
+        subscription=Subscription(
+            **sub
+            | {
+                "period": Period(sub["period"]) if sub["period"] is not None else None,
+                "created_at": _time(sub["created_at"]),
+                "updated_at": _time(sub["updated_at"]),
+                "cancelled_at": _time(sub["cancelled_at"]),
+            }
+        ),
+        product=Product(**data["product"]),
+        next_order=_order(data["next_order"]),
+        available_actions=tuple(Action(action) for action in data["available_actions"]),
+    )
+
+
+def _order_json(order: Order | None) -> Json | None:
+    if order is None:
+        return None
+    return {
+        "order_id": order.order_id,
+        "status": order.status,
+        "place_at": _time_json(order.place_at),
+    }
+
+
+def _order(data: Json | None) -> Order | None:
+    if data is None:
+        return None
+    return Order(data["order_id"], data["status"], _time(data["place_at"]))
+
+
+def _time_json(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None

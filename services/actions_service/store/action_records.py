@@ -1,0 +1,179 @@
+"""Action records: one per request id, worked on only by the holder of its lease.
+
+Every change is an atomic conditional statement, so concurrent attempts — in one process or in
+replicas sharing PostgreSQL — agree on one lease holder without any in-process lock: the primary
+key admits one insert, and a takeover is an UPDATE whose WHERE re-checks that the lease is free.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, select, update
+
+from services.actions_service.idempotency import (
+    OPEN_STATES,
+    REQUEST_ID_TTL,
+    ActionRecord,
+    AuditEntry,
+    NewRecord,
+    OutboxEntry,
+    RecordState,
+    RecoveryPoint,
+)
+from services.actions_service.store import audit_log, outbox
+from services.actions_service.store.db import Database, completes
+from services.actions_service.store.schema import actions
+from services.actions_service.store.sql import insert_unless_exists
+
+
+class ActionRecords:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    @completes
+    async def claim(self, new: NewRecord) -> ActionRecord:
+        """Create the record leased to `new.owner`, or take it over if it is open and its lease
+        is free; either way return the record as it now stands."""
+        async with self._db.transaction() as connection:
+            key = actions.c.request_id == new.request_id
+            await connection.execute(delete(actions).where(key, actions.c.expires_at < new.now))
+            created = await insert_unless_exists(connection, actions, "request_id", _new_row(new))
+            if not created:
+                await connection.execute(
+                    update(actions)
+                    .where(
+                        key,
+                        actions.c.fingerprint == new.fingerprint,
+                        actions.c.state.in_(OPEN_STATES),
+                        (actions.c.lease_until.is_(None)) | (actions.c.lease_until < new.now),
+                    )
+                    .values(
+                        lease_owner=new.owner,
+                        lease_until=new.lease_until,
+                        attempts=actions.c.attempts + 1,
+                        updated_at=new.now,
+                    )
+                )
+            row = (await connection.execute(select(actions).where(key))).mappings().one()
+        return _record(row)
+
+    @completes
+    async def get(self, request_id: str) -> ActionRecord | None:
+        async with self._db.transaction() as connection:
+            query = select(actions).where(actions.c.request_id == request_id)
+            row = (await connection.execute(query)).mappings().one_or_none()
+        return None if row is None else _record(row)
+
+    @completes
+    async def mark_writing(
+        self,
+        request_id: str,
+        owner: str,
+        point: RecoveryPoint,
+        now: datetime,
+        lease_until: datetime,
+    ) -> bool:
+        """Record the recovery point (and renew the lease) before the write is sent; False when
+        the lease was lost, and then nothing may be sent."""
+        async with self._db.transaction() as connection:
+            result = await connection.execute(
+                _owned(request_id, owner).values(
+                    state=RecordState.WRITING,
+                    recovery=point.to_json(),
+                    lease_until=lease_until,
+                    updated_at=now,
+                )
+            )
+        return result.rowcount == 1
+
+    @completes
+    async def finish(
+        self,
+        request_id: str,
+        owner: str,
+        *,
+        state: RecordState,
+        result: dict[str, Any],
+        audit: AuditEntry,
+        timeline: OutboxEntry | None = None,
+    ) -> bool:
+        """Store the final outcome, its audit row and its timeline entry in one transaction."""
+        now = audit.at
+        async with self._db.transaction() as connection:
+            updated = await connection.execute(
+                _owned(request_id, owner).values(
+                    state=state,
+                    result=result,
+                    outcome=audit.outcome,
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=now,
+                    expires_at=now + REQUEST_ID_TTL,
+                )
+            )
+            finished = updated.rowcount == 1
+            # A lease lost meanwhile means another attempt settles the action and queues the
+            # entry; this attempt's row still says what it did.
+            await audit_log.append(connection, audit)
+            if finished and timeline is not None:
+                await outbox.add(connection, timeline, now)
+        return finished
+
+    @completes
+    async def release(self, request_id: str, owner: str, audit: AuditEntry) -> None:
+        """Give up the lease with the outcome still open, so a retry may take over at once."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                _owned(request_id, owner).values(
+                    lease_owner=None, lease_until=None, updated_at=audit.at
+                )
+            )
+            await audit_log.append(connection, audit)
+
+    @completes
+    async def purge_expired(self, now: datetime) -> int:
+        async with self._db.transaction() as connection:
+            result = await connection.execute(delete(actions).where(actions.c.expires_at < now))
+        return result.rowcount
+
+
+def _owned(request_id: str, owner: str) -> Any:
+    """An UPDATE of an open record that only its lease holder can make."""
+    return update(actions).where(
+        actions.c.request_id == request_id,
+        actions.c.lease_owner == owner,
+        actions.c.state.in_(OPEN_STATES),
+    )
+
+
+def _new_row(new: NewRecord) -> dict[str, Any]:
+    return {
+        "request_id": new.request_id,
+        "action": new.action,
+        "fingerprint": new.fingerprint,
+        "request": new.request,
+        "state": RecordState.PENDING,
+        "lease_owner": new.owner,
+        "lease_until": new.lease_until,
+        "attempts": 1,
+        "created_at": new.now,
+        "updated_at": new.now,
+        "expires_at": new.expires_at,
+    }
+
+
+def _record(row: RowMapping) -> ActionRecord:
+    recovery = row["recovery"]
+    return ActionRecord(
+        request_id=row["request_id"],
+        action=row["action"],
+        fingerprint=row["fingerprint"],
+        state=RecordState(row["state"]),
+        lease_owner=row["lease_owner"],
+        attempts=row["attempts"],
+        recovery=RecoveryPoint.from_json(recovery) if recovery else None,
+        result=row["result"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,108 @@
+"""The store's tables, as SQLAlchemy Core metadata (the migrations create them; tests compare)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on PostgreSQL (timestamptz) and SQLite (text) alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        # SQLite stores text without a zone; every value in it is UTC, so it still sorts right.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("action", String(16), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UtcDateTime),
+    Column("attempts", Integer, nullable=False),
+    Column("recovery", JSON),
+    Column("result", JSON),
+    Column("outcome", String(16)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+timeline_outbox = Table(
+    "timeline_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(50), nullable=False, unique=True),
+    Column("request_id", String(64), nullable=False),
+    Column("gladly_customer_id", String(64), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UtcDateTime),
+    Column("last_error", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    Index("ix_timeline_outbox_due", "state", "next_attempt_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("who", String(100), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("subscription_id", String(64), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("ordergroove_status", Integer),
+    Column("trace_id", String(64), nullable=False),
+    Column("request_id", String(64), nullable=False),
+)

@@ -1,0 +1,314 @@
+"""The timeline outbox: every completed action's summary arrives in Gladly exactly once,
+whatever Gladly answers and however the service stops."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from actions.v1 import actions_pb2 as pb
+from actions.v1 import actions_pb2_grpc
+from services.actions_service.domain import Action, timeline_item_id
+from services.actions_service.idempotency import (
+    AuditEntry,
+    DeliveryState,
+    NewRecord,
+    OutboxEntry,
+    Outcome,
+    RecordState,
+)
+from services.actions_service.ratelimit import SlidingWindowLimiter
+from services.actions_service.store import Store, utcnow
+from services.config import ConfigError, Settings
+from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
+from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
+from tests.stack import (
+    GLADLY_TOKEN,
+    GLADLY_USER,
+    ServiceProcess,
+    add_fault,
+    customer_timeline,
+    eventually,
+    running_service,
+    service_environment,
+    service_settings,
+)
+
+AGENT = pb.ActionContext(agent_id="agent-7", gladly_customer_id=GLADLY_CUSTOMER)
+ROLES = (Role.DOG_FOOD, Role.SHAMPOO, Role.VITAMINS)
+
+
+def skip(role: Role, request_id: str) -> pb.SkipNextOrderRequest:
+    return pb.SkipNextOrderRequest(
+        subscription_id=DEMO_SUBSCRIPTION_IDS[role],
+        customer_id=DEMO_CUSTOMER_ID,
+        request_id=request_id,
+        context=AGENT,
+    )
+
+
+async def backlog(store_url: str, failed_only: bool = False) -> list[OutboxEntry]:
+    store = await Store.open(store_url)
+    try:
+        return await store.outbox.backlog(100, failed_only)
+    finally:
+        await store.close()
+
+
+async def timeline_ids(gladly: httpx.AsyncClient) -> list[str]:
+    return sorted(item["id"] for item in await customer_timeline(gladly, GLADLY_CUSTOMER))
+
+
+async def gladly_posts(gladly: httpx.AsyncClient) -> list[int]:
+    rows = (await gladly.get("/_sandbox/requests")).json()
+    return [row["status"] for row in rows if row["method"] == "POST"]
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+async def test_entries_arrive_once_after_gladly_fails_for_a_while(
+    ordergroove_url: str,
+    gladly_url: str,
+    store_url: str,
+    gladly: httpx.AsyncClient,
+    status: int,
+) -> None:
+    await add_fault(gladly, method="POST", status=status, times=8)
+    settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
+    request_ids = [str(uuid.uuid4()) for _ in ROLES]
+    async with running_service(settings) as service:
+        for role, request_id in zip(ROLES, request_ids, strict=True):
+            await service.stub.SkipNextOrder(skip(role, request_id))
+
+        async def all_delivered() -> bool:
+            return len(await timeline_ids(gladly)) == len(ROLES)
+
+        await eventually(all_delivered)
+    assert await timeline_ids(gladly) == sorted(
+        timeline_item_id(Action.SKIP, request_id) for request_id in request_ids
+    )
+    assert (await gladly_posts(gladly)).count(status) == 8
+    assert await backlog(store_url) == []
+
+
+async def test_an_entry_gladly_already_has_counts_as_delivered(
+    ordergroove_url: str, gladly_url: str, store_url: str, gladly: httpx.AsyncClient
+) -> None:
+    """409 `taken`: an earlier send arrived although its answer did not."""
+    request_id = str(uuid.uuid4())
+    item_id = timeline_item_id(Action.SKIP, request_id)
+    async with httpx.AsyncClient(base_url=gladly_url, auth=(GLADLY_USER, GLADLY_TOKEN)) as api:
+        posted = await api.post(
+            f"/api/v1/customers/{GLADLY_CUSTOMER}/conversation-items",
+            json={
+                "id": item_id,
+                "content": {
+                    "type": "CUSTOMER_ACTIVITY",
+                    "title": "earlier",
+                    "activityType": "ISSUE",
+                },
+            },
+        )
+    assert posted.status_code == 200, posted.text
+    settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
+    async with running_service(settings) as service:
+        await service.stub.SkipNextOrder(skip(Role.DOG_FOOD, request_id))
+
+        async def answered_409() -> bool:
+            return 409 in await gladly_posts(gladly)
+
+        await eventually(answered_409)
+        await eventually(lambda: _empty(backlog(store_url)))
+    assert await timeline_ids(gladly) == [item_id]
+
+
+async def _empty(entries: Any) -> bool:
+    return not await entries
+
+
+async def test_an_entry_is_given_up_after_the_horizon_and_kept_visible(
+    ordergroove_url: str, gladly_url: str, store_url: str, gladly: httpx.AsyncClient
+) -> None:
+    await add_fault(gladly, method="POST", status=503)
+    settings = service_settings(
+        ordergroove_url, gladly_url, store_url=store_url, outbox_give_up_seconds=0.5
+    )
+    async with running_service(settings) as service:
+        await service.stub.SkipNextOrder(skip(Role.DOG_FOOD, str(uuid.uuid4())))
+
+        async def given_up() -> list[OutboxEntry]:
+            return await backlog(store_url, failed_only=True)
+
+        await eventually(given_up)
+    [failed] = await backlog(store_url, failed_only=True)
+    assert failed.state is DeliveryState.FAILED and failed.attempts > 1
+    assert "503" in failed.last_error or "Unavailable" in failed.last_error
+
+
+async def test_an_entry_gladly_refuses_for_good_is_failed_at_once(
+    ordergroove_url: str, gladly_url: str, store_url: str, gladly: httpx.AsyncClient
+) -> None:
+    await add_fault(gladly, method="POST", status=404)
+    settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
+    async with running_service(settings) as service:
+        await service.stub.SkipNextOrder(skip(Role.DOG_FOOD, str(uuid.uuid4())))
+
+        async def given_up() -> list[OutboxEntry]:
+            return await backlog(store_url, failed_only=True)
+
+        await eventually(given_up)
+    assert (await gladly_posts(gladly)) == [404]
+
+
+async def test_deliveries_stay_within_gladlys_rate_limit(
+    ordergroove_url: str, gladly_url: str, store_url: str, gladly: httpx.AsyncClient
+) -> None:
+    """25 entries due at once (queued directly, as a restart would find them) go out at no more
+    than 10 per second: Gladly answers none of them 429."""
+    store = await Store.open(store_url)
+    try:
+        for n in range(25):
+            await _queue_entry(store, f"request-{n}")
+    finally:
+        await store.close()
+    settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with running_service(settings):
+
+        async def all_delivered() -> bool:
+            return len(await timeline_ids(gladly)) == 25
+
+        await eventually(all_delivered)
+        elapsed = loop.time() - started
+    assert set(await gladly_posts(gladly)) == {200}
+    assert elapsed >= 2.0  # 25 posts at 10 per second need three windows
+
+
+async def _queue_entry(store: Store, request_id: str) -> None:
+    now = utcnow()
+    owner = "test"
+    await store.records.claim(
+        NewRecord(request_id, "skip", "f", {}, owner, now, now + timedelta(seconds=5))
+    )
+    audit = AuditEntry(
+        now, "internal", "skip", "c", "s", "o", Outcome.DONE, "", 200, "", request_id
+    )
+    entry = OutboxEntry(
+        timeline_item_id(Action.SKIP, request_id), request_id, GLADLY_CUSTOMER, "t", "b", now
+    )
+    await store.records.finish(
+        request_id, owner, state=RecordState.DONE, result={}, audit=audit, timeline=entry
+    )
+
+
+async def test_the_limiter_counts_a_request_until_a_window_after_its_answer() -> None:
+    limiter = SlidingWindowLimiter(3, window=0.2)
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+    answered: list[float] = []
+
+    async def request(latency: float) -> None:
+        async with limiter.slot():
+            sent.append(loop.time())
+            await asyncio.sleep(latency)
+            answered.append(loop.time())
+
+    await asyncio.gather(*(request(0.05 * (n % 3)) for n in range(9)))
+    # The 4th request leaves only once the 1st answer is a window old, and so on.
+    assert all(
+        later >= earlier + 0.2 - 0.01
+        for earlier, later in zip(sorted(answered), sorted(sent)[3:], strict=False)
+    )
+
+
+async def test_a_graceful_stop_leaves_undelivered_entries_pending(
+    ordergroove_url: str, gladly_url: str, store_url: str, gladly: httpx.AsyncClient
+) -> None:
+    await add_fault(gladly, method="POST", status=503)
+    settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
+    async with running_service(settings) as service:
+        await service.stub.SkipNextOrder(skip(Role.DOG_FOOD, str(uuid.uuid4())))
+    [pending] = await backlog(store_url)
+    assert pending.state is DeliveryState.PENDING
+    await gladly.delete("/_sandbox/faults")
+    async with running_service(dataclasses.replace(settings)):
+
+        async def delivered() -> list[str]:
+            return await timeline_ids(gladly)
+
+        await eventually(delivered)
+    assert await timeline_ids(gladly) == [pending.item_id]
+
+
+async def test_entries_pending_when_the_process_is_killed_arrive_after_a_restart(
+    ordergroove_url: str,
+    gladly_url: str,
+    store_url: str,
+    gladly: httpx.AsyncClient,
+    tmp_path: Path,
+) -> None:
+    await add_fault(gladly, method="POST", status=503)
+    env = service_environment(ordergroove_url, gladly_url, store_url)
+    # Retries far apart: the kill most likely finds the entries waiting, not claimed (claimed
+    # ones wait for their claim to run out before another process may send them).
+    env |= {"OUTBOX_BACKOFF_SECONDS": "1", "OUTBOX_BACKOFF_MAX_SECONDS": "1"}
+    process = ServiceProcess(env, tmp_path / "service.log")
+    request_ids = [str(uuid.uuid4()) for _ in ROLES]
+    try:
+        target = await process.start()
+        async with grpc.aio.insecure_channel(target) as channel:
+            stub = actions_pb2_grpc.ActionsServiceStub(channel)
+            for role, request_id in zip(ROLES, request_ids, strict=True):
+                await stub.SkipNextOrder(skip(role, request_id))
+
+        async def each_tried_once() -> bool:
+            return all(entry.attempts >= 1 for entry in await backlog(store_url))
+
+        await eventually(each_tried_once)
+        await process.kill()
+        assert len(await backlog(store_url)) == len(ROLES)
+        assert await timeline_ids(gladly) == []
+        await gladly.delete("/_sandbox/faults")
+        await process.start()
+
+        async def all_delivered() -> bool:
+            return len(await timeline_ids(gladly)) == len(ROLES)
+
+        await eventually(all_delivered, within=45)
+    finally:
+        await process.stop()
+    assert await timeline_ids(gladly) == sorted(
+        timeline_item_id(Action.SKIP, request_id) for request_id in request_ids
+    )
+
+
+def test_outbox_settings_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "OUTBOX_GIVE_UP_SECONDS": "3600",
+            "OUTBOX_BACKOFF_SECONDS": "0.5",
+            "OUTBOX_BACKOFF_MAX_SECONDS": "60",
+            "OUTBOX_POLL_SECONDS": "1",
+            "GLADLY_POSTS_PER_SECOND": "5",
+        }
+    )
+    assert (settings.outbox_give_up_seconds, settings.outbox_backoff_seconds) == (3600, 0.5)
+    assert (settings.outbox_backoff_max_seconds, settings.outbox_poll_seconds) == (60, 1)
+    assert settings.gladly_posts_per_second == 5
+    assert Settings.from_env({}).outbox_give_up_seconds == 86400
+    for name, value in (
+        ("OUTBOX_GIVE_UP_SECONDS", "0"),
+        ("OUTBOX_POLL_SECONDS", "soon"),
+        ("GLADLY_POSTS_PER_SECOND", "0"),
+        ("STORE_URL", "mysql://db/actions"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: value})
