@@ -10,7 +10,7 @@ PROTO_OUT := protos
 help:
 	@echo "make run    - start the local stack (sandboxes, Actions service, gateway)"
 	@echo "make test   - run the test suite"
-	@echo "make lint   - ruff, mypy and buf lint"
+	@echo "make lint   - ruff, mypy, buf lint and the deployment files' schemas"
 	@echo "make proto  - regenerate the Python stubs from protos/"
 	@echo "make bench  - run the benchmarks"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
@@ -49,6 +49,7 @@ lint: $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	npx --no-install buf lint
+	$(BIN)/python deploy/check.py
 
 test: $(VENV)/.installed
 	$(BIN)/pytest
