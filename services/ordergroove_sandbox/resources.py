@@ -116,7 +116,8 @@ def list_orders(call: Call) -> Json:
     records = list(store.orders.values())
     if (subscription := call.filter("subscription")) is not None:
         holding = store.orders_holding(subscription)
-        records = [o for o in records if o.public_id in holding]
+        # Insertion order, as the full list has it: Ordergroove promises no sorting.
+        records = sorted((store.orders[o] for o in holding), key=store.order_position)
     if (customer := call.filter("customer")) is not None:
         records = [o for o in records if o.customer == customer]
     if (status := _integer_filter(call, "status")) is not None:

@@ -1,0 +1,387 @@
+"""`make bench`: how fast, how far, and against what — measured side by side in one run.
+
+Every suite runs the real programs as separate processes against the Ordergroove sandbox with a
+fixed injected latency on every upstream request, and compares with the same upstream calls made
+directly and with the no-gRPC baseline. Prints a table per suite and writes all numbers as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.clients import AsGladly, Direct
+from bench.load import Call, Latencies, closed_loop, paced, sequential
+from bench.stack import BIN, OG_API_KEY, SIGNING_KEY, Stack, free_port, rss_kib, running_stack
+
+RESULTS = Path(__file__).parent / "results"
+DEMO_CUSTOMER = "demo-customer-1"
+DEMO_GLADLY = "gladly-demo-customer"
+P99_LIMIT_MS = 1000.0
+
+
+@dataclass(frozen=True)
+class Options:
+    latency_ms: int
+    quick: bool
+
+    @property
+    def rtt_ms(self) -> float:
+        return float(self.latency_ms)
+
+    def scale(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
+
+
+def table(title: str, header: list[str], rows: list[list[object]]) -> None:
+    """Print a plain text table: first column left-aligned, the others right-aligned."""
+    cells = [header, *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for r in cells:
+        first, *rest = r
+        print(
+            "  ".join(
+                [
+                    first.ljust(widths[0]),
+                    *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True)),
+                ]
+            )
+        )
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f}"
+
+
+# --- fixtures in the sandboxes ---------------------------------------------------------------
+
+
+async def seed_customer(stack: Stack, customer_id: str, count: int) -> list[str]:
+    """An Ordergroove customer with `count` live subscriptions, linked to a Gladly customer
+    `gladly-<customer_id>` with an open conversation; returns the subscription ids."""
+    async with httpx.AsyncClient() as http:
+        created = await http.post(
+            f"{stack.ordergroove_url}/_sandbox/customers",
+            json={
+                "merchant_user_id": customer_id,
+                "email": f"{customer_id}@example.com",
+                "count": count,
+            },
+        )
+        created.raise_for_status()
+        linked = await http.post(
+            f"{stack.gladly_url}/_sandbox/customers",
+            json={
+                "id": f"gladly-{customer_id}",
+                "externalCustomerId": customer_id,
+                "conversation": "OPEN",
+            },
+        )
+        linked.raise_for_status()
+        return list(created.json()["subscriptions"])
+
+
+async def set_latency(stack: Stack, latency_ms: int) -> None:
+    async with httpx.AsyncClient() as http:
+        for url in (stack.ordergroove_url, stack.gladly_url):
+            await http.delete(f"{url}/_sandbox/faults")
+            if latency_ms:
+                answer = await http.post(f"{url}/_sandbox/faults", json={"latency_ms": latency_ms})
+                answer.raise_for_status()
+
+
+@contextmanager
+def baseline_server(stack: Stack) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ORDERGROOVE_BASE_URL": stack.ordergroove_url,
+        "ORDERGROOVE_API_KEY": OG_API_KEY,
+        "GLADLY_SIGNING_KEYS": SIGNING_KEY,
+        "BASELINE_LISTEN": f"127.0.0.1:{port}",
+    }
+    process = subprocess.Popen(  # noqa: S603
+        [str(BIN / "python"), "-m", "bench.baseline"], env=env, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# --- suites ------------------------------------------------------------------------------------
+
+
+async def overhead(stack: Stack, options: Options) -> dict[str, Any]:
+    """The gateway + gRPC hop against the same upstream calls made directly, same run."""
+    gladly, direct = AsGladly(stack.gateway_url), Direct(stack.ordergroove_url, stack.gladly_url)
+    seconds = options.scale(20, 4)
+    ours = await paced(lambda: gladly.detailed_lookup(DEMO_CUSTOMER), 50, seconds)
+    theirs = await paced(lambda: direct.lookup(DEMO_CUSTOMER), 50, seconds)
+    subs = await seed_customer(stack, "skipper", 2)
+
+    async def skip_through_gateway() -> None:
+        await gladly.skip("gladly-skipper", subs[0], await direct.next_order_id(subs[0]))
+
+    skips = options.scale(100, 20)
+    ours_skip = await sequential(skip_through_gateway, skips)
+    theirs_skip = await sequential(lambda: direct.skip("gladly-skipper", "skipper", subs[1]), skips)
+    await gladly.aclose()
+    await direct.aclose()
+    result = {
+        "lookup_at_50_per_s": _compare(ours, theirs),
+        "skip_sequential": _compare(ours_skip, theirs_skip),
+    }
+    table(
+        "Overhead of gateway + gRPC over the same upstream calls made directly (ms)",
+        ["", "ours p50", "direct p50", "added p50", "ours p99", "direct p99", "added p99"],
+        [
+            [
+                name,
+                ms(r["ours"]["p50"]),
+                ms(r["direct"]["p50"]),
+                ms(r["added_p50_ms"]),
+                ms(r["ours"]["p99"]),
+                ms(r["direct"]["p99"]),
+                ms(r["added_p99_ms"]),
+            ]
+            for name, r in result.items()
+        ],
+    )
+    return result
+
+
+def _compare(ours: Latencies, direct: Latencies) -> dict[str, Any]:
+    return {
+        "ours": _summary(ours),
+        "direct": _summary(direct),
+        "added_p50_ms": ours.p50 - direct.p50,
+        "added_p99_ms": ours.p99 - direct.p99,
+        "ratio_p50": ours.p50 / direct.p50,
+    }
+
+
+def _summary(latencies: Latencies) -> dict[str, float]:
+    return {
+        "count": len(latencies.samples),
+        "errors": latencies.errors,
+        "p50": latencies.p50,
+        "p99": latencies.p99,
+        "max": latencies.max,
+    }
+
+
+async def fan_out(stack: Stack, options: Options) -> dict[str, Any]:
+    """Lookup latency by number of subscriptions, in upstream round trips."""
+    gladly = AsGladly(stack.gateway_url)
+    result: dict[str, Any] = {}
+    for count in (1, 10, 12, 50, 200):
+        customer = DEMO_CUSTOMER if count == 12 else f"fan-{count}"
+        if count != 12:
+            await seed_customer(stack, customer, count)
+
+        async def lookup(customer: str = customer) -> None:
+            await gladly.detailed_lookup(customer)
+
+        latencies = await sequential(lookup, options.scale(40, 10))
+        result[str(count)] = _summary(latencies) | {"rtt_multiple": latencies.p50 / options.rtt_ms}
+    await gladly.aclose()
+    table(
+        f"Fan-out: DETAILED lookup by number of subscriptions (round trip {options.rtt_ms} ms)",
+        ["subscriptions", "p50 ms", "p99 ms", "p50 / round trip"],
+        [[n, ms(r["p50"]), ms(r["p99"]), f"{r['rtt_multiple']:.2f}"] for n, r in result.items()],
+    )
+    return result
+
+
+async def ramp(call: Call, options: Options) -> list[dict[str, Any]]:
+    """Rising concurrency until p99 passes 1 s, calls fail, or the levels run out."""
+    levels = []
+    for concurrency in (1, 2, 4, 8, 16, 32, 64, 128):
+        latencies = await closed_loop(call, concurrency, options.scale(6, 2))
+        levels.append(_summary(latencies) | {"concurrency": concurrency, "rate": latencies.rate})
+        if latencies.errors or not latencies.p99 <= P99_LIMIT_MS:
+            break
+    return levels
+
+
+def _ramp_rows(name: str, levels: list[dict[str, Any]]) -> list[list[object]]:
+    return [
+        [name, lv["concurrency"], f"{lv['rate']:.0f}", ms(lv["p50"]), ms(lv["p99"]), lv["errors"]]
+        for lv in levels
+    ]
+
+
+async def throughput(stack: Stack, options: Options, label: str) -> dict[str, Any]:
+    """Lookups/s and actions/s at rising concurrency, and the no-gRPC baseline's lookups/s."""
+    gladly = AsGladly(stack.gateway_url)
+    result: dict[str, Any] = {}
+    result["lookups"] = await ramp(lambda: gladly.detailed_lookup(DEMO_CUSTOMER), options)
+    pool: list[tuple[str, str]] = []
+    for n in range(options.scale(20, 3)):
+        customer = f"cancel-{len(stack.pids()['actions-service'])}-{n}"
+        pool += [(f"gladly-{customer}", sub) for sub in await seed_customer(stack, customer, 200)]
+
+    async def cancel() -> None:
+        if not pool:
+            raise RuntimeError("no subscriptions left to cancel")
+        gladly_id, subscription = pool.pop()
+        await gladly.cancel(gladly_id, subscription)
+
+    result["actions"] = await ramp(cancel, options)
+    await gladly.aclose()
+    with baseline_server(stack) as baseline_url:
+        baseline = AsGladly(baseline_url)
+        result["baseline_lookups"] = await ramp(
+            lambda: baseline.detailed_lookup(DEMO_CUSTOMER), options
+        )
+        await baseline.aclose()
+    best = max(level["rate"] for level in result["lookups"])
+    best_baseline = max(level["rate"] for level in result["baseline_lookups"])
+    result["lookup_ratio_to_baseline"] = best / best_baseline
+    table(
+        f"Throughput, {label} (rate = completed calls per second)",
+        ["", "concurrency", "rate", "p50 ms", "p99 ms", "errors"],
+        _ramp_rows("lookups", result["lookups"])
+        + _ramp_rows("actions (cancel)", result["actions"])
+        + _ramp_rows("baseline lookups", result["baseline_lookups"]),
+    )
+    ratio = best / best_baseline
+    print(f"best lookups/s: ours {best:.0f}, baseline {best_baseline:.0f}: {ratio:.2f}x")
+    return result
+
+
+async def deadline_precision(options: Options) -> dict[str, Any]:
+    """With a hanging Ordergroove: how long after the deadline the 504 comes, and whether any
+    outbound request is still open when it does."""
+    deadline_s = 1.0
+    late: list[float] = []
+    still_open = 0
+    with running_stack(deadline_seconds=deadline_s) as stack:
+        gladly = AsGladly(stack.gateway_url)
+        async with httpx.AsyncClient(base_url=stack.ordergroove_url) as og:
+            await og.post("/_sandbox/faults", json={"path": "/orders/", "hang": True})
+            for _ in range(options.scale(20, 5)):
+                await og.delete("/_sandbox/requests")
+                started = time.perf_counter()
+                response = await gladly.request(
+                    "POST",
+                    "/gladly/lookup",
+                    {"lookupLevel": "DETAILED", "query": {"externalCustomerId": DEMO_CUSTOMER}},
+                )
+                late.append((time.perf_counter() - started - deadline_s) * 1000)
+                if response.status_code != 504:
+                    raise RuntimeError(f"expected 504 at the deadline, got {response.status_code}")
+                await asyncio.sleep(0.05)
+                journal = (await og.get("/_sandbox/requests")).json()
+                still_open += sum(1 for entry in journal if entry["status"] is None)
+        await gladly.aclose()
+    result = {
+        "deadline_s": deadline_s,
+        "after_deadline_ms_median": statistics.median(late),
+        "after_deadline_ms_max": max(late),
+        "outbound_requests_open_50ms_after_answer": still_open,
+    }
+    table(
+        "Deadline precision: 504 after a 1 s deadline with a hanging Ordergroove",
+        ["", "median ms late", "max ms late", "requests still open"],
+        [["answer", ms(statistics.median(late)), ms(max(late)), still_open]],
+    )
+    return result
+
+
+async def memory(stack: Stack, options: Options) -> dict[str, Any]:
+    gladly = AsGladly(stack.gateway_url)
+    before = {name: sum(map(rss_kib, pids)) for name, pids in stack.pids().items()}
+    count = options.scale(10_000, 1_000)
+    remaining = count
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await gladly.detailed_lookup(DEMO_CUSTOMER)
+
+    await asyncio.gather(*(worker() for _ in range(16)))
+    after = {name: sum(map(rss_kib, pids)) for name, pids in stack.pids().items()}
+    await gladly.aclose()
+    result = {
+        name: {
+            "before_kib": before[name],
+            "after_kib": after[name],
+            "growth": after[name] / before[name] - 1,
+        }
+        for name in before
+    }
+    table(
+        f"Memory: resident set before and after {count} lookups",
+        ["process", "before MiB", "after MiB", "growth"],
+        [
+            [
+                name,
+                f"{r['before_kib'] / 1024:.1f}",
+                f"{r['after_kib'] / 1024:.1f}",
+                f"{r['growth']:+.1%}",
+            ]
+            for name, r in result.items()
+        ],
+    )
+    return result
+
+
+async def run(options: Options) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "latency_ms": options.latency_ms,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    with running_stack() as stack:
+        await set_latency(stack, options.latency_ms)
+        results["overhead"] = await overhead(stack, options)
+        results["fan_out"] = await fan_out(stack, options)
+        results["throughput_1_process"] = await throughput(stack, options, "one process each")
+        results["memory"] = await memory(stack, options)
+    with running_stack(processes_per_program=os.cpu_count() or 2) as stack:
+        await set_latency(stack, options.latency_ms)
+        results["throughput_per_core"] = await throughput(stack, options, "one process per core")
+    results["deadline"] = await deadline_precision(options)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--latency-ms", type=int, default=25, help="injected upstream latency")
+    parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke run")
+    args = parser.parse_args()
+    results = asyncio.run(run(Options(args.latency_ms, args.quick)))
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten: {path}")
+
+
+if __name__ == "__main__":
+    main()

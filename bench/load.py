@@ -1,0 +1,97 @@
+"""Load shapes and the statistics the benchmark reports."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+Call = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Latencies:
+    """Latencies in milliseconds of the calls of one measurement."""
+
+    samples: tuple[float, ...]
+    seconds: float = 0.0  # wall time of the whole measurement
+    errors: int = 0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.samples)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    @property
+    def p50(self) -> float:
+        return self.percentile(50)
+
+    @property
+    def p99(self) -> float:
+        return self.percentile(99)
+
+    @property
+    def max(self) -> float:
+        return max(self.samples, default=float("nan"))
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples) if self.samples else float("nan")
+
+    @property
+    def rate(self) -> float:
+        """Completed calls per second."""
+        return len(self.samples) / self.seconds if self.seconds else float("nan")
+
+
+async def _timed(call: Call) -> float | None:
+    started = time.perf_counter()
+    try:
+        await call()
+    except Exception:
+        return None
+    return (time.perf_counter() - started) * 1000
+
+
+async def sequential(call: Call, count: int, warmup: int = 5) -> Latencies:
+    """One call at a time: latency without queueing."""
+    for _ in range(warmup):
+        await _timed(call)
+    results = [await _timed(call) for _ in range(count)]
+    return _collect(results, 0.0)
+
+
+async def paced(call: Call, per_second: float, seconds: float) -> Latencies:
+    """Open loop: start calls at a fixed rate whatever the answers do, as Gladly's agents would."""
+    interval = 1 / per_second
+    started = time.perf_counter()
+    tasks = []
+    for n in range(int(per_second * seconds)):
+        delay = started + n * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(_timed(call)))
+    results = await asyncio.gather(*tasks)
+    return _collect(results, time.perf_counter() - started)
+
+
+async def closed_loop(call: Call, concurrency: int, seconds: float) -> Latencies:
+    """`concurrency` callers, each calling again as soon as it has an answer."""
+    stop_at = time.perf_counter() + seconds
+    results: list[float | None] = []
+
+    async def caller() -> None:
+        while time.perf_counter() < stop_at:
+            results.append(await _timed(call))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    return _collect(results, time.perf_counter() - started)
+
+
+def _collect(results: list[float | None], seconds: float) -> Latencies:
+    samples = tuple(r for r in results if r is not None)
+    return Latencies(samples, seconds, errors=len(results) - len(samples))

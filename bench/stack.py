@@ -1,0 +1,137 @@
+"""Start the real programs as separate processes on free loopback ports, as `make run` does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+OG_API_KEY = "sandbox-api-key"
+SIGNING_KEY = "bench-signing-key"
+GLADLY_USER = "sandbox@example.com"
+GLADLY_TOKEN = "sandbox-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+@dataclass
+class Stack:
+    ordergroove_url: str
+    gladly_url: str
+    grpc_target: str
+    gateway_url: str
+    processes: dict[str, list[subprocess.Popen[bytes]]] = field(default_factory=dict)
+
+    def pids(self) -> dict[str, list[int]]:
+        return {name: [p.pid for p in procs] for name, procs in self.processes.items()}
+
+
+def _spawn(program: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603
+        [str(BIN / program)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {seconds} s")
+
+
+@contextmanager
+def running_stack(
+    *,
+    processes_per_program: int = 1,
+    deadline_seconds: float = 15,
+    extra_env: Mapping[str, str] = {},
+) -> Iterator[Stack]:
+    """Sandboxes once each; the Actions service and the gateway `processes_per_program` times on
+    one port each (SO_REUSEPORT), so that the kernel spreads connections over them."""
+    og_port, gladly_port, grpc_port, gateway_port = (free_port() for _ in range(4))
+    store_dir = tempfile.mkdtemp(prefix="bench-store-")
+    env = {
+        "ORDERGROOVE_SANDBOX_LISTEN": f"127.0.0.1:{og_port}",
+        "GLADLY_SANDBOX_LISTEN": f"127.0.0.1:{gladly_port}",
+        "ORDERGROOVE_BASE_URL": f"http://127.0.0.1:{og_port}",
+        "ORDERGROOVE_API_KEY": OG_API_KEY,
+        "GLADLY_BASE_URL": f"http://127.0.0.1:{gladly_port}",
+        "GLADLY_API_USER": GLADLY_USER,
+        "GLADLY_API_TOKEN": GLADLY_TOKEN,
+        "GLADLY_SIGNING_KEYS": SIGNING_KEY,
+        "ACTIONS_GRPC_LISTEN": f"127.0.0.1:{grpc_port}",
+        "ACTIONS_GRPC_TARGET": f"127.0.0.1:{grpc_port}",
+        "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
+        "ACTIONS_DEADLINE_SECONDS": str(deadline_seconds),
+        "OTEL_TRACES_EXPORTER": "none",
+        # Gladly allows 10 requests/s; the benchmark measures us, not that limit.
+        "GLADLY_SANDBOX_RATE_LIMIT": "1000000",
+        "STORE_URL": f"sqlite:///{store_dir}/bench.db",
+    }
+    stack = Stack(
+        ordergroove_url=f"http://127.0.0.1:{og_port}",
+        gladly_url=f"http://127.0.0.1:{gladly_port}",
+        grpc_target=f"127.0.0.1:{grpc_port}",
+        gateway_url=f"http://127.0.0.1:{gateway_port}",
+    )
+    try:
+        for name, url in (
+            ("ordergroove-sandbox", f"{stack.ordergroove_url}/_sandbox/healthz"),
+            ("gladly-sandbox", f"{stack.gladly_url}/_sandbox/healthz"),
+        ):
+            process = _spawn(name, env)
+            stack.processes[name] = [process]
+            _wait_http(url, process)
+        for name in ("actions-service", "actions-gateway"):
+            stack.processes[name] = [_spawn(name, env) for _ in range(processes_per_program)]
+        for process in stack.processes["actions-gateway"]:
+            _wait_http(f"{stack.gateway_url}/readyz", process)
+        yield stack
+    finally:
+        _stop([p for procs in stack.processes.values() for p in procs])
+        shutil.rmtree(store_dir, ignore_errors=True)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
