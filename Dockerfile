@@ -18,5 +18,7 @@ RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin app \
     && mkdir /data && chown app /data
 WORKDIR /data
 USER 10001
+# gRPC (actions-service), HTTP (actions-gateway, its /metrics too), Prometheus (actions-service).
+EXPOSE 50051 8080 9464
 # The gRPC service by default; compose and Kubernetes name the program explicitly.
 CMD ["actions-service"]

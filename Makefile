@@ -13,7 +13,7 @@ help:
 	@echo "make lint   - ruff, mypy, buf lint and the deployment files' schemas"
 	@echo "make proto  - regenerate the Python stubs from protos/"
 	@echo "make bench  - run the benchmarks"
-	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
+	@echo "make lock   - re-resolve requirements.lock and requirements.runtime.lock from pyproject.toml"
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
+# requirements.lock: everything (development included); requirements.runtime.lock: what the image
+# needs, held to the same versions.
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --universal --generate-hashes --no-header \
 		--extra dev pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --universal --generate-hashes --no-header \
+		--constraints requirements.lock pyproject.toml -o requirements.runtime.lock
 
 proto: $(VENV)/.installed
 	$(BIN)/python -m grpc_tools.protoc -I protos \

@@ -139,8 +139,13 @@ async def overhead(stack: Stack, options: Options) -> dict[str, Any]:
     """The gateway + gRPC hop against the same upstream calls made directly, same run."""
     gladly, direct = AsGladly(stack.gateway_url), Direct(stack.ordergroove_url, stack.gladly_url)
     seconds = options.scale(20, 4)
-    ours = await paced(lambda: gladly.detailed_lookup(DEMO_CUSTOMER), 50, seconds)
-    theirs = await paced(lambda: direct.lookup(DEMO_CUSTOMER), 50, seconds)
+    result: dict[str, Any] = {}
+    # The hop's own cost shows at a light load; at 50/s this machine is near saturation (every
+    # process, the sandboxes and the load generator share its two cores).
+    for rate in (10, 50):
+        ours = await paced(lambda: gladly.detailed_lookup(DEMO_CUSTOMER), rate, seconds)
+        theirs = await paced(lambda: direct.lookup(DEMO_CUSTOMER), rate, seconds)
+        result[f"lookup_at_{rate}_per_s"] = _compare(ours, theirs)
     subs = await seed_customer(stack, "skipper", 2)
 
     async def skip_through_gateway() -> None:
@@ -151,10 +156,7 @@ async def overhead(stack: Stack, options: Options) -> dict[str, Any]:
     theirs_skip = await sequential(lambda: direct.skip("gladly-skipper", "skipper", subs[1]), skips)
     await gladly.aclose()
     await direct.aclose()
-    result = {
-        "lookup_at_50_per_s": _compare(ours, theirs),
-        "skip_sequential": _compare(ours_skip, theirs_skip),
-    }
+    result["skip_sequential"] = _compare(ours_skip, theirs_skip)
     table(
         "Overhead of gateway + gRPC over the same upstream calls made directly (ms)",
         ["", "ours p50", "direct p50", "added p50", "ours p99", "direct p99", "added p99"],

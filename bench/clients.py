@@ -15,6 +15,8 @@ from bench.stack import GLADLY_TOKEN, GLADLY_USER, OG_API_KEY, SIGNING_KEY
 from gateway.signing import sign
 
 LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+# The direct calls get the same connection budget as the Actions service's Ordergroove client.
+UPSTREAM_LIMITS = httpx.Limits(max_connections=24, max_keepalive_connections=24)
 
 
 class AsGladly:
@@ -61,7 +63,7 @@ class Direct:
 
     def __init__(self, ordergroove_url: str, gladly_url: str) -> None:
         self.ordergroove = httpx.AsyncClient(
-            base_url=ordergroove_url, headers={"x-api-key": OG_API_KEY}, limits=LIMITS
+            base_url=ordergroove_url, headers={"x-api-key": OG_API_KEY}, limits=UPSTREAM_LIMITS
         )
         self.gladly = httpx.AsyncClient(
             base_url=gladly_url, auth=(GLADLY_USER, GLADLY_TOKEN), limits=LIMITS

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -50,13 +51,37 @@ class Stack:
         return {name: [p.pid for p in procs] for name, procs in self.processes.items()}
 
 
+# What each program logs once it serves; with several processes on one port (SO_REUSEPORT) a
+# probe through the port cannot tell which process answered, so each one's log is read.
+READY_MARKERS = {
+    "actions-service": "actions-service listening",
+    "actions-gateway": "Application startup complete",
+}
+
+
 def _spawn(program: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603
         [str(BIN / program)],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
+
+
+def _wait_log(process: subprocess.Popen[bytes], marker: str, seconds: float = 20) -> None:
+    """Block until the process logs `marker`, then keep draining its log in the background."""
+    assert process.stderr is not None
+    found = threading.Event()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if marker.encode() in line:
+                found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(seconds):
+        raise RuntimeError(f"{process.args!r} did not log {marker!r} within {seconds} s")
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
@@ -118,8 +143,8 @@ def running_stack(
             _wait_http(url, process)
         for name in ("actions-service", "actions-gateway"):
             stack.processes[name] = [_spawn(name, env) for _ in range(processes_per_program)]
-        for process in stack.processes["actions-gateway"]:
-            _wait_http(f"{stack.gateway_url}/readyz", process)
+            for process in stack.processes[name]:
+                _wait_log(process, READY_MARKERS[name])
         yield stack
     finally:
         _stop([p for procs in stack.processes.values() for p in procs])

@@ -1,8 +1,9 @@
-"""The gateway as one Starlette app: routes, the guard in front of `/gladly/*`, error answers."""
+"""The gateway as one Starlette app: routes, the guard in front of `/gladly/*`, error answers,
+all inside the request's trace (`tracing.instrumented`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -10,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from gateway import actions
 from gateway.errors import EXCEPTION_HANDLERS, error_response
@@ -17,8 +19,9 @@ from gateway.guard import GladlyGuard
 from gateway.lookup import lookup
 from gateway.openapi import openapi_json
 from gateway.rpc import ActionsClient, client_of
-from gateway.tracing import TraceIdMiddleware
+from gateway.tracing import instrumented
 from services.config import Settings
+from services.telemetry import prometheus
 
 _SUBSCRIPTION = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
 
@@ -33,6 +36,10 @@ async def readyz(request: Request) -> Response:
     return error_response(503, "Service Unavailable", "The actions service is not serving.")
 
 
+async def metrics(request: Request) -> Response:
+    return Response(prometheus.exposition(), media_type=prometheus.CONTENT_TYPE)
+
+
 ROUTES = [
     Route("/gladly/lookup", lookup, methods=["POST"]),
     Route(f"{_SUBSCRIPTION}/cancel", actions.cancel_form, methods=["GET"]),
@@ -42,28 +49,34 @@ ROUTES = [
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/openapi.json", openapi_json, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
 ]
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, on_stopped: Callable[[], None] = lambda: None) -> ASGIApp:
+    """The app; `on_stopped` runs when it has stopped serving (the program flushes its spans:
+    uvicorn ends the process by re-raising SIGTERM, so nothing after `run` would)."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # One channel per process, opened inside the serving event loop.
         client = ActionsClient.connect(
-            settings.grpc_target, settings.deadline_seconds, settings.api_token
+            settings.grpc_target,
+            settings.deadline_seconds,
+            settings.api_token,
+            lb_policy=settings.grpc_lb_policy,
         )
         app.state.actions = client
         try:
             yield
         finally:
             await client.close()
+            on_stopped()
 
-    return Starlette(
+    app = Starlette(
         routes=ROUTES,
-        middleware=[
-            Middleware(TraceIdMiddleware),
-            Middleware(GladlyGuard, keys=settings.gladly_signing_keys),
-        ],
+        middleware=[Middleware(GladlyGuard, keys=settings.gladly_signing_keys)],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
+    return instrumented(app)

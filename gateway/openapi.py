@@ -281,6 +281,17 @@ def _document() -> Json:
                     "responses": {"200": {"description": "OpenAPI 3.0 document"}},
                 }
             },
+            "/metrics": {
+                "get": {
+                    "summary": "Metrics in Prometheus' text format (for the scraper)",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus exposition",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": {
             "schemas": _SCHEMAS,

@@ -1,7 +1,8 @@
 """The gateway's one client of the Actions gRPC service.
 
-Every call carries the action deadline and the bearer token; a failed call is raised as an
-`RpcFailure` holding the decoded `google.rpc.Status`, so nothing above this module sees grpc errors.
+Every call carries the action deadline, the bearer token, the trace (`traceparent`, by the gRPC
+instrumentation) and Gladly's correlation id; a failed call is raised as an `RpcFailure` holding
+the decoded `google.rpc.Status`, so nothing above this module sees grpc errors.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from starlette.requests import Request
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
+from gateway.tracing import correlation_id
+from services.telemetry import attributes, rpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ActionsService"].full_name
 READINESS_TIMEOUT_SECONDS = 1.0
@@ -79,8 +82,17 @@ class ActionsClient:
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
 
     @classmethod
-    def connect(cls, target: str, deadline_seconds: float, token: str = "") -> ActionsClient:
-        return cls(grpc.aio.insecure_channel(target), deadline_seconds, token)
+    def connect(
+        cls, target: str, deadline_seconds: float, token: str = "", lb_policy: str = "pick_first"
+    ) -> ActionsClient:
+        """`lb_policy` `round_robin` with a `dns:///host:port` target spreads calls over every
+        address the name resolves to (a headless Service's pods) instead of one connection."""
+        channel = grpc.aio.insecure_channel(
+            target,
+            options=[("grpc.lb_policy_name", lb_policy)],
+            interceptors=rpc.client_interceptors(target),
+        )
+        return cls(channel, deadline_seconds, token)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -116,8 +128,11 @@ class ActionsClient:
     async def _call(
         self, method: Callable[..., Awaitable[ResponseT]], request: RequestT
     ) -> ResponseT:
+        metadata = self._metadata
+        if correlation := correlation_id():
+            metadata = (*metadata, (attributes.CORRELATION_ID_METADATA, correlation))
         try:
-            return await method(request, timeout=self._deadline, metadata=self._metadata)
+            return await method(request, timeout=self._deadline, metadata=metadata)
         except grpc.aio.AioRpcError as error:
             raise RpcFailure.from_error(error) from None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import socket
 import sys
 
@@ -11,6 +10,8 @@ import uvicorn
 
 from gateway.app import create_app
 from services.config import ConfigError, Settings
+from services.telemetry.logs import configure_logging
+from services.telemetry.setup import configure
 
 EXIT_BAD_CONFIG = 2
 # In-flight actions finish within their deadline; a little more lets their answers go out.
@@ -41,17 +42,22 @@ def main() -> None:
     except ConfigError as error:
         print(f"actions-gateway: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_CONFIG)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
+    telemetry = configure(settings, "actions-gateway")
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings),
+            create_app(settings, on_stopped=telemetry.shutdown),
             timeout_graceful_shutdown=int(
                 settings.deadline_seconds + GRACEFUL_SHUTDOWN_MARGIN_SECONDS
             ),
+            # Our JSON logging as configured, and our access line (with the trace) instead of
+            # uvicorn's.
+            log_config=None,
+            access_log=False,
         )
     )
-    # uvicorn stops gracefully on SIGINT/SIGTERM (closing the channel in the lifespan), then
-    # re-raises SIGINT; after Ctrl-C that is a normal stop.
+    # uvicorn stops gracefully on SIGINT/SIGTERM (the lifespan closes the channel and flushes the
+    # spans), then re-raises the signal; after Ctrl-C that is a normal stop.
     listen = settings.gateway_listen
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[listening_socket(listen.host, listen.port)])

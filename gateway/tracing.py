@@ -1,33 +1,72 @@
-"""The trace id every answer and every error body names, so an operator can find the request.
+"""The gateway's part of each trace: the server span (ASGI instrumentation), the trace id every
+answer names, Gladly's correlation id, and one access log line per request.
 
-For now each request gets its own random id; wiring OpenTelemetry in later only changes
-`current_trace_id` (to the active span's trace id) and leaves every caller as it is.
+`instrumented(app)` wraps the whole Starlette app, its error handlers included, so that every
+answer — a 500 too — is made inside the request's span and names its trace id.
 """
 
 from __future__ import annotations
 
-import secrets
+import logging
+import time
 from contextvars import ContextVar
+from typing import Any, Final
 
-from starlette.datastructures import MutableHeaders
+from opentelemetry import trace
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
+from starlette.applications import Starlette
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-TRACE_ID_HEADER = "X-Trace-Id"
+from services.telemetry import attributes
+from services.telemetry.context import current_trace_id
 
-_trace_id: ContextVar[str] = ContextVar("gateway_trace_id", default="")
+log = logging.getLogger("gateway.access")
+
+TRACE_ID_HEADER: Final = "X-Trace-Id"
+CORRELATION_HEADER: Final = "Gladly-Correlation-Id"
+MAX_CORRELATION_ID: Final = 128
+# The liveness probe and the scrapes: not traced, and not logged line by line. (/readyz is
+# traced: when it fails, its answer names a trace like every other error.)
+UNTRACED_PATHS: Final = ("/healthz", "/metrics")
+# Never recorded, even when an operator asks for request headers on spans
+# (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST).
+SENSITIVE_HEADERS: Final = ["authorization", "gladly-authorization", "cookie", "x-api-key"]
+
+_correlation_id: ContextVar[str] = ContextVar("gladly_correlation_id", default="")
+
+__all__ = ["correlation_id", "current_trace_id", "instrumented"]
 
 
-def current_trace_id() -> str:
-    """The id of the request being served (32 lower-case hex digits, like a W3C trace id)."""
-    trace_id = _trace_id.get()
-    if not trace_id:
-        trace_id = secrets.token_hex(16)
-        _trace_id.set(trace_id)
-    return trace_id
+def correlation_id() -> str:
+    """Gladly's `Gladly-Correlation-Id` of the request being served, "" when it sent none."""
+    return _correlation_id.get()
 
 
-class TraceIdMiddleware:
-    """Gives each request a fresh trace id and echoes it in the `X-Trace-Id` answer header."""
+def instrumented(app: Starlette) -> ASGIApp:
+    def span_details(scope: Scope) -> tuple[str, dict[str, Any]]:
+        """`POST /gladly/customers/{gladly_customer_id}/…`: one name per route, not per id."""
+        method = scope.get("method", "HTTP")
+        for route in app.routes:
+            if route.matches(scope)[0] is Match.FULL:
+                path = str(getattr(route, "path", scope["path"]))
+                return f"{method} {path}", {HTTP_ROUTE: path}
+        return method, {}
+
+    return OpenTelemetryMiddleware(
+        RequestTelemetry(app),
+        excluded_urls=",".join(UNTRACED_PATHS),
+        default_span_details=span_details,
+        http_capture_headers_sanitize_fields=SENSITIVE_HEADERS,
+        exclude_spans=["receive", "send"],
+    )
+
+
+class RequestTelemetry:
+    """Inside the request's span: notes Gladly's correlation id, names the trace in the
+    `X-Trace-Id` answer header, and logs one line when the answer has gone out."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,14 +75,48 @@ class TraceIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        trace_id = secrets.token_hex(16)
-        # Not reset afterwards: each request runs in its own task (and so its own context), and
-        # the outermost error handler still has to name this id after the app has raised.
-        _trace_id.set(trace_id)
+        started = time.perf_counter()
+        correlation = _correlation_of(scope)
+        # Not reset afterwards: each request runs in its own task (and so its own context).
+        _correlation_id.set(correlation)
+        if correlation:
+            trace.get_current_span().set_attribute(attributes.GLADLY_CORRELATION_ID, correlation)
+        trace_id = current_trace_id()
+        status = 500  # what the server answers when the app fails before it starts an answer
 
         async def send_with_trace_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[TRACE_ID_HEADER] = trace_id
+                status = message["status"]
+                if trace_id:
+                    MutableHeaders(scope=message)[TRACE_ID_HEADER] = trace_id
             await send(message)
 
-        await self.app(scope, receive, send_with_trace_id)
+        try:
+            await self.app(scope, receive, send_with_trace_id)
+        finally:
+            _access_line(scope, status, time.perf_counter() - started, correlation)
+
+
+def _correlation_of(scope: Scope) -> str:
+    value = Headers(scope=scope).get(CORRELATION_HEADER, "").strip()
+    return value if len(value) <= MAX_CORRELATION_ID and value.isprintable() else ""
+
+
+def _access_line(scope: Scope, status: int, seconds: float, correlation: str) -> None:
+    # The path only: a query string may carry what must not be logged.
+    path = scope["path"]
+    log.log(
+        logging.DEBUG if path in UNTRACED_PATHS else logging.INFO,
+        "%s %s %d",
+        scope["method"],
+        path,
+        status,
+        extra={
+            "http.request.method": scope["method"],
+            "url.path": path,
+            "http.response.status_code": status,
+            "duration_ms": round(seconds * 1000, 1),
+            **({attributes.GLADLY_CORRELATION_ID: correlation} if correlation else {}),
+        },
+    )

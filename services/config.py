@@ -13,6 +13,9 @@ from typing import Final
 from urllib.parse import urlsplit
 
 KNOWN_ACTIONS: Final = ("cancel", "skip")
+TRACES_EXPORTERS: Final = ("otlp", "console", "none")
+OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")
+GRPC_LB_POLICIES: Final = ("pick_first", "round_robin")
 
 
 class ConfigError(ValueError):
@@ -54,6 +57,15 @@ class Settings:
     outbox_backoff_max_seconds: float = 300.0
     outbox_poll_seconds: float = 2.0
     gladly_posts_per_second: int = 10
+    # How the gateway spreads calls over the service's addresses: `round_robin` with a
+    # `dns:///` target balances over every replica a headless Service resolves to.
+    grpc_lb_policy: str = "pick_first"
+    # OpenTelemetry: the exporter and protocol are chosen here; the endpoint, service name and
+    # resource attributes are read by the SDK itself from their standard OTEL_* variables.
+    traces_exporter: str = "none"
+    otlp_protocol: str = "http/protobuf"
+    # Where `actions-service` serves Prometheus `/metrics`; None serves none.
+    metrics_listen: Address | None = None
 
     @property
     def gladly_configured(self) -> bool:
@@ -112,7 +124,40 @@ class Settings:
             gladly_posts_per_second=_count(
                 "GLADLY_POSTS_PER_SECOND", get("GLADLY_POSTS_PER_SECOND", "10")
             ),
+            grpc_lb_policy=_choice(
+                "ACTIONS_GRPC_LB_POLICY",
+                get("ACTIONS_GRPC_LB_POLICY", "pick_first"),
+                GRPC_LB_POLICIES,
+            ),
+            traces_exporter=_choice(
+                "OTEL_TRACES_EXPORTER",
+                get("OTEL_TRACES_EXPORTER", "") or _default_traces_exporter(env),
+                TRACES_EXPORTERS,
+            ),
+            otlp_protocol=_choice(
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+                get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "")
+                or get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
+                or defaults.otlp_protocol,
+                OTLP_PROTOCOLS,
+            ),
+            metrics_listen=_address("METRICS_LISTEN", get("METRICS_LISTEN", ""))
+            if get("METRICS_LISTEN", "")
+            else None,
         )
+
+
+def _default_traces_exporter(env: Mapping[str, str]) -> str:
+    """Unlike the OpenTelemetry default (`otlp`), traces go nowhere until an endpoint is named:
+    a developer's or a test's process must not try to reach a collector that is not there."""
+    endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    return "otlp" if any(env.get(name, "").strip() for name in endpoints) else "none"
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _csv(value: str) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 Every program gets the contract's defaults for local use (sandbox keys and credentials) unless
 the environment already sets them, so the stack works on a fresh machine without configuration.
+Traces are exported only when OTEL_EXPORTER_OTLP_ENDPOINT names a collector (or
+OTEL_TRACES_EXPORTER=console asks for them on the terminal); metrics are always scrapeable.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ LOCAL_DEFAULTS: Mapping[str, str] = {
     "GLADLY_SIGNING_KEYS": "sandbox-signing-key",
     "GLADLY_API_USER": "sandbox@example.com",
     "GLADLY_API_TOKEN": "sandbox-token",
+    "METRICS_LISTEN": "127.0.0.1:9464",  # the Prometheus exporter's customary port
 }
 
 
@@ -92,6 +95,8 @@ Local stack is up:
   Gladly sandbox        http://{settings.gladly_sandbox_listen}
   Actions gRPC service  {settings.grpc_listen}
   REST gateway          http://{settings.gateway_listen}
+  Metrics (Prometheus)  http://{settings.gateway_listen}/metrics  http://{settings.metrics_listen}/metrics
+  Traces                {_traces(settings)}
 
 First thing to try, in another terminal (acts as Gladly, signs its requests):
   .venv/bin/gladly-sandbox card          # the demo customer's Subscriptions card
@@ -99,6 +104,15 @@ First thing to try, in another terminal (acts as Gladly, signs its requests):
 
 Ctrl-C stops everything.
 """
+
+
+def _traces(settings: Settings) -> str:
+    if settings.traces_exporter == "none":
+        return "off (set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector)"
+    if settings.traces_exporter == "console":
+        return "printed on this terminal"
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "the default endpoint")
+    return f"OTLP ({settings.otlp_protocol}) to {endpoint}"
 
 
 def main() -> None:

@@ -19,6 +19,13 @@ from tests.stack import (
     running_service,
     service_settings,
 )
+from tests.telemetry import Recorded, install
+
+
+@pytest.fixture(scope="session", autouse=True)
+def telemetry() -> Recorded:
+    """Tracing and metrics for every test, recorded in memory (see tests/telemetry.py)."""
+    return install()
 
 
 @pytest.fixture

@@ -97,6 +97,9 @@ async def test_each_attempt_leaves_a_row_saying_who_what_and_how_it_ended(
     )
     assert rows[-1].order_id == DEMO_NEXT_ORDER_IDS[Role.VITAMINS]
     assert all(row.at.tzinfo is not None and row.request_id for row in rows)
+    # Each row names the trace of its call, which is where to look for more.
+    assert all(len(row.trace_id) == 32 for row in rows)
+    assert len({row.trace_id for row in rows}) == len(rows)
     assert len({row.request_id for row in rows[2:]}) == 3  # generated when not given
     assert TOKEN not in repr(rows)
 

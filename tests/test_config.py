@@ -16,6 +16,26 @@ def test_defaults_are_the_contracts() -> None:
     assert settings.actions_enabled == {"cancel", "skip"}
     assert settings.deadline_seconds == 15
     assert not settings.gladly_configured
+    assert (settings.traces_exporter, settings.otlp_protocol) == ("none", "http/protobuf")
+    assert settings.metrics_listen is None
+    assert settings.grpc_lb_policy == "pick_first"
+
+
+def test_telemetry_settings() -> None:
+    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"}
+    assert Settings.from_env(endpoint).traces_exporter == "otlp"  # an endpoint switches it on
+    settings = Settings.from_env(
+        endpoint
+        | {
+            "OTEL_TRACES_EXPORTER": "console",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "METRICS_LISTEN": "127.0.0.2:9464",
+            "ACTIONS_GRPC_LB_POLICY": "round_robin",
+        }
+    )
+    assert (settings.traces_exporter, settings.otlp_protocol) == ("console", "grpc")
+    assert settings.metrics_listen == Address("127.0.0.2", 9464)
+    assert settings.grpc_lb_policy == "round_robin"
 
 
 def test_values_are_parsed() -> None:
@@ -51,6 +71,10 @@ def test_values_are_parsed() -> None:
         ("GATEWAY_LISTEN", "host:99999"),
         ("ORDERGROOVE_SANDBOX_LISTEN", ":80"),
         ("ORDERGROOVE_BASE_URL", "ftp://example.com"),
+        ("OTEL_TRACES_EXPORTER", "jaeger"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ("METRICS_LISTEN", "9464"),
+        ("ACTIONS_GRPC_LB_POLICY", "random"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

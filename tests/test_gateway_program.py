@@ -50,6 +50,7 @@ async def test_openapi_documents_every_route() -> None:
         "/healthz": {"get"},
         "/readyz": {"get"},
         "/openapi.json": {"get"},
+        "/metrics": {"get"},
     }
     for path, item in document["paths"].items():
         for operation in item.values():

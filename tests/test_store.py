@@ -78,13 +78,13 @@ async def test_migrations_build_the_schema_the_code_describes(store: Store) -> N
     async with store.database.transaction() as connection:
         assert await connection.run_sync(differences) == []
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-    assert version == "0001"
+    assert version == "0002"
 
 
 async def test_replicas_starting_at_once_migrate_once(store_url: str) -> None:
     stores = await asyncio.gather(*(Store.open(store_url) for _ in range(4)))
     for store in stores:
-        assert await store.outbox.next_due() is None
+        assert (await store.outbox.pending()).next_due is None
         await store.close()
 
 
@@ -189,7 +189,9 @@ async def test_entries_are_settled_only_by_their_claimer(store: Store) -> None:
     await store.outbox.retry_at(second.id, "a", now + timedelta(hours=1), "503")
     [waiting] = await store.outbox.backlog(10)
     assert (waiting.item_id, waiting.attempts, waiting.last_error) == (second.item_id, 1, "503")
-    assert await store.outbox.next_due() == now + timedelta(hours=1)
+    pending = await store.outbox.pending()
+    assert (pending.count, pending.next_due) == (1, now + timedelta(hours=1))
+    assert pending.oldest == waiting.created_at
     await store.outbox.claim("a", now + timedelta(hours=2), now + timedelta(hours=3), 10)
     await store.outbox.give_up(second.id, "a", "404")
     [failed] = await store.outbox.backlog(10, failed_only=True)

@@ -22,6 +22,7 @@ AUDIT_COLUMNS = (
     "reason",
     "ordergroove_status",
     "request_id",
+    "trace_id",
 )
 OUTBOX_COLUMNS = (
     "state",

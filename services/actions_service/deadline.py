@@ -3,7 +3,8 @@
 gRPC Python does not propagate a server's deadline to the calls it makes, so each RPC runs inside
 `deadline(seconds)`: `asyncio.timeout` cancels whatever is still running when time is up, and
 `remaining()` lets the HTTP clients give each request only the time that is left and decide
-whether another retry still fits.
+whether another retry still fits. When time runs out, the current span (the RPC's) gets an
+`actions.deadline_exceeded` event.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+
+from opentelemetry import trace
+
+from services.telemetry import attributes
 
 _expires_at: ContextVar[float | None] = ContextVar("deadline_expires_at", default=None)
 
@@ -33,6 +38,9 @@ async def deadline(seconds: float) -> AsyncIterator[None]:
         async with asyncio.timeout_at(expires_at):
             yield
     except TimeoutError:
+        trace.get_current_span().add_event(
+            attributes.EVENT_DEADLINE_EXCEEDED, {attributes.DEADLINE_SECONDS: seconds}
+        )
         raise DeadlineExceeded from None
     finally:
         _expires_at.reset(token)

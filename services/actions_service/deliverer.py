@@ -5,6 +5,10 @@ that died are picked up too. Entries are claimed from the store (so replicas nev
 one at once), posted within Gladly's rate limit, and then settled: delivered (a 409 `taken` means
 an earlier send arrived), retried later with full-jitter backoff (failures, 429s), or given up —
 kept visible as failed — when Gladly refuses it for good or the give-up horizon has passed.
+
+Each delivery is a trace of its own (`timeline.deliver`, with the POST to Gladly under it),
+linked to the trace of the action that wrote the entry. Between rounds the deliverer measures
+the backlog (`actions.outbox.backlog`, `actions.outbox.oldest_age`).
 """
 
 from __future__ import annotations
@@ -16,14 +20,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
+from opentelemetry import context, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from services.actions_service import metrics
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.gladly import GladlyClient, TimelineRefused
 from services.actions_service.idempotency import OutboxEntry
 from services.actions_service.ratelimit import SlidingWindowLimiter
 from services.actions_service.store import Store, lease_owner, utcnow
+from services.actions_service.store.outbox import Pending
 from services.actions_service.upstream import RetryPolicy
+from services.telemetry import attributes
+from services.telemetry.context import link_to
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 BATCH_SIZE: Final = 10
 # A claimed entry is another deliverer's to take only after this: longer than one post may take
@@ -106,26 +118,43 @@ class TimelineDeliverer:
     async def _sleep_until_due(self) -> None:
         timeout = self._policy.poll_seconds
         with contextlib.suppress(Exception):
-            due = await self._store.outbox.next_due()
-            if due is not None:
-                timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.0))
+            pending = await self._store.outbox.pending()
+            _measure(pending)
+            if pending.next_due is not None:
+                until_due = (pending.next_due - utcnow()).total_seconds()
+                timeout = min(timeout, max(until_due, 0.0))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _deliver(self, entry: OutboxEntry) -> None:
-        try:
-            async with self._limiter.slot():
-                await self._gladly.post_timeline_entry(
-                    entry.gladly_customer_id,
-                    TimelineEntry(entry.item_id, entry.title, entry.body, entry.occurred_at),
-                )
-        except TimelineRefused as refused:
-            log.error("timeline entry %s refused for good: %s", entry.item_id, refused)
-            await self._store.outbox.give_up(entry.id, self._owner, str(refused))
-        except Exception as error:
-            await self._retry_later(entry, f"{type(error).__name__}: {error}")
-        else:
-            await self._store.outbox.delivered(entry.id, self._owner, utcnow())
+        # A new trace (the empty context), linked to the action's.
+        with tracer.start_as_current_span(
+            "timeline.deliver",
+            context=context.Context(),
+            kind=SpanKind.CONSUMER,
+            links=link_to(entry.trace_parent),
+            attributes={
+                attributes.REQUEST_ID: entry.request_id,
+                attributes.GLADLY_CUSTOMER_ID: entry.gladly_customer_id,
+                attributes.GLADLY_TIMELINE_ITEM_ID: entry.item_id,
+                attributes.DELIVERY_ATTEMPT: entry.attempts + 1,
+            },
+        ) as span:
+            try:
+                async with self._limiter.slot():
+                    await self._gladly.post_timeline_entry(
+                        entry.gladly_customer_id,
+                        TimelineEntry(entry.item_id, entry.title, entry.body, entry.occurred_at),
+                    )
+            except TimelineRefused as refused:
+                span.set_status(Status(StatusCode.ERROR, f"refused with {refused.status}"))
+                log.error("timeline entry %s refused for good: %s", entry.item_id, refused)
+                await self._store.outbox.give_up(entry.id, self._owner, str(refused))
+            except Exception as error:
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                await self._retry_later(entry, f"{type(error).__name__}: {error}")
+            else:
+                await self._store.outbox.delivered(entry.id, self._owner, utcnow())
 
     async def _retry_later(self, entry: OutboxEntry, error: str) -> None:
         now = utcnow()
@@ -138,3 +167,9 @@ class TimelineDeliverer:
         await self._store.outbox.retry_at(
             entry.id, self._owner, now + timedelta(seconds=delay), error
         )
+
+
+def _measure(pending: Pending) -> None:
+    metrics.OUTBOX_BACKLOG.set(pending.count)
+    age = (utcnow() - pending.oldest).total_seconds() if pending.oldest else 0.0
+    metrics.OUTBOX_OLDEST_AGE.set(max(age, 0.0))

@@ -160,6 +160,8 @@ class OutboxEntry:
     title: str
     body: str
     occurred_at: datetime
+    # The W3C `traceparent` of the action that wrote it: its delivery's span links to it.
+    trace_parent: str = ""
     id: int = 0  # assigned by the store
     state: DeliveryState = DeliveryState.PENDING
     attempts: int = 0

@@ -4,7 +4,9 @@
 stored outcome, waits for the attempt holding the lease, refuses a reused id, or runs the work.
 The work records a recovery point before its one Ordergroove write (`Attempt.before_write`);
 an attempt that takes over an open record is handed that point and reconciles first. Every attempt
-that runs leaves one audit row, committed with what it recorded.
+that runs leaves one audit row, committed with what it recorded, naming its trace; the RPC's span
+carries the same facts, and the timeline entry the action's `traceparent`, so that its delivery
+links back to this trace.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final, TypeVar
 
-from services.actions_service import callers, deadline, idempotency
+from services.actions_service import callers, deadline, idempotency, spans
 from services.actions_service.domain import Action
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.idempotency import (
@@ -31,6 +33,7 @@ from services.actions_service.idempotency import (
 )
 from services.actions_service.outcomes import Codec, Finished, refusal, refusal_json
 from services.actions_service.store import Store, lease_owner, utcnow
+from services.telemetry.context import current_trace_id, current_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,9 @@ class Ledger:
     ) -> T:
         owner = lease_owner()
         fingerprint = idempotency.fingerprint(request.action, request.payload)
+        spans.annotate_action(
+            request.action.value, request.request_id, request.payload, request.order_id
+        )
         while True:
             now = utcnow()
             record = await self.store.records.claim(
@@ -123,6 +129,7 @@ class Ledger:
                     request, Attempt(self, request.request_id, owner, record), work, codec
                 )
             if decision is Decision.REPLAY:
+                spans.annotate_replay()
                 return _replay(record, codec)
             if decision is Decision.REUSED:
                 await self.store.audit.append(
@@ -194,7 +201,8 @@ class Ledger:
         reason: str,
         status: int | None = None,
     ) -> AuditEntry:
-        return AuditEntry(
+        """The attempt's audit row; the current span is annotated with the same facts."""
+        entry = AuditEntry(
             at=utcnow(),
             who=idempotency.actor(request.agent_id, callers.current()),
             action=request.action,
@@ -204,9 +212,11 @@ class Ledger:
             outcome=outcome,
             reason=reason,
             ordergroove_status=status,
-            trace_id="",  # filled in once requests are traced
+            trace_id=current_trace_id(),
             request_id=request.request_id,
         )
+        spans.annotate_attempt(entry)
+        return entry
 
 
 def _replay(record: ActionRecord, codec: Codec[T]) -> T:
@@ -259,4 +269,5 @@ def _outbox_entry(request_id: str, finished: Finished[T]) -> OutboxEntry | None:
         title=entry.title,
         body=entry.body,
         occurred_at=entry.occurred_at,
+        trace_parent=current_traceparent(),
     )

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
+from async_lru import alru_cache
 
 from services.actions_service.concurrency import gather
 from services.actions_service.domain import (
@@ -35,6 +36,12 @@ log = logging.getLogger(__name__)
 SYSTEM = "Ordergroove"
 PAGE_SIZE = 100  # Ordergroove's maximum: fewer sequential round trips for large customers.
 MAX_CONCURRENT_PAGES = 5  # Ordergroove asks for at most 5 concurrent paginating requests.
+# Measured (docs/benchmarks.md): past about 24 concurrent requests per process, the CPU cost
+# of each request in httpx triples, so a wider fan-out makes a large card slower, not faster.
+# It also keeps one card from flooding Ordergroove (6,000 requests per minute per IP).
+MAX_IN_FLIGHT = 24
+PRODUCT_TTL_SECONDS = 60.0
+PRODUCT_CACHE_SIZE = 10_000
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -49,9 +56,15 @@ class Written(Generic[T]):
 
 
 class OrdergrooveClient:
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, product_ttl: float = PRODUCT_TTL_SECONDS) -> None:
         self._upstream = upstream
         self._pages = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
+        # Products change rarely and every card needs them: a short-lived cache (which also
+        # merges concurrent fetches of one product) saves a round of requests per card.
+        # Subscriptions and orders are never cached: a refresh must show the new state.
+        self._products = alru_cache(maxsize=PRODUCT_CACHE_SIZE, ttl=product_ttl)(
+            self._fetch_product
+        )
 
     @classmethod
     def create(
@@ -65,12 +78,15 @@ class OrdergrooveClient:
         client = httpx.AsyncClient(
             base_url=base_url,
             headers={"x-api-key": api_key, "accept": "application/json"},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            limits=httpx.Limits(
+                max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT
+            ),
             transport=transport,
         )
-        return cls(Upstream(SYSTEM, client, policy))
+        return cls(Upstream(SYSTEM, client, policy, max_in_flight=MAX_IN_FLIGHT))
 
     async def aclose(self) -> None:
+        self._products.cache_clear()
         await self._upstream.aclose()
 
     # --- reads ---------------------------------------------------------------------------------
@@ -98,6 +114,9 @@ class OrdergrooveClient:
         return [parse_order(row) for row in rows]
 
     async def get_product(self, product_id: str) -> Product:
+        return await self._products(product_id)
+
+    async def _fetch_product(self, product_id: str) -> Product:
         body = await self._get_or_none(f"/products/{product_id}/")
         # A product Ordergroove no longer has must not hide the subscription from the agent.
         return Product(product_id) if body is None else parse_product(body)

@@ -1,5 +1,5 @@
-"""The `actions-service` program: a grpc.aio server with health, reflection and token auth, the
-action store and the timeline deliverer; `actions-service audit` shows the audit log."""
+"""The `actions-service` program: a grpc.aio server with health, reflection, tracing and token
+auth, the action store and the timeline deliverer; `actions-service audit` shows the audit log."""
 
 from __future__ import annotations
 
@@ -24,12 +24,16 @@ from services.actions_service.actions import Actions
 from services.actions_service.deliverer import DeliveryPolicy, TimelineDeliverer
 from services.actions_service.gladly import GladlyClient
 from services.actions_service.ledger import Ledger
+from services.actions_service.observe import trace_trailer
 from services.actions_service.ordergroove import OrdergrooveClient
 from services.actions_service.ratelimit import SlidingWindowLimiter
 from services.actions_service.servicer import ActionsServicer
 from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.upstream import RetryPolicy
 from services.config import ConfigError, Settings
+from services.telemetry import prometheus, rpc
+from services.telemetry.logs import configure_logging
+from services.telemetry.setup import configure
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,10 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 LEASE_GRACE_SECONDS: Final = 2.0
 # Probes must work without a token: health is the only unauthenticated service.
 _UNAUTHENTICATED_PREFIX = "/grpc.health.v1.Health/"
+# Clients balancing over the replicas (round_robin over a headless Service) learn of new ones
+# only when they resolve the name again: a connection is closed after this long (its calls
+# finish first), so load spreads to replicas that were added.
+MAX_CONNECTION_AGE_MS: Final = 5 * 60 * 1000
 
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
@@ -94,7 +102,9 @@ def _as_caller(handler: Handler, caller: str) -> Handler:
 def _refusal(handler: Handler) -> Handler:
     async def refuse(_request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         await context.abort(
-            grpc.StatusCode.UNAUTHENTICATED, "A valid 'authorization: Bearer <token>' is required."
+            grpc.StatusCode.UNAUTHENTICATED,
+            "A valid 'authorization: Bearer <token>' is required.",
+            trace_trailer(),
         )
 
     if handler.request_streaming or handler.response_streaming:
@@ -154,8 +164,17 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
         on_finished=deliverer.notify if deliverer else lambda: None,
     )
     actions = Actions(ordergroove, gladly, settings.actions_enabled, ledger)
-    interceptors = [BearerTokenInterceptor(settings.api_tokens)] if settings.api_tokens else []
-    server = grpc.aio.server(interceptors=interceptors)
+    # Tracing first, so that a refused call is traced too.
+    interceptors = [rpc.server_interceptor()]
+    if settings.api_tokens:
+        interceptors.append(BearerTokenInterceptor(settings.api_tokens))
+    server = grpc.aio.server(
+        interceptors=interceptors,
+        options=[
+            ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+            ("grpc.max_connection_age_grace_ms", int(settings.deadline_seconds * 1000) + 5000),
+        ],
+    )
     actions_pb2_grpc.add_ActionsServiceServicer_to_server(
         ActionsServicer(actions, settings.deadline_seconds), server
     )
@@ -201,15 +220,20 @@ def _deliverer(settings: Settings, store: Store, gladly: GladlyClient) -> Timeli
 
 
 async def serve(settings: Settings) -> None:
-    running = await start(settings)
-    log.info("actions-service listening on %s:%d", settings.grpc_listen.host, running.port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("actions-service stopping")
-    await running.stop()
+    stop_metrics = prometheus.serve(settings.metrics_listen) if settings.metrics_listen else None
+    try:
+        running = await start(settings)
+        log.info("actions-service listening on %s:%d", settings.grpc_listen.host, running.port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("actions-service stopping")
+        await running.stop()
+    finally:
+        if stop_metrics is not None:
+            stop_metrics()
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -230,7 +254,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     try:
         settings = Settings.from_env()
         if arguments.command == "audit":
@@ -244,7 +268,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 )
             )
         else:
-            asyncio.run(serve(settings))
+            telemetry = configure(settings, "actions-service")
+            try:
+                asyncio.run(serve(settings))
+            finally:
+                telemetry.shutdown()  # the spans of the last calls are sent
     except ConfigError as error:
         print(f"actions-service: {error}", file=sys.stderr)
         sys.exit(2)

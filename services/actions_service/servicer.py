@@ -1,7 +1,8 @@
 """gRPC transport: translate `actions.v1` messages to use-case calls and results back.
 
 Every RPC runs under min(caller's deadline, ACTIONS_DEADLINE_SECONDS); every failure leaves as a
-`google.rpc.Status` with an `ErrorInfo` (or `BadRequest` for malformed input), never as UNKNOWN.
+`google.rpc.Status` with an `ErrorInfo` (or `BadRequest` for malformed input), never as UNKNOWN,
+and with the trace id in the trailing metadata (`trace-id`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Final, TypeAlias, TypeVar
+from typing import Any, Final, NoReturn, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -19,7 +20,7 @@ from grpc_status import rpc_status
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
-from services.actions_service import deadline
+from services.actions_service import deadline, spans
 from services.actions_service.actions import (
     ActionContext,
     Actions,
@@ -34,6 +35,7 @@ from services.actions_service.domain import (
     SubscriptionCard,
 )
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
+from services.actions_service.observe import RpcObservation, trace_trailer
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                 raise InvalidArgument(
                     "customer", "customer_id, email or gladly_customer_id is required"
                 )
+            spans.annotate_lookup(request.customer_id, request.gladly_customer_id)
             result = await self._actions.get_subscriptions(
                 customer_id=request.customer_id if by == "customer_id" else None,
                 gladly_customer_id=request.gladly_customer_id
@@ -109,7 +112,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                 active_count=result.active_count,
             )
 
-        return await self._serve(context, run)
+        return await self._serve("GetSubscriptions", context, run)
 
     async def CancelSubscription(
         self, request: pb.CancelSubscriptionRequest, context: Context
@@ -129,7 +132,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                 subscription=subscription_message(outcome.card), summary=outcome.summary
             )
 
-        return await self._serve(context, run)
+        return await self._serve("CancelSubscription", context, run)
 
     async def SkipNextOrder(
         self, request: pb.SkipNextOrderRequest, context: Context
@@ -153,7 +156,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                 summary=outcome.summary,
             )
 
-        return await self._serve(context, run)
+        return await self._serve("SkipNextOrder", context, run)
 
     async def ListCancelReasons(
         self, request: pb.ListCancelReasonsRequest, context: Context
@@ -164,31 +167,19 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                 reasons=[pb.CancelReason(code=r.code, text=r.text) for r in reasons]
             )
 
-        return await self._serve(context, run)
+        return await self._serve("ListCancelReasons", context, run)
 
-    async def _serve(self, context: Context, run: Callable[[], Awaitable[ResponseT]]) -> ResponseT:
+    async def _serve(
+        self, method: str, context: Context, run: Callable[[], Awaitable[ResponseT]]
+    ) -> ResponseT:
         """Run under the deadline and turn every failure into a rich status."""
-        try:
-            async with deadline.deadline(self._time_allowed(context)):
-                return await run()
-        except deadline.DeadlineExceeded:
-            error = ActionError(
-                Reason.DEADLINE_EXCEEDED, "The action did not complete within its deadline."
-            )
-            await context.abort_with_status(rpc_status.to_status(error_status(error)))
-        except ActionError as error:
-            await context.abort_with_status(rpc_status.to_status(error_status(error)))
-        except InvalidArgument as error:
-            await context.abort_with_status(rpc_status.to_status(invalid_argument_status(error)))
-        except Exception:
-            log.exception("unexpected failure")
-            await context.abort_with_status(
-                rpc_status.to_status(
-                    status_pb2.Status(
-                        code=grpc.StatusCode.INTERNAL.value[0], message="Internal error."
-                    )
-                )
-            )
+        with RpcObservation(method, context.invocation_metadata()) as rpc:
+            try:
+                async with deadline.deadline(self._time_allowed(context)):
+                    return await run()
+            except Exception as error:
+                status, rpc.outcome = failure_status(error)
+                await abort(context, status)
 
     def _time_allowed(self, context: Context) -> float:
         caller = context.time_remaining()
@@ -245,6 +236,27 @@ def _context(message: pb.ActionContext) -> ActionContext:
         gladly_customer_id=message.gladly_customer_id,
         conversation_id=message.conversation_id,
     )
+
+
+async def abort(context: Context, status: status_pb2.Status) -> NoReturn:
+    """End the call with `status` as a rich status, naming the trace in the trailing metadata."""
+    answer = rpc_status.to_status(status)
+    await context.abort(answer.code, answer.details, (*answer.trailing_metadata, *trace_trailer()))
+
+
+def failure_status(error: Exception) -> tuple[status_pb2.Status, str]:
+    """The status a failure is answered with, and the outcome it is counted as."""
+    if isinstance(error, deadline.DeadlineExceeded):
+        error = ActionError(
+            Reason.DEADLINE_EXCEEDED, "The action did not complete within its deadline."
+        )
+    if isinstance(error, ActionError):
+        return error_status(error), error.reason.value
+    if isinstance(error, InvalidArgument):
+        return invalid_argument_status(error), grpc.StatusCode.INVALID_ARGUMENT.name
+    log.exception("unexpected failure", exc_info=error)
+    internal = grpc.StatusCode.INTERNAL
+    return status_pb2.Status(code=internal.value[0], message="Internal error."), internal.name
 
 
 def error_status(error: ActionError) -> status_pb2.Status:

@@ -4,6 +4,9 @@ Only what certainly was not applied, or is safe to repeat, is retried: reads on 
 failures; writes only on answers that say "not applied" (423, 429, 503) and on connection failures
 before the request left. Backoff is full-jitter exponential, and a retry is made only while the
 deadline leaves room for it.
+
+Every attempt is an HTTP client span (the httpx instrumentation) under the action's span; each
+retry, and a retry the deadline leaves no room for, is an event on the action's span.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.semconv.attributes.http_attributes import HTTP_REQUEST_METHOD
 
-from services.actions_service import deadline
+from services.actions_service import deadline, metrics
 from services.actions_service.errors import UpstreamUnavailable
+from services.telemetry import attributes, http_client
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +53,19 @@ class Upstream:
     """One pooled `httpx.AsyncClient` for one upstream system, plus the retry rules."""
 
     def __init__(
-        self, system: str, client: httpx.AsyncClient, policy: RetryPolicy | None = None
+        self,
+        system: str,
+        client: httpx.AsyncClient,
+        policy: RetryPolicy | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         self.system = system
         self.client = client
         self.policy = policy or RetryPolicy()
+        # Requests beyond the connection pool wait here rather than in httpcore's pool, whose
+        # bookkeeping grows with every queued request (see docs/benchmarks.md).
+        self._in_flight = asyncio.Semaphore(max_in_flight) if max_in_flight else None
+        http_client.instrument(client)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -66,7 +80,7 @@ class Upstream:
         for attempt in range(1, self.policy.attempts + 1):
             last_attempt = attempt == self.policy.attempts
             try:
-                response = await self.client.request(
+                response = await self._send(
                     method,
                     url,
                     json=json,
@@ -74,19 +88,27 @@ class Upstream:
                     timeout=self._timeout(cut_short=is_read and not last_attempt),
                 )
             except httpx.TransportError as exc:
+                metrics.upstream_request(self.system, None)
                 _raise_if_deadline_passed()
                 if last_attempt or not _may_retry_after(exc, is_read):
                     log.warning("%s %s %s failed: %s", self.system, method, url, type(exc).__name__)
                     raise UpstreamUnavailable(self.system) from exc
                 reason = type(exc).__name__
             else:
+                metrics.upstream_request(self.system, response.status_code)
                 if last_attempt or response.status_code not in retry_statuses:
                     return response
                 reason = str(response.status_code)
-            if not await self._wait_before_retry(attempt):
+            if not await self._wait_before_retry(attempt, method, reason):
                 break
             log.info("%s %s %s: retry %d after %s", self.system, method, url, attempt, reason)
         raise UpstreamUnavailable(self.system)
+
+    async def _send(self, method: str, url: str, **options: Any) -> httpx.Response:
+        if self._in_flight is None:
+            return await self.client.request(method, url, **options)
+        async with self._in_flight:
+            return await self.client.request(method, url, **options)
 
     def _timeout(self, cut_short: bool) -> float:
         """The time left, or less for a read that may still be retried: a hung read is given up
@@ -97,11 +119,21 @@ class Upstream:
             return DEFAULT_TIMEOUT
         return min(left, self.policy.read_attempt_timeout) if cut_short else left
 
-    async def _wait_before_retry(self, attempt: int) -> bool:
+    async def _wait_before_retry(self, attempt: int, method: str, reason: str) -> bool:
         delay = self.policy.backoff(attempt)
         left = deadline.remaining()
+        event: dict[str, str | int] = {
+            attributes.UPSTREAM_SYSTEM: self.system,
+            HTTP_REQUEST_METHOD: method,
+            attributes.RETRY_ATTEMPT: attempt,
+            attributes.RETRY_REASON: reason,
+        }
+        span = trace.get_current_span()
         if left is not None and left < delay + MIN_ATTEMPT_SECONDS:
+            span.add_event(attributes.EVENT_RETRY_ABANDONED, event)
             return False
+        span.add_event(attributes.EVENT_RETRY, {**event, attributes.RETRY_DELAY_SECONDS: delay})
+        metrics.UPSTREAM_RETRIES.add(1, {attributes.UPSTREAM_SYSTEM: self.system})
         await asyncio.sleep(delay)
         return True
 

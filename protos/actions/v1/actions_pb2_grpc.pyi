@@ -10,6 +10,11 @@ Errors are `google.rpc.Status` (the `grpc-status-details-bin` trailer) holding a
 `google.rpc.ErrorInfo` whose `reason` is one of the `ErrorReason` names without the
 `ERROR_REASON_` prefix (e.g. `SUBSCRIPTION_NOT_ACTIVE`) and whose `domain` is
 `actions.v1.ActionsService`.
+
+Tracing: calls carrying W3C `traceparent` metadata join the caller's trace (OpenTelemetry).
+Every error also carries trailing metadata `trace-id` (32 lower-case hex digits): the trace to
+look up for what happened. A `gladly-correlation-id` metadata value, when sent, is recorded on
+the call's span and log line (`gladly.correlation_id`).
 """
 
 from actions.v1 import actions_pb2 as _actions_pb2

@@ -9,6 +9,7 @@ next deliverer it had arrived.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import RowMapping, func, or_, select, update
@@ -38,8 +39,16 @@ async def add(connection: AsyncConnection, entry: OutboxEntry, now: datetime) ->
             "next_attempt_at": now,
             "last_error": "",
             "created_at": now,
+            "trace_parent": entry.trace_parent or None,
         },
     )
+
+
+@dataclass(frozen=True)
+class Pending:
+    count: int
+    oldest: datetime | None  # when the oldest waiting entry was written
+    next_due: datetime | None  # when the earliest is due (it may be claimed by someone else)
 
 
 class Outbox:
@@ -108,14 +117,15 @@ class Outbox:
             )
 
     @completes
-    async def next_due(self) -> datetime | None:
-        """When the earliest pending entry is due (it may be claimed by someone else)."""
-        query = select(func.min(outbox.c.next_attempt_at)).where(
-            outbox.c.state == DeliveryState.PENDING
-        )
+    async def pending(self) -> Pending:
+        """How many entries wait, since when, and when the earliest is due (one query: the
+        deliverer asks between rounds, for its sleep and for the backlog metrics)."""
+        query = select(
+            func.count(), func.min(outbox.c.created_at), func.min(outbox.c.next_attempt_at)
+        ).where(outbox.c.state == DeliveryState.PENDING)
         async with self._db.transaction() as connection:
-            due: datetime | None = (await connection.execute(query)).scalar_one_or_none()
-        return due
+            count, oldest, next_due = (await connection.execute(query)).one()
+        return Pending(count, oldest, next_due)
 
     @completes
     async def backlog(self, limit: int, failed_only: bool = False) -> list[OutboxEntry]:
@@ -153,4 +163,5 @@ def _entry(row: RowMapping) -> OutboxEntry:
         created_at=row["created_at"],
         next_attempt_at=row["next_attempt_at"],
         last_error=row["last_error"],
+        trace_parent=row["trace_parent"] or "",
     )

@@ -87,6 +87,7 @@ timeline_outbox = Table(
     Column("last_error", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("delivered_at", UtcDateTime),
+    Column("trace_parent", String(64)),
     Index("ix_timeline_outbox_due", "state", "next_attempt_at"),
 )
 

@@ -1,0 +1,60 @@
+"""The service's own metrics (the instrumentations add theirs): RPCs by method and outcome,
+calls to Ordergroove and Gladly by status class, and the timeline outbox's backlog.
+
+Instruments come from the global meter provider, installed at start by `services.telemetry`;
+until then (and in programs without it) they record nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from opentelemetry import metrics
+
+from services.telemetry import attributes
+
+_meter = metrics.get_meter("actions-service")
+
+RPC_DURATION: Final = _meter.create_histogram(
+    "actions.rpc.duration",
+    unit="s",
+    description="Time to answer an RPC, by rpc.method and actions.outcome (ok or the reason).",
+)
+RPC_ACTIVE: Final = _meter.create_up_down_counter(
+    "actions.rpc.active", unit="{request}", description="RPCs being served now, by rpc.method."
+)
+UPSTREAM_REQUESTS: Final = _meter.create_counter(
+    "actions.upstream.requests",
+    unit="{request}",
+    description="Requests sent to Ordergroove and Gladly (each attempt), by upstream.system "
+    "and upstream.status_class (2xx..5xx, or error when no answer came).",
+)
+UPSTREAM_RETRIES: Final = _meter.create_counter(
+    "actions.upstream.retries",
+    unit="{retry}",
+    description="Retries of requests to Ordergroove and Gladly, by upstream.system.",
+)
+OUTBOX_BACKLOG: Final = _meter.create_gauge(
+    "actions.outbox.backlog",
+    unit="{entry}",
+    description="Timeline entries waiting to be delivered to Gladly (shared by all replicas).",
+)
+OUTBOX_OLDEST_AGE: Final = _meter.create_gauge(
+    "actions.outbox.oldest_age",
+    unit="s",
+    description="Age of the oldest timeline entry waiting to be delivered; 0 when none waits.",
+)
+
+
+def status_class(status: int | None) -> str:
+    return "error" if status is None else f"{status // 100}xx"
+
+
+def upstream_request(system: str, status: int | None) -> None:
+    UPSTREAM_REQUESTS.add(
+        1,
+        {
+            attributes.UPSTREAM_SYSTEM: system,
+            attributes.UPSTREAM_STATUS_CLASS: status_class(status),
+        },
+    )

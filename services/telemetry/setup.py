@@ -1,0 +1,112 @@
+"""Tracer and meter providers for one process, configured by the standard OTEL_* variables.
+
+`Settings` chooses the trace exporter (`OTEL_TRACES_EXPORTER`: otlp, console or none) and the
+OTLP protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`: http/protobuf or grpc); the SDK itself reads the
+endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`), `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` and the
+sampler. Metrics are read by Prometheus. Log records are stamped with the trace they belong to.
+The instrumentations use the global providers set here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+    OTLPSpanExporter as GrpcSpanExporter,
+)
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+    OTLPSpanExporter as HttpSpanExporter,
+)
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.instrumentation.logging import LoggingInstrumentor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+from services.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+
+    def shutdown(self) -> None:
+        """Export what is still batched; called when the program stops gracefully."""
+        self.tracer_provider.shutdown()
+        self.meter_provider.shutdown()
+
+
+_configured: Telemetry | None = None
+
+
+def configure(
+    settings: Settings,
+    service_name: str,
+    *,
+    span_processors: Sequence[SpanProcessor] = (),
+    metric_readers: Sequence[MetricReader] = (),
+) -> Telemetry:
+    """Install the process's providers; `service_name` unless OTEL_SERVICE_NAME says otherwise.
+
+    The OpenTelemetry globals can be set once per process, so the first call wins and later
+    calls return it (tests pass their in-memory processor and reader in that first call).
+    """
+    global _configured
+    if _configured is not None:
+        return _configured
+    # The instrumentations record the stable HTTP conventions (`url.full`, `server.address`,
+    # `http.response.status_code`) only when asked; an operator's own choice is kept.
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    resource = _resource(service_name)
+    tracer_provider = TracerProvider(resource=resource)
+    exporter = _span_exporter(settings)
+    if exporter is not None:
+        tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+    for processor in span_processors:
+        tracer_provider.add_span_processor(processor)
+    meter_provider = MeterProvider(
+        resource=resource, metric_readers=[PrometheusMetricReader(), *metric_readers]
+    )
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    # Log records get the trace and span ids (for `logs.JsonFormatter`); logs stay lines on
+    # stderr rather than OpenTelemetry log records.
+    LoggingInstrumentor().instrument(
+        tracer_provider=tracer_provider,
+        inject_trace_context=True,
+        enable_log_auto_instrumentation=False,
+    )
+    _configured = Telemetry(tracer_provider, meter_provider)
+    log.info(
+        "traces: %s",
+        settings.traces_exporter
+        if settings.traces_exporter != "otlp"
+        else f"otlp ({settings.otlp_protocol})",
+    )
+    return _configured
+
+
+def _resource(service_name: str) -> Resource:
+    detected = Resource.create()  # OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME
+    if str(detected.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        return detected.merge(Resource({SERVICE_NAME: service_name}))
+    return detected
+
+
+def _span_exporter(settings: Settings) -> SpanExporter | None:
+    if settings.traces_exporter == "console":
+        return ConsoleSpanExporter()
+    if settings.traces_exporter == "otlp":
+        if settings.otlp_protocol == "grpc":
+            return GrpcSpanExporter()
+        return HttpSpanExporter()
+    return None

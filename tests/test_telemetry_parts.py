@@ -1,0 +1,81 @@
+"""The small parts of the telemetry: URL redaction, gRPC target names, JSON log lines, and the
+gateway spreading calls over the service's replicas (round_robin)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from gateway.rpc import ActionsClient
+from services.telemetry.http_client import redact_query
+from services.telemetry.logs import JsonFormatter
+from services.telemetry.rpc import server_of
+from tests.stack import running_service, service_settings
+from tests.telemetry import Recorded
+
+
+@pytest.mark.parametrize(
+    ("url", "redacted"),
+    [
+        ("http://og/customers/?email=a%40b.com", "http://og/customers/?email=REDACTED"),
+        (
+            "http://og/orders/?subscription=1&status=1",
+            "http://og/orders/?subscription=REDACTED&status=REDACTED",
+        ),
+        ("http://og/customers/?email=", "http://og/customers/?email=REDACTED"),
+        ("http://og/customers/42/", "http://og/customers/42/"),
+    ],
+)
+def test_query_values_are_redacted(url: str, redacted: str) -> None:
+    assert redact_query(url) == redacted
+
+
+@pytest.mark.parametrize(
+    ("target", "server"),
+    [
+        ("127.0.0.1:50051", ("127.0.0.1", 50051)),
+        ("dns:///actions-service:50051", ("actions-service", 50051)),
+        ("dns://10.0.0.10/actions-service:50051", ("actions-service", 50051)),
+        ("[::1]:50051", ("::1", 50051)),
+        ("ipv4:127.0.0.1:1,127.0.0.1:2", ("ipv4:127.0.0.1:1,127.0.0.1:2", None)),
+    ],
+)
+def test_grpc_targets_are_named(target: str, server: tuple[str, int | None]) -> None:
+    assert server_of(target) == server
+
+
+def test_a_log_line_is_json_naming_its_trace(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with trace.get_tracer(__name__).start_as_current_span("work") as span:
+        logging.getLogger("test").info("did %s", "it", extra={"rpc.method": "Skip"})
+    line = json.loads(JsonFormatter().format(caplog.records[-1]))
+    context = span.get_span_context()
+    assert line["message"] == "did it"
+    assert line["trace_id"] == f"{context.trace_id:032x}"
+    assert line["span_id"] == f"{context.span_id:016x}"
+    assert line["rpc.method"] == "Skip"
+    assert {"time", "level", "logger", "service"} <= set(line)
+
+
+async def test_round_robin_spreads_calls_over_replicas(
+    ordergroove_url: str, gladly_url: str, telemetry: Recorded
+) -> None:
+    """With `round_robin`, the gateway's channel holds a connection to every address and takes
+    turns; the replicas' server spans show two client connections."""
+    settings = service_settings(ordergroove_url, gladly_url)
+    async with running_service(settings) as first, running_service(settings) as second:
+        target = f"ipv4:127.0.0.1:{first.running.port},127.0.0.1:{second.running.port}"
+        client = ActionsClient.connect(target, 3.0, lb_policy="round_robin")
+        telemetry.exporter.clear()
+        try:
+            for _ in range(6):
+                await client.list_cancel_reasons()
+        finally:
+            await client.close()
+    served = [s for s in telemetry.spans() if s.kind is SpanKind.SERVER]
+    assert len(served) == 6
+    assert len({(s.attributes or {}).get("net.peer.port") for s in served}) == 2
