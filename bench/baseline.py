@@ -51,8 +51,11 @@ async def _next_order(client: httpx.AsyncClient, subscription: Json) -> Json | N
     return min(orders, key=lambda o: o["place"], default=None)
 
 
-async def fetch_card(client: httpx.AsyncClient, customer_id: str) -> Json | None:
-    """Customer and subscriptions at once, then every next order and product at once."""
+async def fetch_card(
+    client: httpx.AsyncClient, customer_id: str, products: dict[str, Json] | None = None
+) -> Json | None:
+    """Customer and subscriptions at once, then every next order and product at once.
+    `products`, when given, remembers products between cards as the Actions service does."""
     customer_response, subscriptions = await asyncio.gather(
         client.get(f"/customers/{customer_id}/"),
         _all_rows(client, "/subscriptions/", customer=customer_id),
@@ -60,12 +63,14 @@ async def fetch_card(client: httpx.AsyncClient, customer_id: str) -> Json | None
     if customer_response.status_code == 404:
         return None
     customer_response.raise_for_status()
-    product_ids = sorted({s["product"] for s in subscriptions})
-    products, next_orders = await asyncio.gather(
-        asyncio.gather(*(_get(client, f"/products/{pid}/") for pid in product_ids)),
+    known = {} if products is None else products
+    missing = sorted({s["product"] for s in subscriptions} - set(known))
+    fetched, next_orders = await asyncio.gather(
+        asyncio.gather(*(_get(client, f"/products/{pid}/") for pid in missing)),
         asyncio.gather(*(_next_order(client, s) for s in subscriptions)),
     )
-    by_id = dict(zip(product_ids, products, strict=True))
+    by_id = known | dict(zip(missing, fetched, strict=True))
+    known.update(by_id)
     return {
         "customer": customer_response.json(),
         "subscriptions": [

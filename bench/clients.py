@@ -68,13 +68,14 @@ class Direct:
         self.gladly = httpx.AsyncClient(
             base_url=gladly_url, auth=(GLADLY_USER, GLADLY_TOKEN), limits=LIMITS
         )
+        self.products: dict[str, Any] = {}  # as the service's product cache
 
     async def aclose(self) -> None:
         await self.ordergroove.aclose()
         await self.gladly.aclose()
 
     async def lookup(self, customer_id: str) -> None:
-        await fetch_card(self.ordergroove, customer_id)
+        await fetch_card(self.ordergroove, customer_id, self.products)
 
     async def next_order_id(self, subscription_id: str) -> str:
         response = await self.ordergroove.get(

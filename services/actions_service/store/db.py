@@ -117,9 +117,11 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see `begin`).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The busy timeout first: switching to WAL takes a lock too, and processes starting at
+        # the same time on one file must wait for each other rather than fail.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
