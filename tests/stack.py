@@ -224,3 +224,10 @@ class ServiceProcess:
             self.process.send_signal(signal.SIGTERM)
             async with asyncio.timeout(15):
                 await self.process.wait()
+
+
+async def fails(call: Any) -> RpcFailure:
+    """Await a call that must fail; its decoded status."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    return failure_of(caught.value)

@@ -25,17 +25,11 @@ from services.ordergroove_sandbox.demo import (
     PREPAID_ROLES,
     Role,
 )
-from tests.stack import ServiceHandle, failure_of, running_service, service_settings
+from tests.stack import ServiceHandle, fails, running_service, service_settings
 
 AGENT = pb.ActionContext(
     agent_id="agent-7", gladly_customer_id=DEMO_GLADLY_CUSTOMER_ID, conversation_id="conv-1"
 )
-
-
-async def fails(call: Any) -> Any:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    return failure_of(caught.value)
 
 
 async def journal(ordergroove: httpx.AsyncClient, method: str, path: str = "") -> list[Any]:

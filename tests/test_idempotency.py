@@ -27,7 +27,7 @@ from tests.stack import (
     add_fault,
     customer_timeline,
     eventually,
-    failure_of,
+    fails,
     journal,
     running_service,
     service_settings,
@@ -51,12 +51,6 @@ def skip(role: Role, request_id: str, **fields: Any) -> pb.SkipNextOrderRequest:
         context=AGENT,
         **fields,
     )
-
-
-async def fails(call: Any) -> Any:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    return failure_of(caught.value)
 
 
 async def timeline_ids(gladly: httpx.AsyncClient) -> list[str]:

@@ -30,7 +30,7 @@ from tests.stack import (
     add_fault,
     customer_timeline,
     eventually,
-    failure_of,
+    fails,
     journal,
     running_service,
     service_environment,
@@ -60,12 +60,6 @@ def skip_dog_food(request_id: str, **fields: Any) -> pb.SkipNextOrderRequest:
         context=AGENT,
         **fields,
     )
-
-
-async def fails(call: Any) -> Any:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    return failure_of(caught.value)
 
 
 async def outcomes(store_url: str) -> list[tuple[str, int | None]]:
