@@ -25,21 +25,11 @@ from services.ordergroove_sandbox.demo import (
     PREPAID_ROLES,
     Role,
 )
-from tests.stack import ServiceHandle, fails, running_service, service_settings
+from tests.stack import ServiceHandle, add_fault, fails, journal, running_service, service_settings
 
 AGENT = pb.ActionContext(
     agent_id="agent-7", gladly_customer_id=DEMO_GLADLY_CUSTOMER_ID, conversation_id="conv-1"
 )
-
-
-async def journal(ordergroove: httpx.AsyncClient, method: str, path: str = "") -> list[Any]:
-    rows = (await ordergroove.get("/_sandbox/requests")).json()
-    return [r for r in rows if r["method"] == method and r["path"].startswith(path)]
-
-
-async def add_fault(client: httpx.AsyncClient, **rule: Any) -> None:
-    response = await client.post("/_sandbox/faults", json=rule)
-    response.raise_for_status()
 
 
 async def timeline(gladly: httpx.AsyncClient, customer_id: str, expected: int) -> list[Any]:
