@@ -7,6 +7,7 @@ default) or PostgreSQL (shared by replicas), behind one object.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import uuid
@@ -27,7 +28,13 @@ def utcnow() -> datetime:
 
 def lease_owner() -> str:
     """A unique name for one holder of leases; host and pid tell where a stuck lease came from."""
-    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
+    return f"{_process(os.getpid())}:{uuid.uuid4().hex[:16]}"
+
+
+@functools.cache
+def _process(pid: int) -> str:
+    # Keyed by pid, so that a forked child names itself rather than its parent.
+    return f"{socket.gethostname()[:24]}:{pid}"
 
 
 class Store:
@@ -42,6 +49,7 @@ class Store:
         """Connect and bring the schema up to date; raises StoreUnavailable if unreachable."""
         database = Database.connect(store_url)
         try:
+            await database.prepare()
             await migrate(database)
         except BaseException:
             await database.dispose()

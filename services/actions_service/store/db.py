@@ -1,21 +1,23 @@
 """The database behind the store: an async SQLAlchemy engine for `STORE_URL`, and transactions.
 
-SQLite (the embedded default) runs in WAL mode, so readers (e.g. `actions-service audit`) never
-block the service; every transaction starts with BEGIN IMMEDIATE, so a read-then-write cannot
-be overtaken by another process between its read and its write. One pooled connection per
-process: the service's own transactions queue in asyncio instead of spinning on SQLite's lock.
-PostgreSQL is reached with psycopg; replicas share it.
+SQLite (the embedded default) runs in WAL mode (`prepare` switches a new file over), so readers
+(e.g. `actions-service audit`) never block the service; every transaction starts with BEGIN
+IMMEDIATE, so a read-then-write cannot be overtaken by another process between its read and its
+write. One pooled connection per process: the service's own transactions queue in asyncio
+instead of spinning on SQLite's lock. PostgreSQL is reached with psycopg; replicas share it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 
+import aiosqlite
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -24,6 +26,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from services.actions_service.errors import ActionError, Reason
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+SQLITE_WAL_RETRY_SECONDS: Final = 0.02
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -53,9 +56,21 @@ class Database:
             create_async_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
         )
 
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
+    async def prepare(self) -> None:
+        """Put a SQLite file in WAL mode (a setting the file keeps); other databases need nothing.
+
+        Raises StoreUnavailable if the file stays locked past the busy timeout.
+        """
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return
+        try:
+            async with self.engine.connect() as connection:
+                driver = (await connection.get_raw_connection()).driver_connection
+                assert isinstance(driver, aiosqlite.Connection)  # as chosen in _sqlite_engine
+                await _switch_to_wal(driver)
+        except (exc.OperationalError, sqlite3.OperationalError, OSError) as error:
+            raise StoreUnavailable from error
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -97,6 +112,21 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
+async def _switch_to_wal(connection: aiosqlite.Connection) -> None:
+    # SQLite answers "database is locked" at once, without waiting out the busy timeout, when
+    # several connections switch a new file to WAL together (waiting could deadlock them), so
+    # the switch is retried here until the busy timeout has passed.
+    deadline = asyncio.get_running_loop().time() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            async with connection.execute("PRAGMA journal_mode=WAL"):
+                return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(SQLITE_WAL_RETRY_SECONDS)
+
+
 def _sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ""
     in_memory = database in ("", ":memory:")
@@ -117,11 +147,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see `begin`).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # The busy timeout first: switching to WAL takes a lock too, and processes starting at
-        # the same time on one file must wait for each other rather than fail.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
