@@ -62,7 +62,7 @@ run: $(VENV)/.installed
 	$(BIN)/python -m services.devstack
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache

@@ -1,8 +1,8 @@
 """The baseline to beat: what a team would write without gRPC — one Starlette handler that verifies
 Gladly's signature and calls Ordergroove with httpx directly, with the same concurrent fan-out.
 
-`fetch_card` is also how the benchmark makes "the same upstream calls directly" for the
-overhead ratio, so both sides of every comparison do the same Ordergroove work.
+It reads each subscription's next order on its own (`/orders/?subscription=`), as Ordergroove's
+docs show it; the Actions service reads the customer's orders once and each order's items.
 """
 
 from __future__ import annotations
@@ -25,20 +25,20 @@ from gateway.signing import SignatureError, verify
 Json = dict[str, Any]
 
 
-async def _get(client: httpx.AsyncClient, path: str, **params: str) -> Json:
+async def get_json(client: httpx.AsyncClient, path: str, **params: str) -> Json:
     response = await client.get(path, params=params or None)
     response.raise_for_status()
     body: Json = response.json()
     return body
 
 
-async def _all_rows(client: httpx.AsyncClient, path: str, **params: str) -> list[Json]:
-    first = await _get(client, path, **params, page_size="100")
+async def all_rows(client: httpx.AsyncClient, path: str, **params: str) -> list[Json]:
+    first = await get_json(client, path, **params, page_size="100")
     rows: list[Json] = first["results"]
     if first.get("next"):
         pages = range(2, -(-first["count"] // len(rows)) + 1)
         later = await asyncio.gather(
-            *(_get(client, path, **params, page_size="100", page=str(n)) for n in pages)
+            *(get_json(client, path, **params, page_size="100", page=str(n)) for n in pages)
         )
         rows += [row for page in later for row in page["results"]]
     return rows
@@ -47,30 +47,25 @@ async def _all_rows(client: httpx.AsyncClient, path: str, **params: str) -> list
 async def _next_order(client: httpx.AsyncClient, subscription: Json) -> Json | None:
     if subscription["live"] not in (True, "True", "true"):
         return None
-    orders = await _all_rows(client, "/orders/", subscription=subscription["public_id"], status="1")
+    orders = await all_rows(client, "/orders/", subscription=subscription["public_id"], status="1")
     return min(orders, key=lambda o: o["place"], default=None)
 
 
-async def fetch_card(
-    client: httpx.AsyncClient, customer_id: str, products: dict[str, Json] | None = None
-) -> Json | None:
-    """Customer and subscriptions at once, then every next order and product at once.
-    `products`, when given, remembers products between cards as the Actions service does."""
+async def fetch_card(client: httpx.AsyncClient, customer_id: str) -> Json | None:
+    """Customer and subscriptions at once, then every next order and product at once."""
     customer_response, subscriptions = await asyncio.gather(
         client.get(f"/customers/{customer_id}/"),
-        _all_rows(client, "/subscriptions/", customer=customer_id),
+        all_rows(client, "/subscriptions/", customer=customer_id),
     )
     if customer_response.status_code == 404:
         return None
     customer_response.raise_for_status()
-    known = {} if products is None else products
-    missing = sorted({s["product"] for s in subscriptions} - set(known))
-    fetched, next_orders = await asyncio.gather(
-        asyncio.gather(*(_get(client, f"/products/{pid}/") for pid in missing)),
+    product_ids = sorted({s["product"] for s in subscriptions})
+    products, next_orders = await asyncio.gather(
+        asyncio.gather(*(get_json(client, f"/products/{pid}/") for pid in product_ids)),
         asyncio.gather(*(_next_order(client, s) for s in subscriptions)),
     )
-    by_id = known | dict(zip(missing, fetched, strict=True))
-    known.update(by_id)
+    by_id = dict(zip(product_ids, products, strict=True))
     return {
         "customer": customer_response.json(),
         "subscriptions": [
@@ -121,7 +116,15 @@ def create_app(ordergroove_url: str, api_key: str, signing_keys: list[str]) -> S
         card = await fetch_card(client, query["externalCustomerId"])
         return JSONResponse({"results": [_gladly_result(card)] if card else []})
 
-    return Starlette(routes=[Route("/gladly/lookup", lookup, methods=["POST"])])
+    async def healthz(_: Request) -> Response:
+        return Response()
+
+    return Starlette(
+        routes=[
+            Route("/gladly/lookup", lookup, methods=["POST"]),
+            Route("/healthz", healthz),  # for the benchmark to know it serves
+        ]
+    )
 
 
 def main() -> None:

@@ -1,5 +1,10 @@
 """The two ways the benchmark reaches Ordergroove's data: as Gladly through a gateway (signed),
-and directly with httpx, making the same upstream calls the Actions service makes."""
+and directly with httpx, making the same upstream calls the Actions service makes.
+
+`Direct` uses the service's own kind of client (`pooled_client`) with the service's connection
+limits, so that a difference measured is the gateway + gRPC hop, not a difference between HTTP
+clients; `Direct(plain=True)` reaches Ordergroove with a plain `httpx.AsyncClient` instead, as a
+caller without the service would."""
 
 from __future__ import annotations
 
@@ -10,20 +15,21 @@ from typing import Any
 
 import httpx
 
-from bench.baseline import fetch_card
+from bench.baseline import all_rows, get_json
 from bench.stack import GLADLY_TOKEN, GLADLY_USER, OG_API_KEY, SIGNING_KEY
 from gateway.signing import sign
+from services.actions_service import gladly as gladly_api
+from services.actions_service import ordergroove
+from services.actions_service.upstream import pooled_client
 
-LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-# The direct calls get the same connection budget as the Actions service's Ordergroove client.
-UPSTREAM_LIMITS = httpx.Limits(max_connections=24, max_keepalive_connections=24)
+CALLERS = 200  # AsGladly's connections to a gateway: more than the widest load level
 
 
 class AsGladly:
     """Signed requests to a gateway (ours or the baseline), as Gladly sends them."""
 
     def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, limits=LIMITS, timeout=30)
+        self.http = pooled_client(base_url, max_connections=CALLERS, timeout=30)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -36,8 +42,8 @@ class AsGladly:
         )
         return await self.http.request(method, path, content=raw, headers=headers)
 
-    async def detailed_lookup(self, customer_id: str, gladly_id: str = "") -> Any:
-        query = {"externalCustomerId": customer_id} | ({"id": gladly_id} if gladly_id else {})
+    async def detailed_lookup(self, customer_id: str) -> Any:
+        query = {"externalCustomerId": customer_id}
         response = await self.request(
             "POST",
             "/gladly/lookup",
@@ -61,28 +67,58 @@ class Direct:
     """The upstream calls of a lookup and of a skip, made directly, concurrently where the
     service makes them concurrently."""
 
-    def __init__(self, ordergroove_url: str, gladly_url: str) -> None:
-        self.ordergroove = httpx.AsyncClient(
-            base_url=ordergroove_url, headers={"x-api-key": OG_API_KEY}, limits=UPSTREAM_LIMITS
+    def __init__(self, ordergroove_url: str, gladly_url: str, *, plain: bool = False) -> None:
+        """The service's kind of client, or with `plain` a plain `httpx.AsyncClient` (what a
+        caller would write) for Ordergroove; either way the service's connection limits for
+        each upstream (`ordergroove.MAX_CONNECTIONS`, `gladly.MAX_CONNECTIONS`)."""
+        headers = {"x-api-key": OG_API_KEY}
+        connections = ordergroove.MAX_CONNECTIONS
+        self.ordergroove = (
+            httpx.AsyncClient(
+                base_url=ordergroove_url,
+                headers=headers,
+                limits=httpx.Limits(max_connections=connections),
+            )
+            if plain
+            else pooled_client(ordergroove_url, max_connections=connections, headers=headers)
         )
-        self.gladly = httpx.AsyncClient(
-            base_url=gladly_url, auth=(GLADLY_USER, GLADLY_TOKEN), limits=LIMITS
+        self.gladly = pooled_client(
+            gladly_url,
+            max_connections=gladly_api.MAX_CONNECTIONS,
+            auth=(GLADLY_USER, GLADLY_TOKEN),
         )
-        self.products: dict[str, Any] = {}  # as the service's product cache
+        self.products: set[str] = set()  # as the service's product cache
 
     async def aclose(self) -> None:
         await self.ordergroove.aclose()
         await self.gladly.aclose()
 
     async def lookup(self, customer_id: str) -> None:
-        await fetch_card(self.ordergroove, customer_id, self.products)
+        """The customer ‖ the subscriptions, then products not yet known ‖ the unsent orders,
+        then each order's items."""
+        og = self.ordergroove
+
+        async def subscriptions_and_products() -> None:
+            subscriptions = await all_rows(og, "/subscriptions/", customer=customer_id)
+            missing = sorted({s["product"] for s in subscriptions} - self.products)
+            await asyncio.gather(*(get_json(og, f"/products/{pid}/") for pid in missing))
+            self.products.update(missing)
+
+        async def orders_and_items() -> None:
+            orders = await all_rows(og, "/orders/", customer=customer_id, status="1")
+            await asyncio.gather(*(all_rows(og, "/items/", order=o["public_id"]) for o in orders))
+
+        await asyncio.gather(
+            get_json(og, f"/customers/{customer_id}/"),
+            subscriptions_and_products(),
+            orders_and_items(),
+        )
 
     async def next_order_id(self, subscription_id: str) -> str:
         response = await self.ordergroove.get(
             "/orders/", params={"subscription": subscription_id, "status": "1"}
         )
-        orders = response.json()["results"]
-        return str(min(orders, key=lambda o: o["place"])["public_id"])
+        return _earliest_order_id(response)
 
     async def skip(self, gladly_id: str, customer_id: str, subscription_id: str) -> None:
         og, gladly = self.ordergroove, self.gladly
@@ -93,10 +129,9 @@ class Direct:
             gladly.get(f"/api/v1/customers/{gladly_id}/conversations"),
             og.get("/orders/", params={"subscription": subscription_id, "status": "1"}),
         )
-        next_order = min(orders.json()["results"], key=lambda o: o["place"])
         skipped, _ = await asyncio.gather(
             og.patch(
-                f"/orders/{next_order['public_id']}/skip_subscription/",
+                f"/orders/{_earliest_order_id(orders)}/skip_subscription/",
                 json={"subscription": subscription_id},
             ),
             og.get(f"/products/{subscription.json()['product']}/"),
@@ -106,3 +141,8 @@ class Direct:
             og.get(f"/subscriptions/{subscription_id}/"),
             og.get("/orders/", params={"subscription": subscription_id, "status": "1"}),
         )
+
+
+def _earliest_order_id(orders: httpx.Response) -> str:
+    """The order that ships first (earliest `place`) in an `/orders/` answer."""
+    return str(min(orders.json()["results"], key=lambda o: o["place"])["public_id"])

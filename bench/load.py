@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 Call = Callable[[], Awaitable[None]]
+WARMUP = 5  # untimed calls before a sequential measurement
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Latencies:
     samples: tuple[float, ...]
     seconds: float = 0.0  # wall time of the whole measurement
     errors: int = 0
+    first_error: str = ""  # what the first failed call raised, so that no failure goes unread
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.samples)
@@ -38,29 +39,36 @@ class Latencies:
         return max(self.samples, default=float("nan"))
 
     @property
-    def median(self) -> float:
-        return statistics.median(self.samples) if self.samples else float("nan")
-
-    @property
     def rate(self) -> float:
         """Completed calls per second."""
         return len(self.samples) / self.seconds if self.seconds else float("nan")
 
 
-async def _timed(call: Call) -> float | None:
+async def _timed(call: Call) -> float | str:
+    """Milliseconds, or what went wrong."""
     started = time.perf_counter()
     try:
         await call()
-    except Exception:
-        return None
+    except Exception as error:  # any failure is counted and reported
+        return f"{type(error).__name__}: {error}"
     return (time.perf_counter() - started) * 1000
 
 
-async def sequential(call: Call, count: int, warmup: int = 5) -> Latencies:
-    """One call at a time: latency without queueing."""
-    for _ in range(warmup):
-        await _timed(call)
-    results = [await _timed(call) for _ in range(count)]
+async def sequential(call: Call, count: int, prepare: Call | None = None) -> Latencies:
+    """One call at a time: latency without queueing. `prepare`, when given, runs before each
+    call (warm-up calls included) and is not timed; its failure counts as the call's."""
+
+    async def once() -> float | str:
+        if prepare is not None:
+            try:
+                await prepare()
+            except Exception as error:  # counted and reported as the call's failure
+                return f"{type(error).__name__}: {error}"
+        return await _timed(call)
+
+    for _ in range(WARMUP):
+        await once()
+    results = [await once() for _ in range(count)]
     return _collect(results, 0.0)
 
 
@@ -81,7 +89,7 @@ async def paced(call: Call, per_second: float, seconds: float) -> Latencies:
 async def closed_loop(call: Call, concurrency: int, seconds: float) -> Latencies:
     """`concurrency` callers, each calling again as soon as it has an answer."""
     stop_at = time.perf_counter() + seconds
-    results: list[float | None] = []
+    results: list[float | str] = []
 
     async def caller() -> None:
         while time.perf_counter() < stop_at:
@@ -92,6 +100,7 @@ async def closed_loop(call: Call, concurrency: int, seconds: float) -> Latencies
     return _collect(results, time.perf_counter() - started)
 
 
-def _collect(results: list[float | None], seconds: float) -> Latencies:
-    samples = tuple(r for r in results if r is not None)
-    return Latencies(samples, seconds, errors=len(results) - len(samples))
+def _collect(results: list[float | str], seconds: float) -> Latencies:
+    samples = tuple(r for r in results if isinstance(r, float))
+    errors = [r for r in results if isinstance(r, str)]
+    return Latencies(samples, seconds, len(errors), errors[0] if errors else "")

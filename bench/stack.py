@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from services.devstack import BIN, Program, stop_all, wait_until_ready
 
-BIN = Path(sys.executable).parent
 OG_API_KEY = "sandbox-api-key"
 SIGNING_KEY = "bench-signing-key"
 GLADLY_USER = "sandbox@example.com"
@@ -43,7 +39,6 @@ def rss_kib(pid: int) -> int:
 class Stack:
     ordergroove_url: str
     gladly_url: str
-    grpc_target: str
     gateway_url: str
     processes: dict[str, list[subprocess.Popen[bytes]]] = field(default_factory=dict)
 
@@ -84,26 +79,11 @@ def _wait_log(process: subprocess.Popen[bytes], marker: str, seconds: float = 20
         raise RuntimeError(f"{process.args!r} did not log {marker!r} within {seconds} s")
 
 
-def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} not ready after {seconds} s")
-
-
 @contextmanager
 def running_stack(
     *,
     processes_per_program: int = 1,
     deadline_seconds: float = 15,
-    extra_env: Mapping[str, str] = {},
 ) -> Iterator[Stack]:
     """Sandboxes once each; the Actions service and the gateway `processes_per_program` times on
     one port each (SO_REUSEPORT), so that the kernel spreads connections over them."""
@@ -130,7 +110,6 @@ def running_stack(
     stack = Stack(
         ordergroove_url=f"http://127.0.0.1:{og_port}",
         gladly_url=f"http://127.0.0.1:{gladly_port}",
-        grpc_target=f"127.0.0.1:{grpc_port}",
         gateway_url=f"http://127.0.0.1:{gateway_port}",
     )
     try:
@@ -140,23 +119,13 @@ def running_stack(
         ):
             process = _spawn(name, env)
             stack.processes[name] = [process]
-            _wait_http(url, process)
+            wait_until_ready(Program(name, url), process)
         for name in ("actions-service", "actions-gateway"):
             stack.processes[name] = [_spawn(name, env) for _ in range(processes_per_program)]
             for process in stack.processes[name]:
                 _wait_log(process, READY_MARKERS[name])
         yield stack
     finally:
-        _stop([p for procs in stack.processes.values() for p in procs])
+        # In reverse start order: the gateways first, the sandboxes last.
+        stop_all([p for procs in stack.processes.values() for p in procs])
         shutil.rmtree(store_dir, ignore_errors=True)
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()

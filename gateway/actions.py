@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from actions.v1 import actions_pb2 as pb
 from gateway import card, forms
 from gateway.errors import AGENT_ACTIONABLE, error_response, failure_response
+from gateway.guard import wire_path
 from gateway.payloads import Json, json_object, optional_string
 from gateway.rpc import RpcFailure, client_of
 
@@ -114,8 +115,7 @@ def _ids(request: Request) -> tuple[str, str]:
 
 
 def _request_id_of(request: Request, body: bytes, context: pb.ActionContext) -> str:
-    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
-    return request_id(request.method, raw_path.decode("latin-1"), body, context)
+    return request_id(request.method, wire_path(request.scope), body, context)
 
 
 def _context(request: Request, payload: Json, gladly_customer_id: str) -> pb.ActionContext:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from gateway import actions
+from gateway.card import SUBSCRIPTION_ROUTE
 from gateway.errors import EXCEPTION_HANDLERS, error_response
 from gateway.guard import GladlyGuard
 from gateway.lookup import lookup
@@ -22,8 +23,6 @@ from gateway.rpc import ActionsClient, client_of
 from gateway.tracing import instrumented
 from services.config import Settings
 from services.telemetry import prometheus
-
-_SUBSCRIPTION = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
 
 
 async def healthz(request: Request) -> Response:
@@ -42,10 +41,10 @@ async def metrics(request: Request) -> Response:
 
 ROUTES = [
     Route("/gladly/lookup", lookup, methods=["POST"]),
-    Route(f"{_SUBSCRIPTION}/cancel", actions.cancel_form, methods=["GET"]),
-    Route(f"{_SUBSCRIPTION}/cancel", actions.cancel, methods=["POST"]),
-    Route(f"{_SUBSCRIPTION}/skip", actions.skip_form, methods=["GET"]),
-    Route(f"{_SUBSCRIPTION}/orders/{{order_id}}/skip", actions.skip, methods=["POST"]),
+    Route(f"{SUBSCRIPTION_ROUTE}/cancel", actions.cancel_form, methods=["GET"]),
+    Route(f"{SUBSCRIPTION_ROUTE}/cancel", actions.cancel, methods=["POST"]),
+    Route(f"{SUBSCRIPTION_ROUTE}/skip", actions.skip_form, methods=["GET"]),
+    Route(f"{SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip", actions.skip, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/openapi.json", openapi_json, methods=["GET"]),

@@ -8,15 +8,17 @@ customer is known (their URLs name it).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 from urllib.parse import quote
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from actions.v1 import actions_pb2 as pb
+from gateway.payloads import Json
 
-Json = dict[str, Any]
+# The routes' base (app.py) and the action URLs' (below): one template, so they cannot part.
+SUBSCRIPTION_ROUTE: Final = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
 
 CANCEL_BUTTON: Final = "Cancel Order"
 SKIP_BUTTON: Final = "Skip Next Order"
@@ -36,9 +38,9 @@ _PERIOD_NAMES: Final = {
 
 def subscription_path(gladly_customer_id: str, subscription_id: str) -> str:
     """The base of the action URLs of one subscription (ids percent-encoded as path segments)."""
-    return (
-        f"/gladly/customers/{quote(gladly_customer_id, safe='')}"
-        f"/subscriptions/{quote(subscription_id, safe='')}"
+    return SUBSCRIPTION_ROUTE.format(
+        gladly_customer_id=quote(gladly_customer_id, safe=""),
+        subscription_id=quote(subscription_id, safe=""),
     )
 
 

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 PROTECTED_PREFIX = "/gladly/"
 MAX_BODY_BYTES = 64 * 1024
+# The 413's detail (with a full stop) and the OpenAPI document's reason (without one).
+BODY_TOO_LARGE = f"The body exceeds {MAX_BODY_BYTES // 1024} KiB"
 
 
 class BodyTooLarge(Exception):
@@ -33,13 +35,11 @@ class GladlyGuard:
         keys: Sequence[str],
         *,
         prefix: str = PROTECTED_PREFIX,
-        max_body_bytes: int = MAX_BODY_BYTES,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.app = app
         self.keys = tuple(keys)
         self.prefix = prefix
-        self.max_body_bytes = max_body_bytes
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -48,11 +48,11 @@ class GladlyGuard:
             return
         headers = _headers(scope)
         try:
-            if int(headers.get("content-length") or 0) > self.max_body_bytes:
+            if int(headers.get("content-length") or 0) > MAX_BODY_BYTES:
                 raise BodyTooLarge
             body = await self._read_body(receive)
         except BodyTooLarge:
-            await self._refuse(413, "Payload Too Large", "The body exceeds 64 KiB.", scope, send)
+            await self._refuse(413, "Payload Too Large", f"{BODY_TOO_LARGE}.", scope, send)
             return
         except ValueError:  # a Content-Length that is no number
             await self._refuse(400, "Bad Request", "Invalid Content-Length.", scope, send)
@@ -76,7 +76,7 @@ class GladlyGuard:
                 break  # the client went away; the app sees an empty body and its disconnect
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > MAX_BODY_BYTES:
                 raise BodyTooLarge
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -84,12 +84,10 @@ class GladlyGuard:
         return b"".join(chunks)
 
     def _verify(self, scope: Scope, headers: dict[str, str], body: bytes) -> None:
-        # The path and query exactly as sent: the signature covers the undecoded bytes.
-        raw_path = scope.get("raw_path") or scope["path"].encode()
         signing.verify(
             self.keys,
             scope["method"],
-            raw_path.decode("latin-1"),
+            wire_path(scope),
             query=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=body,
@@ -102,6 +100,13 @@ class GladlyGuard:
             return {"type": "http.request", "body": b"", "more_body": False}
 
         await error_response(status, message, detail)(scope, no_body, send)
+
+
+def wire_path(scope: Scope) -> str:
+    """The path exactly as sent, undecoded: what the signature covers (and the request_id).
+    The decoded path stands in only when the server gives no `raw_path` (ASGI makes it optional)."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    return raw_path.decode("latin-1")
 
 
 def _headers(scope: Scope) -> dict[str, str]:

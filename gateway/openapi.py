@@ -6,16 +6,17 @@ and every answer of a route is documented, errors included.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway.actions import AGENT_HEADER, CONVERSATION_HEADER
+from gateway.card import SUBSCRIPTION_ROUTE
 from gateway.forms import MAX_DETAILS
-from gateway.guard import MAX_BODY_BYTES
+from gateway.guard import BODY_TOO_LARGE, MAX_BODY_BYTES
 from gateway.lookup import LOOKUP_LEVELS, MAX_EMAILS
-
-Json = dict[str, Any]
+from gateway.payloads import Json
 
 # The Actions service's id rule (services/actions_service/domain.py).
 ID_PATTERN: Final = "^[A-Za-z0-9_.@+:-]{1,64}$"
@@ -47,7 +48,7 @@ def _errors(*statuses: int) -> Json:
         404: "No such route or subscription",
         405: "Method not allowed on this route",
         409: "The request id was used for another request",
-        413: "The body exceeds 64 KiB",
+        413: BODY_TOO_LARGE,
         503: "The actions service or Ordergroove is unavailable",
         504: "Not completed within the deadline",
     }
@@ -202,7 +203,7 @@ def _path_ids(*names: str) -> list[Json]:
 
 _CONTEXT_HEADERS: Final = [
     {"name": name, "in": "header", "required": False, "schema": _ID}
-    for name in ("Gladly-Agent-Id", "Gladly-Conversation-Id")
+    for name in (AGENT_HEADER, CONVERSATION_HEADER)
 ]
 _SIGNED: Final[list[Json]] = [{"gladlySignature": []}]
 
@@ -245,7 +246,6 @@ def _probe(summary: str, statuses: tuple[int, ...]) -> Json:
 
 def _document() -> Json:
     subscription = _path_ids("gladly_customer_id", "subscription_id")
-    base = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
     return {
         "openapi": "3.0.3",
         "info": {"title": "Ordergroove actions gateway for Gladly", "version": "1.0.0"},
@@ -259,14 +259,14 @@ def _document() -> Json:
                     | _errors(*_GLADLY_ERRORS),
                 }
             },
-            f"{base}/cancel": {
+            f"{SUBSCRIPTION_ROUTE}/cancel": {
                 "get": _form_route("The cancel form", subscription),
                 "post": _action_route(
                     "Cancel the subscription", subscription, _body("CancelSubmission")
                 ),
             },
-            f"{base}/skip": {"get": _form_route("The skip form", subscription)},
-            f"{base}/orders/{{order_id}}/skip": {
+            f"{SUBSCRIPTION_ROUTE}/skip": {"get": _form_route("The skip form", subscription)},
+            f"{SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip": {
                 "post": _action_route(
                     "Skip the named next order",
                     subscription + _path_ids("order_id"),

@@ -10,6 +10,7 @@ import uvicorn
 
 from gateway.app import create_app
 from services.config import ConfigError, Settings
+from services.runtime import freeze_startup_heap
 from services.telemetry.logs import configure_logging
 from services.telemetry.setup import configure
 
@@ -59,5 +60,6 @@ def main() -> None:
     # uvicorn stops gracefully on SIGINT/SIGTERM (the lifespan closes the channel and flushes the
     # spans), then re-raises the signal; after Ctrl-C that is a normal stop.
     listen = settings.gateway_listen
+    freeze_startup_heap()
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[listening_socket(listen.host, listen.port)])

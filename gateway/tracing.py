@@ -27,7 +27,6 @@ log = logging.getLogger("gateway.access")
 
 TRACE_ID_HEADER: Final = "X-Trace-Id"
 CORRELATION_HEADER: Final = "Gladly-Correlation-Id"
-MAX_CORRELATION_ID: Final = 128
 # The liveness probe and the scrapes: not traced, and not logged line by line. (/readyz is
 # traced: when it fails, its answer names a trace like every other error.)
 UNTRACED_PATHS: Final = ("/healthz", "/metrics")
@@ -100,7 +99,7 @@ class RequestTelemetry:
 
 def _correlation_of(scope: Scope) -> str:
     value = Headers(scope=scope).get(CORRELATION_HEADER, "").strip()
-    return value if len(value) <= MAX_CORRELATION_ID and value.isprintable() else ""
+    return value if attributes.valid_correlation_id(value) else ""
 
 
 def _access_line(scope: Scope, status: int, seconds: float, correlation: str) -> None:

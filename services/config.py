@@ -77,9 +77,11 @@ class Settings:
         env = os.environ if env is None else env
         defaults = cls()
 
-        def get(name: str, default: str) -> str:
-            return env.get(name, default).strip()
+        def get(name: str, default: str | float | Address) -> str:
+            """The variable, or the default written as the variable would be."""
+            return env.get(name, str(default)).strip()
 
+        metrics_listen = get("METRICS_LISTEN", "")
         return cls(
             ordergroove_base_url=_url(
                 "ORDERGROOVE_BASE_URL", get("ORDERGROOVE_BASE_URL", defaults.ordergroove_base_url)
@@ -90,43 +92,58 @@ class Settings:
             ),
             gladly_api_user=get("GLADLY_API_USER", ""),
             gladly_api_token=get("GLADLY_API_TOKEN", ""),
-            gladly_signing_keys=_csv(get("GLADLY_SIGNING_KEYS", "")),
+            gladly_signing_keys=csv_values(get("GLADLY_SIGNING_KEYS", "")),
             actions_enabled=_actions(get("ACTIONS_ENABLED", ",".join(KNOWN_ACTIONS))),
-            deadline_seconds=_seconds(
-                "ACTIONS_DEADLINE_SECONDS", get("ACTIONS_DEADLINE_SECONDS", "15")
+            deadline_seconds=_duration(
+                "ACTIONS_DEADLINE_SECONDS",
+                get("ACTIONS_DEADLINE_SECONDS", defaults.deadline_seconds),
+                _MAX_DEADLINE,
             ),
             grpc_listen=_address(
-                "ACTIONS_GRPC_LISTEN", get("ACTIONS_GRPC_LISTEN", "127.0.0.1:50051")
+                "ACTIONS_GRPC_LISTEN", get("ACTIONS_GRPC_LISTEN", defaults.grpc_listen)
             ),
             grpc_target=get("ACTIONS_GRPC_TARGET", defaults.grpc_target) or defaults.grpc_target,
-            api_tokens=_csv(get("ACTIONS_API_TOKENS", "")),
+            api_tokens=csv_values(get("ACTIONS_API_TOKENS", "")),
             api_token=get("ACTIONS_API_TOKEN", ""),
-            gateway_listen=_address("GATEWAY_LISTEN", get("GATEWAY_LISTEN", "127.0.0.1:8080")),
+            gateway_listen=_address(
+                "GATEWAY_LISTEN", get("GATEWAY_LISTEN", defaults.gateway_listen)
+            ),
             ordergroove_sandbox_listen=_address(
-                "ORDERGROOVE_SANDBOX_LISTEN", get("ORDERGROOVE_SANDBOX_LISTEN", "127.0.0.1:8181")
+                "ORDERGROOVE_SANDBOX_LISTEN",
+                get("ORDERGROOVE_SANDBOX_LISTEN", defaults.ordergroove_sandbox_listen),
             ),
             gladly_sandbox_listen=_address(
-                "GLADLY_SANDBOX_LISTEN", get("GLADLY_SANDBOX_LISTEN", "127.0.0.1:8282")
+                "GLADLY_SANDBOX_LISTEN",
+                get("GLADLY_SANDBOX_LISTEN", defaults.gladly_sandbox_listen),
             ),
             store_url=_store_url(get("STORE_URL", defaults.store_url) or defaults.store_url),
             outbox_give_up_seconds=_duration(
-                "OUTBOX_GIVE_UP_SECONDS", get("OUTBOX_GIVE_UP_SECONDS", "86400"), _WEEK
+                "OUTBOX_GIVE_UP_SECONDS",
+                get("OUTBOX_GIVE_UP_SECONDS", defaults.outbox_give_up_seconds),
+                _WEEK,
             ),
             outbox_backoff_seconds=_duration(
-                "OUTBOX_BACKOFF_SECONDS", get("OUTBOX_BACKOFF_SECONDS", "1"), _HOUR
+                "OUTBOX_BACKOFF_SECONDS",
+                get("OUTBOX_BACKOFF_SECONDS", defaults.outbox_backoff_seconds),
+                _HOUR,
             ),
             outbox_backoff_max_seconds=_duration(
-                "OUTBOX_BACKOFF_MAX_SECONDS", get("OUTBOX_BACKOFF_MAX_SECONDS", "300"), _HOUR
+                "OUTBOX_BACKOFF_MAX_SECONDS",
+                get("OUTBOX_BACKOFF_MAX_SECONDS", defaults.outbox_backoff_max_seconds),
+                _HOUR,
             ),
             outbox_poll_seconds=_duration(
-                "OUTBOX_POLL_SECONDS", get("OUTBOX_POLL_SECONDS", "2"), _HOUR
+                "OUTBOX_POLL_SECONDS",
+                get("OUTBOX_POLL_SECONDS", defaults.outbox_poll_seconds),
+                _HOUR,
             ),
             gladly_posts_per_second=_count(
-                "GLADLY_POSTS_PER_SECOND", get("GLADLY_POSTS_PER_SECOND", "10")
+                "GLADLY_POSTS_PER_SECOND",
+                get("GLADLY_POSTS_PER_SECOND", defaults.gladly_posts_per_second),
             ),
             grpc_lb_policy=_choice(
                 "ACTIONS_GRPC_LB_POLICY",
-                get("ACTIONS_GRPC_LB_POLICY", "pick_first"),
+                get("ACTIONS_GRPC_LB_POLICY", defaults.grpc_lb_policy),
                 GRPC_LB_POLICIES,
             ),
             traces_exporter=_choice(
@@ -141,9 +158,7 @@ class Settings:
                 or defaults.otlp_protocol,
                 OTLP_PROTOCOLS,
             ),
-            metrics_listen=_address("METRICS_LISTEN", get("METRICS_LISTEN", ""))
-            if get("METRICS_LISTEN", "")
-            else None,
+            metrics_listen=_address("METRICS_LISTEN", metrics_listen) if metrics_listen else None,
         )
 
 
@@ -160,12 +175,13 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _csv(value: str) -> tuple[str, ...]:
+def csv_values(value: str) -> tuple[str, ...]:
+    """A comma-separated list: each value stripped, empty ones dropped."""
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def _actions(value: str) -> frozenset[str]:
-    actions = frozenset(part.lower() for part in _csv(value))
+    actions = frozenset(part.lower() for part in csv_values(value))
     unknown = sorted(actions - set(KNOWN_ACTIONS))
     if unknown:
         raise ConfigError(
@@ -175,16 +191,7 @@ def _actions(value: str) -> frozenset[str]:
     return actions
 
 
-def _seconds(name: str, value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
-    if not 0 < seconds <= 300:
-        raise ConfigError(f"{name}: must be more than 0 and at most 300, got {value}")
-    return seconds
-
-
+_MAX_DEADLINE: Final = 300.0
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
 

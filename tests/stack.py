@@ -23,7 +23,9 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 from actions.v1 import actions_pb2_grpc
+from services.actions_service.idempotency import AuditEntry
 from services.actions_service.server import RunningService, start
+from services.actions_service.store import Store
 from services.config import Settings
 
 if TYPE_CHECKING:
@@ -132,12 +134,29 @@ async def postgres_schema(dsn: str) -> AsyncIterator[str]:
             await admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+@asynccontextmanager
+async def opened_store(store_url: str) -> AsyncIterator[Store]:
+    """The store at `store_url`, opened beside any running service to read or seed it directly."""
+    store = await Store.open(store_url)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def audit_rows(store_url: str, limit: int = 50) -> list[AuditEntry]:
+    """The audit log's newest `limit` rows, oldest first."""
+    async with opened_store(store_url) as store:
+        return list(reversed(await store.audit.recent(limit)))
+
+
 # --- the sandboxes' control APIs -----------------------------------------------------------------
 
 
-async def journal(ordergroove: httpx.AsyncClient, method: str, path: str = "") -> list[Any]:
-    """What the Ordergroove sandbox received (method, path prefix), in order."""
-    rows = (await ordergroove.get("/_sandbox/requests")).json()
+async def journal(sandbox: httpx.AsyncClient, method: str, path: str = "") -> list[Any]:
+    """What a sandbox (Ordergroove or Gladly) received with this method and path prefix, in order:
+    rows of method, path and status (None until answered)."""
+    rows = (await sandbox.get("/_sandbox/requests")).json()
     return [r for r in rows if r["method"] == method and r["path"].startswith(path)]
 
 

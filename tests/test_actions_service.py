@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
 
 import grpc
 import httpx
@@ -25,21 +24,20 @@ from services.ordergroove_sandbox.demo import (
     PREPAID_ROLES,
     Role,
 )
-from tests.stack import ServiceHandle, add_fault, fails, journal, running_service, service_settings
+from tests.stack import (
+    ServiceHandle,
+    add_fault,
+    customer_timeline,
+    eventually,
+    fails,
+    journal,
+    running_service,
+    service_settings,
+)
 
 AGENT = pb.ActionContext(
     agent_id="agent-7", gladly_customer_id=DEMO_GLADLY_CUSTOMER_ID, conversation_id="conv-1"
 )
-
-
-async def timeline(gladly: httpx.AsyncClient, customer_id: str, expected: int) -> list[Any]:
-    """Timeline entries are posted in the background: wait (bounded) until `expected` arrived."""
-    for _ in range(100):
-        items: list[Any] = (await gladly.get(f"/_sandbox/customers/{customer_id}/timeline")).json()
-        if len(items) >= expected:
-            return items
-        await asyncio.sleep(0.02)
-    return items
 
 
 # --- GetSubscriptions ----------------------------------------------------------------------------
@@ -143,6 +141,30 @@ async def test_fan_out_is_concurrent_not_one_round_trip_per_subscription(
     assert loop.time() - started < 2.0
 
 
+async def test_orders_shipping_several_subscriptions_are_read_once_each(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    created = await ordergroove.post(
+        "/_sandbox/customers",
+        json={
+            "merchant_user_id": "grouped-1",
+            "email": "grouped@example.com",
+            "count": 40,
+            "next_orders": 4,
+        },
+    )
+    subscription_ids, order_ids = created.json()["subscriptions"], created.json()["orders"]
+    await ordergroove.delete("/_sandbox/requests")
+    answer = await service.stub.GetSubscriptions(
+        pb.GetSubscriptionsRequest(customer_id="grouped-1")
+    )
+    next_order = {s.subscription_id: s.next_order.order_id for s in answer.subscriptions}
+    # The sandbox deals subscriptions into orders round robin.
+    assert next_order == {sid: order_ids[n % 4] for n, sid in enumerate(subscription_ids)}
+    assert len(await journal(ordergroove, "GET", "/orders/")) == 1
+    assert len(await journal(ordergroove, "GET", "/items/")) == 4
+
+
 async def test_disabled_actions_are_not_offered(ordergroove_url: str, gladly_url: str) -> None:
     settings = service_settings(ordergroove_url, gladly_url, actions_enabled=frozenset({"skip"}))
     async with running_service(settings) as service:
@@ -186,7 +208,9 @@ async def test_cancel_cancels_and_logs_to_the_timeline(
     stored = (await ordergroove.get(f"/subscriptions/{sub_id}/")).json()
     assert stored["live"] is False and stored["cancel_reason"] == "too_expensive|found it cheaper"
     assert len(await journal(ordergroove, "PATCH")) == 1
-    [entry] = await timeline(gladly, DEMO_GLADLY_CUSTOMER_ID, 1)
+    # Timeline entries are posted in the background.
+    await eventually(lambda: customer_timeline(gladly, DEMO_GLADLY_CUSTOMER_ID))
+    [entry] = await customer_timeline(gladly, DEMO_GLADLY_CUSTOMER_ID)
     content = entry["content"]
     assert content["type"] == "CUSTOMER_ACTIVITY"
     assert sub.product.name in content["title"]
@@ -325,7 +349,9 @@ async def test_skip_in_a_shared_order_removes_only_this_subscriptions_items(
     assert (new.year * 12 + new.month) - (old.year * 12 + old.month) == 1
     assert answer.subscription.next_order.order_id not in ("", DEMO_SHARED_ORDER_ID)
     assert answer.subscription.next_order.place_time == answer.next_order_time
-    [entry] = await timeline(gladly, DEMO_GLADLY_CUSTOMER_ID, 1)
+    # Timeline entries are posted in the background.
+    await eventually(lambda: customer_timeline(gladly, DEMO_GLADLY_CUSTOMER_ID))
+    [entry] = await customer_timeline(gladly, DEMO_GLADLY_CUSTOMER_ID)
     assert old.strftime("%Y-%m-%d") in entry["content"]["body"]
     assert new.strftime("%Y-%m-%d") in entry["content"]["body"]
 
@@ -411,13 +437,15 @@ async def test_deadline_is_capped_by_configuration_with_a_hanging_upstream(
         started = loop.time()
         failure = await fails(service.stub.SkipNextOrder(_skip_dog_food(), timeout=30))
         elapsed = loop.time() - started
+
+        async def write_answered() -> bool:
+            [write] = await journal(ordergroove, "PATCH")
+            return write["status"] is not None
+
         # The hung write was cancelled with the call: Ordergroove saw its client go away
         # (499), while the service was still running.
-        for _ in range(50):
-            [write] = await journal(ordergroove, "PATCH")
-            if write["status"] is not None:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(write_answered)
+        [write] = await journal(ordergroove, "PATCH")
     assert (failure.code, failure.reason) == (
         grpc.StatusCode.DEADLINE_EXCEEDED,
         "DEADLINE_EXCEEDED",

@@ -16,8 +16,6 @@ import pytest
 
 from actions.v1 import actions_pb2 as pb
 from services.actions_service.callers import name_of_token
-from services.actions_service.idempotency import AuditEntry
-from services.actions_service.store import Store
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.demo import (
     DEMO_CUSTOMER_ID,
@@ -25,7 +23,7 @@ from services.ordergroove_sandbox.demo import (
     DEMO_SUBSCRIPTION_IDS,
     Role,
 )
-from tests.stack import SERVICE_PROGRAM, add_fault, running_service, service_settings
+from tests.stack import SERVICE_PROGRAM, add_fault, audit_rows, running_service, service_settings
 
 TOKEN = "internal-billing-token"
 AGENT = pb.ActionContext(agent_id="agent-7", gladly_customer_id=GLADLY_CUSTOMER)
@@ -52,14 +50,6 @@ def cancel(role: Role, request_id: str = "") -> pb.CancelSubscriptionRequest:
 async def attempt(call: Any) -> None:
     with contextlib.suppress(grpc.aio.AioRpcError):
         await call
-
-
-async def audit_rows(store_url: str) -> list[AuditEntry]:
-    store = await Store.open(store_url)
-    try:
-        return list(reversed(await store.audit.recent(50)))
-    finally:
-        await store.close()
 
 
 async def test_each_attempt_leaves_a_row_saying_who_what_and_how_it_ended(

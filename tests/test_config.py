@@ -87,3 +87,27 @@ def test_secrets_stay_out_of_repr() -> None:
     settings = Settings.from_env({"ORDERGROOVE_API_KEY": "k-123", "ACTIONS_API_TOKENS": "t-456"})
     assert "k-123" not in repr(settings)
     assert "t-456" not in repr(settings)
+
+
+def test_outbox_settings_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "OUTBOX_GIVE_UP_SECONDS": "3600",
+            "OUTBOX_BACKOFF_SECONDS": "0.5",
+            "OUTBOX_BACKOFF_MAX_SECONDS": "60",
+            "OUTBOX_POLL_SECONDS": "1",
+            "GLADLY_POSTS_PER_SECOND": "5",
+        }
+    )
+    assert (settings.outbox_give_up_seconds, settings.outbox_backoff_seconds) == (3600, 0.5)
+    assert (settings.outbox_backoff_max_seconds, settings.outbox_poll_seconds) == (60, 1)
+    assert settings.gladly_posts_per_second == 5
+    assert Settings.from_env({}).outbox_give_up_seconds == 86400
+    for name, value in (
+        ("OUTBOX_GIVE_UP_SECONDS", "0"),
+        ("OUTBOX_POLL_SECONDS", "soon"),
+        ("GLADLY_POSTS_PER_SECOND", "0"),
+        ("STORE_URL", "mysql://db/actions"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: value})

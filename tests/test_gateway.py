@@ -33,8 +33,9 @@ from services.ordergroove_sandbox.demo import (
     OTHER_EMAIL,
     Role,
 )
+from tests.conftest import GATEWAY_SIGNING_KEY
 from tests.servers import serve_asgi
-from tests.stack import running_service, service_settings
+from tests.stack import add_fault, customer_timeline, eventually, running_service, service_settings
 
 Json = dict[str, Any]
 
@@ -44,7 +45,6 @@ SHAMPOO = DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO]
 CANCELLED = DEMO_SUBSCRIPTION_IDS[Role.CANCELLED_WATER_FILTER]
 PREPAID = DEMO_SUBSCRIPTION_IDS[Role.PREPAID_PROTEIN]
 BASE = f"/gladly/customers/{GLADLY_DEMO}/subscriptions"
-GATEWAY_KEY = "test-signing-key"  # the `gateway_settings` fixture's
 
 
 @pytest.fixture
@@ -75,20 +75,6 @@ def error_of(response: httpx.Response, status: int) -> Json:
     assert re.fullmatch(r"[0-9a-f]{32}", item["traceId"])
     assert "Traceback" not in response.text
     return dict(item)
-
-
-async def add_fault(ordergroove: httpx.AsyncClient, **rule: Any) -> None:
-    (await ordergroove.post("/_sandbox/faults", json=rule)).raise_for_status()
-
-
-async def timeline(gladly: httpx.AsyncClient, expected: int) -> list[Json]:
-    """Timeline entries are posted in the background: wait (bounded) for `expected` of them."""
-    for _ in range(100):
-        items: list[Json] = (await gladly.get(f"/_sandbox/customers/{GLADLY_DEMO}/timeline")).json()
-        if len(items) >= expected:
-            return items
-        await asyncio.sleep(0.02)
-    return items
 
 
 # --- lookup --------------------------------------------------------------------------------------
@@ -236,7 +222,8 @@ async def test_skip_then_the_card_shows_the_new_next_order(
     assert after["nextOrderDate"] > before["nextOrderDate"]
     assert after["nextOrderId"] != before["nextOrderId"]
     assert after["nextOrderDate"][:10] in answer["detail"]
-    [item] = await timeline(gladly, 1)
+    await eventually(lambda: customer_timeline(gladly, GLADLY_DEMO))  # posted in the background
+    [item] = await customer_timeline(gladly, GLADLY_DEMO)
     assert "agent-7" in item["content"]["body"]
 
 
@@ -250,7 +237,9 @@ async def test_a_retried_skip_is_the_same_request(
     body = b'{"agentId":"agent-7"}'
     headers = {"Content-Type": "application/json", "Gladly-Conversation-Id": "conv-1"}
     first = await gladly_caller.post(path, content=body, headers=headers)
-    later = GladlySignature(GATEWAY_KEY, clock=lambda: datetime.now(UTC) + timedelta(seconds=5))
+    later = GladlySignature(
+        GATEWAY_SIGNING_KEY, clock=lambda: datetime.now(UTC) + timedelta(seconds=5)
+    )
     async with httpx.AsyncClient(base_url=gateway_url, auth=later) as retrying:
         retry = await retrying.post(path, content=body, headers=headers)
     assert first.status_code == 200
@@ -259,7 +248,8 @@ async def test_a_retried_skip_is_the_same_request(
     assert (retry.status_code, retry.json()) == (200, first.json())
     other_agent = await gladly_caller.post(path, content=b'{"agentId":"agent-8"}', headers=headers)
     assert error_of(other_agent, 400)["message"] == "Order already skipped or changed"
-    [item] = await timeline(gladly, 1)
+    await eventually(lambda: customer_timeline(gladly, GLADLY_DEMO))  # posted in the background
+    [item] = await customer_timeline(gladly, GLADLY_DEMO)
     context = pb.ActionContext(agent_id="agent-7", conversation_id="conv-1")
     assert item["id"] == timeline_item_id(Action.SKIP, request_id("POST", path, body, context))
 

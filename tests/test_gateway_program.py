@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import httpx
@@ -16,8 +15,8 @@ from gateway.gladly_auth import GladlySignature
 from services.config import Settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
-from tests.servers import serve_asgi
-from tests.stack import running_service, service_settings
+from tests.servers import free_port, serve_asgi
+from tests.stack import add_fault, running_service, service_settings
 
 
 async def test_healthz_and_readyz(ordergroove_url: str, gladly_url: str) -> None:
@@ -60,13 +59,6 @@ async def test_openapi_documents_every_route() -> None:
     schemas = document["components"]["schemas"]
     assert schemas["LookupRequest"]["properties"]["lookupLevel"]["enum"] == ["BASIC", "DETAILED"]
     assert "SUBSCRIPTION" in schemas["SubscriptionCard"]["properties"]["type"]["enum"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def run_program(env: dict[str, str]) -> asyncio.subprocess.Process:
@@ -113,11 +105,12 @@ async def test_the_program_serves_and_stops_on_sigterm() -> None:
     assert process.returncode == -signal.SIGTERM
 
 
-async def test_the_default_15_second_deadline(ordergroove_url: str, gladly_url: str) -> None:
+async def test_the_default_15_second_deadline(
+    ordergroove_url: str, gladly_url: str, ordergroove: httpx.AsyncClient
+) -> None:
     """THE ONE SLOW TEST: the real default deadline of 15 s, end to end — gateway, service, and
     an Ordergroove that never answers. No deadline is overridden anywhere."""
-    async with httpx.AsyncClient(base_url=ordergroove_url) as ordergroove:
-        await ordergroove.post("/_sandbox/faults", json={"path": "/subscriptions/", "hang": True})
+    await add_fault(ordergroove, path="/subscriptions/", hang=True)
     async with running_service(
         service_settings(ordergroove_url, gladly_url, deadline_seconds=15.0)
     ) as service:

@@ -8,6 +8,7 @@ import pytest
 
 from services.gladly_sandbox.cli import main
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
+from tests.conftest import GATEWAY_SIGNING_KEY
 
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
 WATER_FILTER = DEMO_SUBSCRIPTION_IDS[Role.CANCELLED_WATER_FILTER]
@@ -21,7 +22,7 @@ def gladly_url(unlimited_gladly_url: str) -> str:
 @pytest.fixture(autouse=True)
 def gladly_env(gateway_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATEWAY_URL", gateway_url)
-    monkeypatch.setenv("GLADLY_SIGNING_KEYS", "test-signing-key, another-key")
+    monkeypatch.setenv("GLADLY_SIGNING_KEYS", f"{GATEWAY_SIGNING_KEY}, another-key")
 
 
 async def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from services.ordergroove_sandbox.demo import (
 )
 from services.ordergroove_sandbox.server import main
 from tests.servers import serve_asgi
+from tests.stack import eventually
 
 API_KEY = "test-key"
 NOT_EDITABLE = {"detail": "This subscription is not in a state which it can edited"}
@@ -372,11 +372,12 @@ async def test_fault_hang_until_client_times_out(client: httpx.AsyncClient) -> N
     with pytest.raises(httpx.ReadTimeout):
         await client.get("/orders/", timeout=0.2)
     assert (await client.get("/orders/")).status_code == 200
-    for _ in range(100):  # the sandbox notices the closed connection a moment later
-        journal = (await client.get("/_sandbox/requests")).json()
-        if journal[-2]["status"] is not None:
-            break
-        await asyncio.sleep(0.01)
+
+    async def hung_one_answered() -> bool:
+        return (await client.get("/_sandbox/requests")).json()[-2]["status"] is not None
+
+    await eventually(hung_one_answered)  # the sandbox notices the closed connection a moment later
+    journal = (await client.get("/_sandbox/requests")).json()
     assert [entry["status"] for entry in journal[-2:]] == [499, 200]
 
 
@@ -421,7 +422,7 @@ async def test_seeding_a_shared_next_order_and_mixed_states(client: httpx.AsyncC
         client,
         merchant_user_id="mixed",
         email="mixed@example.com",
-        shared_next_order=True,
+        next_orders=1,
         subscriptions=[
             {"every": 2, "every_period": WEEKS, "price": "5.00", "quantity": 2},
             {"product_id": (await get_json(client, "/products/"))["results"][0]["public_id"]},
@@ -439,6 +440,19 @@ async def test_seeding_a_shared_next_order_and_mixed_states(client: httpx.AsyncC
         "/_sandbox/customers", json={"merchant_user_id": "mixed", "email": "x@example.com"}
     )
     assert duplicate.status_code == 409
+
+
+async def test_seeding_deals_live_subscriptions_into_next_orders(
+    client: httpx.AsyncClient,
+) -> None:
+    seeded = await seed_customer(
+        client, merchant_user_id="dealt", email="dealt@example.com", count=10, next_orders=3
+    )
+    assert len(seeded["orders"]) == 3
+    held = [{i["subscription"] for i in await items_of(client, o)} for o in seeded["orders"]]
+    assert held == [set(seeded["subscriptions"][n::3]) for n in range(3)]
+    unsent = await get_json(client, "/orders/", customer="dealt", status=1)
+    assert [o["public_id"] for o in unsent["results"]] == seeded["orders"]
 
 
 async def test_seeding_refuses_bad_input_field_by_field(client: httpx.AsyncClient) -> None:

@@ -4,7 +4,6 @@ whatever Gladly answers and however the service stops."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +26,6 @@ from services.actions_service.idempotency import (
 )
 from services.actions_service.ratelimit import SlidingWindowLimiter
 from services.actions_service.store import Store, utcnow
-from services.config import ConfigError, Settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.stack import (
@@ -37,6 +35,8 @@ from tests.stack import (
     add_fault,
     customer_timeline,
     eventually,
+    journal,
+    opened_store,
     running_service,
     service_environment,
     service_settings,
@@ -56,11 +56,8 @@ def skip(role: Role, request_id: str) -> pb.SkipNextOrderRequest:
 
 
 async def backlog(store_url: str, failed_only: bool = False) -> list[OutboxEntry]:
-    store = await Store.open(store_url)
-    try:
+    async with opened_store(store_url) as store:
         return await store.outbox.backlog(100, failed_only)
-    finally:
-        await store.close()
 
 
 async def timeline_ids(gladly: httpx.AsyncClient) -> list[str]:
@@ -68,8 +65,7 @@ async def timeline_ids(gladly: httpx.AsyncClient) -> list[str]:
 
 
 async def gladly_posts(gladly: httpx.AsyncClient) -> list[int]:
-    rows = (await gladly.get("/_sandbox/requests")).json()
-    return [row["status"] for row in rows if row["method"] == "POST"]
+    return [row["status"] for row in await journal(gladly, "POST")]
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
@@ -142,11 +138,7 @@ async def test_an_entry_is_given_up_after_the_horizon_and_kept_visible(
     )
     async with running_service(settings) as service:
         await service.stub.SkipNextOrder(skip(Role.DOG_FOOD, str(uuid.uuid4())))
-
-        async def given_up() -> list[OutboxEntry]:
-            return await backlog(store_url, failed_only=True)
-
-        await eventually(given_up)
+        await eventually(lambda: backlog(store_url, failed_only=True))
     [failed] = await backlog(store_url, failed_only=True)
     assert failed.state is DeliveryState.FAILED and failed.attempts > 1
     assert "503" in failed.last_error or "Unavailable" in failed.last_error
@@ -159,11 +151,7 @@ async def test_an_entry_gladly_refuses_for_good_is_failed_at_once(
     settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
     async with running_service(settings) as service:
         await service.stub.SkipNextOrder(skip(Role.DOG_FOOD, str(uuid.uuid4())))
-
-        async def given_up() -> list[OutboxEntry]:
-            return await backlog(store_url, failed_only=True)
-
-        await eventually(given_up)
+        await eventually(lambda: backlog(store_url, failed_only=True))
     assert (await gladly_posts(gladly)) == [404]
 
 
@@ -172,12 +160,9 @@ async def test_deliveries_stay_within_gladlys_rate_limit(
 ) -> None:
     """25 entries due at once (queued directly, as a restart would find them) go out at no more
     than 10 per second: Gladly answers none of them 429."""
-    store = await Store.open(store_url)
-    try:
+    async with opened_store(store_url) as store:
         for n in range(25):
             await _queue_entry(store, f"request-{n}")
-    finally:
-        await store.close()
     settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -239,12 +224,8 @@ async def test_a_graceful_stop_leaves_undelivered_entries_pending(
     [pending] = await backlog(store_url)
     assert pending.state is DeliveryState.PENDING
     await gladly.delete("/_sandbox/faults")
-    async with running_service(dataclasses.replace(settings)):
-
-        async def delivered() -> list[str]:
-            return await timeline_ids(gladly)
-
-        await eventually(delivered)
+    async with running_service(settings):
+        await eventually(lambda: timeline_ids(gladly))
     assert await timeline_ids(gladly) == [pending.item_id]
 
 
@@ -288,27 +269,3 @@ async def test_entries_pending_when_the_process_is_killed_arrive_after_a_restart
     assert await timeline_ids(gladly) == sorted(
         timeline_item_id(Action.SKIP, request_id) for request_id in request_ids
     )
-
-
-def test_outbox_settings_are_read_and_checked() -> None:
-    settings = Settings.from_env(
-        {
-            "OUTBOX_GIVE_UP_SECONDS": "3600",
-            "OUTBOX_BACKOFF_SECONDS": "0.5",
-            "OUTBOX_BACKOFF_MAX_SECONDS": "60",
-            "OUTBOX_POLL_SECONDS": "1",
-            "GLADLY_POSTS_PER_SECOND": "5",
-        }
-    )
-    assert (settings.outbox_give_up_seconds, settings.outbox_backoff_seconds) == (3600, 0.5)
-    assert (settings.outbox_backoff_max_seconds, settings.outbox_poll_seconds) == (60, 1)
-    assert settings.gladly_posts_per_second == 5
-    assert Settings.from_env({}).outbox_give_up_seconds == 86400
-    for name, value in (
-        ("OUTBOX_GIVE_UP_SECONDS", "0"),
-        ("OUTBOX_POLL_SECONDS", "soon"),
-        ("GLADLY_POSTS_PER_SECOND", "0"),
-        ("STORE_URL", "mysql://db/actions"),
-    ):
-        with pytest.raises(ConfigError, match=name):
-            Settings.from_env({name: value})

@@ -16,7 +16,6 @@ from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from services.actions_service.errors import Reason
 from services.actions_service.idempotency import Outcome
-from services.actions_service.store import Store
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.demo import (
     DEMO_CUSTOMER_ID,
@@ -28,6 +27,7 @@ from tests.stack import (
     ServiceHandle,
     ServiceProcess,
     add_fault,
+    audit_rows,
     customer_timeline,
     eventually,
     fails,
@@ -64,12 +64,7 @@ def skip_dog_food(request_id: str, **fields: Any) -> pb.SkipNextOrderRequest:
 
 async def outcomes(store_url: str) -> list[tuple[str, int | None]]:
     """The audit log's (outcome, Ordergroove status), oldest first."""
-    store = await Store.open(store_url)
-    try:
-        rows = await store.audit.recent(50)
-    finally:
-        await store.close()
-    return [(row.outcome.value, row.ordergroove_status) for row in reversed(rows)]
+    return [(row.outcome.value, row.ordergroove_status) for row in await audit_rows(store_url)]
 
 
 async def unsent_orders(ordergroove: httpx.AsyncClient, subscription_id: str) -> list[str]:
@@ -101,11 +96,7 @@ async def test_a_lost_skip_answer_is_reconciled_on_retry(
         ("failed", 500 if "status" in fault else None),
         ("reconciled", None),
     ]
-
-    async def delivered() -> list[Any]:
-        return await customer_timeline(gladly, GLADLY_CUSTOMER)
-
-    await eventually(delivered)
+    await eventually(lambda: customer_timeline(gladly, GLADLY_CUSTOMER))
     [entry] = await customer_timeline(gladly, GLADLY_CUSTOMER)
     assert entry["content"]["body"] == answer.summary
 

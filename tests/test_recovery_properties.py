@@ -28,7 +28,6 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_m
 from actions.v1 import actions_pb2 as pb
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.idempotency import FINAL_REFUSALS, AuditEntry
-from services.actions_service.store import Store
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
@@ -37,7 +36,12 @@ from tests.servers import serve_asgi
 from tests.stack import (
     OG_API_KEY,
     ServiceHandle,
+    add_fault,
+    audit_rows,
+    customer_timeline,
     failure_of,
+    journal,
+    opened_store,
     postgres_dsn,
     postgres_schema,
     running_service,
@@ -141,11 +145,11 @@ class ActionsMachine(RuleBasedStateMachine):
 
     @rule(kind=st.sampled_from(sorted(ORDERGROOVE_FAULTS)))
     def ordergroove_fault(self, kind: str) -> None:
-        self.run(self.ordergroove.post("/_sandbox/faults", json=ORDERGROOVE_FAULTS[kind]))
+        self.run(add_fault(self.ordergroove, **ORDERGROOVE_FAULTS[kind]))
 
     @rule(kind=st.sampled_from(sorted(GLADLY_FAULTS)))
     def gladly_fault(self, kind: str) -> None:
-        self.run(self.gladly.post("/_sandbox/faults", json=GLADLY_FAULTS[kind]))
+        self.run(add_fault(self.gladly, **GLADLY_FAULTS[kind]))
 
     @rule()
     def restart(self) -> None:
@@ -177,11 +181,9 @@ class ActionsMachine(RuleBasedStateMachine):
                 await asyncio.sleep(0.1)
             assert request.final is not None, f"never settled: {request}"
         await self._drain_outbox()
-        audit = await self._audit()
-        patches = (await self.ordergroove.get("/_sandbox/requests")).json()
-        applied = [
-            p["path"] for p in patches if p["method"] == "PATCH" and p["status"] in APPLIED_STATUSES
-        ]
+        audit = await audit_rows(self.store_url, limit=10_000)
+        patches = await journal(self.ordergroove, "PATCH")
+        applied = [p["path"] for p in patches if p["status"] in APPLIED_STATUSES]
         self._check_writes(applied)
         self._check_audit(audit, patches)
         await self._check_timeline()
@@ -197,7 +199,7 @@ class ActionsMachine(RuleBasedStateMachine):
         assert set(applied) == expected
 
     def _check_audit(self, audit: list[AuditEntry], patches: list[dict[str, Any]]) -> None:
-        status_of = {p["path"]: p["status"] for p in patches if p["method"] == "PATCH"}
+        status_of = {p["path"]: p["status"] for p in patches}
         rows = Counter((row.request_id, row.outcome.value) for row in audit)
         for request_id, request in self.issued.items():
             assert request.final is not None
@@ -218,8 +220,7 @@ class ActionsMachine(RuleBasedStateMachine):
                 assert row.ordergroove_status is None
 
     async def _check_timeline(self) -> None:
-        items = (await self.gladly.get(f"/_sandbox/customers/{GLADLY_CUSTOMER}/timeline")).json()
-        ids = [item["id"] for item in items]
+        ids = [item["id"] for item in await customer_timeline(self.gladly, GLADLY_CUSTOMER)]
         assert len(ids) == len(set(ids))
         assert set(ids) == {
             timeline_item_id(request.action, request_id)
@@ -228,22 +229,12 @@ class ActionsMachine(RuleBasedStateMachine):
         }
 
     async def _drain_outbox(self) -> None:
-        store = await Store.open(self.store_url)
-        try:
+        async with opened_store(self.store_url) as store:
             for _ in range(200):
                 if not await store.outbox.backlog(100):
                     return
                 await asyncio.sleep(0.05)
             raise AssertionError(f"outbox not drained: {await store.outbox.backlog(100)}")
-        finally:
-            await store.close()
-
-    async def _audit(self) -> list[AuditEntry]:
-        store = await Store.open(self.store_url)
-        try:
-            return await store.audit.recent(10_000)
-        finally:
-            await store.close()
 
     # --- talking to the service -----------------------------------------------------------------
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import sys
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from tests.servers import free_port
+from tests.stack import SERVICE_PROGRAM
+
 REPLICAS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def started(process: asyncio.subprocess.Process) -> bool:
@@ -37,7 +31,7 @@ async def test_two_services_starting_together_on_one_sqlite_file_both_serve(
     processes = await asyncio.gather(
         *(
             asyncio.create_subprocess_exec(
-                str(BIN / "actions-service"),
+                SERVICE_PROGRAM,
                 env={**env, "ACTIONS_GRPC_LISTEN": f"127.0.0.1:{free_port()}"},
                 stderr=asyncio.subprocess.PIPE,
             )

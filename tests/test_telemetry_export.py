@@ -27,9 +27,8 @@ from starlette.routing import Route
 from gateway.gladly_auth import GladlySignature
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
-from tests.servers import serve_asgi
+from tests.servers import free_port, serve_asgi
 from tests.stack import ServiceProcess, service_environment
-from tests.test_gateway_program import free_port
 
 GATEWAY_PROGRAM = Path(sys.executable).with_name("actions-gateway")
 SIGNING_KEY = "export-test-signing-key"

@@ -119,18 +119,15 @@ class Actions:
             domain.require_id("customer_id", customer_id)
             async with task_group() as group:
                 customer_task = group.create_task(self._ordergroove.get_customer(customer_id))
-                subscriptions_task = group.create_task(
-                    self._ordergroove.list_subscriptions(customer_id)
-                )
-            customer, subscriptions = customer_task.result(), subscriptions_task.result()
+                listing_task = group.create_task(self._listing(customer_id, full))
+            customer, (subscriptions, cards) = customer_task.result(), listing_task.result()
         else:
             customer = await self._ordergroove.find_customer_by_email(domain.check_email(email))
-            subscriptions = (
-                await self._ordergroove.list_subscriptions(customer.customer_id) if customer else []
+            subscriptions, cards = (
+                await self._listing(customer.customer_id, full) if customer else ([], [])
             )
         if customer is None:
             return CustomerCards(customer=None)
-        cards = await self._cards(subscriptions) if full else []
         return CustomerCards(
             customer=customer,
             cards=tuple(cards),
@@ -141,30 +138,43 @@ class Actions:
     async def list_cancel_reasons(self) -> list[CancelReason]:
         return await self._ordergroove.list_cancel_reasons()
 
-    async def _cards(self, subscriptions: list[Subscription]) -> list[SubscriptionCard]:
-        """All next orders and all distinct products at once: one more round trip in total."""
-        product_ids = sorted({s.product_id for s in subscriptions if s.product_id})
+    async def _listing(
+        self, customer_id: str, full: bool
+    ) -> tuple[list[Subscription], list[SubscriptionCard]]:
+        """The customer's subscriptions and, when `full`, their cards. Products and next orders
+        are asked for per product and per order, not per subscription: orders ship several
+        subscriptions at once, so a large card needs far fewer requests."""
+        if not full:
+            return await self._ordergroove.list_subscriptions(customer_id), []
         async with task_group() as group:
-            products_task = group.create_task(
-                gather(self._ordergroove.get_product(pid) for pid in product_ids)
-            )
-            next_orders_task = group.create_task(gather(self._next_order(s) for s in subscriptions))
-        products = dict(zip(product_ids, products_task.result(), strict=True))
-        return [
-            self._card(s, products.get(s.product_id), upcoming)
-            for s, upcoming in zip(subscriptions, next_orders_task.result(), strict=True)
+            listed_task = group.create_task(self._subscriptions_and_products(customer_id))
+            next_orders_task = group.create_task(self._next_orders(customer_id))
+        subscriptions, products = listed_task.result()
+        next_orders = next_orders_task.result()
+        cards = [
+            self._card(s, products.get(s.product_id), next_orders.get(s.subscription_id))
+            for s in subscriptions
         ]
+        return subscriptions, cards
 
-    async def _next_order(self, subscription: Subscription) -> Order | None:
-        if subscription.status is not Status.ACTIVE:
-            return None  # only live subscriptions have orders to come
-        return domain.next_order(
-            await self._ordergroove.list_unsent_orders(subscription.subscription_id)
-        )
+    async def _subscriptions_and_products(
+        self, customer_id: str
+    ) -> tuple[list[Subscription], dict[str, Product]]:
+        subscriptions = await self._ordergroove.list_subscriptions(customer_id)
+        product_ids = sorted({s.product_id for s in subscriptions if s.product_id})
+        products = await gather(self._ordergroove.get_product(pid) for pid in product_ids)
+        return subscriptions, dict(zip(product_ids, products, strict=True))
+
+    async def _next_orders(self, customer_id: str) -> dict[str, Order]:
+        orders = await self._ordergroove.list_customer_unsent_orders(customer_id)
+        held = await gather(self._ordergroove.subscriptions_in_order(o.order_id) for o in orders)
+        return domain.next_orders(zip(orders, held, strict=True))
 
     def _card(
         self, subscription: Subscription, product: Product | None, upcoming: Order | None
     ) -> SubscriptionCard:
+        if subscription.status is not Status.ACTIVE:
+            upcoming = None  # only live subscriptions have orders to come
         return SubscriptionCard(
             subscription=subscription,
             product=product or Product(subscription.product_id),
@@ -206,33 +216,29 @@ class Actions:
             if settled is Settled.IMPOSSIBLE:
                 raise domain.not_active(current)
             if settled is Settled.APPLIED:
-                return await self._cancel_result(
-                    command, current, _already(current), reconciled=True
-                )
+                return await self._cancel_result(command, current, None)
             subscription = current
         await attempt.before_write(point)
         write = self._ordergroove.cancel_subscription(
             point.subscription_id,
             domain.cancel_reason_value(command.reason_code, command.reason_details),
         )
-        return await self._cancel_result(command, subscription, write, reconciled=False)
+        return await self._cancel_result(command, subscription, write)
 
     async def _cancel_result(
         self,
         command: CancelCommand,
         subscription: Subscription,
-        settle: Coroutine[Any, Any, Written[Subscription]],
-        *,
-        reconciled: bool,
+        write: Coroutine[Any, Any, Written[Subscription]] | None,
     ) -> Finished[CancelOutcome]:
-        """Settle (the write, or what reconciliation found) while reading what the summary
-        needs, then describe the cancelled subscription."""
+        """Send the write while reading what the summary needs, then describe the cancelled
+        subscription. Without a write, reconciliation found `subscription` already cancelled."""
         async with task_group() as group:
-            settle_task = group.create_task(settle)
+            write_task = group.create_task(write) if write is not None else None
             product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
             reasons_task = group.create_task(self._reasons_or_empty())
-        written = settle_task.result()
-        cancelled = written.value
+        written = write_task.result() if write_task is not None else None
+        cancelled = written.value if written is not None else subscription
         card = self._card(cancelled, product_task.result(), None)
         reason = next(
             (r for r in reasons_task.result() if r.code == command.reason_code),
@@ -248,8 +254,7 @@ class Actions:
         return Finished(
             CancelOutcome(card=card, summary=body),
             timeline=self._timeline(command.context, TimelineEntry(item_id, title, body, now)),
-            ordergroove_status=None if reconciled else written.status,
-            reconciled=reconciled,
+            ordergroove_status=written.status if written is not None else None,
         )
 
     async def _reasons_or_empty(self) -> list[CancelReason]:
@@ -309,13 +314,12 @@ class Actions:
                 self._ordergroove.get_subscription(point.subscription_id)
             )
             order_task = group.create_task(self._ordergroove.get_order(point.order_id))
-            in_order_task = group.create_task(
-                self._ordergroove.order_has_subscription(point.order_id, point.subscription_id)
-            )
+            held_task = group.create_task(self._ordergroove.subscriptions_in_order(point.order_id))
         subscription = subscription_task.result()
         if subscription is None:
             raise domain.subscription_not_found(point.subscription_id)
-        settled = domain.skip_settled(subscription, order_task.result(), in_order_task.result())
+        still_held = point.subscription_id in held_task.result()
+        settled = domain.skip_settled(subscription, order_task.result(), still_held)
         return subscription, settled
 
     async def _skip_result(
@@ -325,17 +329,21 @@ class Actions:
         point: RecoveryPoint,
         status: int | None,
     ) -> Finished[SkipOutcome]:
-        """Re-read rather than compute: the new date is whatever Ordergroove generated."""
+        """Re-read rather than compute: the new date is whatever Ordergroove generated. Without
+        a write (status None) reconciliation has just read `subscription`: no need to again."""
         async with task_group() as group:
             product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
-            refreshed_task = group.create_task(
-                self._ordergroove.get_subscription(subscription.subscription_id)
+            refreshed_task = (
+                group.create_task(self._ordergroove.get_subscription(subscription.subscription_id))
+                if status is not None
+                else None
             )
             orders_task = group.create_task(
                 self._ordergroove.list_unsent_orders(subscription.subscription_id)
             )
+        refreshed = refreshed_task.result() if refreshed_task is not None else None
         new_next = domain.next_order(orders_task.result())
-        card = self._card(refreshed_task.result() or subscription, product_task.result(), new_next)
+        card = self._card(refreshed or subscription, product_task.result(), new_next)
         skipped = Order(point.order_id, domain.ORDER_STATUS_UNSENT, point.order_place_at)
         title, body = domain.skip_summary(card, skipped, new_next, command.context.agent_id)
         item_id = domain.timeline_item_id(
@@ -347,7 +355,6 @@ class Actions:
             SkipOutcome(card=card, skipped=skipped, new_next_order=new_next, summary=body),
             timeline=self._timeline(command.context, entry),
             ordergroove_status=status,
-            reconciled=status is None,
         )
 
     # --- shared checks -------------------------------------------------------------------------
@@ -456,8 +463,3 @@ class Actions:
             raise InvalidArgument(
                 "customer_id", "is required unless the context names a linked Gladly customer"
             )
-
-
-async def _already(subscription: Subscription) -> Written[Subscription]:
-    """What reconciliation found, in the shape of a write's answer."""
-    return Written(subscription, 0)

@@ -119,6 +119,17 @@ def next_order(orders: Iterable[Order]) -> Order | None:
     return min(unsent, key=lambda o: (o.place_at, o.order_id), default=None)
 
 
+def next_orders(holdings: Iterable[tuple[Order, Collection[str]]]) -> dict[str, Order]:
+    """Each subscription's next order, from orders and the subscriptions each one holds items of:
+    one order often ships several subscriptions, and a subscription may have several to come."""
+    orders_of: dict[str, list[Order]] = {}
+    for order, subscription_ids in holdings:
+        for subscription_id in subscription_ids:
+            orders_of.setdefault(subscription_id, []).append(order)
+    upcoming = {sid: next_order(orders) for sid, orders in orders_of.items()}
+    return {sid: order for sid, order in upcoming.items() if order is not None}
+
+
 def available_actions(
     subscription: Subscription, next_order: Order | None, enabled: Collection[str]
 ) -> tuple[Action, ...]:

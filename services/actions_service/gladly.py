@@ -9,12 +9,14 @@ import httpx
 
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.errors import UpstreamUnavailable
-from services.actions_service.upstream import RetryPolicy, Upstream
+from services.actions_service.upstream import RetryPolicy, Upstream, pooled_client
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "Gladly"
 SOURCE_NAME = "Ordergroove"
+# Gladly allows 10 requests per second per method: more connections would not help.
+MAX_CONNECTIONS = 10
 # Answers that no retry will change: the entry itself or its customer is wrong. (401/403 are
 # not here: fixed credentials make the same entry go through.)
 REFUSED_FOR_GOOD = frozenset({400, 404, 413, 422})
@@ -41,8 +43,9 @@ class GladlyClient:
         *,
         policy: RetryPolicy | None = None,
     ) -> GladlyClient:
-        client = httpx.AsyncClient(
-            base_url=base_url,
+        client = pooled_client(
+            base_url,
+            max_connections=MAX_CONNECTIONS,
             auth=httpx.BasicAuth(api_user, api_token),
             headers={"accept": "application/json"},
         )
@@ -103,6 +106,4 @@ class GladlyClient:
         if response.status_code in REFUSED_FOR_GOOD:
             raise TimelineRefused(response.status_code, response.text[:200])
         log.warning("Gladly refused a timeline entry with %d", response.status_code)
-        error = UpstreamUnavailable(SYSTEM)
-        error.upstream_status = response.status_code
-        raise error
+        raise UpstreamUnavailable(SYSTEM)

@@ -100,14 +100,12 @@ class RecoveryPoint:
 @dataclass(frozen=True)
 class ActionRecord:
     request_id: str
-    action: str
     fingerprint: str
     state: RecordState
     lease_owner: str | None
     attempts: int
     recovery: RecoveryPoint | None
     result: dict[str, Any] | None  # the outcome to replay (DONE) or the refusal (REFUSED)
-    created_at: datetime
 
 
 @dataclass(frozen=True)

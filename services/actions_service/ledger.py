@@ -92,7 +92,7 @@ class Ledger:
         store: Store,
         *,
         lease_seconds: float,
-        on_finished: Callable[[], None] = lambda: None,
+        on_finished: Callable[[], None],
     ) -> None:
         self.store = store
         # Longer than any attempt may run (its deadline), so a live attempt keeps its lease.

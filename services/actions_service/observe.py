@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 OK: Final = "ok"
 # Outcomes that are the service's or its upstreams' failure, not the caller's: logged as warnings.
 FAILURES: Final = frozenset({"UPSTREAM_UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "CANCELLED"})
-# A correlation id is Gladly's short token; anything longer is not one and is not recorded.
-MAX_CORRELATION_ID: Final = 128
 
 
 def trace_trailer() -> tuple[tuple[str, str], ...]:
@@ -38,7 +36,7 @@ def trace_trailer() -> tuple[tuple[str, str], ...]:
 def correlation_id(metadata: Any) -> str:
     """Gladly's correlation id, as the gateway passes it on in the call's metadata."""
     value = next((str(v) for k, v in metadata or () if k == attributes.CORRELATION_ID_METADATA), "")
-    return value if len(value) <= MAX_CORRELATION_ID and value.isprintable() else ""
+    return value if attributes.valid_correlation_id(value) else ""
 
 
 class RpcObservation:

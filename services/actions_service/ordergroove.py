@@ -29,17 +29,16 @@ from services.actions_service.domain import (
     split_cancel_reason,
 )
 from services.actions_service.errors import ActionError, Reason, UpstreamUnavailable
-from services.actions_service.upstream import RetryPolicy, Upstream
+from services.actions_service.upstream import RetryPolicy, Upstream, pooled_client
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "Ordergroove"
 PAGE_SIZE = 100  # Ordergroove's maximum: fewer sequential round trips for large customers.
 MAX_CONCURRENT_PAGES = 5  # Ordergroove asks for at most 5 concurrent paginating requests.
-# Measured (docs/benchmarks.md): past about 24 concurrent requests per process, the CPU cost
-# of each request in httpx triples, so a wider fan-out makes a large card slower, not faster.
-# It also keeps one card from flooding Ordergroove (6,000 requests per minute per IP).
-MAX_IN_FLIGHT = 24
+# Enough for the widest card in two waves (one request per order to come); a bound, so that one
+# process never opens more than this many connections to Ordergroove.
+MAX_CONNECTIONS = 100
 PRODUCT_TTL_SECONDS = 60.0
 PRODUCT_CACHE_SIZE = 10_000
 
@@ -73,17 +72,13 @@ class OrdergrooveClient:
         api_key: str,
         *,
         policy: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> OrdergrooveClient:
-        client = httpx.AsyncClient(
-            base_url=base_url,
+        client = pooled_client(
+            base_url,
+            max_connections=MAX_CONNECTIONS,
             headers={"x-api-key": api_key, "accept": "application/json"},
-            limits=httpx.Limits(
-                max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT
-            ),
-            transport=transport,
         )
-        return cls(Upstream(SYSTEM, client, policy, max_in_flight=MAX_IN_FLIGHT))
+        return cls(Upstream(SYSTEM, client, policy))
 
     async def aclose(self) -> None:
         self._products.cache_clear()
@@ -109,8 +104,13 @@ class OrdergrooveClient:
         return [parse_subscription(row) for row in rows]
 
     async def list_unsent_orders(self, subscription_id: str) -> list[Order]:
-        params = {"subscription": subscription_id, "status": str(ORDER_STATUS_UNSENT)}
-        rows = await self._get_all("/orders/", params)
+        return await self._unsent_orders({"subscription": subscription_id})
+
+    async def list_customer_unsent_orders(self, customer_id: str) -> list[Order]:
+        return await self._unsent_orders({"customer": customer_id})
+
+    async def _unsent_orders(self, params: dict[str, str]) -> list[Order]:
+        rows = await self._get_all("/orders/", {**params, "status": str(ORDER_STATUS_UNSENT)})
         return [parse_order(row) for row in rows]
 
     async def get_product(self, product_id: str) -> Product:
@@ -129,10 +129,10 @@ class OrdergrooveClient:
         body = await self._get_or_none(f"/orders/{order_id}/")
         return None if body is None else parse_order(body)
 
-    async def order_has_subscription(self, order_id: str, subscription_id: str) -> bool:
-        """Whether any item of the order belongs to the subscription."""
+    async def subscriptions_in_order(self, order_id: str) -> set[str]:
+        """The subscriptions the order holds items of (an item may also be a one-off)."""
         rows = await self._get_all("/items/", {"order": order_id})
-        return any(_str(row.get("subscription")) == subscription_id for row in rows)
+        return {sid for row in rows if (sid := _str(row.get("subscription")))}
 
     # --- writes --------------------------------------------------------------------------------
 

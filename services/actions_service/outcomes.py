@@ -43,7 +43,12 @@ class Finished(Generic[T]):
     # The entry for the Gladly customer's timeline; None when there is no one to tell.
     timeline: tuple[str, TimelineEntry] | None  # (Gladly customer id, entry)
     ordergroove_status: int | None  # the write's HTTP status; None when nothing was sent
-    reconciled: bool = False  # settled by reading Ordergroove after a lost answer
+
+    @property
+    def reconciled(self) -> bool:
+        """Settled by reading Ordergroove after a lost answer: an action that completes
+        without sending its write found the write already applied."""
+        return self.ordergroove_status is None
 
 
 class Codec(Protocol[T]):

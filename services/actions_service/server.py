@@ -31,6 +31,7 @@ from services.actions_service.servicer import ActionsServicer
 from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.upstream import RetryPolicy
 from services.config import ConfigError, Settings
+from services.runtime import freeze_startup_heap
 from services.telemetry import prometheus, rpc
 from services.telemetry.logs import configure_logging
 from services.telemetry.setup import configure
@@ -223,6 +224,7 @@ async def serve(settings: Settings) -> None:
     stop_metrics = prometheus.serve(settings.metrics_listen) if settings.metrics_listen else None
     try:
         running = await start(settings)
+        freeze_startup_heap()
         log.info("actions-service listening on %s:%d", settings.grpc_listen.host, running.port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -18,7 +18,10 @@ from typing import Any
 import httpx
 import uvicorn
 
+from gateway.card import cancel_form_url, skip_form_url
 from gateway.gladly_auth import GladlySignature
+from services.config import Settings, csv_values
+from services.devstack import LOCAL_DEFAULTS
 from services.gladly_sandbox.app import create_app
 from services.gladly_sandbox.config import ConfigError, load_serve_config
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL, DEMO_EXTERNAL_CUSTOMER_ID
@@ -27,8 +30,9 @@ EXIT_BAD_CONFIG = 2
 EXIT_REFUSED = 1
 # Hung requests (a `hang` fault) must not hold a shutdown up for ever.
 GRACEFUL_SHUTDOWN_SECONDS = 5
-DEFAULT_GATEWAY_URL = "http://127.0.0.1:8080"
-DEFAULT_SIGNING_KEY = "sandbox-signing-key"
+# What `make run` gives the gateway: its default address and the first local signing key.
+DEFAULT_GATEWAY_URL = f"http://{Settings().gateway_listen}"
+DEFAULT_SIGNING_KEY = csv_values(LOCAL_DEFAULTS["GLADLY_SIGNING_KEYS"])[0]
 # Longer than the gateway's own deadline, so the gateway's answer is what gets reported.
 REQUEST_TIMEOUT_SECONDS = 30.0
 
@@ -66,7 +70,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def gateway_client() -> httpx.Client:
-    keys = [k.strip() for k in os.environ.get("GLADLY_SIGNING_KEYS", "").split(",") if k.strip()]
+    keys = csv_values(os.environ.get("GLADLY_SIGNING_KEYS", ""))
     return httpx.Client(
         base_url=os.environ.get("GATEWAY_URL", DEFAULT_GATEWAY_URL),
         auth=GladlySignature(keys[0] if keys else DEFAULT_SIGNING_KEY),
@@ -118,13 +122,12 @@ def card(args: argparse.Namespace) -> int:
 
 
 def skip(args: argparse.Namespace) -> int:
-    path = f"/gladly/customers/{args.gladly_customer}/subscriptions/{args.subscription}/skip"
-    return _run_form(path, {})
+    return _run_form(skip_form_url(args.gladly_customer, args.subscription), {})
 
 
 def cancel(args: argparse.Namespace) -> int:
-    path = f"/gladly/customers/{args.gladly_customer}/subscriptions/{args.subscription}/cancel"
-    return _run_form(path, {"reason": args.reason, "details": args.details})
+    submission = {"reason": args.reason, "details": args.details}
+    return _run_form(cancel_form_url(args.gladly_customer, args.subscription), submission)
 
 
 def _run_form(form_url: str, submission: Json) -> int:

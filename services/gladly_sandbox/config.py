@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.config import ConfigError, Settings
-from services.gladly_sandbox.app import DEFAULT_API_TOKEN, DEFAULT_API_USER
-
-DEFAULT_RATE_LIMIT = 10
+from services.gladly_sandbox.app import DEFAULT_API_TOKEN, DEFAULT_API_USER, GLADLY_RATE_LIMIT
 
 __all__ = ["ConfigError", "ServeConfig", "load_serve_config"]
 
@@ -30,7 +28,7 @@ def load_serve_config(environ: Mapping[str, str]) -> ServeConfig:
         port=settings.gladly_sandbox_listen.port,
         api_user=settings.gladly_api_user or DEFAULT_API_USER,
         api_token=settings.gladly_api_token or DEFAULT_API_TOKEN,
-        rate_limit=_rate_limit(environ.get("GLADLY_SANDBOX_RATE_LIMIT", str(DEFAULT_RATE_LIMIT))),
+        rate_limit=_rate_limit(environ.get("GLADLY_SANDBOX_RATE_LIMIT", str(GLADLY_RATE_LIMIT))),
     )
 
 

@@ -14,6 +14,7 @@ from services.ordergroove_sandbox import render
 from services.ordergroove_sandbox.dates import is_bare_date, parse_timestamp
 from services.ordergroove_sandbox.errors import field_error
 from services.ordergroove_sandbox.fields import REQUIRED, parse_json
+from services.ordergroove_sandbox.model import Item
 from services.ordergroove_sandbox.pagination import paginate, query_of
 from services.ordergroove_sandbox.store import Store
 
@@ -113,13 +114,17 @@ def cancel_subscription(call: Call) -> Json:
 
 def list_orders(call: Call) -> Json:
     store = call.store
-    records = list(store.orders.values())
+    customer = call.filter("customer")
     if (subscription := call.filter("subscription")) is not None:
         holding = store.orders_holding(subscription)
         # Insertion order, as the full list has it: Ordergroove promises no sorting.
         records = sorted((store.orders[o] for o in holding), key=store.order_position)
-    if (customer := call.filter("customer")) is not None:
-        records = [o for o in records if o.customer == customer]
+        if customer is not None:
+            records = [o for o in records if o.customer == customer]
+    elif customer is not None:
+        records = store.orders_of(customer)  # already only the customer's
+    else:
+        records = list(store.orders.values())
     if (status := _integer_filter(call, "status")) is not None:
         records = [o for o in records if o.status == status]
     if (start := _time_filter(call, "place_start", end_of_day=False)) is not None:
@@ -145,12 +150,16 @@ def skip_subscription(call: Call) -> Json:
 
 
 def list_items(call: Call) -> Json:
-    records = list(call.store.items.values())
-    if (order := call.filter("order")) is not None:
-        records = [i for i in records if i.order == order]
+    order = call.filter("order")
+    records = list(call.store.items.values()) if order is None else _items_of(call.store, order)
     if (subscription := call.filter("subscription")) is not None:
         records = [i for i in records if i.subscription == subscription]
     return call.page(records, render.item)
+
+
+def _items_of(store: Store, order_id: str) -> list[Item]:
+    """An unknown order filters down to no items, as django-filter does for a free-text id."""
+    return store.items_of(order_id) if order_id in store.orders else []
 
 
 def get_item(call: Call) -> Json:

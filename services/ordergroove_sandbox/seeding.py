@@ -57,7 +57,9 @@ class CustomerSeed:
     last_name: str
     phone_number: str
     subscriptions: tuple[SubscriptionSeed, ...]
-    shared_next_order: bool
+    # How many next orders the live subscriptions ship in, dealt round robin (Ordergroove puts
+    # what ships together in one order); 0 gives each its own.
+    next_orders: int
 
 
 DEFAULT_SUBSCRIPTION = SubscriptionSeed(None, True, False, False, 1, None, 1, MONTHS, None)
@@ -80,7 +82,7 @@ def parse_customer_seed(body: object, store: Store) -> CustomerSeed:
         last_name=fields.string("last_name", "Customer"),
         phone_number=fields.string("phone_number", "+15550100999"),
         subscriptions=(*listed, *[DEFAULT_SUBSCRIPTION] * count),
-        shared_next_order=fields.boolean("shared_next_order", False),
+        next_orders=fields.integer("next_orders", 0, 0, MAX_SUBSCRIPTIONS),
     )
     if any(item_errors):
         fields.errors["subscriptions"] = item_errors
@@ -147,10 +149,9 @@ def plant(store: Store, seed: CustomerSeed) -> dict[str, Any]:
         for r, s in zip(records, seed.subscriptions, strict=True)
     }
     live = [record for record in records if record.live]
-    if seed.shared_next_order and live:
-        orders = [_plant_orders(store, live, places[live[0].public_id])]
-    else:
-        orders = [_plant_orders(store, [r], places[r.public_id]) for r in live]
+    together = [live[n :: seed.next_orders] for n in range(seed.next_orders)]
+    shipments = [s for s in together if s] if seed.next_orders else [[r] for r in live]
+    orders = [_plant_orders(store, s, places[s[0].public_id]) for s in shipments]
     return {
         "customer": render.customer(customer),
         "subscriptions": [record.public_id for record in records],

@@ -1,5 +1,6 @@
 """The names of our own span attributes, events and metric labels (beside the semantic
-conventions' `rpc.*`, `http.*`, `url.*`, `server.*`): what an SRE searches a trace by."""
+conventions' `rpc.*`, `http.*`, `url.*`, `server.*`): what an SRE searches a trace by; and
+which correlation ids are fit to be recorded under `gladly.correlation_id`."""
 
 from __future__ import annotations
 
@@ -42,3 +43,11 @@ EVENT_DEADLINE_EXCEEDED: Final = "actions.deadline_exceeded"
 # the trailing metadata that names the trace of a failed call.
 CORRELATION_ID_METADATA: Final = "gladly-correlation-id"
 TRACE_ID_METADATA: Final = "trace-id"
+# A correlation id is Gladly's short token; anything longer is not one and is not recorded.
+MAX_CORRELATION_ID: Final = 128
+
+
+def valid_correlation_id(value: str) -> bool:
+    """Whether the value may be recorded as Gladly's correlation id (on spans and log lines);
+    the same rule where the gateway reads the header and where the service reads the metadata."""
+    return len(value) <= MAX_CORRELATION_ID and value.isprintable()

@@ -168,12 +168,10 @@ def _record(row: RowMapping) -> ActionRecord:
     recovery = row["recovery"]
     return ActionRecord(
         request_id=row["request_id"],
-        action=row["action"],
         fingerprint=row["fingerprint"],
         state=RecordState(row["state"]),
         lease_owner=row["lease_owner"],
         attempts=row["attempts"],
         recovery=RecoveryPoint.from_json(recovery) if recovery else None,
         result=row["result"],
-        created_at=row["created_at"],
     )
