@@ -165,6 +165,35 @@ async def test_orders_shipping_several_subscriptions_are_read_once_each(
     assert len(await journal(ordergroove, "GET", "/items/")) == 4
 
 
+async def test_items_of_the_first_page_of_orders_are_read_while_the_next_page_loads(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    """120 orders to come take two pages: the first page's items need not wait for the second."""
+    created = await ordergroove.post(
+        "/_sandbox/customers",
+        json={"merchant_user_id": "paged-1", "email": "paged@example.com", "count": 120},
+    )
+    subscription_ids, order_ids = created.json()["subscriptions"], created.json()["orders"]
+    await ordergroove.delete("/_sandbox/requests")
+    await add_fault(ordergroove, path="/orders/", latency_ms=500)
+    lookup = asyncio.ensure_future(
+        service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="paged-1"))
+    )
+
+    async def items_asked_for() -> bool:
+        return bool(await journal(ordergroove, "GET", "/items/"))
+
+    await eventually(items_asked_for)
+    pages = await journal(ordergroove, "GET", "/orders/")
+    assert [(page["query"].count("page="), page["status"]) for page in pages] == [
+        (0, 200),
+        (1, None),
+    ]
+    answer = await lookup
+    next_order = {s.subscription_id: s.next_order.order_id for s in answer.subscriptions}
+    assert next_order == dict(zip(subscription_ids, order_ids, strict=True))
+
+
 async def test_disabled_actions_are_not_offered(ordergroove_url: str, gladly_url: str) -> None:
     settings = service_settings(ordergroove_url, gladly_url, actions_enabled=frozenset({"skip"}))
     async with running_service(settings) as service:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from async_lru import alru_cache
 
-from services.actions_service.concurrency import gather
+from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
     CancelReason,
@@ -106,12 +107,26 @@ class OrdergrooveClient:
     async def list_unsent_orders(self, subscription_id: str) -> list[Order]:
         return await self._unsent_orders({"subscription": subscription_id})
 
-    async def list_customer_unsent_orders(self, customer_id: str) -> list[Order]:
-        return await self._unsent_orders({"customer": customer_id})
+    async def list_customer_unsent_orders(
+        self, customer_id: str, on_page: Callable[[list[Order]], object] | None = None
+    ) -> list[Order]:
+        """All of them; `on_page` is also handed each page as it arrives, so that a caller can
+        start on the first orders while later pages load."""
+        return await self._unsent_orders({"customer": customer_id}, on_page)
 
-    async def _unsent_orders(self, params: dict[str, str]) -> list[Order]:
-        rows = await self._get_all("/orders/", {**params, "status": str(ORDER_STATUS_UNSENT)})
-        return [parse_order(row) for row in rows]
+    async def _unsent_orders(
+        self, params: dict[str, str], on_page: Callable[[list[Order]], object] | None = None
+    ) -> list[Order]:
+        def parse_page(rows: list[Json]) -> list[Order]:
+            orders = [parse_order(row) for row in rows]
+            if on_page is not None:
+                on_page(orders)
+            return orders
+
+        pages = await self._get_pages(
+            "/orders/", {**params, "status": str(ORDER_STATUS_UNSENT)}, parse_page
+        )
+        return [order for page in pages for order in page]
 
     async def get_product(self, product_id: str) -> Product:
         return await self._products(product_id)
@@ -167,28 +182,44 @@ class OrdergrooveClient:
         return _json_or_raise(response)
 
     async def _get_all(self, path: str, params: dict[str, str]) -> list[Json]:
-        """Every row of a paginated list. With a count, pages 2..n are fetched concurrently (at
-        most MAX_CONCURRENT_PAGES at a time), so there are two sequential round trips at most."""
+        """Every row of a paginated list."""
+        pages = await self._get_pages(path, params, lambda rows: rows)
+        return [row for page in pages for row in page]
+
+    async def _get_pages(
+        self, path: str, params: dict[str, str], parse: Callable[[list[Json]], T]
+    ) -> list[T]:
+        """Every page of a paginated list, in order, each parsed as soon as it arrives. With a
+        count, pages 2..n are fetched concurrently (at most MAX_CONCURRENT_PAGES at a time), so
+        there are two sequential round trips at most."""
         first = await self._get_json(path, {**params, "page_size": str(PAGE_SIZE)})
         rows = _results(first)
         next_url = first.get("next")
         count = first.get("count")
         if not next_url:
-            return rows
+            return [parse(rows)]
         if isinstance(count, int) and rows:
-            pages = range(2, math.ceil(count / len(rows)) + 1)
-            later = await gather(self._page_rows(_with_page(str(next_url), n)) for n in pages)
-            return rows + [row for page in later for row in page]
+            async with task_group() as group:
+                # Requested before the first page is parsed: what a parse starts must not take
+                # the connections that the later pages need.
+                later = [
+                    group.create_task(self._page(_with_page(str(next_url), n), parse))
+                    for n in range(2, math.ceil(count / len(rows)) + 1)
+                ]
+                parsed = [parse(rows)]
+            return parsed + [task.result() for task in later]
+        parsed = [parse(rows)]
         while next_url:  # cursor pagination has no count: follow `next` one by one
             async with self._pages:
                 page = await self._get_json(str(next_url))
-            rows += _results(page)
+            parsed.append(parse(_results(page)))
             next_url = page.get("next")
-        return rows
+        return parsed
 
-    async def _page_rows(self, url: str) -> list[Json]:
+    async def _page(self, url: str, parse: Callable[[list[Json]], T]) -> T:
         async with self._pages:
-            return _results(await self._get_json(url))
+            page = await self._get_json(url)
+        return parse(_results(page))
 
 
 def _with_page(url: str, page: int) -> str:
