@@ -18,6 +18,8 @@ from services.gladly_sandbox.state import (
     CLOSED_CUSTOMER_ID,
     DEMO_CONVERSATION_ID,
     DEMO_CUSTOMER_ID,
+    JOURNAL_SIZE,
+    SandboxState,
 )
 from tests.servers import serve_asgi
 
@@ -309,6 +311,14 @@ async def test_journal_records_api_requests_only(client: httpx.AsyncClient) -> N
         {"method": "GET", "path": CONVERSATIONS, "status": 401},
         {"method": "POST", "path": ITEMS, "status": 400},
     ]
+
+
+async def test_journal_keeps_the_most_recent_requests() -> None:  # async for the module's mark
+    state = SandboxState()
+    for n in range(JOURNAL_SIZE + 2):
+        state.record("GET", f"/api/v1/customers/{n}")
+    assert len(state.journal) == JOURNAL_SIZE
+    assert state.journal[0].path == "/api/v1/customers/2"
 
 
 async def test_reset_restores_the_seed(client: httpx.AsyncClient) -> None:

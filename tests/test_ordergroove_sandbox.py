@@ -32,6 +32,7 @@ from services.ordergroove_sandbox.demo import (
     SHARED_ROLES,
     Role,
 )
+from services.ordergroove_sandbox.journal import Journal
 from services.ordergroove_sandbox.server import main
 from tests.servers import serve_asgi
 from tests.stack import eventually
@@ -510,6 +511,13 @@ async def test_reset_restores_demo_data_and_clears_faults_and_journal(
         {"method": "GET", "path": "/customers/temp/", "query": "", "status": 404},
     ]
     assert (await client.get("/_sandbox/healthz")).status_code == 200
+
+
+def test_the_journal_keeps_the_most_recent_requests() -> None:
+    journal = Journal(max_entries=3)
+    for n in range(5):
+        journal.record("GET", f"/orders/{n}/", "")
+    assert [row["path"] for row in journal.as_json()] == ["/orders/2/", "/orders/3/", "/orders/4/"]
 
 
 # --- process entry point ----------------------------------------------------------------------

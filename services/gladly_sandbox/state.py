@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ CLOSED_CONVERSATION_ID = "gladly-closed-conversation"
 
 OPEN, WAITING, CLOSED = "OPEN", "WAITING", "CLOSED"
 CONVERSATION_STATUSES = (OPEN, WAITING, CLOSED)
+# The journal keeps the most recent requests only: a sandbox left running must not grow unbounded.
+JOURNAL_SIZE = 10_000
 
 Json = dict[str, Any]
 
@@ -111,7 +114,7 @@ class SandboxState:
         self._customers: dict[str, Customer] = {}
         self._conversations: dict[str, Conversation] = {}
         self._items: dict[str, Item] = {}
-        self.journal: list[JournalEntry] = []
+        self.journal: deque[JournalEntry] = deque(maxlen=JOURNAL_SIZE)
         self._seed()
 
     def _seed(self) -> None:

@@ -1,9 +1,13 @@
-"""The record of every API request, so tests can count what a client really sent."""
+"""The record of recent API requests, so tests can count what a client really sent."""
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final
+
+# The most recent requests only: a sandbox left running under load must not grow without bound.
+MAX_ENTRIES: Final = 10_000
 
 
 @dataclass
@@ -16,8 +20,8 @@ class Entry:
 
 
 class Journal:
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.entries: deque[Entry] = deque(maxlen=max_entries)
 
     def record(self, method: str, path: str, query: str) -> Entry:
         """Recorded on arrival, so a request that never gets an answer still counts."""
