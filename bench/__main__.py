@@ -173,16 +173,21 @@ async def overhead(stack: Stack, options: Options) -> dict[str, Any]:
     result["skip_sequential"] = _compare(ours_skip, theirs_skip)
     table(
         "Overhead of gateway + gRPC over the same upstream calls made directly (ms)",
-        ["", "ours p50", "direct p50", "added p50", "ours p99", "direct p99", "added p99"],
+        [
+            *("", "ours p50", "direct p50", "added p50", "ratio p50"),
+            *("ours p99", "direct p99", "added p99", "ratio p99"),
+        ],
         [
             [
                 name,
                 ms(r["ours"]["p50"]),
                 ms(r["direct"]["p50"]),
                 ms(r["added_p50_ms"]),
+                f"{r['ratio_p50']:.2f}",
                 ms(r["ours"]["p99"]),
                 ms(r["direct"]["p99"]),
                 ms(r["added_p99_ms"]),
+                f"{r['ratio_p99']:.2f}",
             ]
             for name, r in result.items()
         ],
@@ -197,6 +202,7 @@ def _compare(ours: Latencies, direct: Latencies) -> dict[str, Any]:
         "added_p50_ms": ours.p50 - direct.p50,
         "added_p99_ms": ours.p99 - direct.p99,
         "ratio_p50": ours.p50 / direct.p50,
+        "ratio_p99": ours.p99 / direct.p99,
     }
 
 
