@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.rpc import RpcFailure
-from gateway.tracing import current_trace_id
+from services.telemetry.context import current_trace_id
 
 # grpc-gateway v2 and Envoy agree on this table (reference/grpc-http-otel.md).
 HTTP_STATUS: Final[Mapping[grpc.StatusCode, int]] = {

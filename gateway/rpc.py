@@ -83,7 +83,7 @@ class ActionsClient:
 
     @classmethod
     def connect(
-        cls, target: str, deadline_seconds: float, token: str = "", lb_policy: str = "pick_first"
+        cls, target: str, deadline_seconds: float, token: str = "", *, lb_policy: str
     ) -> ActionsClient:
         """`lb_policy` `round_robin` with a `dns:///host:port` target spreads calls over every
         address the name resolves to (a headless Service's pods) instead of one connection."""

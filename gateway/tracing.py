@@ -2,7 +2,8 @@
 answer names, Gladly's correlation id, and one access log line per request.
 
 `instrumented(app)` wraps the whole Starlette app, its error handlers included, so that every
-answer — a 500 too — is made inside the request's span and names its trace id.
+answer — a 500 too — is made inside the request's span and names its trace id; only the paths
+of UNTRACED_PATHS, matched exactly, are served without a span.
 """
 
 from __future__ import annotations
@@ -22,21 +23,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.telemetry import attributes
 from services.telemetry.context import current_trace_id
+from services.telemetry.setup import SENSITIVE_HEADERS
 
 log = logging.getLogger("gateway.access")
 
 TRACE_ID_HEADER: Final = "X-Trace-Id"
 CORRELATION_HEADER: Final = "Gladly-Correlation-Id"
 # The liveness probe and the scrapes: not traced, and not logged line by line. (/readyz is
-# traced: when it fails, its answer names a trace like every other error.)
-UNTRACED_PATHS: Final = ("/healthz", "/metrics")
-# Never recorded, even when an operator asks for request headers on spans
-# (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST).
-SENSITIVE_HEADERS: Final = ["authorization", "gladly-authorization", "cookie", "x-api-key"]
+# traced: when it fails, its answer names a trace like every other error.) Exact paths: an
+# action on a subscription whose id is "metrics" is traced like any other.
+UNTRACED_PATHS: Final = frozenset({"/healthz", "/metrics"})
 
 _correlation_id: ContextVar[str] = ContextVar("gladly_correlation_id", default="")
-
-__all__ = ["correlation_id", "current_trace_id", "instrumented"]
 
 
 def correlation_id() -> str:
@@ -54,13 +52,28 @@ def instrumented(app: Starlette) -> ASGIApp:
                 return f"{method} {path}", {HTTP_ROUTE: path}
         return method, {}
 
-    return OpenTelemetryMiddleware(
-        RequestTelemetry(app),
-        excluded_urls=",".join(UNTRACED_PATHS),
+    observed = RequestTelemetry(app)
+    traced = OpenTelemetryMiddleware(
+        observed,
         default_span_details=span_details,
-        http_capture_headers_sanitize_fields=SENSITIVE_HEADERS,
+        # Named here too, so that the gateway never depends on `configure` having run first.
+        http_capture_headers_sanitize_fields=list(SENSITIVE_HEADERS),
         exclude_spans=["receive", "send"],
     )
+
+    async def by_path(scope: Scope, receive: Receive, send: Send) -> None:
+        # Decided here rather than by the middleware's `excluded_urls`, which are regexes
+        # searched in the whole URL and so would also match `/subscriptions/metrics/cancel`.
+        if _untraced(scope):
+            await observed(scope, receive, send)
+        else:
+            await traced(scope, receive, send)
+
+    return by_path
+
+
+def _untraced(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["path"] in UNTRACED_PATHS
 
 
 class RequestTelemetry:
@@ -106,7 +119,7 @@ def _access_line(scope: Scope, status: int, seconds: float, correlation: str) ->
     # The path only: a query string may carry what must not be logged.
     path = scope["path"]
     log.log(
-        logging.DEBUG if path in UNTRACED_PATHS else logging.INFO,
+        logging.DEBUG if _untraced(scope) else logging.INFO,
         "%s %s %d",
         scope["method"],
         path,
@@ -116,6 +129,6 @@ def _access_line(scope: Scope, status: int, seconds: float, correlation: str) ->
             "url.path": path,
             "http.response.status_code": status,
             "duration_ms": round(seconds * 1000, 1),
-            **({attributes.GLADLY_CORRELATION_ID: correlation} if correlation else {}),
+            **attributes.correlation_fields(correlation),
         },
     )

@@ -2,8 +2,10 @@
 
 Every program gets the contract's defaults for local use (sandbox keys and credentials) unless
 the environment already sets them, so the stack works on a fresh machine without configuration.
-Traces are exported only when OTEL_EXPORTER_OTLP_ENDPOINT names a collector (or
-OTEL_TRACES_EXPORTER=console asks for them on the terminal); metrics are always scrapeable.
+Traces are exported only when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT
+names a collector, or OTEL_TRACES_EXPORTER asks for it (`otlp` to the default endpoint, `console`
+on the terminal). Metrics are always scrapeable from the gateway, and from the service too while
+METRICS_LISTEN names an address (it does by default here).
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ Local stack is up:
   Gladly sandbox        http://{settings.gladly_sandbox_listen}
   Actions gRPC service  {settings.grpc_listen}
   REST gateway          http://{settings.gateway_listen}
-  Metrics (Prometheus)  http://{settings.gateway_listen}/metrics  http://{settings.metrics_listen}/metrics
+  Metrics (Prometheus)  {_metrics(settings)}
   Traces                {_traces(settings)}
 
 First thing to try, in another terminal (acts as Gladly, signs its requests):
@@ -106,12 +108,25 @@ Ctrl-C stops everything.
 """
 
 
+def _metrics(settings: Settings) -> str:
+    """The gateway always serves /metrics; the service only when it has an address for them."""
+    urls = [f"http://{settings.gateway_listen}/metrics"]
+    if settings.metrics_listen is not None:
+        urls.append(f"http://{settings.metrics_listen}/metrics")
+    return "  ".join(urls)
+
+
 def _traces(settings: Settings) -> str:
     if settings.traces_exporter == "none":
         return "off (set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector)"
     if settings.traces_exporter == "console":
         return "printed on this terminal"
-    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "the default endpoint")
+    # The same precedence as the exporter's: the traces endpoint over the generic one.
+    endpoint = (
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+        or "the default endpoint"
+    )
     return f"OTLP ({settings.otlp_protocol}) to {endpoint}"
 
 

@@ -27,6 +27,8 @@ from services.actions_service.idempotency import AuditEntry
 from services.actions_service.server import RunningService, start
 from services.actions_service.store import Store
 from services.config import Settings
+from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
+from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
 
 if TYPE_CHECKING:
     from actions.v1.actions_pb2_grpc import ActionsServiceAsyncStub
@@ -34,6 +36,12 @@ if TYPE_CHECKING:
 GLADLY_USER = "sandbox@example.com"
 GLADLY_TOKEN = "sandbox-token"
 OG_API_KEY = "sandbox-api-key"
+
+# The gateway's skip of the demo customer's vitamins in their next order, as Gladly posts it.
+SKIP_PATH = (
+    f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]}"
+    f"/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/skip"
+)
 
 
 def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) -> Settings:
@@ -163,6 +171,14 @@ async def journal(sandbox: httpx.AsyncClient, method: str, path: str = "") -> li
 async def add_fault(client: httpx.AsyncClient, **rule: Any) -> None:
     response = await client.post("/_sandbox/faults", json=rule)
     response.raise_for_status()
+
+
+async def seed_customer(ordergroove: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
+    """Create an Ordergroove sandbox customer; its ids (`subscriptions`, `orders`, …)."""
+    response = await ordergroove.post("/_sandbox/customers", json=body)
+    assert response.status_code == 201, response.text
+    seeded: dict[str, Any] = response.json()
+    return seeded
 
 
 async def customer_timeline(gladly: httpx.AsyncClient, customer_id: str) -> list[Any]:

@@ -32,6 +32,7 @@ from tests.stack import (
     fails,
     journal,
     running_service,
+    seed_customer,
     service_settings,
 )
 
@@ -112,15 +113,13 @@ async def test_basic_view_reads_no_orders_or_products(
 async def test_all_pages_are_followed(
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
-    created = await ordergroove.post(
-        "/_sandbox/customers",
-        json={"merchant_user_id": "big-1", "email": "big@example.com", "count": 230},
+    created = await seed_customer(
+        ordergroove, merchant_user_id="big-1", email="big@example.com", count=230
     )
-    assert created.status_code == 201, created.text
     answer = await service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="big-1"))
     ids = [s.subscription_id for s in answer.subscriptions]
     assert len(ids) == len(set(ids)) == answer.total_count == 230
-    assert set(ids) == set(created.json()["subscriptions"])
+    assert set(ids) == set(created["subscriptions"])
     assert all(s.next_order.order_id for s in answer.subscriptions)
 
 
@@ -129,10 +128,7 @@ async def test_fan_out_is_concurrent_not_one_round_trip_per_subscription(
 ) -> None:
     """With 0.2 s per request, 40 subscriptions one after another would take over 16 s; a fan-out
     takes a few round trips (customer+page, orders+products). The bound is generous on purpose."""
-    await ordergroove.post(
-        "/_sandbox/customers",
-        json={"merchant_user_id": "wide-1", "email": "wide@example.com", "count": 40},
-    )
+    await seed_customer(ordergroove, merchant_user_id="wide-1", email="wide@example.com", count=40)
     await add_fault(ordergroove, latency_ms=200)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -144,16 +140,14 @@ async def test_fan_out_is_concurrent_not_one_round_trip_per_subscription(
 async def test_orders_shipping_several_subscriptions_are_read_once_each(
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
-    created = await ordergroove.post(
-        "/_sandbox/customers",
-        json={
-            "merchant_user_id": "grouped-1",
-            "email": "grouped@example.com",
-            "count": 40,
-            "next_orders": 4,
-        },
+    created = await seed_customer(
+        ordergroove,
+        merchant_user_id="grouped-1",
+        email="grouped@example.com",
+        count=40,
+        next_orders=4,
     )
-    subscription_ids, order_ids = created.json()["subscriptions"], created.json()["orders"]
+    subscription_ids, order_ids = created["subscriptions"], created["orders"]
     await ordergroove.delete("/_sandbox/requests")
     answer = await service.stub.GetSubscriptions(
         pb.GetSubscriptionsRequest(customer_id="grouped-1")
@@ -169,11 +163,10 @@ async def test_items_of_the_first_page_of_orders_are_read_while_the_next_page_lo
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
     """120 orders to come take two pages: the first page's items need not wait for the second."""
-    created = await ordergroove.post(
-        "/_sandbox/customers",
-        json={"merchant_user_id": "paged-1", "email": "paged@example.com", "count": 120},
+    created = await seed_customer(
+        ordergroove, merchant_user_id="paged-1", email="paged@example.com", count=120
     )
-    subscription_ids, order_ids = created.json()["subscriptions"], created.json()["orders"]
+    subscription_ids, order_ids = created["subscriptions"], created["orders"]
     await ordergroove.delete("/_sandbox/requests")
     await add_fault(ordergroove, path="/orders/", latency_ms=500)
     lookup = asyncio.ensure_future(

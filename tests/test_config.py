@@ -19,6 +19,7 @@ def test_defaults_are_the_contracts() -> None:
     assert (settings.traces_exporter, settings.otlp_protocol) == ("none", "http/protobuf")
     assert settings.metrics_listen is None
     assert settings.grpc_lb_policy == "pick_first"
+    assert settings.outbox_give_up_seconds == 86400
 
 
 def test_telemetry_settings() -> None:
@@ -75,6 +76,10 @@ def test_values_are_parsed() -> None:
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
         ("METRICS_LISTEN", "9464"),
         ("ACTIONS_GRPC_LB_POLICY", "random"),
+        ("OUTBOX_GIVE_UP_SECONDS", "0"),
+        ("OUTBOX_POLL_SECONDS", "soon"),
+        ("GLADLY_POSTS_PER_SECOND", "0"),
+        ("STORE_URL", "mysql://db/actions"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -89,7 +94,7 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "t-456" not in repr(settings)
 
 
-def test_outbox_settings_are_read_and_checked() -> None:
+def test_outbox_settings_are_read() -> None:
     settings = Settings.from_env(
         {
             "OUTBOX_GIVE_UP_SECONDS": "3600",
@@ -102,12 +107,3 @@ def test_outbox_settings_are_read_and_checked() -> None:
     assert (settings.outbox_give_up_seconds, settings.outbox_backoff_seconds) == (3600, 0.5)
     assert (settings.outbox_backoff_max_seconds, settings.outbox_poll_seconds) == (60, 1)
     assert settings.gladly_posts_per_second == 5
-    assert Settings.from_env({}).outbox_give_up_seconds == 86400
-    for name, value in (
-        ("OUTBOX_GIVE_UP_SECONDS", "0"),
-        ("OUTBOX_POLL_SECONDS", "soon"),
-        ("GLADLY_POSTS_PER_SECOND", "0"),
-        ("STORE_URL", "mysql://db/actions"),
-    ):
-        with pytest.raises(ConfigError, match=name):
-            Settings.from_env({name: value})

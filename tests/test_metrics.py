@@ -7,16 +7,9 @@ from typing import Any
 
 import httpx
 
-from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
-from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
-from tests.stack import add_fault, eventually
+from tests.stack import SKIP_PATH, add_fault, eventually
 from tests.telemetry import Recorded
 
-VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
-SKIP_PATH = (
-    f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{VITAMINS}"
-    f"/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/skip"
-)
 SKIPPED_OK = {"rpc.method": "SkipNextOrder", "actions.outcome": "ok"}
 ORDERGROOVE = {"upstream.system": "Ordergroove"}
 

@@ -35,7 +35,7 @@ from services.ordergroove_sandbox.demo import (
 from services.ordergroove_sandbox.journal import Journal
 from services.ordergroove_sandbox.server import main
 from tests.servers import serve_asgi
-from tests.stack import eventually
+from tests.stack import eventually, seed_customer
 
 API_KEY = "test-key"
 NOT_EDITABLE = {"detail": "This subscription is not in a state which it can edited"}
@@ -99,13 +99,6 @@ async def add_fault(client: httpx.AsyncClient, **rule: Any) -> str:
     assert response.status_code == 201, response.text
     rule_id: str = response.json()["id"]
     return rule_id
-
-
-async def seed_customer(client: httpx.AsyncClient, **body: Any) -> Json:
-    response = await client.post("/_sandbox/customers", json=body)
-    assert response.status_code == 201, response.text
-    seeded: Json = response.json()
-    return seeded
 
 
 # --- Ordergroove's HTTP conventions -----------------------------------------------------------

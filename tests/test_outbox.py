@@ -41,6 +41,7 @@ from tests.stack import (
     service_environment,
     service_settings,
 )
+from tests.telemetry import Recorded
 
 AGENT = pb.ActionContext(agent_id="agent-7", gladly_customer_id=GLADLY_CUSTOMER)
 ROLES = (Role.DOG_FOOD, Role.SHAMPOO, Role.VITAMINS)
@@ -175,6 +176,30 @@ async def test_deliveries_stay_within_gladlys_rate_limit(
         elapsed = loop.time() - started
     assert set(await gladly_posts(gladly)) == {200}
     assert elapsed >= 2.0  # 25 posts at 10 per second need three windows
+
+
+async def test_the_backlog_is_measured_while_it_drains_in_full_batches(
+    ordergroove_url: str,
+    gladly_url: str,
+    store_url: str,
+    gladly: httpx.AsyncClient,
+    telemetry: Recorded,
+) -> None:
+    """25 entries go out in batches of 10, about a second apart (Gladly's rate limit): the
+    backlog gauge follows them down batch by batch, not only once the outbox is idle."""
+    async with opened_store(store_url) as store:
+        for n in range(25):
+            await _queue_entry(store, f"request-{n}")
+    settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
+    seen: set[float] = set()
+    async with running_service(settings):
+
+        async def all_delivered() -> bool:
+            seen.update(p.value for p in telemetry.metric_points("actions.outbox.backlog"))
+            return len(await timeline_ids(gladly)) == 25
+
+        await eventually(all_delivered)
+    assert {15, 5} <= seen
 
 
 async def _queue_entry(store: Store, request_id: str) -> None:

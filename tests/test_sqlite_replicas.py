@@ -6,43 +6,26 @@ import asyncio
 import os
 from pathlib import Path
 
-from tests.servers import free_port
-from tests.stack import SERVICE_PROGRAM
+from tests.stack import ServiceProcess
 
 REPLICAS = 4
 
 
-async def started(process: asyncio.subprocess.Process) -> bool:
-    assert process.stderr is not None
-    async for line in process.stderr:
-        if b"actions-service listening" in line:
-            return True
-    return False
-
-
-async def test_two_services_starting_together_on_one_sqlite_file_both_serve(
+async def test_four_services_starting_together_on_one_sqlite_file_all_serve(
     tmp_path: Path,
 ) -> None:
     env = {
-        **os.environ,
+        "PATH": os.environ.get("PATH", ""),
         "STORE_URL": f"sqlite:///{tmp_path}/shared.db",
+        "ACTIONS_GRPC_LISTEN": "127.0.0.1:0",
         "OTEL_TRACES_EXPORTER": "none",
     }
-    processes = await asyncio.gather(
-        *(
-            asyncio.create_subprocess_exec(
-                SERVICE_PROGRAM,
-                env={**env, "ACTIONS_GRPC_LISTEN": f"127.0.0.1:{free_port()}"},
-                stderr=asyncio.subprocess.PIPE,
-            )
-            for _ in range(REPLICAS)
-        )
-    )
+    replicas = [ServiceProcess(env, tmp_path / f"service-{n}.log") for n in range(REPLICAS)]
     try:
-        results = await asyncio.wait_for(asyncio.gather(*map(started, processes)), 20)
+        # Each start waits until its process logs that it listens, and fails (with the log's
+        # tail) if the process exits first or does not listen within 20 s.
+        targets = await asyncio.gather(*(replica.start() for replica in replicas))
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-            await process.wait()
-    assert results == [True] * REPLICAS
+        for replica in replicas:
+            await replica.stop()
+    assert len(set(targets)) == REPLICAS

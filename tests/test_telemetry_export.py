@@ -25,17 +25,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.gladly_auth import GladlySignature
-from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
-from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port, serve_asgi
-from tests.stack import ServiceProcess, service_environment
+from tests.stack import SKIP_PATH, ServiceProcess, service_environment
 
 GATEWAY_PROGRAM = Path(sys.executable).with_name("actions-gateway")
 SIGNING_KEY = "export-test-signing-key"
-SKIP_PATH = (
-    f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]}"
-    f"/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/skip"
-)
 
 
 class Receiver:
@@ -110,7 +104,6 @@ async def test_both_programs_export_one_trace_over_otlp_http(
         # SIGTERM: each program stops gracefully and flushes its batched spans.
         gateway.send_signal(signal.SIGTERM)
         _, gateway_stderr = await asyncio.wait_for(gateway.communicate(), 20)
-        await service.stop()
     finally:
         if gateway.returncode is None:
             gateway.kill()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import pytest
 from opentelemetry import trace
@@ -14,6 +15,7 @@ from gateway.rpc import ActionsClient
 from services.telemetry.http_client import redact_query
 from services.telemetry.logs import JsonFormatter
 from services.telemetry.rpc import server_of
+from services.telemetry.setup import SENSITIVE_HEADERS, sanitize_sensitive_headers
 from tests.stack import running_service, service_settings
 from tests.telemetry import Recorded
 
@@ -32,6 +34,17 @@ from tests.telemetry import Recorded
 )
 def test_query_values_are_redacted(url: str, redacted: str) -> None:
     assert redact_query(url) == redacted
+
+
+def test_credential_headers_are_sanitized_beside_the_operators_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
+    monkeypatch.setenv(name, ".*session.*, x-api-key")
+    sanitize_sensitive_headers()
+    fields = os.environ[name].split(",")
+    assert fields[:2] == [".*session.*", "x-api-key"]
+    assert sorted(fields[2:]) == sorted(set(SENSITIVE_HEADERS) - {"x-api-key"})
 
 
 @pytest.mark.parametrize(

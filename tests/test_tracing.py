@@ -15,12 +15,15 @@ from urllib.parse import quote, quote_plus
 import grpc
 import httpx
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from actions.v1 import actions_pb2 as pb
 from gateway.app import create_app
 from gateway.gladly_auth import GladlySignature
+from services.actions_service.gladly import GladlyClient
+from services.actions_service.ordergroove import OrdergrooveClient
 from services.config import Settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (
@@ -36,6 +39,7 @@ from tests.stack import (
     GLADLY_TOKEN,
     GLADLY_USER,
     OG_API_KEY,
+    SKIP_PATH,
     ServiceHandle,
     add_fault,
     eventually,
@@ -46,15 +50,12 @@ from tests.telemetry import Recorded, trace_id_of
 
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
 SHAMPOO = DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO]
-SKIP_PATH = (
-    f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{VITAMINS}"
-    f"/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/skip"
-)
 SKIP_ROUTE = (
     "POST /gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
     "/orders/{order_id}/skip"
 )
 SKIP_RPC = "/actions.v1.ActionsService/SkipNextOrder"
+CANCEL_ROUTE = "POST /gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}/cancel"
 DEMO_PHONE = "+15550100100"
 BEARER_TOKEN = "bearer-token-for-tracing-tests"
 SIGNING_KEY = "signing-key-for-tracing-tests"
@@ -270,6 +271,59 @@ async def test_no_secret_or_customer_address_is_recorded(
         assert not [line for line in logged if secret in line], secret
     # The e-mail lookup was made, and is in the trace with its value redacted.
     assert any("email=REDACTED" in text for text in recorded)
+
+
+@pytest.mark.parametrize("subscription_id", ["metrics", "healthz"])
+async def test_an_action_on_a_subscription_named_like_an_untraced_path_is_traced(
+    stack: Stack, telemetry: Recorded, subscription_id: str
+) -> None:
+    response = await stack.gateway.post(
+        f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{subscription_id}/cancel",
+        json={"reason": "too_expensive"},
+    )
+    assert response.status_code >= 400, response.text  # Ordergroove has no such subscription
+    [error] = response.json()["errors"]
+    assert error["traceId"] == response.headers["X-Trace-Id"]
+    [edge] = _named(telemetry.trace(error["traceId"]), CANCEL_ROUTE)
+    assert edge.kind is SpanKind.SERVER
+
+    telemetry.exporter.clear()
+    for path in ("/healthz", "/metrics"):
+        probe = await stack.gateway.get(path)
+        assert probe.status_code == 200
+        assert "X-Trace-Id" not in probe.headers
+    assert not telemetry.spans()
+
+
+async def test_no_credential_header_is_recorded_even_when_every_header_is_captured(
+    ordergroove_url: str,
+    gladly_url: str,
+    telemetry: Recorded,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An operator may capture every request header on client spans; the service's credentials
+    to Ordergroove (`x-api-key`) and Gladly (Basic `authorization`) are recorded only redacted."""
+    # Read when a client is instrumented, so before the clients are made.
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST", ".*")
+    ordergroove = OrdergrooveClient.create(ordergroove_url, OG_API_KEY)
+    gladly = GladlyClient.create(gladly_url, GLADLY_USER, GLADLY_TOKEN)
+    try:
+        with trace.get_tracer(__name__).start_as_current_span("calls") as calls:
+            await ordergroove.get_customer(DEMO_CUSTOMER_ID)
+            await gladly.linked_customer_id(GLADLY_DEMO)
+    finally:
+        await ordergroove.aclose()
+        await gladly.aclose()
+
+    spans = telemetry.trace(f"{calls.get_span_context().trace_id:032x}")
+    clients = [_attributes(s) for s in spans if s.kind is SpanKind.CLIENT]
+    assert len(clients) == 2
+    assert clients[0]["http.request.header.x_api_key"] == ("[REDACTED]",)
+    assert clients[1]["http.request.header.authorization"] == ("[REDACTED]",)
+    basic = base64.b64encode(f"{GLADLY_USER}:{GLADLY_TOKEN}".encode()).decode()
+    recorded = [_span_text(span) for span in spans]
+    for secret in (OG_API_KEY, GLADLY_TOKEN, basic):
+        assert not [text for text in recorded if secret in text], secret
 
 
 def _named(spans: list[ReadableSpan], name: str) -> list[ReadableSpan]:

@@ -181,7 +181,7 @@ class Actions:
                     for order in orders
                 )
 
-            await self._ordergroove.list_customer_unsent_orders(customer_id, on_page=read_items)
+            await self._ordergroove.read_customer_unsent_orders(customer_id, on_page=read_items)
         return domain.next_orders((order, task.result()) for order, task in held)
 
     def _card(

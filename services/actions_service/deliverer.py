@@ -112,17 +112,27 @@ class TimelineDeliverer:
             except Exception:
                 log.exception("timeline delivery round failed; retrying at the next poll")
                 claimed = 0
+            # Measured after every round, full ones too: a backlog draining in full batches is
+            # when the gauges matter most.
+            pending = await self._measure_backlog()
             if claimed < BATCH_SIZE:
-                await self._sleep_until_due()
+                await self._sleep_until_due(pending)
 
-    async def _sleep_until_due(self) -> None:
-        timeout = self._policy.poll_seconds
-        with contextlib.suppress(Exception):
+    async def _measure_backlog(self) -> Pending | None:
+        """The backlog, also set on the gauges; None when the store cannot tell (the loop goes
+        on: the next round tries again)."""
+        try:
             pending = await self._store.outbox.pending()
             _measure(pending)
-            if pending.next_due is not None:
-                until_due = (pending.next_due - utcnow()).total_seconds()
-                timeout = min(timeout, max(until_due, 0.0))
+        except Exception:
+            return None
+        return pending
+
+    async def _sleep_until_due(self, pending: Pending | None) -> None:
+        timeout = self._policy.poll_seconds
+        if pending is not None and pending.next_due is not None:
+            until_due = (pending.next_due - utcnow()).total_seconds()
+            timeout = min(timeout, max(until_due, 0.0))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 

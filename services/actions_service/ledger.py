@@ -107,9 +107,7 @@ class Ledger:
     ) -> T:
         owner = lease_owner()
         fingerprint = idempotency.fingerprint(request.action, request.payload)
-        spans.annotate_action(
-            request.action.value, request.request_id, request.payload, request.order_id
-        )
+        spans.annotate_action(request.action.value, request.request_id, request.payload)
         while True:
             now = utcnow()
             record = await self.store.records.claim(

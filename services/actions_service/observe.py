@@ -13,18 +13,25 @@ import time
 from types import TracebackType
 from typing import Any, Final
 
+import grpc
 from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes.rpc_attributes import RPC_METHOD
 
 from services.actions_service import metrics
+from services.actions_service.errors import Reason
 from services.telemetry import attributes
 from services.telemetry.context import current_trace_id
 
 log = logging.getLogger(__name__)
 
 OK: Final = "ok"
+# What an RPC that raised counts as: the status code the caller sees.
+CANCELLED: Final = grpc.StatusCode.CANCELLED.name
+INTERNAL: Final = grpc.StatusCode.INTERNAL.name
 # Outcomes that are the service's or its upstreams' failure, not the caller's: logged as warnings.
-FAILURES: Final = frozenset({"UPSTREAM_UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "CANCELLED"})
+FAILURES: Final = frozenset(
+    {Reason.UPSTREAM_UNAVAILABLE, Reason.DEADLINE_EXCEEDED, INTERNAL, CANCELLED}
+)
 
 
 def trace_trailer() -> tuple[tuple[str, str], ...]:
@@ -67,7 +74,7 @@ class RpcObservation:
         traceback: TracebackType | None,
     ) -> None:
         if exc is not None and self.outcome == OK:
-            self.outcome = "CANCELLED" if isinstance(exc, asyncio.CancelledError) else "INTERNAL"
+            self.outcome = CANCELLED if isinstance(exc, asyncio.CancelledError) else INTERNAL
         seconds = time.perf_counter() - self._started
         metrics.RPC_ACTIVE.add(-1, self._labels)
         metrics.RPC_DURATION.record(seconds, {**self._labels, attributes.OUTCOME: self.outcome})
@@ -81,10 +88,6 @@ class RpcObservation:
                 RPC_METHOD: self.method,
                 attributes.OUTCOME: self.outcome,
                 "duration_ms": round(seconds * 1000, 1),
-                **_correlation_field(self.correlation_id),
+                **attributes.correlation_fields(self.correlation_id),
             },
         )
-
-
-def _correlation_field(correlation: str) -> dict[str, str]:
-    return {attributes.GLADLY_CORRELATION_ID: correlation} if correlation else {}

@@ -56,13 +56,13 @@ class Written(Generic[T]):
 
 
 class OrdergrooveClient:
-    def __init__(self, upstream: Upstream, product_ttl: float = PRODUCT_TTL_SECONDS) -> None:
+    def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
         self._pages = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
         # Products change rarely and every card needs them: a short-lived cache (which also
         # merges concurrent fetches of one product) saves a round of requests per card.
         # Subscriptions and orders are never cached: a refresh must show the new state.
-        self._products = alru_cache(maxsize=PRODUCT_CACHE_SIZE, ttl=product_ttl)(
+        self._products = alru_cache(maxsize=PRODUCT_CACHE_SIZE, ttl=PRODUCT_TTL_SECONDS)(
             self._fetch_product
         )
 
@@ -107,12 +107,12 @@ class OrdergrooveClient:
     async def list_unsent_orders(self, subscription_id: str) -> list[Order]:
         return await self._unsent_orders({"subscription": subscription_id})
 
-    async def list_customer_unsent_orders(
-        self, customer_id: str, on_page: Callable[[list[Order]], object] | None = None
-    ) -> list[Order]:
-        """All of them; `on_page` is also handed each page as it arrives, so that a caller can
-        start on the first orders while later pages load."""
-        return await self._unsent_orders({"customer": customer_id}, on_page)
+    async def read_customer_unsent_orders(
+        self, customer_id: str, on_page: Callable[[list[Order]], object]
+    ) -> None:
+        """Hands `on_page` each page of the customer's orders to come as it arrives, so that the
+        caller can start on the first orders while later pages load."""
+        await self._unsent_orders({"customer": customer_id}, on_page)
 
     async def _unsent_orders(
         self, params: dict[str, str], on_page: Callable[[list[Order]], object] | None = None

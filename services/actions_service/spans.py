@@ -18,16 +18,14 @@ def annotate_lookup(customer_id: str, gladly_customer_id: str) -> None:
         span.set_attribute(attributes.GLADLY_CUSTOMER_ID, gladly_customer_id)
 
 
-def annotate_action(
-    action: str, request_id: str, payload: dict[str, str], order_id: str = ""
-) -> None:
+def annotate_action(action: str, request_id: str, payload: dict[str, str]) -> None:
     """What the action targets and on whose behalf (`payload`: the action record's request)."""
     values = {
         attributes.ACTION: action,
         attributes.REQUEST_ID: request_id,
         attributes.SUBSCRIPTION_ID: payload.get("subscription_id", ""),
         attributes.CUSTOMER_ID: payload.get("customer_id", ""),
-        attributes.ORDER_ID: order_id,
+        attributes.ORDER_ID: payload.get("order_id", ""),
         attributes.GLADLY_CUSTOMER_ID: payload.get("gladly_customer_id", ""),
         attributes.GLADLY_AGENT_ID: payload.get("agent_id", ""),
         attributes.GLADLY_CONVERSATION_ID: payload.get("conversation_id", ""),

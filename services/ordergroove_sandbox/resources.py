@@ -14,7 +14,6 @@ from services.ordergroove_sandbox import render
 from services.ordergroove_sandbox.dates import is_bare_date, parse_timestamp
 from services.ordergroove_sandbox.errors import field_error
 from services.ordergroove_sandbox.fields import REQUIRED, parse_json
-from services.ordergroove_sandbox.model import Item
 from services.ordergroove_sandbox.pagination import paginate, query_of
 from services.ordergroove_sandbox.store import Store
 
@@ -151,15 +150,10 @@ def skip_subscription(call: Call) -> Json:
 
 def list_items(call: Call) -> Json:
     order = call.filter("order")
-    records = list(call.store.items.values()) if order is None else _items_of(call.store, order)
+    records = list(call.store.items.values()) if order is None else call.store.items_of(order)
     if (subscription := call.filter("subscription")) is not None:
         records = [i for i in records if i.subscription == subscription]
     return call.page(records, render.item)
-
-
-def _items_of(store: Store, order_id: str) -> list[Item]:
-    """An unknown order filters down to no items, as django-filter does for a free-text id."""
-    return store.items_of(order_id) if order_id in store.orders else []
 
 
 def get_item(call: Call) -> Json:

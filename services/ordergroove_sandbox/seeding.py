@@ -149,8 +149,9 @@ def plant(store: Store, seed: CustomerSeed) -> dict[str, Any]:
         for r, s in zip(records, seed.subscriptions, strict=True)
     }
     live = [record for record in records if record.live]
-    together = [live[n :: seed.next_orders] for n in range(seed.next_orders)]
-    shipments = [s for s in together if s] if seed.next_orders else [[r] for r in live]
+    # 0 deals one order per live subscription; more orders than subscriptions leaves none empty.
+    n = seed.next_orders or len(live)
+    shipments = [s for s in (live[i::n] for i in range(n)) if s]
     orders = [_plant_orders(store, s, places[s[0].public_id]) for s in shipments]
     return {
         "customer": render.customer(customer),

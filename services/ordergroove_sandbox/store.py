@@ -129,7 +129,8 @@ class Store:
         return _found(self.items.get(public_id))
 
     def items_of(self, order_id: str) -> list[Item]:
-        return list(self._order_items[order_id].values())
+        """An unknown order has no items, as django-filter answers a free-text order id."""
+        return list(self._order_items.get(order_id, {}).values())
 
     def orders_of(self, customer: str) -> list[Order]:
         """The customer's orders, in insertion order."""

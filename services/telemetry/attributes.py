@@ -47,6 +47,11 @@ TRACE_ID_METADATA: Final = "trace-id"
 MAX_CORRELATION_ID: Final = 128
 
 
+def correlation_fields(correlation: str) -> dict[str, str]:
+    """Gladly's correlation id as a log line's field; none when the request carried none."""
+    return {GLADLY_CORRELATION_ID: correlation} if correlation else {}
+
+
 def valid_correlation_id(value: str) -> bool:
     """Whether the value may be recorded as Gladly's correlation id (on spans and log lines);
     the same rule where the gateway reads the header and where the service reads the metadata."""

@@ -2,7 +2,11 @@
 
 Ordergroove is asked for a customer by e-mail in the query string (`/customers/?email=…`); the
 instrumentation records the full URL, so every query value is replaced before the span is
-exported. Headers (`x-api-key`, Basic credentials) are never recorded.
+exported. Headers are recorded only when an operator asks for them
+(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST), and then the credentials among them
+(`x-api-key`, `authorization`) only as `[REDACTED]`: `setup.configure` names them in
+OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS, which the instrumentation reads when a
+client is instrumented, so `configure` runs before any client is created.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor, Request
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.semconv.attributes.url_attributes import URL_FULL
 from opentelemetry.trace import Span
-from opentelemetry.util.http import redact_url
+from opentelemetry.util.http import remove_url_credentials
 
 REDACTED: Final = "REDACTED"
 # The old (`http.url`) and the stable (`url.full`) name of the URL attribute.
@@ -43,7 +47,8 @@ async def _redact_url(span: Span, request: RequestInfo) -> None:
     if not span.is_recording():
         return
     recorded = span.attributes if isinstance(span, ReadableSpan) else None
+    # Every query value is replaced already; credentials in the URL are the library's to redact.
+    redacted = remove_url_credentials(redact_query(str(request.url)))
     for name in _URL_ATTRIBUTES:
         if recorded is None or name in recorded:
-            # The library's own redaction (credentials in the URL) still applies.
-            span.set_attribute(name, redact_url(redact_query(str(request.url))))
+            span.set_attribute(name, redacted)

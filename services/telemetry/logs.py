@@ -54,11 +54,11 @@ class JsonFormatter(logging.Formatter):
 QUIETER: Final = {"httpx": logging.WARNING}
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """JSON lines on stderr for the whole process (uvicorn's loggers included)."""
+def configure_logging() -> None:
+    """JSON lines on stderr at INFO for the whole process (uvicorn's loggers included)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     quiet_chatty_loggers()
 
 

@@ -4,7 +4,8 @@
 OTLP protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`: http/protobuf or grpc); the SDK itself reads the
 endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`), `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` and the
 sampler. Metrics are read by Prometheus. Log records are stamped with the trace they belong to.
-The instrumentations use the global providers set here.
+The instrumentations use the global providers set here, and record no credential header
+(`SENSITIVE_HEADERS`) even when an operator has them capture request headers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
@@ -28,10 +30,18 @@ from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.util.http import OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS
 
 from services.config import Settings
 
 log = logging.getLogger(__name__)
+
+# Credentials, in both directions: Gladly's signature and cookies on the gateway's requests,
+# Ordergroove's `x-api-key` and Gladly's Basic `authorization` on the service's. Their values are
+# never recorded, even when an operator asks for request headers on spans
+# (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_{SERVER,CLIENT}_REQUEST). Each name is a regex
+# searched in the header name, as the instrumentations read the list.
+SENSITIVE_HEADERS: Final = ("authorization", "gladly-authorization", "cookie", "x-api-key")
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ def configure(
     # The instrumentations record the stable HTTP conventions (`url.full`, `server.address`,
     # `http.response.status_code`) only when asked; an operator's own choice is kept.
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    sanitize_sensitive_headers()
     resource = _resource(service_name)
     tracer_provider = TracerProvider(resource=resource)
     exporter = _span_exporter(settings)
@@ -93,6 +104,17 @@ def configure(
         else f"otlp ({settings.otlp_protocol})",
     )
     return _configured
+
+
+def sanitize_sensitive_headers() -> None:
+    """Name SENSITIVE_HEADERS in OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS, after
+    any the operator names there: the ASGI and httpx instrumentations both read that list (when
+    the middleware is built and when a client is instrumented, so before either happens), and an
+    operator's own list must not let the credentials through."""
+    name = OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS
+    given = [field.strip() for field in os.environ.get(name, "").split(",") if field.strip()]
+    missing = [header for header in SENSITIVE_HEADERS if header not in given]
+    os.environ[name] = ",".join([*given, *missing])
 
 
 def _resource(service_name: str) -> Resource:

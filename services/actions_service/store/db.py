@@ -62,7 +62,7 @@ class Database:
         Raises StoreUnavailable if the file stays locked past the busy timeout.
         """
         url = self.engine.url
-        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        if url.get_backend_name() != "sqlite" or _in_memory(url):
             return
         try:
             async with self.engine.connect() as connection:
@@ -113,25 +113,28 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
 
 
 async def _switch_to_wal(connection: aiosqlite.Connection) -> None:
-    # SQLite answers "database is locked" at once, without waiting out the busy timeout, when
-    # several connections switch a new file to WAL together (waiting could deadlock them), so
-    # the switch is retried here until the busy timeout has passed.
-    deadline = asyncio.get_running_loop().time() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    # SQLite answers SQLITE_BUSY at once, without waiting out the busy timeout, when several
+    # connections switch a new file to WAL together (waiting could deadlock them), so the
+    # switch is retried here until the busy timeout has passed.
+    give_up = asyncio.get_running_loop().time() + SQLITE_BUSY_TIMEOUT_MS / 1000
     while True:
         try:
             async with connection.execute("PRAGMA journal_mode=WAL"):
                 return
         except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or asyncio.get_running_loop().time() > deadline:
+            busy = error.sqlite_errorcode == sqlite3.SQLITE_BUSY
+            if not busy or asyncio.get_running_loop().time() > give_up:
                 raise
         await asyncio.sleep(SQLITE_WAL_RETRY_SECONDS)
 
 
+def _in_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
+
+
 def _sqlite_engine(url: URL) -> AsyncEngine:
-    database = url.database or ""
-    in_memory = database in ("", ":memory:")
-    if not in_memory:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if not _in_memory(url):
+        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
     # Also for :memory: (where the dialect would share one connection between concurrent
     # transactions): the single pooled connection is handed to one transaction at a time.
     engine = create_async_engine(
