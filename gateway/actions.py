@@ -1,129 +1,327 @@
 """The action endpoints behind the card's buttons: the forms (GET) and the actions (POST).
 
-Every id the gateway needs is in the path, which the signature covers. The Gladly customer id is
-passed on as the action's context; the service resolves the Ordergroove customer it is linked to.
+Every id an action needs is in the path, which the signature covers: the Gladly customer, the
+linked Ordergroove customer, the subscription, what the form showed (e.g. the order a skip
+names) and a submission id minted when the form was served. The action itself reads no Gladly
+profile: the Ordergroove customer comes from the path.
+
+An action is declared once (`ActionSpec`: its form, its runner, the state its URL carries) and
+gets its routes from `routes()`; more actions (reactivate, change date, …) are more specs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from actions.v1 import actions_pb2 as pb
-from gateway import card, forms
-from gateway.errors import AGENT_ACTIONABLE, error_response, failure_response
+from gateway import card, forms, signing
+from gateway.card import SubscriptionRef
+from gateway.errors import AGENT_ACTIONABLE, InvalidRequest, error_response, failure_response
 from gateway.guard import wire_path
 from gateway.payloads import Json, json_object, optional_string
-from gateway.rpc import RpcFailure, client_of
+from gateway.rpc import ActionsClient, RpcFailure, client_of
 
 # Fixed for ever: changing it would give a retried submission a new request_id.
 REQUEST_ID_NAMESPACE: Final = uuid.UUID("9b7f3c1e-5d2a-4c8e-a6f0-2e4b8d1c7a35")
 AGENT_HEADER: Final = "Gladly-Agent-Id"
 CONVERSATION_HEADER: Final = "Gladly-Conversation-Id"
 
+# Builds the form's JSON; `action_url(state)` mints the submission's URL naming that state.
+ActionUrl = Callable[[Mapping[str, str]], str]
+FormBuilder = Callable[[ActionsClient, SubscriptionRef, ActionUrl], Awaitable[Json | Response]]
 
-def request_id(method: str, raw_path: str, body: bytes, context: pb.ActionContext) -> str:
-    """The AIP-155 request_id of a submission: the same for Gladly's retry of it (a new
-    Gladly-Time and signature; the same method, path, body and context headers), different
-    for any other. The context is in it because the service counts it as part of the request."""
+
+@dataclass(frozen=True)
+class Submission:
+    """One submitted form: whose subscription, the state the form showed, the body, and the
+    request_id and context it runs under. `ref.og_customer_id` is "" on a legacy URL (the
+    service then resolves the link from the Gladly profile)."""
+
+    ref: SubscriptionRef
+    state: Mapping[str, str]
+    payload: Json
+    request_id: str
+    context: pb.ActionContext
+
+
+Runner = Callable[[ActionsClient, Submission], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    segment: str  # the URL segment, as card.BUTTONS names it
+    build_form: FormBuilder
+    run: Runner
+    # What the form showed, carried in the action URL: (segment name, path parameter) pairs.
+    state: Sequence[tuple[str, str]] = ()
+    # The form field of each request field, to point the service's errors at it.
+    field_attrs: Mapping[str, str] = field(default_factory=dict)
+    empty_body: bool = False  # a form without inputs may be submitted without a body
+
+    @property
+    def state_route(self) -> str:
+        return "".join(f"/{name}/{{{param}}}" for name, param in self.state)
+
+    def state_segments(self, values: Mapping[str, str]) -> list[tuple[str, str]]:
+        return [(name, values[param]) for name, param in self.state]
+
+
+# --- the request_id of a submission --------------------------------------------------------------
+
+
+def request_id(submission_id: str, body: bytes, context: pb.ActionContext) -> str:
+    """The AIP-155 request_id: the same for Gladly's retry of one submission (same URL, same
+    body), another for a resubmission with changed input, and another for every new form. The
+    context is in it because the service counts it as part of the request."""
+    digest = hashlib.sha256(body).hexdigest()
+    name = f"{submission_id} {digest} {context.agent_id} {context.conversation_id}"
+    return str(uuid.uuid5(REQUEST_ID_NAMESPACE, name))
+
+
+def legacy_request_id(method: str, raw_path: str, body: bytes, context: pb.ActionContext) -> str:
+    """Action URLs served before submission ids: derived from the request as it was then."""
     digest = hashlib.sha256(body).hexdigest()
     name = f"{method} {raw_path} {digest} {context.agent_id} {context.conversation_id}"
     return str(uuid.uuid5(REQUEST_ID_NAMESPACE, name))
 
 
-async def cancel_form(request: Request) -> Response:
-    gladly_customer_id, subscription_id = _ids(request)
+def new_submission_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _submission_id(request: Request) -> str:
+    value: str = request.path_params["submission_id"]
     try:
-        reasons = await client_of(request).list_cancel_reasons()
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise InvalidRequest("The submission id in the URL is not one the gateway made.") from None
+    if str(parsed) != value.lower():
+        raise InvalidRequest("The submission id in the URL is not one the gateway made.")
+    return str(parsed)
+
+
+# --- the actions -----------------------------------------------------------------------------
+
+
+async def _cancel_form(client: ActionsClient, ref: SubscriptionRef, url: ActionUrl) -> Json:
+    try:
+        reasons = await client.list_cancel_reasons()
     except RpcFailure:
         reasons = []  # the agent can still cancel with a common reason
-    action_url = card.cancel_form_url(gladly_customer_id, subscription_id)
-    return JSONResponse(forms.cancel_form(action_url, reasons or forms.FALLBACK_REASONS))
+    return forms.cancel_form(url({}), reasons or forms.FALLBACK_REASONS)
 
 
-async def skip_form(request: Request) -> Response:
-    gladly_customer_id, subscription_id = _ids(request)
-    found = await client_of(request).get_subscriptions(
-        pb.GetSubscriptionsRequest(gladly_customer_id=gladly_customer_id)
+async def _cancel(client: ActionsClient, submission: Submission) -> Response:
+    response = await client.cancel_subscription(
+        pb.CancelSubscriptionRequest(
+            subscription_id=submission.ref.subscription_id,
+            customer_id=submission.ref.og_customer_id,
+            reason_code=optional_string(submission.payload, forms.REASON_ATTR),
+            reason_details=optional_string(submission.payload, forms.DETAILS_ATTR),
+            request_id=submission.request_id,
+            context=submission.context,
+        )
     )
+    return JSONResponse({"message": "Subscription cancelled", "detail": response.summary})
+
+
+async def _skip_form(
+    client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
+) -> Json | Response:
+    request = pb.GetSubscriptionsRequest(customer_id=ref.og_customer_id)
+    found = await client.get_subscriptions(request)
     if not found.linked:
         return error_response(
             400,
             AGENT_ACTIONABLE["CUSTOMER_NOT_LINKED"],
-            "This Gladly customer is not linked to an Ordergroove customer.",
+            f"No Ordergroove customer {ref.og_customer_id}.",
         )
     subscription = next(
-        (s for s in found.subscriptions if s.subscription_id == subscription_id), None
+        (s for s in found.subscriptions if s.subscription_id == ref.subscription_id), None
     )
     if subscription is None:
         return error_response(
-            404, "Subscription not found", f"No subscription {subscription_id} for this customer."
+            404,
+            "Subscription not found",
+            f"No subscription {ref.subscription_id} for this customer.",
         )
     if pb.ACTION_SKIP not in subscription.available_actions:
         return error_response(
             400,
             "Nothing to skip",
-            f"Subscription {subscription_id} has no order that can be skipped now.",
+            f"Subscription {ref.subscription_id} has no order that can be skipped now.",
         )
-    order_id = subscription.next_order.order_id
-    action_url = card.skip_action_url(gladly_customer_id, subscription_id, order_id)
-    return JSONResponse(forms.skip_form(action_url, subscription))
+    return forms.skip_form(url({"order_id": subscription.next_order.order_id}), subscription)
 
 
-async def cancel(request: Request) -> Response:
-    gladly_customer_id, subscription_id = _ids(request)
-    body = await request.body()
-    payload = json_object(body)
-    context = _context(request, payload, gladly_customer_id)
-    try:
-        response = await client_of(request).cancel_subscription(
-            pb.CancelSubscriptionRequest(
-                subscription_id=subscription_id,
-                reason_code=optional_string(payload, forms.REASON_ATTR),
-                reason_details=optional_string(payload, forms.DETAILS_ATTR),
-                request_id=_request_id_of(request, body, context),
-                context=context,
-            )
-        )
-    except RpcFailure as failure:
-        return failure_response(failure, forms.CANCEL_FIELD_ATTRS)
-    return JSONResponse({"message": "Subscription cancelled", "detail": response.summary})
-
-
-async def skip(request: Request) -> Response:
-    gladly_customer_id, subscription_id = _ids(request)
-    body = await request.body()
-    payload = json_object(body, allow_empty=True)  # the skip form has no inputs
-    context = _context(request, payload, gladly_customer_id)
-    response = await client_of(request).skip_next_order(
+async def _skip(client: ActionsClient, submission: Submission) -> Response:
+    response = await client.skip_next_order(
         pb.SkipNextOrderRequest(
-            subscription_id=subscription_id,
-            order_id=request.path_params["order_id"],
-            request_id=_request_id_of(request, body, context),
-            context=context,
+            subscription_id=submission.ref.subscription_id,
+            customer_id=submission.ref.og_customer_id,
+            order_id=submission.state["order_id"],
+            request_id=submission.request_id,
+            context=submission.context,
         )
     )
     return JSONResponse({"message": "Next order skipped", "detail": response.summary})
 
 
-def _ids(request: Request) -> tuple[str, str]:
-    return request.path_params["gladly_customer_id"], request.path_params["subscription_id"]
+CANCEL: Final = ActionSpec("cancel", _cancel_form, _cancel, field_attrs=forms.CANCEL_FIELD_ATTRS)
+SKIP: Final = ActionSpec(
+    "skip", _skip_form, _skip, state=(("orders", "order_id"),), empty_body=True
+)
+SPECS: Final = (CANCEL, SKIP)
 
 
-def _request_id_of(request: Request, body: bytes, context: pb.ActionContext) -> str:
-    return request_id(request.method, wire_path(request.scope), body, context)
+# --- serving a spec ------------------------------------------------------------------------
+
+
+def serve_form(spec: ActionSpec) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await _form(request, spec, _ref(request))
+
+    return endpoint
+
+
+def serve_legacy_form(spec: ActionSpec) -> Callable[[Request], Awaitable[Response]]:
+    """A form URL of a card rendered before the Ordergroove customer was in the path: the
+    link is read from the Gladly profile (as then), and the form answers a new action URL."""
+
+    async def endpoint(request: Request) -> Response:
+        gladly_customer_id = request.path_params["gladly_customer_id"]
+        found = await client_of(request).get_subscriptions(
+            pb.GetSubscriptionsRequest(
+                gladly_customer_id=gladly_customer_id, view=pb.SUBSCRIPTIONS_VIEW_BASIC
+            )
+        )
+        if not found.linked:
+            return error_response(
+                400,
+                AGENT_ACTIONABLE["CUSTOMER_NOT_LINKED"],
+                "This Gladly customer is not linked to an Ordergroove customer.",
+            )
+        ref = SubscriptionRef(
+            gladly_customer_id, found.customer.customer_id, request.path_params["subscription_id"]
+        )
+        return await _form(request, spec, ref)
+
+    return endpoint
+
+
+async def _form(request: Request, spec: ActionSpec, ref: SubscriptionRef) -> Response:
+    def url(state: Mapping[str, str]) -> str:
+        segments = spec.state_segments(state)
+        return card.action_url(ref, spec.segment, new_submission_id(), segments)
+
+    form = await spec.build_form(client_of(request), ref, url)
+    return form if isinstance(form, Response) else JSONResponse(form)
+
+
+def serve_action(spec: ActionSpec) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        submission_id = _submission_id(request)
+        body = await request.body()
+        payload = json_object(body, allow_empty=spec.empty_body)
+        ref = _ref(request)
+        context = _context(request, payload, ref.gladly_customer_id)
+        submission = Submission(
+            ref, _state(request, spec), payload, request_id(submission_id, body, context), context
+        )
+        return await _run(request, spec, submission)
+
+    return endpoint
+
+
+def serve_legacy_action(spec: ActionSpec) -> Callable[[Request], Awaitable[Response]]:
+    """An action URL of a form served before submission ids: the service resolves the link
+    from the Gladly profile, and the request_id is derived as it was then."""
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        payload = json_object(body, allow_empty=spec.empty_body)
+        gladly_customer_id = request.path_params["gladly_customer_id"]
+        ref = SubscriptionRef(gladly_customer_id, "", request.path_params["subscription_id"])
+        context = _context(request, payload, gladly_customer_id)
+        rid = legacy_request_id(request.method, wire_path(request.scope), body, context)
+        submission = Submission(ref, _state(request, spec), payload, rid, context)
+        return await _run(request, spec, submission)
+
+    return endpoint
+
+
+async def _run(request: Request, spec: ActionSpec, submission: Submission) -> Response:
+    try:
+        return await spec.run(client_of(request), submission)
+    except RpcFailure as failure:
+        return failure_response(failure, spec.field_attrs)
+
+
+def routes() -> list[Route]:
+    """Each spec's form and action routes, and the routes of URLs Gladly may still hold."""
+    found: list[Route] = []
+    for spec in SPECS:
+        form = f"{card.SUBSCRIPTION_ROUTE}/{spec.segment}"
+        action = f"{form}{spec.state_route}{card.SUBMISSION_ROUTE}"
+        found += [
+            Route(form, serve_form(spec), methods=["GET"]),
+            Route(action, serve_action(spec), methods=["POST"]),
+            Route(
+                f"{card.LEGACY_SUBSCRIPTION_ROUTE}/{spec.segment}",
+                serve_legacy_form(spec),
+                methods=["GET"],
+            ),
+        ]
+    # The legacy action URLs, as they were shaped.
+    legacy = card.LEGACY_SUBSCRIPTION_ROUTE
+    found += [
+        Route(f"{legacy}/cancel", serve_legacy_action(CANCEL), methods=["POST"]),
+        Route(f"{legacy}/orders/{{order_id}}/skip", serve_legacy_action(SKIP), methods=["POST"]),
+    ]
+    return found
+
+
+# --- reading the request ---------------------------------------------------------------------
+
+
+def _ref(request: Request) -> SubscriptionRef:
+    params = request.path_params
+    return SubscriptionRef(
+        params["gladly_customer_id"], params["og_customer_id"], params["subscription_id"]
+    )
+
+
+def _state(request: Request, spec: ActionSpec) -> dict[str, str]:
+    return {param: request.path_params[param] for _, param in spec.state}
 
 
 def _context(request: Request, payload: Json, gladly_customer_id: str) -> pb.ActionContext:
-    """Who acts where: the body's keys win over the headers; both are optional."""
+    """Who acts where: the body's keys (signed) win over the headers, and a header counts only
+    when the signature covers it: anyone replaying a signed request can add unsigned ones."""
     return pb.ActionContext(
         gladly_customer_id=gladly_customer_id,
-        agent_id=optional_string(payload, "agentId")
-        or request.headers.get(AGENT_HEADER, "").strip(),
+        agent_id=optional_string(payload, "agentId") or signed_header(request, AGENT_HEADER),
         conversation_id=optional_string(payload, "conversationId")
-        or request.headers.get(CONVERSATION_HEADER, "").strip(),
+        or signed_header(request, CONVERSATION_HEADER),
     )
+
+
+def signed_header(request: Request, name: str) -> str:
+    """The header's value when it is among the SignedHeaders the guard verified, else ""."""
+    try:
+        authorization = signing.parse_authorization(
+            request.headers.get(signing.AUTHORIZATION_HEADER, "")
+        )
+    except signing.SignatureError:
+        return ""
+    if name.lower() not in (signed.lower() for signed in authorization.header_names):
+        return ""
+    return request.headers.get(name, "").strip()

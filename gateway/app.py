@@ -14,7 +14,6 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from gateway import actions
-from gateway.card import SUBSCRIPTION_ROUTE
 from gateway.errors import EXCEPTION_HANDLERS, error_response
 from gateway.guard import GladlyGuard
 from gateway.lookup import lookup
@@ -41,10 +40,8 @@ async def metrics(request: Request) -> Response:
 
 ROUTES = [
     Route("/gladly/lookup", lookup, methods=["POST"]),
-    Route(f"{SUBSCRIPTION_ROUTE}/cancel", actions.cancel_form, methods=["GET"]),
-    Route(f"{SUBSCRIPTION_ROUTE}/cancel", actions.cancel, methods=["POST"]),
-    Route(f"{SUBSCRIPTION_ROUTE}/skip", actions.skip_form, methods=["GET"]),
-    Route(f"{SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip", actions.skip, methods=["POST"]),
+    # Each action's form and action URLs, and the URLs of cards rendered before them.
+    *actions.routes(),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/openapi.json", openapi_json, methods=["GET"]),
@@ -66,6 +63,7 @@ def create_app(settings: Settings, on_stopped: Callable[[], None] = lambda: None
             lb_policy=settings.grpc_lb_policy,
         )
         app.state.actions = client
+        app.state.lookup_deadline = settings.lookup_deadline_seconds
         try:
             yield
         finally:

@@ -8,6 +8,8 @@ customer is known (their URLs name it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote
 
@@ -17,11 +19,27 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from actions.v1 import actions_pb2 as pb
 from gateway.payloads import Json
 
-# The routes' base (app.py) and the action URLs' (below): one template, so they cannot part.
-SUBSCRIPTION_ROUTE: Final = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
+# The base of the form and action URLs (app.py's routes and the URLs below: one template, so
+# they cannot part). Every id an action needs is a path segment: the signature covers the path
+# and Gladly hands it back unchanged (reference/gladly.md §2).
+SUBSCRIPTION_ROUTE: Final = (
+    "/gladly/customers/{gladly_customer_id}/ordergroove/{og_customer_id}"
+    "/subscriptions/{subscription_id}"
+)
+# Cards rendered before the Ordergroove customer was in the path: their URLs keep working.
+LEGACY_SUBSCRIPTION_ROUTE: Final = (
+    "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
+)
+SUBMISSION_ROUTE: Final = "/submissions/{submission_id}"
 
-CANCEL_BUTTON: Final = "Cancel Order"
-SKIP_BUTTON: Final = "Skip Next Order"
+# Each button: the action it runs, its name in Gladly (the contract's) and its URL segment.
+# A new action is a line here and its form and runner in gateway/actions.py.
+BUTTONS: Final = (
+    (pb.ACTION_CANCEL, "Cancel Order", "cancel"),
+    (pb.ACTION_SKIP, "Skip Next Order", "skip"),
+)
+CANCEL_BUTTON: Final = BUTTONS[0][1]
+SKIP_BUTTON: Final = BUTTONS[1][1]
 
 _STATUS_NAMES: Final = {
     pb.SUBSCRIPTION_STATUS_ACTIVE: "ACTIVE",
@@ -36,27 +54,51 @@ _PERIOD_NAMES: Final = {
 }
 
 
-def subscription_path(gladly_customer_id: str, subscription_id: str) -> str:
-    """The base of the action URLs of one subscription (ids percent-encoded as path segments)."""
+@dataclass(frozen=True)
+class SubscriptionRef:
+    """One subscription of one linked customer, as the path of its URLs names it."""
+
+    gladly_customer_id: str
+    og_customer_id: str
+    subscription_id: str
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def subscription_path(ref: SubscriptionRef) -> str:
+    """The base of the subscription's URLs (ids percent-encoded as path segments)."""
     return SUBSCRIPTION_ROUTE.format(
-        gladly_customer_id=quote(gladly_customer_id, safe=""),
-        subscription_id=quote(subscription_id, safe=""),
+        gladly_customer_id=_segment(ref.gladly_customer_id),
+        og_customer_id=_segment(ref.og_customer_id),
+        subscription_id=_segment(ref.subscription_id),
     )
 
 
-def cancel_form_url(gladly_customer_id: str, subscription_id: str) -> str:
-    return f"{subscription_path(gladly_customer_id, subscription_id)}/cancel"
+def form_url(ref: SubscriptionRef, action: str) -> str:
+    """`GET` → the action's form."""
+    return f"{subscription_path(ref)}/{action}"
 
 
-def skip_form_url(gladly_customer_id: str, subscription_id: str) -> str:
-    return f"{subscription_path(gladly_customer_id, subscription_id)}/skip"
+def action_url(
+    ref: SubscriptionRef,
+    action: str,
+    submission_id: str,
+    state: Sequence[tuple[str, str]] = (),
+) -> str:
+    """`POST` → runs the action once per submission id. `state` is what the form showed and
+    the action must still find (e.g. `("orders", order_id)`), as name/value segment pairs."""
+    named = "".join(f"/{name}/{_segment(value)}" for name, value in state)
+    return f"{form_url(ref, action)}{named}/submissions/{_segment(submission_id)}"
 
 
-def skip_action_url(gladly_customer_id: str, subscription_id: str, order_id: str) -> str:
-    return (
-        f"{subscription_path(gladly_customer_id, subscription_id)}"
-        f"/orders/{quote(order_id, safe='')}/skip"
-    )
+def cancel_form_url(ref: SubscriptionRef) -> str:
+    return form_url(ref, "cancel")
+
+
+def skip_form_url(ref: SubscriptionRef) -> str:
+    return form_url(ref, "skip")
 
 
 def customer_result(found: pb.GetSubscriptionsResponse) -> Json:
@@ -81,13 +123,15 @@ def detailed_result(found: pb.GetSubscriptionsResponse, gladly_customer_id: str)
     """The DETAILED result: the customer and one SUBSCRIPTION card per subscription."""
     return customer_result(found) | {
         "transactions": [
-            subscription_card(subscription, gladly_customer_id)
+            subscription_card(subscription, gladly_customer_id, found.customer.customer_id)
             for subscription in found.subscriptions
         ]
     }
 
 
-def subscription_card(subscription: pb.Subscription, gladly_customer_id: str) -> Json:
+def subscription_card(
+    subscription: pb.Subscription, gladly_customer_id: str, og_customer_id: str = ""
+) -> Json:
     product, next_order = subscription.product, subscription.next_order
     card: Json = {
         "type": "SUBSCRIPTION",
@@ -111,7 +155,8 @@ def subscription_card(subscription: pb.Subscription, gladly_customer_id: str) ->
         "productImageUrl": product.image_url,
     }
     card = {key: value for key, value in card.items() if value}
-    actions = _actions(subscription, gladly_customer_id) if gladly_customer_id else []
+    ref = SubscriptionRef(gladly_customer_id, og_customer_id, subscription.subscription_id)
+    actions = _actions(subscription, ref) if gladly_customer_id and og_customer_id else []
     if actions:
         card["actions"] = actions
     return card
@@ -127,16 +172,13 @@ def frequency_text(frequency: pb.Frequency) -> str:
     return f"Every {frequency.every} {period}s"
 
 
-def _actions(subscription: pb.Subscription, gladly_customer_id: str) -> list[dict[str, str]]:
+def _actions(subscription: pb.Subscription, ref: SubscriptionRef) -> list[dict[str, str]]:
     available = subscription.available_actions
-    buttons = []
-    if pb.ACTION_CANCEL in available:
-        url = cancel_form_url(gladly_customer_id, subscription.subscription_id)
-        buttons.append({"name": CANCEL_BUTTON, "formUrl": url})
-    if pb.ACTION_SKIP in available:
-        url = skip_form_url(gladly_customer_id, subscription.subscription_id)
-        buttons.append({"name": SKIP_BUTTON, "formUrl": url})
-    return buttons
+    return [
+        {"name": name, "formUrl": form_url(ref, segment)}
+        for action, name, segment in BUTTONS
+        if action in available
+    ]
 
 
 def _rfc3339(message: Message, field: str) -> str:

@@ -1,13 +1,19 @@
 """`POST /gladly/lookup`: Gladly's lookup adaptor, answered from GetSubscriptions.
 
-BASIC finds the Ordergroove customers matching any of the e-mails or the external id (one
-concurrent call each, results de-duplicated); DETAILED reads the full card of the one linked
-customer. Nothing is cached: a lookup after an action shows the new state.
+BASIC finds the Ordergroove customers matching any of the e-mails or the external id (every one
+Gladly sends, a bounded number at a time, results de-duplicated); DETAILED reads the full card of
+the one linked customer. Nothing is cached: a lookup after an action shows the new state.
+
+A lookup has its own budget (LOOKUP_DEADLINE_SECONDS, under Gladly's 5 s) and never fails: one
+failing lookup integration fails the agent's whole profile, other integrations' data included
+(reference/gladly.md §1-2). When Ordergroove cannot answer in time, BASIC answers the matches it
+has, and DETAILED the linked customer with a notice naming the trace, never a card it did not read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Final
 
 import grpc
@@ -19,9 +25,17 @@ from gateway import card
 from gateway.errors import InvalidRequest
 from gateway.payloads import Json, json_object, optional_object, optional_string, string_list
 from gateway.rpc import ActionsClient, RpcFailure, client_of
+from services.telemetry.context import current_trace_id
+
+log = logging.getLogger(__name__)
 
 LOOKUP_LEVELS: Final = ("BASIC", "DETAILED")
-MAX_EMAILS: Final = 10
+# Searches of one BASIC lookup in flight at once; every e-mail is searched (the 64 KiB body
+# bounds how many there can be).
+MAX_CONCURRENT_SEARCHES: Final = 8
+_NO_LIMIT: Final = 1 << 31
+# The customer attribute that says why the card is missing; "" clears it when the card is back.
+NOTICE_ATTRIBUTE: Final = "subscriptionsNotice"
 
 
 async def lookup(request: Request) -> Response:
@@ -31,12 +45,16 @@ async def lookup(request: Request) -> Response:
         raise InvalidRequest("lookupLevel must be BASIC or DETAILED.", "lookupLevel")
     query = optional_object(payload, "query")
     client = client_of(request)
-    results = await (basic(client, query) if level == "BASIC" else detailed(client, query))
+    budget: float = request.app.state.lookup_deadline
+    if level == "BASIC":
+        results = await basic(client, query, budget)
+    else:
+        results = await detailed(client, query, budget)
     return JSONResponse({"results": results})
 
 
-async def basic(client: ActionsClient, query: Json) -> list[Json]:
-    emails = string_list(query, "emails", MAX_EMAILS)
+async def basic(client: ActionsClient, query: Json, budget: float) -> list[Json]:
+    emails = string_list(query, "emails", _NO_LIMIT)
     emails.append(optional_string(query, "email"))
     external_id = optional_string(query, "externalCustomerId")
     view = pb.SUBSCRIPTIONS_VIEW_BASIC  # the customer and the counts: no orders, no products
@@ -46,32 +64,68 @@ async def basic(client: ActionsClient, query: Json) -> list[Json]:
     ]
     if external_id:
         searches.append(pb.GetSubscriptionsRequest(customer_id=external_id, view=view))
-    # Every search runs to its end before a failure is raised: no call is left behind.
-    answers = await asyncio.gather(*(_find(client, s) for s in searches), return_exceptions=True)
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + budget
+    slots = asyncio.Semaphore(MAX_CONCURRENT_SEARCHES)
+
+    async def search(request: pb.GetSubscriptionsRequest) -> pb.GetSubscriptionsResponse | None:
+        async with slots:
+            left = give_up - loop.time()
+            if left <= 0:
+                raise TimeoutError
+            return await _find(client, request, left)
+
+    # Every search runs to its end (or the budget's): no call is left behind.
+    answers = await asyncio.gather(*(search(s) for s in searches), return_exceptions=True)
     results: dict[str, Json] = {}
+    failed = 0
     for answer in answers:
         if isinstance(answer, BaseException):
-            raise answer
-        if answer is not None:
+            failed += 1
+        elif answer is not None:
             results.setdefault(answer.customer.customer_id, card.customer_result(answer))
+    if failed:
+        log.warning("BASIC lookup: %d of %d searches failed or timed out", failed, len(answers))
     return list(results.values())
 
 
-async def detailed(client: ActionsClient, query: Json) -> list[Json]:
+async def detailed(client: ActionsClient, query: Json, budget: float) -> list[Json]:
     external_id = optional_string(query, "externalCustomerId")
     gladly_customer_id = optional_string(query, "id")
     if not external_id:
         return []  # not linked: nothing to show
-    found = await _find(client, pb.GetSubscriptionsRequest(customer_id=external_id))
-    return [card.detailed_result(found, gladly_customer_id)] if found else []
+    try:
+        found = await _find(client, pb.GetSubscriptionsRequest(customer_id=external_id), budget)
+    except RpcFailure as failure:
+        log.warning("DETAILED lookup: subscriptions not read (%s)", failure.code.name)
+        return [unread_result(external_id)]
+    if found is None:
+        return []
+    result = card.detailed_result(found, gladly_customer_id)
+    result["customAttributes"][NOTICE_ATTRIBUTE] = ""  # clears an earlier notice
+    return [result]
+
+
+def unread_result(external_id: str) -> Json:
+    """The linked customer, honestly without a card: the counts are cleared rather than kept
+    (a missing key keeps Gladly's old value) and the notice names the trace."""
+    notice = (
+        "Subscriptions could not be read from Ordergroove just now; open the profile again"
+        f" in a moment (trace {current_trace_id()})."
+    )
+    return {
+        "externalCustomerId": external_id,
+        "customAttributes": {"activeSubscriptions": "", "totalSubscriptions": ""}
+        | {NOTICE_ATTRIBUTE: notice},
+    }
 
 
 async def _find(
-    client: ActionsClient, request: pb.GetSubscriptionsRequest
+    client: ActionsClient, request: pb.GetSubscriptionsRequest, seconds: float
 ) -> pb.GetSubscriptionsResponse | None:
     """The linked customer, or None when there is none; a malformed key cannot match anyone."""
     try:
-        found = await client.get_subscriptions(request)
+        found = await client.get_subscriptions(request, deadline_seconds=seconds)
     except RpcFailure as failure:
         if failure.code is grpc.StatusCode.INVALID_ARGUMENT:
             return None

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.actions import AGENT_HEADER, CONVERSATION_HEADER
-from gateway.card import SUBSCRIPTION_ROUTE
+from gateway.card import LEGACY_SUBSCRIPTION_ROUTE, SUBMISSION_ROUTE, SUBSCRIPTION_ROUTE
 from gateway.forms import MAX_DETAILS
 from gateway.guard import BODY_TOO_LARGE, MAX_BODY_BYTES
-from gateway.lookup import LOOKUP_LEVELS, MAX_EMAILS
+from gateway.lookup import LOOKUP_LEVELS
 from gateway.payloads import Json
 
 # The Actions service's id rule (services/actions_service/domain.py).
@@ -84,7 +84,7 @@ _SCHEMAS: Final[Json] = {
             "query": _object(
                 [],
                 {
-                    "emails": {"type": "array", "maxItems": MAX_EMAILS, "items": _STRING},
+                    "emails": {"type": "array", "items": _STRING},
                     "email": _STRING,
                     "phones": {"type": "array", "items": _STRING},
                     "name": _STRING,
@@ -201,6 +201,16 @@ def _path_ids(*names: str) -> list[Json]:
     return [{"name": n, "in": "path", "required": True, "schema": _ID} for n in names]
 
 
+_SUBMISSION_ID: Final[list[Json]] = [
+    {
+        "name": "submission_id",
+        "in": "path",
+        "required": True,
+        "description": "Minted when the form was served: one per form, the same on a retry",
+        "schema": {"type": "string", "format": "uuid"},
+    }
+]
+# Only honoured when the request's signature covers them (SignedHeaders).
 _CONTEXT_HEADERS: Final = [
     {"name": name, "in": "header", "required": False, "schema": _ID}
     for name in (AGENT_HEADER, CONVERSATION_HEADER)
@@ -213,6 +223,11 @@ def _body(schema: str, *, required: bool = True) -> Json:
         "required": required,
         "content": {"application/json": {"schema": _ref(schema)}},
     }
+
+
+def _deprecated(route: Json) -> Json:
+    """A URL of cards and forms served before the Ordergroove customer was in the path."""
+    return route | {"deprecated": True}
 
 
 def _form_route(summary: str, ids: list[Json]) -> Json:
@@ -245,7 +260,8 @@ def _probe(summary: str, statuses: tuple[int, ...]) -> Json:
 
 
 def _document() -> Json:
-    subscription = _path_ids("gladly_customer_id", "subscription_id")
+    subscription = _path_ids("gladly_customer_id", "og_customer_id", "subscription_id")
+    legacy = _path_ids("gladly_customer_id", "subscription_id")
     return {
         "openapi": "3.0.3",
         "info": {"title": "Ordergroove actions gateway for Gladly", "version": "1.0.0"},
@@ -259,18 +275,40 @@ def _document() -> Json:
                     | _errors(*_GLADLY_ERRORS),
                 }
             },
-            f"{SUBSCRIPTION_ROUTE}/cancel": {
-                "get": _form_route("The cancel form", subscription),
+            f"{SUBSCRIPTION_ROUTE}/cancel": {"get": _form_route("The cancel form", subscription)},
+            f"{SUBSCRIPTION_ROUTE}/cancel{SUBMISSION_ROUTE}": {
                 "post": _action_route(
-                    "Cancel the subscription", subscription, _body("CancelSubmission")
+                    "Cancel the subscription (once per submission)",
+                    subscription + _SUBMISSION_ID,
+                    _body("CancelSubmission"),
                 ),
             },
             f"{SUBSCRIPTION_ROUTE}/skip": {"get": _form_route("The skip form", subscription)},
-            f"{SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip": {
+            f"{SUBSCRIPTION_ROUTE}/skip/orders/{{order_id}}{SUBMISSION_ROUTE}": {
                 "post": _action_route(
-                    "Skip the named next order",
-                    subscription + _path_ids("order_id"),
+                    "Skip the named next order (once per submission)",
+                    subscription + _path_ids("order_id") + _SUBMISSION_ID,
                     _body("SkipSubmission", required=False),
+                )
+            },
+            f"{LEGACY_SUBSCRIPTION_ROUTE}/cancel": {
+                "get": _deprecated(_form_route("The cancel form (earlier cards)", legacy)),
+                "post": _deprecated(
+                    _action_route(
+                        "Cancel the subscription (earlier forms)", legacy, _body("CancelSubmission")
+                    )
+                ),
+            },
+            f"{LEGACY_SUBSCRIPTION_ROUTE}/skip": {
+                "get": _deprecated(_form_route("The skip form (earlier cards)", legacy))
+            },
+            f"{LEGACY_SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip": {
+                "post": _deprecated(
+                    _action_route(
+                        "Skip the named next order (earlier forms)",
+                        legacy + _path_ids("order_id"),
+                        _body("SkipSubmission", required=False),
+                    )
                 )
             },
             "/healthz": _probe("The process is up", ()),

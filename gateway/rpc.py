@@ -98,9 +98,10 @@ class ActionsClient:
         await self._channel.close()
 
     async def get_subscriptions(
-        self, request: pb.GetSubscriptionsRequest
+        self, request: pb.GetSubscriptionsRequest, *, deadline_seconds: float | None = None
     ) -> pb.GetSubscriptionsResponse:
-        return await self._call(self._stub.GetSubscriptions, request)
+        """`deadline_seconds` replaces the action deadline (a lookup has a budget of its own)."""
+        return await self._call(self._stub.GetSubscriptions, request, deadline_seconds)
 
     async def cancel_subscription(
         self, request: pb.CancelSubscriptionRequest
@@ -126,13 +127,17 @@ class ActionsClient:
         return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
     async def _call(
-        self, method: Callable[..., Awaitable[ResponseT]], request: RequestT
+        self,
+        method: Callable[..., Awaitable[ResponseT]],
+        request: RequestT,
+        deadline_seconds: float | None = None,
     ) -> ResponseT:
         metadata = self._metadata
         if correlation := correlation_id():
             metadata = (*metadata, (attributes.CORRELATION_ID_METADATA, correlation))
+        timeout = self._deadline if deadline_seconds is None else deadline_seconds
         try:
-            return await method(request, timeout=self._deadline, metadata=metadata)
+            return await method(request, timeout=timeout, metadata=metadata)
         except grpc.aio.AioRpcError as error:
             raise RpcFailure.from_error(error) from None
 

@@ -41,6 +41,10 @@ class Settings:
     gladly_signing_keys: tuple[str, ...] = field(default=(), repr=False)
     actions_enabled: frozenset[str] = frozenset(KNOWN_ACTIONS)
     deadline_seconds: float = 15.0
+    # A lookup's own budget: Gladly wants an answer within 5 s (reference/gladly.md §1).
+    lookup_deadline_seconds: float = 4.0
+    # The id Gladly gave our lookup integration: the key of a profile's `externalCustomerIds`.
+    gladly_lookup_app_id: str = ""
     grpc_listen: Address = Address("127.0.0.1", 50051)
     grpc_target: str = "127.0.0.1:50051"
     api_tokens: tuple[str, ...] = field(default=(), repr=False)
@@ -99,6 +103,12 @@ class Settings:
                 get("ACTIONS_DEADLINE_SECONDS", defaults.deadline_seconds),
                 _MAX_DEADLINE,
             ),
+            lookup_deadline_seconds=_duration(
+                "LOOKUP_DEADLINE_SECONDS",
+                get("LOOKUP_DEADLINE_SECONDS", defaults.lookup_deadline_seconds),
+                _MAX_LOOKUP_DEADLINE,
+            ),
+            gladly_lookup_app_id=get("GLADLY_LOOKUP_APP_ID", ""),
             grpc_listen=_address(
                 "ACTIONS_GRPC_LISTEN", get("ACTIONS_GRPC_LISTEN", defaults.grpc_listen)
             ),
@@ -192,6 +202,8 @@ def _actions(value: str) -> frozenset[str]:
 
 
 _MAX_DEADLINE: Final = 300.0
+# Gladly cuts a lookup off at 15 s (reference/gladly.md §1): a longer budget could not be used.
+_MAX_LOOKUP_DEADLINE: Final = 15.0
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
 

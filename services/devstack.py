@@ -31,6 +31,7 @@ LOCAL_DEFAULTS: Mapping[str, str] = {
     "GLADLY_SIGNING_KEYS": "sandbox-signing-key",
     "GLADLY_API_USER": "sandbox@example.com",
     "GLADLY_API_TOKEN": "sandbox-token",
+    "GLADLY_LOOKUP_APP_ID": "sandbox-lookup-app",  # the Gladly sandbox's lookup integration
     "METRICS_LISTEN": "127.0.0.1:9464",  # the Prometheus exporter's customary port
 }
 

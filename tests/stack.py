@@ -27,6 +27,7 @@ from services.actions_service.idempotency import AuditEntry
 from services.actions_service.server import RunningService, start
 from services.actions_service.store import Store
 from services.config import Settings
+from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
 
@@ -53,6 +54,7 @@ def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) ->
         gladly_base_url=gladly_url,
         gladly_api_user=GLADLY_USER,
         gladly_api_token=GLADLY_TOKEN,
+        gladly_lookup_app_id=DEFAULT_LOOKUP_APP_ID,
         deadline_seconds=3.0,
         store_url="sqlite:///:memory:",
         outbox_backoff_seconds=0.05,
@@ -213,6 +215,7 @@ def service_environment(ordergroove_url: str, gladly_url: str, store_url: str) -
         "GLADLY_BASE_URL": gladly_url,
         "GLADLY_API_USER": GLADLY_USER,
         "GLADLY_API_TOKEN": GLADLY_TOKEN,
+        "GLADLY_LOOKUP_APP_ID": DEFAULT_LOOKUP_APP_ID,
         "STORE_URL": store_url,
         "ACTIONS_GRPC_LISTEN": "127.0.0.1:0",
         "ACTIONS_DEADLINE_SECONDS": "1",

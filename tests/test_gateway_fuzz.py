@@ -92,4 +92,4 @@ async def test_no_generated_request_breaks_the_gateway(gateway_url: str) -> None
     # Schemathesis is synchronous: it runs off the event loop that serves the whole stack.
     exercised = await asyncio.to_thread(fuzz, gateway_url)
     # Every route but /openapi.json, which schemathesis leaves out as the schema's own address.
-    assert len(exercised) == 8, exercised
+    assert len(exercised) == 12, exercised

@@ -10,7 +10,7 @@ import sys
 
 import httpx
 
-from gateway.app import create_app
+from gateway.app import ROUTES, create_app
 from gateway.gladly_auth import GladlySignature
 from services.config import Settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
@@ -39,18 +39,29 @@ async def test_openapi_documents_every_route() -> None:
     settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=("k",))
     async with serve_asgi(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
         document = (await client.get("/openapi.json")).json()
-    subscription = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
+    legacy = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
+    subscription = (
+        "/gladly/customers/{gladly_customer_id}/ordergroove/{og_customer_id}"
+        "/subscriptions/{subscription_id}"
+    )
     assert document["openapi"].startswith("3.")
     assert {path: set(item) for path, item in document["paths"].items()} == {
         "/gladly/lookup": {"post"},
-        f"{subscription}/cancel": {"get", "post"},
+        f"{subscription}/cancel": {"get"},
+        f"{subscription}/cancel/submissions/{{submission_id}}": {"post"},
         f"{subscription}/skip": {"get"},
-        f"{subscription}/orders/{{order_id}}/skip": {"post"},
+        f"{subscription}/skip/orders/{{order_id}}/submissions/{{submission_id}}": {"post"},
+        f"{legacy}/cancel": {"get", "post"},
+        f"{legacy}/skip": {"get"},
+        f"{legacy}/orders/{{order_id}}/skip": {"post"},
         "/healthz": {"get"},
         "/readyz": {"get"},
         "/openapi.json": {"get"},
         "/metrics": {"get"},
     }
+    served = {(route.path, method.lower()) for route in ROUTES for method in route.methods or ()}
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert documented == served - {(path, "head") for path, _ in served}
     for path, item in document["paths"].items():
         for operation in item.values():
             assert "200" in operation["responses"]

@@ -163,8 +163,11 @@ async def test_invalid_item_is_refused(
 
 
 async def test_item_limits_are_inclusive(client: httpx.AsyncClient) -> None:
-    body = {"id": "x" * 50} | item(title="t" * 100, body="b" * 25000, sourceName="s" * 50)
+    """The text limits are inclusive; an id must be *under* 50 characters (gladly.md §4)."""
+    body = {"id": "x" * 49} | item(title="t" * 100, body="b" * 25000, sourceName="s" * 50)
     assert (await client.post(ITEMS, json=body)).status_code == 200
+    too_long = await client.post(ITEMS, json=body | {"id": "y" * 50})
+    assert [e["code"] for e in too_long.json()["errors"]] == ["too_long"]
 
 
 async def test_body_that_is_not_json_is_refused(client: httpx.AsyncClient) -> None:

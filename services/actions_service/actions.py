@@ -415,15 +415,19 @@ class Actions:
         if not linked:
             raise ActionError(
                 Reason.CUSTOMER_NOT_LINKED,
-                "This Gladly customer is not linked to an Ordergroove customer.",
+                _not_linked_message(self._gladly.lookup_app_id),
                 gladly_customer_id=context.gladly_customer_id,
             )
         return linked
 
     async def _conversation_open(self, context: ActionContext) -> bool:
+        """Not closed: the conversation the context names (it must be the customer's), else
+        any of the customer's."""
         if self._gladly is None or not context.gladly_customer_id:
             return True  # nothing to check against: internal callers act without a conversation
-        return await self._gladly.has_open_conversation(context.gladly_customer_id)
+        return await self._gladly.conversation_allows_actions(
+            context.gladly_customer_id, context.conversation_id
+        )
 
     # --- records ------------------------------------------------------------------------------
 
@@ -477,3 +481,18 @@ class Actions:
             raise InvalidArgument(
                 "customer_id", "is required unless the context names a linked Gladly customer"
             )
+
+
+def _not_linked_message(lookup_app_id: str) -> str:
+    """What to fix: the link is read from `externalCustomerIds[GLADLY_LOOKUP_APP_ID]` (or from
+    `externalCustomerId` of profiles linked before 05/12/21)."""
+    where = (
+        f"externalCustomerIds[{lookup_app_id!r}]"
+        if lookup_app_id
+        else "externalCustomerIds (GLADLY_LOOKUP_APP_ID is not set: set it to the id Gladly gave"
+        " the lookup integration)"
+    )
+    return (
+        f"This Gladly customer is not linked to an Ordergroove customer: its profile has no"
+        f" {where} and no externalCustomerId. Pass customer_id, or link the customer in Gladly."
+    )

@@ -305,10 +305,11 @@ class TimelineEntry:
 
 
 def timeline_item_id(action: Action, *facts: str) -> str:
-    """A deterministic Gladly item id (URL-safe, at most 50 chars): the same action yields the same
-    id, so a repeated post is answered 409 `taken` instead of writing a second entry."""
+    """A deterministic Gladly item id (URL-safe, under 50 chars as Gladly requires): the same
+    action yields the same id, so a repeated post is answered 409 `taken` instead of writing a
+    second entry. 128 bits of digest: "og-cancel-" and 32 hex digits are 42 characters."""
     digest = hashlib.sha256("|".join((action.value, *facts)).encode()).hexdigest()
-    return f"og-{action.value}-{digest[:40]}"
+    return f"og-{action.value}-{digest[:32]}"
 
 
 def _by_agent(agent_id: str) -> str:

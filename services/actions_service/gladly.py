@@ -1,9 +1,17 @@
-"""A thin adapter for Gladly's REST API: customer links, conversation status, timeline entries."""
+"""A thin adapter for Gladly's REST API: customer links, conversation status, timeline entries.
+
+Gladly's answers as reference/gladly.md §4 describes them: a merged customer answers 301 with the
+surviving id (followed), a profile names its links in `externalCustomerIds` keyed by the lookup
+integration's id, conversations come oldest first and at most 100 at a time, and a repeated item
+id is a 409 with error code `taken`. An answer that is not the JSON Gladly documents is an
+upstream failure, never ours.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -20,6 +28,18 @@ MAX_CONNECTIONS = 10
 # Answers that no retry will change: the entry itself or its customer is wrong. (401/403 are
 # not here: fixed credentials make the same entry go through.)
 REFUSED_FOR_GOOD = frozenset({400, 404, 413, 422})
+# "Open means not closed": Gladly takes actions away once a conversation is closed, so WAITING
+# (on the customer) still allows them (reference/gladly.md §2).
+NOT_CLOSED: Final = frozenset({"OPEN", "WAITING"})
+# Set when a customer has more conversations than the (oldest first, ≤ 100) list holds.
+LIMITED_DATA_HEADER: Final = "Gladly-Limited-Data"
+# Merges of merges are followed this far; a longer chain is a loop, not a customer.
+MAX_MERGE_HOPS: Final = 5
+
+CUSTOMER_ITEMS: Final = "/api/v1/customers/{customer_id}/conversation-items"
+CUSTOMER_PROFILE: Final = "/api/v1/customer-profiles/{customer_id}"
+CUSTOMER_CONVERSATIONS: Final = "/api/v1/customers/{customer_id}/conversations"
+CONVERSATION: Final = "/api/v1/conversations/{conversation_id}"
 
 
 class TimelineRefused(Exception):
@@ -31,8 +51,9 @@ class TimelineRefused(Exception):
 
 
 class GladlyClient:
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, lookup_app_id: str = "") -> None:
         self._upstream = upstream
+        self._lookup_app_id = lookup_app_id
 
     @classmethod
     def create(
@@ -41,6 +62,7 @@ class GladlyClient:
         api_user: str,
         api_token: str,
         *,
+        lookup_app_id: str = "",
         policy: RetryPolicy | None = None,
     ) -> GladlyClient:
         client = pooled_client(
@@ -49,44 +71,78 @@ class GladlyClient:
             auth=httpx.BasicAuth(api_user, api_token),
             headers={"accept": "application/json"},
         )
-        return cls(Upstream(SYSTEM, client, policy))
+        return cls(Upstream(SYSTEM, client, policy), lookup_app_id)
+
+    @property
+    def lookup_app_id(self) -> str:
+        return self._lookup_app_id
 
     async def aclose(self) -> None:
         await self._upstream.aclose()
 
     async def linked_customer_id(self, customer_id: str) -> str:
-        """The Ordergroove customer this Gladly customer is linked to (`externalCustomerId`),
-        or "" when it is not linked or Gladly does not know it."""
-        response = await self._upstream.request("GET", f"/api/v1/customer-profiles/{customer_id}")
+        """The Ordergroove customer this Gladly customer is linked to, or "" when it is not
+        linked or Gladly does not know it: `externalCustomerIds[<lookup app id>]`, else the
+        field of profiles linked before 05/12/21, `externalCustomerId`."""
+        response, _ = await self._customer_request("GET", CUSTOMER_PROFILE, customer_id)
         if response.status_code == 404:
             return ""
-        if not response.is_success:
-            log.warning("Gladly answered %d to a customer profile read", response.status_code)
-            raise UpstreamUnavailable(SYSTEM)
-        profile: Any = response.json()
-        linked = profile.get("externalCustomerId") if isinstance(profile, dict) else None
-        return linked.strip() if isinstance(linked, str) else ""
+        profile = _json(_success(response, "customer profile read"))
+        if not isinstance(profile, dict):
+            raise _malformed("customer profile read")
+        links = profile.get("externalCustomerIds")
+        linked = ""
+        if self._lookup_app_id and isinstance(links, dict):
+            linked = _text(links.get(self._lookup_app_id))
+        return linked or _text(profile.get("externalCustomerId"))
 
-    async def has_open_conversation(self, customer_id: str) -> bool:
+    async def conversation_allows_actions(
+        self, customer_id: str, conversation_id: str = ""
+    ) -> bool:
+        """Whether the customer has a conversation that is not closed: the one named, which must
+        be theirs, or any. A list that Gladly capped (oldest first) without an open one leaves
+        the newest unseen: that is not known to be closed, so it allows."""
+        if conversation_id:
+            return await self._named_conversation_allows(customer_id, conversation_id)
+        response, _ = await self._customer_request("GET", CUSTOMER_CONVERSATIONS, customer_id)
+        if response.status_code == 404:
+            return False
+        conversations = _json(_success(response, "conversations read"))
+        if not isinstance(conversations, list):
+            raise _malformed("conversations read")
+        if any(_status(c) in NOT_CLOSED for c in conversations):
+            return True
+        if response.headers.get(LIMITED_DATA_HEADER):
+            log.info("Gladly capped a conversation list with none open: the newest are unseen")
+            return True
+        return False
+
+    async def _named_conversation_allows(self, customer_id: str, conversation_id: str) -> bool:
         response = await self._upstream.request(
-            "GET", f"/api/v1/customers/{customer_id}/conversations"
+            "GET", CONVERSATION.format(conversation_id=quote(conversation_id, safe=""))
         )
         if response.status_code == 404:
             return False
-        if not response.is_success:
-            log.warning("Gladly answered %d to a conversations read", response.status_code)
-            raise UpstreamUnavailable(SYSTEM)
-        conversations: Any = response.json()
-        return isinstance(conversations, list) and any(
-            isinstance(c, dict) and c.get("status") == "OPEN" for c in conversations
-        )
+        conversation = _json(_success(response, "conversation read"))
+        if not isinstance(conversation, dict):
+            raise _malformed("conversation read")
+        owner = _text(conversation.get("customerId"))
+        if owner != customer_id and owner != await self._current_customer_id(customer_id):
+            return False  # another customer's conversation
+        return _status(conversation) in NOT_CLOSED
+
+    async def _current_customer_id(self, customer_id: str) -> str:
+        """The id a (possibly merged) customer lives under now."""
+        response, current = await self._customer_request("GET", CUSTOMER_PROFILE, customer_id)
+        return current if response.is_success else customer_id
 
     async def post_timeline_entry(self, customer_id: str, entry: TimelineEntry) -> None:
         """Post once; an answer of 409 `taken` means an earlier attempt already arrived.
         Raises TimelineRefused when retrying cannot help, UpstreamUnavailable when it may."""
-        response = await self._upstream.request(
+        response, _ = await self._customer_request(
             "POST",
-            f"/api/v1/customers/{customer_id}/conversation-items",
+            CUSTOMER_ITEMS,
+            customer_id,
             json={
                 "id": entry.item_id,
                 "content": {
@@ -101,9 +157,81 @@ class GladlyClient:
                 },
             },
         )
-        if response.is_success or response.status_code == 409:
+        if response.is_success or _is_taken(response):
             return
         if response.status_code in REFUSED_FOR_GOOD:
             raise TimelineRefused(response.status_code, response.text[:200])
         log.warning("Gladly refused a timeline entry with %d", response.status_code)
         raise UpstreamUnavailable(SYSTEM)
+
+    async def _customer_request(
+        self, method: str, template: str, customer_id: str, *, json: Any = None
+    ) -> tuple[httpx.Response, str]:
+        """The answer about a customer and the id it was given for: a 301 (a merged customer)
+        is asked again of the surviving customer, with the same method and body."""
+        for _ in range(MAX_MERGE_HOPS):
+            url = template.format(customer_id=quote(customer_id, safe=""))
+            response = await self._upstream.request(method, url, json=json)
+            if response.status_code != 301:
+                return response, customer_id
+            survivor = _surviving_id(response, template)
+            if not survivor or survivor == customer_id:
+                raise _malformed("merged customer's redirect")
+            log.info("Gladly customer merged: following to the surviving customer")
+            customer_id = survivor
+        raise _malformed("chain of merged customers")
+
+
+def _surviving_id(response: httpx.Response, template: str) -> str:
+    """`meta.new` of the body, else the segment of `Location` where the template has the id."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    meta = body.get("meta") if isinstance(body, dict) else None
+    if isinstance(meta, dict) and (survivor := _text(meta.get("new"))):
+        return survivor
+    location = urlsplit(response.headers.get("location", "")).path.split("/")
+    position = template.split("/").index("{customer_id}")
+    return location[position] if len(location) > position else ""
+
+
+def _is_taken(response: httpx.Response) -> bool:
+    """409 with error code `taken`: an item with this id exists. Other conflicts are not that."""
+    if response.status_code != 409:
+        return False
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("code") == "taken" for e in errors
+    )
+
+
+def _success(response: httpx.Response, what: str) -> httpx.Response:
+    if not response.is_success:
+        log.warning("Gladly answered %d to a %s", response.status_code, what)
+        raise UpstreamUnavailable(SYSTEM)
+    return response
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:  # also bad UTF-8: a proxy's HTML page, a truncated body
+        log.warning("Gladly answered %d with a body that is not JSON", response.status_code)
+        raise UpstreamUnavailable(SYSTEM) from None
+
+
+def _malformed(what: str) -> UpstreamUnavailable:
+    log.warning("Gladly's answer to a %s is not shaped as documented", what)
+    return UpstreamUnavailable(SYSTEM)
+
+
+def _status(conversation: Any) -> str:
+    return _text(conversation.get("status")) if isinstance(conversation, dict) else ""
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

@@ -202,7 +202,11 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
 
 def _gladly_client(settings: Settings, policy: RetryPolicy | None = None) -> GladlyClient:
     return GladlyClient.create(
-        settings.gladly_base_url, settings.gladly_api_user, settings.gladly_api_token, policy=policy
+        settings.gladly_base_url,
+        settings.gladly_api_user,
+        settings.gladly_api_token,
+        lookup_app_id=settings.gladly_lookup_app_id,
+        policy=policy,
     )
 
 

@@ -14,7 +14,7 @@ from services.gladly_sandbox.faults import Faults
 from services.gladly_sandbox.frontdoor import FrontDoor
 from services.gladly_sandbox.ratelimit import RateLimiter
 from services.gladly_sandbox.responses import errors_response
-from services.gladly_sandbox.state import SandboxState
+from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID, SandboxState
 
 DEFAULT_API_USER = "sandbox@example.com"
 DEFAULT_API_TOKEN = "sandbox-token"  # noqa: S105 - the documented local default, not a secret
@@ -25,8 +25,10 @@ def create_app(
     api_user: str = DEFAULT_API_USER,
     api_token: str = DEFAULT_API_TOKEN,
     rate_limit: int = GLADLY_RATE_LIMIT,
+    lookup_app_id: str = DEFAULT_LOOKUP_APP_ID,
 ) -> Starlette:
-    state, faults, limiter = SandboxState(), Faults(), RateLimiter(rate_limit)
+    state = SandboxState(lookup_app_id=lookup_app_id)
+    faults, limiter = Faults(), RateLimiter(rate_limit)
     front_door = Middleware(
         FrontDoor,
         state=state,

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from gateway.card import cancel_form_url, skip_form_url
+from gateway.card import SubscriptionRef, cancel_form_url, skip_form_url
 from gateway.gladly_auth import GladlySignature
 from services.config import Settings, csv_values
 from services.devstack import LOCAL_DEFAULTS
@@ -48,7 +48,10 @@ def serve(args: argparse.Namespace) -> int:
     """Serve the sandbox until SIGINT/SIGTERM; uvicorn finishes in-flight requests first."""
     config = load_serve_config(os.environ)
     app = create_app(
-        api_user=config.api_user, api_token=config.api_token, rate_limit=config.rate_limit
+        api_user=config.api_user,
+        api_token=config.api_token,
+        rate_limit=config.rate_limit,
+        lookup_app_id=config.lookup_app_id,
     )
     print(f"gladly-sandbox listening on http://{config.host}:{config.port}", flush=True)
     server = uvicorn.Server(
@@ -122,12 +125,18 @@ def card(args: argparse.Namespace) -> int:
 
 
 def skip(args: argparse.Namespace) -> int:
-    return _run_form(skip_form_url(args.gladly_customer, args.subscription), {})
+    return _run_form(skip_form_url(_subscription_ref(args)), {})
 
 
 def cancel(args: argparse.Namespace) -> int:
     submission = {"reason": args.reason, "details": args.details}
-    return _run_form(cancel_form_url(args.gladly_customer, args.subscription), submission)
+    return _run_form(cancel_form_url(_subscription_ref(args)), submission)
+
+
+def _subscription_ref(args: argparse.Namespace) -> SubscriptionRef:
+    """The subscription as the card's button names it: the Gladly customer, the Ordergroove
+    customer it is linked to, the subscription."""
+    return SubscriptionRef(args.gladly_customer, args.customer, args.subscription)
 
 
 def _run_form(form_url: str, submission: Json) -> int:
@@ -209,7 +218,6 @@ def build_parser() -> argparse.ArgumentParser:
     found.set_defaults(command=lookup)
 
     shown = commands.add_parser("card", help="DETAILED lookup: print the Subscriptions card")
-    shown.add_argument("--customer", default=DEMO_EXTERNAL_CUSTOMER_ID, help="Ordergroove id")
     _gladly_customer_option(shown)
     shown.set_defaults(command=card)
 
@@ -228,7 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _gladly_customer_option(parser: argparse.ArgumentParser) -> None:
+    """The Gladly customer and the Ordergroove customer it is linked to."""
     parser.add_argument("--gladly-customer", default=DEMO_CUSTOMER_ID, help="Gladly customer id")
+    parser.add_argument("--customer", default=DEMO_EXTERNAL_CUSTOMER_ID, help="Ordergroove id")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from services.config import ConfigError, Settings
 from services.gladly_sandbox.app import DEFAULT_API_TOKEN, DEFAULT_API_USER, GLADLY_RATE_LIMIT
+from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 
 __all__ = ["ConfigError", "ServeConfig", "load_serve_config"]
 
@@ -18,6 +19,7 @@ class ServeConfig:
     api_user: str
     api_token: str
     rate_limit: int
+    lookup_app_id: str
 
 
 def load_serve_config(environ: Mapping[str, str]) -> ServeConfig:
@@ -28,6 +30,7 @@ def load_serve_config(environ: Mapping[str, str]) -> ServeConfig:
         port=settings.gladly_sandbox_listen.port,
         api_user=settings.gladly_api_user or DEFAULT_API_USER,
         api_token=settings.gladly_api_token or DEFAULT_API_TOKEN,
+        lookup_app_id=settings.gladly_lookup_app_id or DEFAULT_LOOKUP_APP_ID,
         rate_limit=_rate_limit(environ.get("GLADLY_SANDBOX_RATE_LIMIT", str(GLADLY_RATE_LIMIT))),
     )
 

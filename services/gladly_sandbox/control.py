@@ -13,6 +13,7 @@ from services.gladly_sandbox.ratelimit import RateLimiter
 from services.gladly_sandbox.responses import errors_response, json_body, not_found
 from services.gladly_sandbox.state import (
     CONVERSATION_STATUSES,
+    OPEN,
     NotFoundError,
     SandboxState,
     TakenError,
@@ -27,7 +28,10 @@ def control_routes(state: SandboxState, faults: Faults, limiter: RateLimiter) ->
             return errors_response(400, "invalid", reason)
         try:
             customer = state.add_customer(
-                payload["id"], payload.get("emails"), payload.get("externalCustomerId")
+                payload["id"],
+                payload.get("emails"),
+                payload.get("externalCustomerId"),
+                legacy_link=payload.get("legacyLink") is True,
             )
         except TakenError:
             return errors_response(409, "taken", "a customer with this id exists", "id")
@@ -36,11 +40,32 @@ def control_routes(state: SandboxState, faults: Faults, limiter: RateLimiter) ->
         return JSONResponse(_customer_json(state, customer.id), status_code=201)
 
     async def open_conversation(request: Request) -> Response:
+        """Optional body `{"status": "OPEN"|"WAITING"|"CLOSED", "count": n}`: n conversations
+        (a long history), oldest first; answers the last one opened."""
+        payload = await json_body(request) or {}
+        status, count = payload.get("status", OPEN), payload.get("count", 1)
+        if status not in CONVERSATION_STATUSES or not isinstance(count, int) or count < 1:
+            detail = "status must be OPEN, WAITING or CLOSED; count a whole number ≥ 1"
+            return errors_response(400, "invalid", detail)
         try:
-            conversation = state.open_conversation(request.path_params["customer_id"])
+            for _ in range(count):
+                conversation = state.open_conversation(request.path_params["customer_id"], status)
         except NotFoundError:
             return not_found("customer")
         return JSONResponse(conversation.to_json(), status_code=201)
+
+    async def merge_customer(request: Request) -> Response:
+        payload = await json_body(request)
+        into = payload.get("into") if isinstance(payload, dict) else None
+        if not isinstance(into, str):
+            return errors_response(400, "invalid", "into must name the surviving customer")
+        try:
+            state.merge(request.path_params["customer_id"], into)
+        except NotFoundError:
+            return not_found("customer")
+        except TakenError:
+            return errors_response(400, "invalid", "a customer cannot be merged into itself")
+        return Response(status_code=204)
 
     async def close_conversations(request: Request) -> Response:
         try:
@@ -91,6 +116,7 @@ def control_routes(state: SandboxState, faults: Faults, limiter: RateLimiter) ->
         Route(
             "/_sandbox/customers/{customer_id}/conversations", open_conversation, methods=["POST"]
         ),
+        Route("/_sandbox/customers/{customer_id}/merge", merge_customer, methods=["POST"]),
         Route(
             "/_sandbox/customers/{customer_id}/close-conversations",
             close_conversations,
@@ -118,6 +144,8 @@ def _customer_payload_error(payload: Any) -> str | None:
         return "emails must be a list of strings"
     if not isinstance(payload.get("externalCustomerId"), str | None):
         return "externalCustomerId must be a string"
+    if not isinstance(payload.get("legacyLink", False), bool):
+        return "legacyLink must be true or false"
     if payload.get("conversation") not in (None, *CONVERSATION_STATUSES):
         return f"conversation must be null or one of {', '.join(CONVERSATION_STATUSES)}"
     return None
@@ -125,6 +153,6 @@ def _customer_payload_error(payload: Any) -> str | None:
 
 def _customer_json(state: SandboxState, customer_id: str) -> dict[str, Any]:
     conversations = state.conversations_of(customer_id)
-    return state.customer(customer_id).to_json() | {
+    return state.customer(customer_id).to_json(state.lookup_app_id) | {
         "conversations": [c.to_json() for c in conversations]
     }

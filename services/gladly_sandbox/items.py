@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
-ID_MAX_LENGTH = 50
+# "URL-safe and under 50 characters" (reference/gladly.md §4, timeline entries).
+ID_MAX_LENGTH = 49
 ACTIVITY_TYPES = ("EMAIL", "ISSUE", "SMS", "SURVEY")
 # fromisoformat alone also takes plain dates and other ISO 8601 shapes that RFC 3339 does not.
 RFC3339_PATTERN = re.compile(
@@ -61,7 +62,7 @@ def _id_errors(item_id: Any) -> list[Error]:
     if not isinstance(item_id, str) or not ID_PATTERN.fullmatch(item_id):
         return [error("id", "invalid", "id must be URL-safe: letters, digits, '-' and '_'")]
     if len(item_id) > ID_MAX_LENGTH:
-        return [error("id", "too_long", f"id must be at most {ID_MAX_LENGTH} characters")]
+        return [error("id", "too_long", f"id must be under {ID_MAX_LENGTH + 1} characters")]
     return []
 
 

@@ -16,6 +16,10 @@ DEMO_EMAIL = "demo@example.com"
 DEMO_CONVERSATION_ID = "gladly-demo-conversation"
 CLOSED_CUSTOMER_ID = "gladly-closed-customer"
 CLOSED_CONVERSATION_ID = "gladly-closed-conversation"
+# The id Gladly gives the lookup integration: a profile's `externalCustomerIds` is keyed by it
+# (reference/gladly.md §4, Gladly's OpenAPI example `{"ABC12345": "54321"}`). The service learns
+# it from GLADLY_LOOKUP_APP_ID; `make run` sets both to this.
+DEFAULT_LOOKUP_APP_ID = "sandbox-lookup-app"
 
 OPEN, WAITING, CLOSED = "OPEN", "WAITING", "CLOSED"
 CONVERSATION_STATUSES = (OPEN, WAITING, CLOSED)
@@ -48,13 +52,22 @@ class Customer:
     id: str
     emails: list[str] = field(default_factory=list)
     external_customer_id: str | None = None
+    # Linked by a lookup adaptor installed before 05/12/21: only such profiles carry the single
+    # field `externalCustomerId` (reference/gladly.md §4); new installations never see it.
+    legacy_link: bool = False
 
-    def to_json(self) -> Json:
-        return {
+    def to_json(self, lookup_app_id: str = DEFAULT_LOOKUP_APP_ID) -> Json:
+        data: Json = {
             "id": self.id,
             "emails": [{"original": email} for email in self.emails],
-            "externalCustomerId": self.external_customer_id,
+            # One entry per linked lookup integration, keyed by its id (reference/gladly.md §4).
+            "externalCustomerIds": (
+                {lookup_app_id: self.external_customer_id} if self.external_customer_id else {}
+            ),
         }
+        if self.legacy_link and self.external_customer_id:
+            data["externalCustomerId"] = self.external_customer_id
+        return data
 
 
 @dataclass
@@ -106,14 +119,20 @@ class JournalEntry:
 class SandboxState:
     """Everything the sandbox remembers; `reset` goes back to the seed."""
 
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lookup_app_id: str = DEFAULT_LOOKUP_APP_ID,
+    ) -> None:
         self._clock = clock
+        self.lookup_app_id = lookup_app_id
         self.reset()
 
     def reset(self) -> None:
         self._customers: dict[str, Customer] = {}
         self._conversations: dict[str, Conversation] = {}
         self._items: dict[str, Item] = {}
+        self._merged_into: dict[str, str] = {}  # a merged customer's id → the surviving one
         self.journal: deque[JournalEntry] = deque(maxlen=JOURNAL_SIZE)
         self._seed()
 
@@ -124,11 +143,16 @@ class SandboxState:
         self.open_conversation(CLOSED_CUSTOMER_ID, CLOSED, conversation_id=CLOSED_CONVERSATION_ID)
 
     def add_customer(
-        self, customer_id: str, emails: list[str] | None = None, external_id: str | None = None
+        self,
+        customer_id: str,
+        emails: list[str] | None = None,
+        external_id: str | None = None,
+        *,
+        legacy_link: bool = False,
     ) -> Customer:
-        if customer_id in self._customers:
+        if customer_id in self._customers or customer_id in self._merged_into:
             raise TakenError(customer_id)
-        customer = Customer(customer_id, emails or [], external_id)
+        customer = Customer(customer_id, emails or [], external_id, legacy_link)
         self._customers[customer_id] = customer
         return customer
 
@@ -156,8 +180,31 @@ class SandboxState:
             raise NotFoundError(conversation_id) from None
 
     def conversations_of(self, customer_id: str) -> list[Conversation]:
+        """Oldest first, as Gladly lists them (reference/gladly.md §4)."""
         self.customer(customer_id)
-        return [c for c in self._conversations.values() if c.customer_id == customer_id]
+        found = [c for c in self._conversations.values() if c.customer_id == customer_id]
+        return sorted(found, key=lambda c: c.created_at)  # stable: same instant keeps insertion
+
+    def merge(self, customer_id: str, into: str) -> None:
+        """Merge a customer into another, as an agent does in Gladly: the survivor keeps the
+        conversations and items; the merged id answers 301 from then on."""
+        merged, survivor = self.customer(customer_id), self.customer(into)
+        if merged is survivor:
+            raise TakenError(into)
+        if survivor.external_customer_id is None:
+            survivor.external_customer_id = merged.external_customer_id
+        for conversation in self._conversations.values():
+            if conversation.customer_id == customer_id:
+                conversation.customer_id = into
+        del self._customers[customer_id]
+        self._merged_into[customer_id] = into
+
+    def survivor_of(self, customer_id: str) -> str | None:
+        """The customer a merged id now lives on (following merges of merges), or None."""
+        survivor = self._merged_into.get(customer_id)
+        while survivor in self._merged_into:
+            survivor = self._merged_into[survivor]
+        return survivor
 
     def close_conversations(self, customer_id: str) -> list[Conversation]:
         conversations = self.conversations_of(customer_id)
