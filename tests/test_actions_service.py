@@ -11,7 +11,7 @@ import pytest
 
 from actions.v1 import actions_pb2 as pb
 from services.actions_service.errors import Reason
-from services.gladly_sandbox.state import CLOSED_CUSTOMER_ID
+from services.gladly_sandbox.state import CLOSED_CUSTOMER_ID, DEMO_CONVERSATION_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as DEMO_GLADLY_CUSTOMER_ID
 from services.ordergroove_sandbox.demo import (
     ACTIVE_ROLES,
@@ -37,7 +37,9 @@ from tests.stack import (
 )
 
 AGENT = pb.ActionContext(
-    agent_id="agent-7", gladly_customer_id=DEMO_GLADLY_CUSTOMER_ID, conversation_id="conv-1"
+    agent_id="agent-7",
+    gladly_customer_id=DEMO_GLADLY_CUSTOMER_ID,
+    conversation_id=DEMO_CONVERSATION_ID,  # read and checked: it must be the customer's, open
 )
 
 
