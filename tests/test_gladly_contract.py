@@ -29,7 +29,7 @@ APP_ID = "ABC12345"  # the lookup integration's id in Gladly's OpenAPI example
 SURVIVOR = ANSWERS["profile"]["body"]["id"]
 ENTRY = TimelineEntry("og-cancel-0123", "Subscription cancelled", "Done", datetime.now(UTC))
 # Not a Gladly answer: what a proxy in front of it may send instead.
-MAINTENANCE_PAGE = {"status": 200, "raw": "<html>down for maintenance</html>"}
+MAINTENANCE_PAGE = "<html>down for maintenance</html>"
 
 
 class Replay:
@@ -43,9 +43,9 @@ class Replay:
         async def answer(request: Request) -> Response:
             self.seen.append((request.method, request.url.path))
             name = self.answers.get((request.method, request.url.path), "unknown_profile")
-            fixture = MAINTENANCE_PAGE if name == "maintenance_page" else ANSWERS[name]
-            if "raw" in fixture:
-                return Response(fixture["raw"], fixture["status"], media_type="text/html")
+            if name == "maintenance_page":
+                return Response(MAINTENANCE_PAGE, 200, media_type="text/html")
+            fixture: dict[str, Any] = ANSWERS[name]
             return JSONResponse(fixture["body"], fixture["status"], fixture.get("headers"))
 
         return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
