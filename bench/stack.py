@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.devstack import BIN, Program, stop_all, wait_until_ready
+from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 
 OG_API_KEY = "sandbox-api-key"
 SIGNING_KEY = "bench-signing-key"
@@ -98,6 +99,7 @@ def running_stack(
         "GLADLY_API_USER": GLADLY_USER,
         "GLADLY_API_TOKEN": GLADLY_TOKEN,
         "GLADLY_SIGNING_KEYS": SIGNING_KEY,
+        "GLADLY_LOOKUP_APP_ID": DEFAULT_LOOKUP_APP_ID,  # the sandbox's: its profiles' link key
         "ACTIONS_GRPC_LISTEN": f"127.0.0.1:{grpc_port}",
         "ACTIONS_GRPC_TARGET": f"127.0.0.1:{grpc_port}",
         "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
