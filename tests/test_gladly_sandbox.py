@@ -16,8 +16,10 @@ from services.gladly_sandbox.ratelimit import RateLimiter
 from services.gladly_sandbox.state import (
     CLOSED_CONVERSATION_ID,
     CLOSED_CUSTOMER_ID,
+    DEFAULT_LOOKUP_APP_ID,
     DEMO_CONVERSATION_ID,
     DEMO_CUSTOMER_ID,
+    DEMO_EXTERNAL_CUSTOMER_ID,
     JOURNAL_SIZE,
     SandboxState,
 )
@@ -219,6 +221,57 @@ async def test_sandbox_creates_customers(client: httpx.AsyncClient) -> None:
     bad = await client.post("/_sandbox/customers", json={"id": "c3", "conversation": "MAYBE"})
     assert bad.status_code == 400
     assert (await client.post("/api/v1/customers/c2/conversation-items", json=item())).is_success
+
+
+async def test_profiles_carry_the_link_keyed_by_the_lookup_app(client: httpx.AsyncClient) -> None:
+    """`externalCustomerIds` only; the single `externalCustomerId` only for a profile linked
+    before 05/12/21 (`legacyLink`); an unknown customer is 404 `not_exist`."""
+    profile = (await client.get(f"/api/v1/customer-profiles/{DEMO_CUSTOMER_ID}")).json()
+    assert profile["externalCustomerIds"] == {DEFAULT_LOOKUP_APP_ID: DEMO_EXTERNAL_CUSTOMER_ID}
+    assert "externalCustomerId" not in profile
+    old = {"id": "old", "externalCustomerId": "og-1", "legacyLink": True}
+    assert (await client.post("/_sandbox/customers", json=old)).status_code == 201
+    legacy = (await client.get("/api/v1/customer-profiles/old")).json()
+    assert legacy["externalCustomerIds"] == {DEFAULT_LOOKUP_APP_ID: "og-1"}
+    assert legacy["externalCustomerId"] == "og-1"
+    unknown = await client.get("/api/v1/customer-profiles/nobody")
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["code"] == "not_exist"
+
+
+async def test_a_merged_customer_answers_301(client: httpx.AsyncClient) -> None:
+    await client.post("/_sandbox/customers", json={"id": "gone", "conversation": "OPEN"})
+    merged = await client.post("/_sandbox/customers/gone/merge", json={"into": DEMO_CUSTOMER_ID})
+    assert merged.status_code == 204
+    for method, path in (
+        ("GET", "/api/v1/customer-profiles/gone"),
+        ("POST", "/api/v1/customers/gone/conversation-items"),
+        ("GET", "/api/v1/customers/gone/conversations"),
+    ):
+        moved = await client.request(method, path, json=item() if method == "POST" else None)
+        assert moved.status_code == 301
+        assert moved.headers["Location"] == path.replace("gone", DEMO_CUSTOMER_ID)
+        assert moved.json()["meta"]["new"] == DEMO_CUSTOMER_ID
+    # The survivor has the merged customer's conversations.
+    assert len((await client.get(CONVERSATIONS)).json()) == 2
+
+
+async def test_conversations_oldest_first_at_most_100(client: httpx.AsyncClient) -> None:
+    many = {"status": "CLOSED", "count": 120}
+    opened = await client.post(f"/_sandbox/customers/{DEMO_CUSTOMER_ID}/conversations", json=many)
+    assert opened.status_code == 201
+    listed = await client.get(CONVERSATIONS)
+    assert len(listed.json()) == 100 and listed.headers["Gladly-Limited-Data"]
+    assert listed.json()[0]["id"] == DEMO_CONVERSATION_ID  # the oldest
+    assert opened.json()["id"] not in {c["id"] for c in listed.json()}  # the newest are cut
+    one = await client.get(f"/api/v1/conversations/{opened.json()['id']}")
+    assert one.json()["status"] == "CLOSED"
+    short = await client.get(f"/api/v1/customers/{CLOSED_CUSTOMER_ID}/conversations")
+    assert "Gladly-Limited-Data" not in short.headers
+    waiting = {"status": "WAITING"}
+    made = await client.post(
+        f"/_sandbox/customers/{CLOSED_CUSTOMER_ID}/conversations", json=waiting
+    )
+    assert made.json()["status"] == "WAITING"
 
 
 async def test_rate_limit_per_method_and_headers(limited: httpx.AsyncClient) -> None:
