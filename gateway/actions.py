@@ -175,9 +175,9 @@ async def _skip(client: ActionsClient, submission: Submission) -> Response:
     return JSONResponse({"message": "Next order skipped", "detail": response.summary})
 
 
-CANCEL: Final = ActionSpec("cancel", _cancel_form, _cancel, field_attrs=forms.CANCEL_FIELD_ATTRS)
+CANCEL: Final = ActionSpec(card.CANCEL, _cancel_form, _cancel, field_attrs=forms.CANCEL_FIELD_ATTRS)
 SKIP: Final = ActionSpec(
-    "skip", _skip_form, _skip, state=(("orders", "order_id"),), empty_body=True
+    card.SKIP, _skip_form, _skip, state=(("orders", "order_id"),), empty_body=True
 )
 SPECS: Final = (CANCEL, SKIP)
 

@@ -34,12 +34,12 @@ SUBMISSION_ROUTE: Final = "/submissions/{submission_id}"
 
 # Each button: the action it runs, its name in Gladly (the contract's) and its URL segment.
 # A new action is a line here and its form and runner in gateway/actions.py.
+CANCEL: Final = "cancel"
+SKIP: Final = "skip"
 BUTTONS: Final = (
-    (pb.ACTION_CANCEL, "Cancel Order", "cancel"),
-    (pb.ACTION_SKIP, "Skip Next Order", "skip"),
+    (pb.ACTION_CANCEL, "Cancel Order", CANCEL),
+    (pb.ACTION_SKIP, "Skip Next Order", SKIP),
 )
-CANCEL_BUTTON: Final = BUTTONS[0][1]
-SKIP_BUTTON: Final = BUTTONS[1][1]
 
 _STATUS_NAMES: Final = {
     pb.SUBSCRIPTION_STATUS_ACTIVE: "ACTIVE",
@@ -91,14 +91,6 @@ def action_url(
     the action must still find (e.g. `("orders", order_id)`), as name/value segment pairs."""
     named = "".join(f"/{name}/{_segment(value)}" for name, value in state)
     return f"{form_url(ref, action)}{named}/submissions/{_segment(submission_id)}"
-
-
-def cancel_form_url(ref: SubscriptionRef) -> str:
-    return form_url(ref, "cancel")
-
-
-def skip_form_url(ref: SubscriptionRef) -> str:
-    return form_url(ref, "skip")
 
 
 def customer_result(found: pb.GetSubscriptionsResponse) -> Json:

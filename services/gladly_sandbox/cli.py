@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from gateway.card import SubscriptionRef, cancel_form_url, skip_form_url
+from gateway.card import CANCEL, SKIP, SubscriptionRef, form_url
 from gateway.gladly_auth import GladlySignature
 from services.config import Settings, csv_values
 from services.devstack import LOCAL_DEFAULTS
@@ -125,12 +125,12 @@ def card(args: argparse.Namespace) -> int:
 
 
 def skip(args: argparse.Namespace) -> int:
-    return _run_form(skip_form_url(_subscription_ref(args)), {})
+    return _run_form(form_url(_subscription_ref(args), SKIP), {})
 
 
 def cancel(args: argparse.Namespace) -> int:
     submission = {"reason": args.reason, "details": args.details}
-    return _run_form(cancel_form_url(_subscription_ref(args)), submission)
+    return _run_form(form_url(_subscription_ref(args), CANCEL), submission)
 
 
 def _subscription_ref(args: argparse.Namespace) -> SubscriptionRef:
