@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.gladly_sandbox.api import api_routes
+from services.gladly_sandbox.console import ConsoleSettings, console_routes
 from services.gladly_sandbox.control import control_routes
 from services.gladly_sandbox.faults import Faults
 from services.gladly_sandbox.frontdoor import FrontDoor
@@ -25,6 +26,7 @@ def create_app(
     api_user: str = DEFAULT_API_USER,
     api_token: str = DEFAULT_API_TOKEN,
     rate_limit: int = GLADLY_RATE_LIMIT,
+    console: ConsoleSettings | None = None,
 ) -> Starlette:
     state, faults, limiter = SandboxState(), Faults(), RateLimiter(rate_limit)
     front_door = Middleware(
@@ -36,7 +38,10 @@ def create_app(
         api_token=api_token,
     )
     return Starlette(
-        routes=api_routes(state) + control_routes(state, faults, limiter),
+        routes=api_routes(state)
+        + control_routes(state, faults, limiter)
+        # The agent console at the root: what an agent sees, acting as Gladly towards the gateway.
+        + console_routes(state, console or ConsoleSettings()),
         middleware=[front_door],
         exception_handlers={HTTPException: _http_error},
     )

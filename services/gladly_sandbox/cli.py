@@ -24,6 +24,7 @@ from services.config import Settings, csv_values
 from services.devstack import LOCAL_DEFAULTS
 from services.gladly_sandbox.app import create_app
 from services.gladly_sandbox.config import ConfigError, load_serve_config
+from services.gladly_sandbox.console import load_console_settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL, DEMO_EXTERNAL_CUSTOMER_ID
 
 EXIT_BAD_CONFIG = 2
@@ -48,7 +49,10 @@ def serve(args: argparse.Namespace) -> int:
     """Serve the sandbox until SIGINT/SIGTERM; uvicorn finishes in-flight requests first."""
     config = load_serve_config(os.environ)
     app = create_app(
-        api_user=config.api_user, api_token=config.api_token, rate_limit=config.rate_limit
+        api_user=config.api_user,
+        api_token=config.api_token,
+        rate_limit=config.rate_limit,
+        console=load_console_settings(os.environ),
     )
     print(f"gladly-sandbox listening on http://{config.host}:{config.port}", flush=True)
     server = uvicorn.Server(
