@@ -16,10 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright import sync_api
 
 from gateway.app import create_app as create_gateway_app
 from services.config import Settings
 from services.gladly_sandbox.app import create_app as create_gladly_app
+from services.gladly_sandbox.cli import main as gladly_sandbox
 from services.gladly_sandbox.console import ConsoleSettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
@@ -33,18 +35,13 @@ TRACE_URL = "http://traces.test/trace/{trace_id}"
 TIMEOUT_MS = 10_000  # every browser wait is bounded
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"no browser: {CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True
-    )
-sync_api = pytest.importorskip("playwright.sync_api")
 sync_api.expect.set_options(timeout=TIMEOUT_MS)
 
 
 @dataclass(frozen=True)
 class Stack:
     console_url: str  # the Gladly sandbox, whose root is the console
-    gateway_url: str
+    ordergroove_url: str
 
 
 @pytest.fixture
@@ -81,9 +78,11 @@ async def _serve(started: Future[tuple[Stack, Callable[[], None]]]) -> None:
             ) as gateway_url,
         ):
             console.gateway_url = gateway_url  # the gateway starts last: it needs the service
-            started.set_result(
-                (Stack(gladly_url, gateway_url), lambda: loop.call_soon_threadsafe(stop.set))
-            )
+
+            def stop_serving() -> None:
+                loop.call_soon_threadsafe(stop.set)
+
+            started.set_result((Stack(gladly_url, ordergroove_url), stop_serving))
             await stop.wait()
     except BaseException as error:
         if not started.done():
@@ -93,6 +92,8 @@ async def _serve(started: Future[tuple[Stack, Callable[[], None]]]) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no browser: {CHROMIUM} is missing (apt-get install chromium)")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM))
         try:
@@ -225,6 +226,23 @@ def test_a_closed_conversation_refuses_actions(page: Any) -> None:
     sync_api.expect(subscription(page, VITAMINS).locator(".status")).to_have_text("ACTIVE")
 
 
+def test_any_other_failure_closes_the_form_with_the_message_and_trace(
+    page: Any, stack: Stack
+) -> None:
+    open_demo_customer(page)
+    press(subscription(page, VITAMINS), "Skip Next Order")
+    fault = {"method": "PATCH", "status": 500}  # Ordergroove fails the skip
+    httpx.post(f"{stack.ordergroove_url}/_sandbox/faults", json=fault).raise_for_status()
+    page.get_by_role("button", name="Skip order").click()
+
+    sync_api.expect(page.get_by_role("alert").first).to_contain_text("Skip Next Order failed")
+    sync_api.expect(page.get_by_role("alert").nth(1)).to_contain_text("HTTP 503")
+    trace = page.locator("[data-trace-id]")
+    trace_id = trace.get_attribute("data-trace-id")
+    assert trace_id and trace.get_attribute("href") == TRACE_URL.format(trace_id=trace_id)
+    sync_api.expect(page.get_by_role("heading", name="Subscriptions")).to_be_visible()
+
+
 def test_values_from_outside_are_escaped(page: Any, stack: Stack) -> None:
     odd = "<b>bold</b>@example.com"
     created = httpx.post(
@@ -243,3 +261,12 @@ def test_forms_posted_from_another_site_are_refused(stack: Stack) -> None:
         headers={"Origin": "http://elsewhere.test"},
     )
     assert answer.status_code == 403
+
+
+@pytest.mark.parametrize("template", ["http://traces.test/trace/", "ftp://x/{trace_id}"])
+def test_a_trace_url_without_its_place_for_the_id_stops_the_sandbox(
+    template: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GLADLY_SANDBOX_TRACE_URL", template)
+    assert gladly_sandbox(["serve"]) == 2
+    assert "GLADLY_SANDBOX_TRACE_URL" in capsys.readouterr().err
