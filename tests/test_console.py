@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from playwright import sync_api
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from gateway.app import create_app as create_gateway_app
+from gateway.guard import GladlyGuard
 from services.config import Settings
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.gladly_sandbox.cli import main as gladly_sandbox
@@ -35,6 +41,8 @@ TRACE_URL = "http://traces.test/trace/{trace_id}"
 TIMEOUT_MS = 10_000  # every browser wait is bounded
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
 
+T = TypeVar("T")
+
 sync_api.expect.set_options(timeout=TIMEOUT_MS)
 
 
@@ -44,50 +52,173 @@ class Stack:
     ordergroove_url: str
 
 
-@pytest.fixture
-def stack() -> Iterator[Stack]:
-    """The real stack, served on a loop of its own until the test ends."""
-    started: Future[tuple[Stack, Callable[[], None]]] = Future()
-    thread = threading.Thread(target=asyncio.run, args=(_serve(started),), daemon=True)
+def in_background(serve: Callable[[], AbstractAsyncContextManager[T]]) -> Iterator[T]:
+    """Enter `serve()` on an event loop of its own in a thread; leave it when done."""
+    started: Future[tuple[T, Callable[[], None]]] = Future()
+
+    async def run() -> None:
+        loop, stop = asyncio.get_running_loop(), asyncio.Event()
+        try:
+            async with serve() as value:
+
+                def stop_serving() -> None:
+                    loop.call_soon_threadsafe(stop.set)
+
+                started.set_result((value, stop_serving))
+                await stop.wait()
+        except BaseException as error:
+            if not started.done():
+                started.set_exception(error)
+            raise
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
     thread.start()
-    running, stop = started.result(timeout=30)
+    value, stop = started.result(timeout=30)
     try:
-        yield running
+        yield value
     finally:
         stop()
         thread.join(timeout=30)
 
 
-async def _serve(started: Future[tuple[Stack, Callable[[], None]]]) -> None:
-    loop, stop = asyncio.get_running_loop(), asyncio.Event()
+@asynccontextmanager
+async def real_stack() -> AsyncIterator[Stack]:
     console = ConsoleSettings(signing_key=SIGNING_KEY, trace_url=TRACE_URL)
-    try:
-        async with (
-            serve_asgi(create_ordergroove_app()) as ordergroove_url,
-            # A card, a form and an action exceed Gladly's 10 requests/second.
-            serve_asgi(create_gladly_app(rate_limit=1_000_000, console=console)) as gladly_url,
-            running_service(service_settings(ordergroove_url, gladly_url)) as service,
-            serve_asgi(
-                create_gateway_app(
-                    Settings(
-                        grpc_target=service.target,
-                        gladly_signing_keys=(SIGNING_KEY,),
-                        deadline_seconds=3.0,
-                    )
+    async with (
+        serve_asgi(create_ordergroove_app()) as ordergroove_url,
+        # A card, a form and an action exceed Gladly's 10 requests/second.
+        serve_asgi(create_gladly_app(rate_limit=1_000_000, console=console)) as gladly_url,
+        running_service(service_settings(ordergroove_url, gladly_url)) as service,
+        serve_asgi(
+            create_gateway_app(
+                Settings(
+                    grpc_target=service.target,
+                    gladly_signing_keys=(SIGNING_KEY,),
+                    deadline_seconds=3.0,
                 )
-            ) as gateway_url,
-        ):
-            console.gateway_url = gateway_url  # the gateway starts last: it needs the service
+            )
+        ) as gateway_url,
+    ):
+        console.gateway_url = gateway_url  # the gateway starts last: it needs the service
+        yield Stack(gladly_url, ordergroove_url)
 
-            def stop_serving() -> None:
-                loop.call_soon_threadsafe(stop.set)
 
-            started.set_result((Stack(gladly_url, ordergroove_url), stop_serving))
-            await stop.wait()
-    except BaseException as error:
-        if not started.done():
-            started.set_exception(error)
-        raise
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    """The real stack, served on a loop of its own until the test ends."""
+    yield from in_background(real_stack)
+
+
+# --- a stand-in for a gateway whose card and forms changed: the console follows the JSON ----------
+
+NEW_CARD: dict[str, Any] = {
+    "externalCustomerId": "demo-customer-1",
+    "name": "Dana Demo",
+    "customAttributes": {"activeSubscriptions": "1", "loyaltyTier": "Gold"},
+    "actions": [{"name": "Call back", "formUrl": "/v2/links/L-7/call-back"}],
+    "transactions": [
+        {
+            "type": "SUBSCRIPTION",
+            "subscriptionId": "S-1",
+            "status": "PAUSED",
+            "productName": "Green tea",
+            "giftMessage": "Happy <birthday>",
+            "cancellationReason": "Moved abroad",
+            "actions": [{"name": "Wrap as a gift", "formUrl": "/v2/links/L-7/wrap"}],
+        }
+    ],
+}
+GIFT_FORM: dict[str, Any] = {
+    "title": "Wrap as a gift",
+    "submitButton": "Wrap it",
+    "closeButton": "Not now",
+    "actionUrl": "/v2/links/L-7/submissions/S-99",
+    "sections": [
+        {"type": "text", "text": "Wraps the next order."},
+        {
+            "type": "input",
+            "label": "Paper",
+            "attr": "paper",
+            "defaultValue": "2",
+            "input": {
+                "type": "select",
+                "options": [{"text": "Plain", "value": "1"}, {"text": "Stars", "value": "2"}],
+            },
+        },
+        {
+            "type": "input",
+            "label": "Card text",
+            "attr": "note",
+            "hint": "Printed on the card.",
+            "defaultValue": "Enjoy",
+            "input": {"type": "text", "optional": True},
+        },
+        {
+            "type": "input",
+            "label": "Add a bow",
+            "attr": "bow",
+            "defaultValue": True,
+            "input": {"type": "checkbox"},
+        },
+        {
+            "type": "input",
+            "label": "Gift receipt",
+            "attr": "receipt",
+            "input": {"type": "checkbox"},
+        },
+    ],
+}
+
+
+@dataclass(frozen=True)
+class StandIn:
+    console_url: str
+    received: list[tuple[str, str, Any]]  # method, path, JSON body of what the gateway received
+
+
+@asynccontextmanager
+async def stand_in_stack() -> AsyncIterator[StandIn]:
+    """The Gladly sandbox's console in front of a stand-in gateway that checks the signatures
+    with the real gateway's guard and answers with a card and a form of shapes unknown today."""
+    received: list[tuple[str, str, Any]] = []
+
+    async def lookup(request: Request) -> Response:
+        received.append(("POST", request.url.path, await request.json()))
+        return JSONResponse({"results": [NEW_CARD]})
+
+    async def form(request: Request) -> Response:
+        received.append(("GET", request.url.path, None))
+        return JSONResponse(GIFT_FORM)
+
+    async def submit(request: Request) -> Response:
+        received.append(("POST", request.url.path, await request.json()))
+        return JSONResponse({"message": "Gift wrapped", "detail": "With a bow"})
+
+    gateway = GladlyGuard(
+        Starlette(
+            routes=[
+                Route("/gladly/lookup", lookup, methods=["POST"]),
+                Route("/v2/links/{link}/wrap", form, methods=["GET"]),
+                Route("/v2/links/{link}/submissions/{submission}", submit, methods=["POST"]),
+            ]
+        ),
+        [SIGNING_KEY],
+        prefix="/",
+    )
+    async with serve_asgi(gateway) as gateway_url:
+        console = ConsoleSettings(gateway_url=gateway_url, signing_key=SIGNING_KEY)
+        async with serve_asgi(create_gladly_app(console=console)) as gladly_url:
+            yield StandIn(gladly_url, received)
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    yield from in_background(stand_in_stack)
+
+
+@pytest.fixture
+def stand_in_page(browser: Any, stand_in: StandIn) -> Iterator[Any]:
+    yield from new_page(browser, stand_in.console_url)
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +235,13 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, stack: Stack) -> Iterator[Any]:
+    yield from new_page(browser, stack.console_url)
+
+
+def new_page(browser: Any, console_url: str) -> Iterator[Any]:
     """A fresh page with JavaScript switched off: the console must work without it."""
     context = browser.new_context(
-        base_url=stack.console_url,
+        base_url=console_url,
         java_script_enabled=False,
         viewport={"width": 1280, "height": 900},
     )
@@ -270,3 +405,33 @@ def test_a_trace_url_without_its_place_for_the_id_stops_the_sandbox(
     monkeypatch.setenv("GLADLY_SANDBOX_TRACE_URL", template)
     assert gladly_sandbox(["serve"]) == 2
     assert "GLADLY_SANDBOX_TRACE_URL" in capsys.readouterr().err
+
+
+def test_the_console_follows_the_gateways_json(stand_in_page: Any, stand_in: StandIn) -> None:
+    page = stand_in_page
+    page.goto(f"/customers/{DEMO_CUSTOMER_ID}")
+    card = page.locator("#card")
+    sync_api.expect(card.locator("dd[data-key='loyaltyTier']")).to_have_text("Gold")
+    tea = subscription(page, "S-1")
+    sync_api.expect(tea.locator(".status")).to_have_text("PAUSED")
+    sync_api.expect(fact(tea, "giftMessage")).to_have_text("Happy <birthday>")
+    sync_api.expect(tea.locator("dt", has_text="Gift message")).to_be_visible()
+    assert card.get_by_role("button").all_inner_texts() == ["Call back", "Wrap as a gift"]
+    lookup = stand_in.received[-1]
+    assert lookup[2]["lookupLevel"] == "DETAILED"
+    assert lookup[2]["query"]["externalCustomerId"] == "demo-customer-1"
+
+    press(tea, "Wrap as a gift")
+    sync_api.expect(page.get_by_role("heading", name="Wrap as a gift")).to_be_visible()
+    sync_api.expect(page.get_by_text("Wraps the next order.")).to_be_visible()
+    sync_api.expect(page.get_by_label("Paper")).to_have_value("2")
+    sync_api.expect(page.get_by_label("Card text")).to_have_value("Enjoy")
+    sync_api.expect(page.get_by_text("Printed on the card.")).to_be_visible()
+    sync_api.expect(page.get_by_label("Add a bow")).to_be_checked()
+    sync_api.expect(page.get_by_label("Gift receipt")).not_to_be_checked()
+    page.get_by_label("Gift receipt").check()
+    page.get_by_role("button", name="Wrap it").click()
+
+    sync_api.expect(page.get_by_role("status")).to_have_text("Gift wrapped: With a bow")
+    body = {"paper": "2", "note": "Enjoy", "bow": True, "receipt": True}
+    assert ("POST", "/v2/links/L-7/submissions/S-99", body) in stand_in.received

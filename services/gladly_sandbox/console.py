@@ -250,21 +250,11 @@ class _Pages:
 
     async def search(self, request: Request) -> Response:
         email = request.query_params.get("email", "").strip()
-        results: list[tuple[dict[str, Any], list[sandbox.Customer]]] = []
-        problems: list[Problem] = []
-        if email:
-            try:
-                answer = await self._gateway.lookup("BASIC", {"emails": [email]}, unique=False)
-            except Unreachable as error:
-                answer, problems = None, [Problem(str(error))]
-            if answer is not None and answer.ok:
-                results = [
-                    (r, sandbox.profiles_linked_to(self._state, str(r.get("externalCustomerId"))))
-                    for r in answer.body.get("results", [])
-                    if isinstance(r, dict)
-                ]
-            elif answer is not None:
-                problems = answer.problems()
+        found, problems = await self._lookup("BASIC", {"emails": [email]}) if email else ([], [])
+        results = [
+            (r, sandbox.profiles_linked_to(self._state, str(r.get("externalCustomerId"))))
+            for r in found
+        ]
         return self._page(
             "search.html",
             email=email,
@@ -302,15 +292,21 @@ class _Pages:
         if not linked:
             return None, []
         query = {"id": profile.id, "externalCustomerId": linked[0], "emails": profile.emails}
+        results, problems = await self._lookup("DETAILED", query)
+        return next(iter(results), None), problems
+
+    async def _lookup(
+        self, level: str, query: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], list[Problem]]:
+        """The lookup's results (a DETAILED one asks for a unique match), or why there are none."""
         try:
-            answer = await self._gateway.lookup("DETAILED", query, unique=True)
+            answer = await self._gateway.lookup(level, query, unique=level == "DETAILED")
         except Unreachable as error:
-            return None, [Problem(str(error))]
+            return [], [Problem(str(error))]
         if not answer.ok:
-            return None, answer.problems()
-        results = answer.body.get("results", [])
-        first = results[0] if isinstance(results, list) and results else None
-        return (first if isinstance(first, dict) else None), []
+            return [], answer.problems()
+        results = answer.body.get("results") if isinstance(answer.body, dict) else None
+        return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else [], []
 
     async def open_form(self, request: Request) -> Response:
         customer_id = request.path_params["customer_id"]
@@ -323,14 +319,10 @@ class _Pages:
         try:
             answer = await self._gateway.call("GET", form_url)
             if not answer.ok:
-                return self._after(
-                    customer_id, Notice(f"{button} failed", problems=tuple(answer.problems()))
-                )
+                return self._failed(customer_id, button, answer.problems())
             form = view.read_form(answer.body)
         except (Unreachable, view.BadForm) as error:
-            return self._after(
-                customer_id, Notice(f"{button} failed", problems=(Problem(str(error)),))
-            )
+            return self._failed(customer_id, button, [Problem(str(error))])
         opened = OpenForm(customer_id, button, form)
         return self._form_page(self._forms.keep(opened), opened, view.initial_values(form))
 
@@ -370,9 +362,7 @@ class _Pages:
         try:
             answer = await self._gateway.call("POST", opened.form.action_url, body)
         except Unreachable as error:
-            return self._after(
-                customer_id, Notice(f"{opened.button} failed", problems=(Problem(str(error)),))
-            )
+            return self._failed(customer_id, opened.button, [Problem(str(error))])
         if answer.ok:
             message = answer.body.get("message", "") if isinstance(answer.body, dict) else ""
             detail = answer.body.get("detail", "") if isinstance(answer.body, dict) else ""
@@ -381,12 +371,12 @@ class _Pages:
             # Gladly keeps the form open and shows the errors: beside a field when they name it.
             attrs = {f.attr for f in opened.form.fields}
             errors = view.form_errors(answer.error_items(), attrs)
+            if not (errors.by_attr or errors.general):  # a 400 that names no error
+                errors.general = [p.message for p in answer.problems()]
             traces = [p.trace_id for p in answer.problems() if p.trace_id]
             return self._form_page(token, opened, values, errors, next(iter(traces), ""), 400)
         # Any other answer dismisses the form with an error, as Gladly does.
-        return self._after(
-            customer_id, Notice(f"{opened.button} failed", problems=tuple(answer.problems()))
-        )
+        return self._failed(customer_id, opened.button, answer.problems())
 
     def _failed(self, customer_id: str, button: str, problems: list[Problem]) -> Response:
         return self._after(customer_id, Notice(f"{button} failed", problems=tuple(problems)))
