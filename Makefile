@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 PROTO_OUT := protos
 
-.PHONY: help run test lint proto proto-check bench lock clean
+.PHONY: help run test lint proto proto-check bench lock screenshot clean
 
 help:
 	@echo "make run    - start the local stack (sandboxes, Actions service, gateway)"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint   - ruff, mypy, buf lint and the deployment files' schemas"
 	@echo "make proto  - regenerate the Python stubs from protos/"
 	@echo "make bench  - run the benchmarks"
+	@echo "make screenshot - docs/console.png from a stack started on free ports (needs chromium)"
 	@echo "make lock   - re-resolve requirements.lock and requirements.runtime.lock from pyproject.toml"
 
 $(BIN)/uv:
@@ -60,6 +61,9 @@ test: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/python -m services.devstack
+
+screenshot: $(VENV)/.installed
+	$(BIN)/python -m services.gladly_sandbox.screenshot
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench $(ARGS)

@@ -93,6 +93,8 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
 
 def banner(settings: Settings) -> str:
     return f"""
+Agent console         http://{settings.gladly_sandbox_listen}/   (open it in a browser)
+
 Local stack is up:
   Ordergroove sandbox   http://{settings.ordergroove_sandbox_listen}
   Gladly sandbox        http://{settings.gladly_sandbox_listen}

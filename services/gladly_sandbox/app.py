@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.gladly_sandbox.api import api_routes
+from services.gladly_sandbox.console import ConsoleSettings, console_routes
 from services.gladly_sandbox.control import control_routes
 from services.gladly_sandbox.faults import Faults
 from services.gladly_sandbox.frontdoor import FrontDoor
@@ -26,6 +27,7 @@ def create_app(
     api_token: str = DEFAULT_API_TOKEN,
     rate_limit: int = GLADLY_RATE_LIMIT,
     lookup_app_id: str = DEFAULT_LOOKUP_APP_ID,
+    console: ConsoleSettings | None = None,
 ) -> Starlette:
     state = SandboxState(lookup_app_id=lookup_app_id)
     faults, limiter = Faults(), RateLimiter(rate_limit)
@@ -38,7 +40,10 @@ def create_app(
         api_token=api_token,
     )
     return Starlette(
-        routes=api_routes(state) + control_routes(state, faults, limiter),
+        routes=api_routes(state)
+        + control_routes(state, faults, limiter)
+        # The agent console at the root: what an agent sees, acting as Gladly towards the gateway.
+        + console_routes(state, console or ConsoleSettings()),
         middleware=[front_door],
         exception_handlers={HTTPException: _http_error},
     )

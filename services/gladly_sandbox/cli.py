@@ -24,6 +24,7 @@ from services.config import Settings, csv_values
 from services.devstack import LOCAL_DEFAULTS
 from services.gladly_sandbox.app import create_app
 from services.gladly_sandbox.config import ConfigError, load_serve_config
+from services.gladly_sandbox.console import load_console_settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL, DEMO_EXTERNAL_CUSTOMER_ID
 
 EXIT_BAD_CONFIG = 2
@@ -52,6 +53,7 @@ def serve(args: argparse.Namespace) -> int:
         api_token=config.api_token,
         rate_limit=config.rate_limit,
         lookup_app_id=config.lookup_app_id,
+        console=load_console_settings(os.environ),
     )
     print(f"gladly-sandbox listening on http://{config.host}:{config.port}", flush=True)
     server = uvicorn.Server(

@@ -162,6 +162,10 @@ class SandboxState:
         except KeyError:
             raise NotFoundError(customer_id) from None
 
+    def customers(self) -> list[Customer]:
+        """Every customer, in the order they were added (the agent console searches them)."""
+        return list(self._customers.values())
+
     def open_conversation(
         self, customer_id: str, status: str = OPEN, *, conversation_id: str | None = None
     ) -> Conversation:
