@@ -5,6 +5,7 @@ so that the sandbox's own modules stay as they are."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
 from services.gladly_sandbox.state import (
     CLOSED,
     CONVERSATION_STATUSES,
