@@ -37,12 +37,10 @@ def request_id(method: str, raw_path: str, body: bytes, context: pb.ActionContex
 
 async def cancel_form(request: Request) -> Response:
     gladly_customer_id, subscription_id = _ids(request)
-    try:
-        reasons = await client_of(request).list_cancel_reasons()
-    except RpcFailure:
-        reasons = []  # the agent can still cancel with a common reason
+    # Only the merchant's own codes can be sent: without them there is no form to offer.
+    reasons = await client_of(request).list_cancel_reasons()
     action_url = card.cancel_form_url(gladly_customer_id, subscription_id)
-    return JSONResponse(forms.cancel_form(action_url, reasons or forms.FALLBACK_REASONS))
+    return JSONResponse(forms.cancel_form(action_url, reasons))
 
 
 async def skip_form(request: Request) -> Response:
