@@ -662,3 +662,42 @@ async def test_action_for_an_unlinked_gladly_customer_is_refused(
         )
     )
     assert (failure.code, failure.reason) == (grpc.StatusCode.NOT_FOUND, "CUSTOMER_NOT_LINKED")
+
+
+async def test_dates_are_the_merchants_calendar_dates(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    """Ordergroove's "2030-01-01 23:30:00" is read in the merchant's zone (America/Chicago by
+    default): 05:30 UTC the next day, but the order's date stays January 1st."""
+    created = await seed_customer(
+        ordergroove,
+        merchant_user_id="late-1",
+        email="late@example.com",
+        subscriptions=[{"next_order_place": "2030-01-01 23:30:00"}],
+    )
+    [sub_id] = created["subscriptions"]
+    card = await service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="late-1"))
+    [sub] = card.subscriptions
+    assert sub.next_order.place_date == "2030-01-01"
+    assert sub.next_order.place_time.ToJsonString() == "2030-01-02T05:30:00Z"
+    skipped = await service.stub.SkipNextOrder(
+        pb.SkipNextOrderRequest(subscription_id=sub_id, customer_id="late-1")
+    )
+    assert "Skipped the 2030-01-01 order" in skipped.summary
+    assert "Next order: 2030-02-01." in skipped.summary
+
+
+async def test_the_merchants_zone_is_a_setting(
+    ordergroove_url: str, gladly_url: str, ordergroove: httpx.AsyncClient
+) -> None:
+    await seed_customer(
+        ordergroove,
+        merchant_user_id="utc-1",
+        email="utc@example.com",
+        subscriptions=[{"next_order_place": "2030-01-01 23:30:00"}],
+    )
+    settings = service_settings(ordergroove_url, gladly_url, ordergroove_timezone="UTC")
+    async with running_service(settings) as service:
+        card = await service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="utc-1"))
+    [sub] = card.subscriptions
+    assert sub.next_order.place_time.ToJsonString() == "2030-01-01T23:30:00Z"

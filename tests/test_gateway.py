@@ -335,6 +335,30 @@ async def test_a_switched_off_action_is_refused(
             assert [a["name"] for a in card["actions"]] == ["Skip Next Order"]
 
 
+async def test_a_merchant_that_requires_a_reason_gets_a_required_picker(
+    ordergroove_url: str, gladly_url: str, gateway_settings: Settings
+) -> None:
+    required = service_settings(
+        ordergroove_url,
+        gladly_url,
+        cancel_reason_required=True,
+        cancel_reason_names={"7": "Relocating"},
+    )
+    async with running_service(required) as service:
+        settings = dataclasses.replace(gateway_settings, grpc_target=service.target)
+        async with (
+            serve_asgi(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
+        ):
+            form = (await caller.get(f"{BASE}/{COFFEE}/cancel")).json()
+            picker = form["sections"][1]["input"]
+            assert "optional" not in picker
+            assert {"text": "Relocating", "value": "7"} in picker["options"]
+            assert {"text": "Reason 12", "value": "12"} in picker["options"]
+            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={})
+            assert error_of(response, 400)["attr"] == "reason"
+
+
 async def test_ordergroove_down_is_503(
     gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
 ) -> None:
