@@ -226,7 +226,6 @@ class Actions:
             command.customer_id,
             command.context,
             reason_code=command.reason_code,
-            reason_text=self._reason(command.reason_code).text,
             reason_details=command.reason_details,
         )
         return await self._ledger.run(request, partial(self._cancel, command), CancelCodec())

@@ -27,7 +27,9 @@ from services.ordergroove_sandbox.model import (
     reason_code_of,
 )
 
+# Recorded cancelSubscription error_case (400).
 NOT_EDITABLE = "This subscription is not in a state which it can edited"
+# The reference: `cancel/` refuses prepaid subscriptions with 400 (the words are the sandbox's own).
 PREPAID_NOT_CANCELLABLE = "Prepaid subscriptions cannot be cancelled."
 ONLY_UNSENT_SKIPPABLE = "Only unsent orders can be skipped."
 NOT_IN_ORDER = "Subscription is not part of this order."
