@@ -265,7 +265,9 @@ class Actions:
         subscription. Without a write, reconciliation found `subscription` already cancelled."""
         async with task_group() as group:
             write_task = group.create_task(write) if write is not None else None
-            product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
+            product_task = group.create_task(
+                self._ordergroove.get_product(subscription.product_id, subscription.customer_id)
+            )
         written = write_task.result() if write_task is not None else None
         cancelled = written.value if written is not None else subscription
         card = self._card(cancelled, product_task.result(), None)
@@ -363,7 +365,9 @@ class Actions:
         """Re-read rather than compute: the new date is whatever Ordergroove generated. Without
         a write (status None) reconciliation has just read `subscription`: no need to again."""
         async with task_group() as group:
-            product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
+            product_task = group.create_task(
+                self._ordergroove.get_product(subscription.product_id, subscription.customer_id)
+            )
             refreshed_task = (
                 group.create_task(self._ordergroove.get_subscription(subscription.subscription_id))
                 if status is not None

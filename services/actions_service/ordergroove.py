@@ -200,8 +200,8 @@ class OrdergrooveClient:
         )
         return [order for page in pages for order in page]
 
-    async def get_product(self, product_id: str) -> Product:
-        return (await self.get_products([product_id], ""))[product_id]
+    async def get_product(self, product_id: str, customer_id: str) -> Product:
+        return (await self.get_products([product_id], customer_id))[product_id]
 
     async def get_products(
         self, product_ids: Iterable[str], customer_id: str
