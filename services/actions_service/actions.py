@@ -289,10 +289,10 @@ class Actions:
         )
 
     def _reason(self, code: str) -> CancelReason:
-        """The code with the merchant's words; no code, no words."""
-        return CancelReason(code, domain.reason_words(code, self._reason_names) if code else "")
+        return CancelReason(code, self.reason_words(code))
 
     def reason_words(self, code: str) -> str:
+        """The merchant's words for a reason code; no code, no words."""
         return domain.reason_words(code, self._reason_names) if code else ""
 
     # --- skip ----------------------------------------------------------------------------------
