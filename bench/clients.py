@@ -59,7 +59,7 @@ class AsGladly:
 
     async def cancel(self, gladly_id: str, subscription_id: str) -> None:
         path = f"/gladly/customers/{gladly_id}/subscriptions/{subscription_id}/cancel"
-        response = await self.request("POST", path, {"reason": "other"})
+        response = await self.request("POST", path, {"reason": "12"})
         response.raise_for_status()
 
 

@@ -112,11 +112,9 @@ def _submission_id(request: Request) -> str:
 
 
 async def _cancel_form(client: ActionsClient, ref: SubscriptionRef, url: ActionUrl) -> Json:
-    try:
-        reasons = await client.list_cancel_reasons()
-    except RpcFailure:
-        reasons = []  # the agent can still cancel with a common reason
-    return forms.cancel_form(url({}), reasons or forms.FALLBACK_REASONS)
+    # Only the merchant's own codes can be sent: without them there is no form to offer.
+    reasons = await client.list_cancel_reasons()
+    return forms.cancel_form(url({}), reasons)
 
 
 async def _cancel(client: ActionsClient, submission: Submission) -> Response:

@@ -133,14 +133,17 @@ def subscription_card(
         "updatedAt": _rfc3339(subscription, "update_time"),
         "frequency": frequency_text(subscription.frequency),
         "nextOrderId": next_order.order_id,
-        "nextOrderDate": _rfc3339(next_order, "place_time"),
+        # The merchant's calendar date (RFC 3339 full-date): not shifted across midnight.
+        "nextOrderDate": next_order.place_date,
         "cancelledAt": _rfc3339(subscription, "cancel_time"),
-        "cancellationReason": subscription.cancel_reason_code,
+        "cancellationReason": subscription.cancel_reason_text,
+        "cancellationReasonCode": subscription.cancel_reason_code,
         "cancellationDetails": subscription.cancel_reason_details,
         "price": subscription.price,
         "currency": subscription.currency_code,
         "quantity": str(subscription.quantity),
         "prepaid": "true" if subscription.prepaid else "false",
+        **_prepaid_fields(subscription),
         "productId": product.product_id,
         "productName": product.name,
         "productSku": product.sku,
@@ -152,6 +155,19 @@ def subscription_card(
     if actions:
         card["actions"] = actions
     return card
+
+
+def _prepaid_fields(subscription: pb.Subscription) -> dict[str, str]:
+    """What a prepaid subscription has left and what happens when it runs out."""
+    if not subscription.HasField("prepaid_plan"):
+        return {}
+    plan = subscription.prepaid_plan
+    fields = {"prepaidRenewalBehavior": plan.renewal_behavior}
+    if plan.HasField("orders_remaining"):
+        fields["prepaidOrdersRemaining"] = str(plan.orders_remaining)
+    if plan.HasField("orders_per_billing"):
+        fields["prepaidOrdersPerBilling"] = str(plan.orders_per_billing)
+    return fields
 
 
 def frequency_text(frequency: pb.Frequency) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Final
 
 from actions.v1 import actions_pb2 as pb
@@ -17,15 +17,17 @@ CANCEL_FIELD_ATTRS: Final[Mapping[str, str]] = {
     "reason_code": REASON_ATTR,
     "reason_details": DETAILS_ATTR,
 }
-# Offered when the merchant's own list cannot be read: Ordergroove's common codes.
-FALLBACK_REASONS: Final = (
-    pb.CancelReason(code="too_expensive", text="It's too expensive"),
-    pb.CancelReason(code="too_much_product", text="I have too much product"),
-    pb.CancelReason(code="other", text="Other"),
-)
 
 
-def cancel_form(action_url: str, reasons: Iterable[pb.CancelReason]) -> Json:
+def cancel_form(action_url: str, reasons: pb.ListCancelReasonsResponse) -> Json:
+    """Offers exactly the merchant's reason codes (words shown, the code as the value); the
+    reason is optional unless the merchant requires one."""
+    reason_input: Json = {
+        "type": "select",
+        "options": [{"text": r.text or r.code, "value": r.code} for r in reasons.reasons],
+    }
+    if not reasons.reason_required:
+        reason_input["optional"] = True
     return {
         "title": "Cancel subscription",
         "submitButton": "Cancel subscription",
@@ -40,10 +42,7 @@ def cancel_form(action_url: str, reasons: Iterable[pb.CancelReason]) -> Json:
                 "type": "input",
                 "label": "Cancellation reason",
                 "attr": REASON_ATTR,
-                "input": {
-                    "type": "select",
-                    "options": [{"text": r.text or r.code, "value": r.code} for r in reasons],
-                },
+                "input": reason_input,
             },
             {
                 "type": "input",
@@ -63,7 +62,7 @@ def cancel_form(action_url: str, reasons: Iterable[pb.CancelReason]) -> Json:
 def skip_form(action_url: str, subscription: pb.Subscription) -> Json:
     """`subscription` must have a next order."""
     order = subscription.next_order
-    day = order.place_time.ToDatetime().strftime("%Y-%m-%d")
+    day = order.place_date  # the merchant's calendar date
     product = subscription.product.name or subscription.product.product_id
     every = frequency_text(subscription.frequency).lower() or "on its schedule"
     return {

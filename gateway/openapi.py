@@ -118,18 +118,24 @@ _SCHEMAS: Final[Json] = {
             "status": {"type": "string", "enum": ["ACTIVE", "CANCELLED", "INACTIVE", "UNKNOWN"]},
             **{
                 key: {"type": "string", "format": "date-time"}
-                for key in ("createdAt", "updatedAt", "nextOrderDate", "cancelledAt")
+                for key in ("createdAt", "updatedAt", "cancelledAt")
             },
+            # The merchant's calendar date, not an instant.
+            "nextOrderDate": {"type": "string", "format": "date"},
             **dict.fromkeys(
                 (
                     "frequency",
                     "nextOrderId",
                     "cancellationReason",
+                    "cancellationReasonCode",
                     "cancellationDetails",
                     "price",
                     "currency",
                     "quantity",
                     "prepaid",
+                    "prepaidOrdersRemaining",
+                    "prepaidOrdersPerBilling",
+                    "prepaidRenewalBehavior",
                     "productId",
                     "productName",
                     "productSku",

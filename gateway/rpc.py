@@ -111,9 +111,8 @@ class ActionsClient:
     async def skip_next_order(self, request: pb.SkipNextOrderRequest) -> pb.SkipNextOrderResponse:
         return await self._call(self._stub.SkipNextOrder, request)
 
-    async def list_cancel_reasons(self) -> list[pb.CancelReason]:
-        response = await self._call(self._stub.ListCancelReasons, pb.ListCancelReasonsRequest())
-        return list(response.reasons)
+    async def list_cancel_reasons(self) -> pb.ListCancelReasonsResponse:
+        return await self._call(self._stub.ListCancelReasons, pb.ListCancelReasonsRequest())
 
     async def ready(self) -> bool:
         """Whether the service answers its health check SERVING, asked with a short timeout."""

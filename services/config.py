@@ -7,15 +7,25 @@ value is wrong, so a bad deployment fails at once with a one-line reason instead
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 KNOWN_ACTIONS: Final = ("cancel", "skip")
 TRACES_EXPORTERS: Final = ("otlp", "console", "none")
 OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")
 GRPC_LB_POLICIES: Final = ("pick_first", "round_robin")
+# Ordergroove lists a merchant's cancel reasons as integer codes without words; the words agents
+# read are the merchant's own. These are the defaults until the merchant names its codes.
+DEFAULT_CANCEL_REASON_NAMES: Final = (
+    "1=Customer request,2=Too expensive,3=Too much product,4=Overstocked,"
+    "5=Not what I expected,6=Switching brands,7=Moving,12=Other"
+)
+# The only Ordergroove page that names the zone of its naive timestamps says CST.
+DEFAULT_ORDERGROOVE_TIMEZONE: Final = "America/Chicago"
 
 
 class ConfigError(ValueError):
@@ -70,6 +80,15 @@ class Settings:
     otlp_protocol: str = "http/protobuf"
     # Where `actions-service` serves Prometheus `/metrics`; None serves none.
     metrics_listen: Address | None = None
+    # The words for each of the merchant's integer cancel reason codes (code -> words); a code
+    # without words is shown as "Reason <code>". From CANCEL_REASON_NAMES.
+    cancel_reason_names: Mapping[str, str] = field(
+        default_factory=lambda: cancel_reason_names(DEFAULT_CANCEL_REASON_NAMES)
+    )
+    # Whether a cancel must name a reason (Gladly's own integration leaves it optional).
+    cancel_reason_required: bool = False
+    # The IANA zone Ordergroove's naive timestamps are read in (ORDERGROOVE_TIMEZONE).
+    ordergroove_timezone: str = DEFAULT_ORDERGROOVE_TIMEZONE
 
     @property
     def gladly_configured(self) -> bool:
@@ -169,6 +188,15 @@ class Settings:
                 OTLP_PROTOCOLS,
             ),
             metrics_listen=_address("METRICS_LISTEN", metrics_listen) if metrics_listen else None,
+            cancel_reason_names=cancel_reason_names(
+                get("CANCEL_REASON_NAMES", DEFAULT_CANCEL_REASON_NAMES)
+            ),
+            cancel_reason_required=_boolean(
+                "CANCEL_REASON_REQUIRED", get("CANCEL_REASON_REQUIRED", "false")
+            ),
+            ordergroove_timezone=_timezone(
+                get("ORDERGROOVE_TIMEZONE", DEFAULT_ORDERGROOVE_TIMEZONE)
+            ),
         )
 
 
@@ -177,6 +205,43 @@ def _default_traces_exporter(env: Mapping[str, str]) -> str:
     a developer's or a test's process must not try to reach a collector that is not there."""
     endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     return "otlp" if any(env.get(name, "").strip() for name in endpoints) else "none"
+
+
+# A new entry starts at a comma followed by `<digits>=`, so that words may hold commas.
+_REASON_ENTRY_START: Final = re.compile(r",(?=\s*\d+\s*=)")
+
+
+def cancel_reason_names(value: str) -> dict[str, str]:
+    """`12=Too much product,13=Moving` -> {"12": "Too much product", "13": "Moving"}."""
+    names: dict[str, str] = {}
+    for entry in _REASON_ENTRY_START.split(value.strip()) if value.strip() else ():
+        code, sep, words = entry.partition("=")
+        code, words = code.strip(), words.strip()
+        if not sep or not code.isdigit() or not words or code.lstrip("0") in names:
+            raise ConfigError(
+                f"CANCEL_REASON_NAMES: expected code=words,code=words with distinct integer "
+                f"codes, got {entry.strip()!r}"
+            )
+        names[code.lstrip("0") or "0"] = words
+    return names
+
+
+def _boolean(name: str, value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no", ""):
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"ORDERGROOVE_TIMEZONE: expected an IANA zone name like America/Chicago, got {value!r}"
+        ) from None
+    return value
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -66,7 +66,9 @@ async def test_card_has_every_subscription_with_next_order_product_and_actions(
         assert sub.next_order.order_id == DEMO_NEXT_ORDER_IDS[role]
         assert sub.next_order.place_time.seconds > 0
         assert sub.product.name and sub.product.sku and sub.product.image_url
-        assert list(sub.available_actions) == [pb.ACTION_CANCEL, pb.ACTION_SKIP]
+        # Ordergroove refuses to cancel a prepaid subscription: it is not offered.
+        offered = [pb.ACTION_SKIP] if role in PREPAID_ROLES else [pb.ACTION_CANCEL, pb.ACTION_SKIP]
+        assert list(sub.available_actions) == offered
     for role in CANCELLED_ROLES:
         sub = by_id[DEMO_SUBSCRIPTION_IDS[role]]
         assert sub.status == pb.SUBSCRIPTION_STATUS_CANCELLED
@@ -76,6 +78,12 @@ async def test_card_has_every_subscription_with_next_order_product_and_actions(
     assert inactive.status == pb.SUBSCRIPTION_STATUS_INACTIVE
     assert not inactive.available_actions
     assert all(by_id[DEMO_SUBSCRIPTION_IDS[r]].prepaid for r in PREPAID_ROLES)
+    protein = by_id[DEMO_SUBSCRIPTION_IDS[Role.PREPAID_PROTEIN]].prepaid_plan
+    assert (protein.orders_remaining, protein.orders_per_billing) == (3, 3)
+    assert protein.renewal_behavior == "autorenew"
+    assert not by_id[DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO]].HasField("prepaid_plan")
+    water = by_id[DEMO_SUBSCRIPTION_IDS[Role.CANCELLED_WATER_FILTER]]
+    assert (water.cancel_reason_code, water.cancel_reason_text) == ("2", "Too expensive")
 
 
 async def test_shared_order_is_the_next_order_of_each_of_its_subscriptions(
@@ -129,14 +137,37 @@ async def test_fan_out_is_concurrent_not_one_round_trip_per_subscription(
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
     """With 0.2 s per request, 40 subscriptions one after another would take over 16 s; a fan-out
-    takes a few round trips (customer+page, orders+products). The bound is generous on purpose."""
+    takes a few round trips (customer+page, orders+products), then the 40 orders' items five at
+    a time (Ordergroove's limit of concurrent paginating requests). The bound is generous."""
     await seed_customer(ordergroove, merchant_user_id="wide-1", email="wide@example.com", count=40)
     await add_fault(ordergroove, latency_ms=200)
     loop = asyncio.get_running_loop()
     started = loop.time()
     answer = await service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="wide-1"))
     assert len(answer.subscriptions) == 40
-    assert loop.time() - started < 2.0
+    assert loop.time() - started < 4.0
+
+
+async def test_at_most_five_listing_requests_of_a_customer_are_in_flight(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    """Ordergroove asks for at most 5 concurrent paginating requests: the card of a customer with
+    40 orders to come (40 items listings) never has more than 5 listings in flight at once."""
+    await seed_customer(ordergroove, merchant_user_id="busy-1", email="busy@example.com", count=40)
+    await ordergroove.delete("/_sandbox/requests")
+    await add_fault(ordergroove, latency_ms=100)
+    lookup = asyncio.ensure_future(
+        service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="busy-1"))
+    )
+    most = 0
+    while not lookup.done():
+        rows = await journal(ordergroove, "GET")
+        listings = ("/subscriptions/", "/orders/", "/items/", "/products/")
+        in_flight = [r for r in rows if r["status"] is None and r["path"] in listings]
+        most = max(most, len(in_flight))
+        await asyncio.sleep(0.02)
+    assert len((await lookup).subscriptions) == 40
+    assert 2 <= most <= 5
 
 
 async def test_orders_shipping_several_subscriptions_are_read_once_each(
@@ -181,7 +212,7 @@ async def test_items_of_the_first_page_of_orders_are_read_while_the_next_page_lo
 
     await eventually(second_page_and_items_asked_for)
     pages = await journal(ordergroove, "GET", "/orders/")
-    assert [(page["query"].count("page="), page["status"]) for page in pages] == [
+    assert [(page["query"].count("cursor="), page["status"]) for page in pages] == [
         (0, 200),
         (1, None),
     ]
@@ -200,10 +231,41 @@ async def test_disabled_actions_are_not_offered(ordergroove_url: str, gladly_url
     assert active and all(list(s.available_actions) == [pb.ACTION_SKIP] for s in active)
 
 
-async def test_cancel_reasons(service: ServiceHandle) -> None:
+async def test_cancel_reasons_are_the_merchants_codes_in_the_merchants_words(
+    service: ServiceHandle,
+) -> None:
     answer = await service.stub.ListCancelReasons(pb.ListCancelReasonsRequest())
-    assert len(answer.reasons) >= 3
-    assert all(r.code and r.text for r in answer.reasons)
+    # The sandbox lists the merchant's integer codes; the words are the default names.
+    assert [r.code for r in answer.reasons] == ["1", "2", "3", "4", "5", "6", "7", "12"]
+    assert (answer.reasons[1].text, answer.reasons[-1].text) == ("Too expensive", "Other")
+    assert not answer.reason_required
+
+
+async def test_unnamed_codes_read_reason_n_and_a_required_reason_is_said(
+    ordergroove_url: str, gladly_url: str
+) -> None:
+    settings = service_settings(
+        ordergroove_url,
+        gladly_url,
+        cancel_reason_names={"12": "Moving abroad"},
+        cancel_reason_required=True,
+    )
+    async with running_service(settings) as service:
+        answer = await service.stub.ListCancelReasons(pb.ListCancelReasonsRequest())
+        failure = await fails(
+            service.stub.CancelSubscription(
+                pb.CancelSubscriptionRequest(
+                    subscription_id=DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO],
+                    customer_id=DEMO_CUSTOMER_ID,
+                )
+            )
+        )
+    assert answer.reason_required
+    assert [r.text for r in answer.reasons][-2:] == ["Reason 7", "Moving abroad"]
+    assert (failure.code, failure.field_violations) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        ["reason_code"],
+    )
 
 
 # --- CancelSubscription --------------------------------------------------------------------------
@@ -217,7 +279,7 @@ async def test_cancel_cancels_and_logs_to_the_timeline(
         pb.CancelSubscriptionRequest(
             subscription_id=sub_id,
             customer_id=DEMO_CUSTOMER_ID,
-            reason_code="too_expensive",
+            reason_code="2",
             reason_details="found it cheaper",
             request_id=str(uuid.uuid4()),
             context=AGENT,
@@ -225,13 +287,15 @@ async def test_cancel_cancels_and_logs_to_the_timeline(
     )
     sub = answer.subscription
     assert sub.status == pb.SUBSCRIPTION_STATUS_CANCELLED
-    assert (sub.cancel_reason_code, sub.cancel_reason_details) == (
-        "too_expensive",
+    assert (sub.cancel_reason_code, sub.cancel_reason_text, sub.cancel_reason_details) == (
+        "2",
+        "Too expensive",
         "found it cheaper",
     )
     assert sub.cancel_time.seconds > 0 and not sub.available_actions
     stored = (await ordergroove.get(f"/subscriptions/{sub_id}/")).json()
-    assert stored["live"] is False and stored["cancel_reason"] == "too_expensive|found it cheaper"
+    assert stored["live"] is False and stored["cancel_reason"] == "2|found it cheaper"
+    assert stored["cancel_reason_code"] == 2
     assert len(await journal(ordergroove, "PATCH")) == 1
     # Timeline entries are posted in the background.
     await eventually(lambda: customer_timeline(gladly, DEMO_GLADLY_CUSTOMER_ID))
@@ -241,23 +305,65 @@ async def test_cancel_cancels_and_logs_to_the_timeline(
     assert sub.product.name in content["title"]
     assert "agent-7" in content["body"] and sub_id in content["body"]
     assert "cheaper" in content["body"] and content["body"] == answer.summary
+    assert "Reason: Too expensive (2)." in content["body"]
 
 
-async def test_prepaid_cancel_refusal_reaches_the_caller_in_ordergrooves_words(
-    service: ServiceHandle,
+async def test_cancel_without_a_reason_sends_none(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    sub_id = DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO]
+    answer = await service.stub.CancelSubscription(
+        pb.CancelSubscriptionRequest(subscription_id=sub_id, customer_id=DEMO_CUSTOMER_ID)
+    )
+    assert answer.subscription.status == pb.SUBSCRIPTION_STATUS_CANCELLED
+    assert not answer.subscription.cancel_reason_code
+    assert "Reason: none given." in answer.summary
+    stored = (await ordergroove.get(f"/subscriptions/{sub_id}/")).json()
+    assert (stored["cancel_reason"], stored["cancel_reason_code"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "field"),
+    [
+        ("99", "", "reason_code"),  # not one of the merchant's codes
+        ("too_much_product", "", "reason_code"),  # not an integer code
+        ("2|3", "", "reason_code"),
+        ("", "no code given", "reason_details"),
+    ],
+)
+async def test_a_reason_the_merchant_does_not_have_is_refused_before_any_write(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient, code: str, details: str, field: str
+) -> None:
+    failure = await fails(
+        service.stub.CancelSubscription(
+            pb.CancelSubscriptionRequest(
+                subscription_id=DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO],
+                customer_id=DEMO_CUSTOMER_ID,
+                reason_code=code,
+                reason_details=details,
+            )
+        )
+    )
+    assert (failure.code, failure.field_violations) == (grpc.StatusCode.INVALID_ARGUMENT, [field])
+    assert not await journal(ordergroove, "PATCH")
+
+
+async def test_a_prepaid_cancel_is_refused_before_any_write(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
     failure = await fails(
         service.stub.CancelSubscription(
             pb.CancelSubscriptionRequest(
                 subscription_id=DEMO_SUBSCRIPTION_IDS[Role.PREPAID_TEA],
                 customer_id=DEMO_CUSTOMER_ID,
-                reason_code="moving",
+                reason_code="7",
             )
         )
     )
     assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
     assert failure.reason == Reason.ORDERGROOVE_REJECTED
-    assert failure.message == "Prepaid subscriptions cannot be cancelled."
+    assert "prepaid" in failure.message and "renewal" in failure.message
+    assert not await journal(ordergroove, "PATCH")
 
 
 NOT_ACTIVE = Reason.SUBSCRIPTION_NOT_ACTIVE
@@ -290,7 +396,7 @@ async def test_refusals_before_any_write(
     for call in (
         service.stub.CancelSubscription(
             pb.CancelSubscriptionRequest(
-                subscription_id=sub_id, customer_id=customer, reason_code="other"
+                subscription_id=sub_id, customer_id=customer, reason_code="12"
             )
         ),
         service.stub.SkipNextOrder(
@@ -312,7 +418,7 @@ async def test_disabled_action_is_refused_without_calling_ordergroove(
                 pb.CancelSubscriptionRequest(
                     subscription_id=DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO],
                     customer_id=DEMO_CUSTOMER_ID,
-                    reason_code="other",
+                    reason_code="12",
                 )
             )
         )
@@ -558,3 +664,42 @@ async def test_action_for_an_unlinked_gladly_customer_is_refused(
         )
     )
     assert (failure.code, failure.reason) == (grpc.StatusCode.NOT_FOUND, "CUSTOMER_NOT_LINKED")
+
+
+async def test_dates_are_the_merchants_calendar_dates(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    """Ordergroove's "2030-01-01 23:30:00" is read in the merchant's zone (America/Chicago by
+    default): 05:30 UTC the next day, but the order's date stays January 1st."""
+    created = await seed_customer(
+        ordergroove,
+        merchant_user_id="late-1",
+        email="late@example.com",
+        subscriptions=[{"next_order_place": "2030-01-01 23:30:00"}],
+    )
+    [sub_id] = created["subscriptions"]
+    card = await service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="late-1"))
+    [sub] = card.subscriptions
+    assert sub.next_order.place_date == "2030-01-01"
+    assert sub.next_order.place_time.ToJsonString() == "2030-01-02T05:30:00Z"
+    skipped = await service.stub.SkipNextOrder(
+        pb.SkipNextOrderRequest(subscription_id=sub_id, customer_id="late-1")
+    )
+    assert "Skipped the 2030-01-01 order" in skipped.summary
+    assert "Next order: 2030-02-01." in skipped.summary
+
+
+async def test_the_merchants_zone_is_a_setting(
+    ordergroove_url: str, gladly_url: str, ordergroove: httpx.AsyncClient
+) -> None:
+    await seed_customer(
+        ordergroove,
+        merchant_user_id="utc-1",
+        email="utc@example.com",
+        subscriptions=[{"next_order_place": "2030-01-01 23:30:00"}],
+    )
+    settings = service_settings(ordergroove_url, gladly_url, ordergroove_timezone="UTC")
+    async with running_service(settings) as service:
+        card = await service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="utc-1"))
+    [sub] = card.subscriptions
+    assert sub.next_order.place_time.ToJsonString() == "2030-01-01T23:30:00Z"

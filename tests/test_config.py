@@ -80,12 +80,38 @@ def test_values_are_parsed() -> None:
         ("OUTBOX_POLL_SECONDS", "soon"),
         ("GLADLY_POSTS_PER_SECOND", "0"),
         ("STORE_URL", "mysql://db/actions"),
+        ("ORDERGROOVE_TIMEZONE", "Central Standard Time"),
+        ("ORDERGROOVE_TIMEZONE", "../etc/passwd"),
+        ("CANCEL_REASON_REQUIRED", "maybe"),
+        ("CANCEL_REASON_NAMES", "too_much_product=Too much product"),
+        ("CANCEL_REASON_NAMES", "12="),
+        ("CANCEL_REASON_NAMES", "12=Other,12=Moving"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name) as caught:
         Settings.from_env({name: value})
     assert "\n" not in str(caught.value)
+
+
+def test_cancel_reason_and_timezone_settings() -> None:
+    defaults = Settings.from_env({})
+    assert defaults.ordergroove_timezone == "America/Chicago"
+    assert not defaults.cancel_reason_required
+    assert defaults.cancel_reason_names["12"] == "Other"
+    settings = Settings.from_env(
+        {
+            "CANCEL_REASON_NAMES": "12=Too much product, 013=Moving, or found it cheaper",
+            "CANCEL_REASON_REQUIRED": "true",
+            "ORDERGROOVE_TIMEZONE": "Europe/Berlin",
+        }
+    )
+    assert settings.cancel_reason_names == {
+        "12": "Too much product",
+        "13": "Moving, or found it cheaper",
+    }
+    assert settings.cancel_reason_required
+    assert settings.ordergroove_timezone == "Europe/Berlin"
 
 
 def test_secrets_stay_out_of_repr() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -131,6 +131,8 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
         for key in ("createdAt", "updatedAt", "nextOrderDate", "cancelledAt"):
             if key in card:
                 datetime.fromisoformat(card[key])  # RFC 3339
+        if "nextOrderDate" in card:  # the merchant's calendar date, not an instant
+            date.fromisoformat(card["nextOrderDate"])
     coffee = cards[COFFEE]
     assert coffee | {"createdAt": "", "updatedAt": "", "nextOrderDate": ""} == {
         "type": "SUBSCRIPTION",
@@ -157,12 +159,24 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
     assert cards[SHAMPOO]["frequency"] == "Every 45 days"
     cancelled = cards[CANCELLED]
     assert cancelled["status"] == "CANCELLED"
-    assert cancelled["cancellationReason"] == "too_expensive"
+    assert (cancelled["cancellationReason"], cancelled["cancellationReasonCode"]) == (
+        "Too expensive",
+        "2",
+    )
     assert cancelled["cancellationDetails"] == "Found a cheaper option locally"
     assert "cancelledAt" in cancelled
     assert "actions" not in cancelled and "nextOrderDate" not in cancelled
     offered = {sid for sid, card in cards.items() if "actions" in card}
     assert offered == {DEMO_SUBSCRIPTION_IDS[role] for role in ACTIVE_ROLES}
+    prepaid = cards[DEMO_SUBSCRIPTION_IDS[Role.PREPAID_TEA]]
+    assert {key: value for key, value in prepaid.items() if key.startswith("prepaid")} == {
+        "prepaid": "true",
+        "prepaidOrdersRemaining": "1",
+        "prepaidOrdersPerBilling": "4",
+        "prepaidRenewalBehavior": "cancel",
+    }
+    # Ordergroove refuses to cancel a prepaid subscription: only the skip is offered.
+    assert [action["name"] for action in prepaid["actions"]] == ["Skip Next Order"]
     [result] = await detailed(gladly_caller, id="")  # no Gladly id: no action URLs
     assert not any("actions" in card for card in result["transactions"])
     assert await detailed(gladly_caller, externalCustomerId="nobody") == []
@@ -177,6 +191,10 @@ async def test_cancel_form_offers_the_merchants_reasons(
     gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
 ) -> None:
     form_url = f"{LINKED}/{COFFEE}/cancel"
+    # Without the merchant's list there is nothing to offer: no made-up codes.
+    await add_fault(ordergroove, path="/merchant/cancel_reason/", status=500)
+    assert (await gladly_caller.get(form_url)).status_code == 503
+    await ordergroove.delete("/_sandbox/faults")
     form = (await gladly_caller.get(form_url)).json()
     assert re.fullmatch(f"{form_url}{SUBMISSION}", form["actionUrl"])
     again = (await gladly_caller.get(form_url)).json()
@@ -187,14 +205,13 @@ async def test_cancel_form_offers_the_merchants_reasons(
     assert set(form) == {"title", "submitButton", "closeButton", "actionUrl", "sections"}
     reason, details = form["sections"][1:]
     assert reason["attr"] == "reason" and reason["input"]["type"] == "select"
-    assert {"text": "I'm moving", "value": "moving"} in reason["input"]["options"]
-    assert len(reason["input"]["options"]) == 6
+    # Exactly the merchant's integer codes, in words; the reason is optional by default.
+    assert [o["value"] for o in reason["input"]["options"]] == [
+        *map(str, (1, 2, 3, 4, 5, 6, 7, 12))
+    ]
+    assert {"text": "Moving", "value": "7"} in reason["input"]["options"]
+    assert reason["input"]["optional"] is True
     assert details["attr"] == "details" and details["input"]["optional"] is True
-    # Without the merchant's list, the agent still gets common reasons to pick from.
-    await add_fault(ordergroove, path="/merchant/cancel_reason/", status=500)
-    form = (await gladly_caller.get(f"{BASE}/{COFFEE}/cancel")).json()
-    values = [o["value"] for o in form["sections"][1]["input"]["options"]]
-    assert "other" in values
 
 
 async def test_skip_form_names_the_order_or_refuses(gladly_caller: httpx.AsyncClient) -> None:
@@ -280,15 +297,15 @@ async def test_cancel_then_the_card_shows_the_cancellation(
 ) -> None:
     response = await gladly_caller.post(
         f"{BASE}/{COFFEE}/cancel",
-        json={"reason": "moving", "details": "Moving abroad"},
+        json={"reason": "7", "details": "Moving abroad"},
         headers={"Gladly-Agent-Id": "agent-9"},
     )
     assert response.status_code == 200, response.text
     assert response.json()["message"] == "Subscription cancelled"
-    assert "I'm moving" in response.json()["detail"]
+    assert "Reason: Moving (7)." in response.json()["detail"]
     card = await card_of(gladly_caller, COFFEE)
     assert card["status"] == "CANCELLED"
-    assert card["cancellationReason"] == "moving"
+    assert (card["cancellationReason"], card["cancellationReasonCode"]) == ("Moving", "7")
     assert card["cancellationDetails"] == "Moving abroad"
     assert "cancelledAt" in card and "actions" not in card
 
@@ -299,7 +316,7 @@ async def test_cancel_then_the_card_shows_the_cancellation(
 async def test_refusals_through_the_whole_stack(
     gladly_caller: httpx.AsyncClient, gladly: httpx.AsyncClient
 ) -> None:
-    cancel = {"reason": "moving"}
+    cancel = {"reason": "7"}
     not_active = await gladly_caller.post(f"{BASE}/{CANCELLED}/cancel", json=cancel)
     assert error_of(not_active, 400)["message"] == "Subscription is not active"
     rejected = error_of(await gladly_caller.post(f"{BASE}/{PREPAID}/cancel", json=cancel), 400)
@@ -311,9 +328,10 @@ async def test_refusals_through_the_whole_stack(
         f"/gladly/customers/{CLOSED_CUSTOMER_ID}/subscriptions/{COFFEE}/cancel", json=cancel
     )
     assert error_of(not_linked, 400)["message"] == "Customer is not linked to Ordergroove"
-    invalid = error_of(await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json={}), 400)
+    unknown = {"reason": "99"}  # not one of the merchant's codes
+    invalid = error_of(await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json=unknown), 400)
     assert invalid == invalid | {"message": "Invalid input", "attr": "reason"}
-    assert invalid["detail"] == "reason is required."
+    assert invalid["detail"] == "reason 99 is not one of the merchant's reason codes."
     other = DEMO_SUBSCRIPTION_IDS[Role.OTHER_COLD_BREW]  # another customer's: not found (404)
     response = await gladly_caller.post(f"{BASE}/{other}/cancel", json=cancel)
     assert error_of(response, 404)["message"] == "Subscription not found"
@@ -332,17 +350,41 @@ async def test_a_switched_off_action_is_refused(
             serve_asgi(create_app(settings)) as url,
             httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
         ):
-            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "moving"})
+            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "7"})
             assert error_of(response, 400)["message"] == "Action is switched off"
             card = await card_of(caller, COFFEE)
             assert [a["name"] for a in card["actions"]] == ["Skip Next Order"]
+
+
+async def test_a_merchant_that_requires_a_reason_gets_a_required_picker(
+    ordergroove_url: str, gladly_url: str, gateway_settings: Settings
+) -> None:
+    required = service_settings(
+        ordergroove_url,
+        gladly_url,
+        cancel_reason_required=True,
+        cancel_reason_names={"7": "Relocating"},
+    )
+    async with running_service(required) as service:
+        settings = dataclasses.replace(gateway_settings, grpc_target=service.target)
+        async with (
+            serve_asgi(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
+        ):
+            form = (await caller.get(f"{BASE}/{COFFEE}/cancel")).json()
+            picker = form["sections"][1]["input"]
+            assert "optional" not in picker
+            assert {"text": "Relocating", "value": "7"} in picker["options"]
+            assert {"text": "Reason 12", "value": "12"} in picker["options"]
+            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={})
+            assert error_of(response, 400)["attr"] == "reason"
 
 
 async def test_ordergroove_down_is_503(
     gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
 ) -> None:
     await add_fault(ordergroove, path="/subscriptions/", status=503)
-    response = await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "moving"})
+    response = await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "7"})
     item = error_of(response, 503)
     assert "Ordergroove" in item["detail"]
     lookup = await gladly_caller.post(
@@ -371,7 +413,7 @@ async def test_a_hanging_ordergroove_is_504_within_the_deadline(
             httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
         ):
             started = asyncio.get_running_loop().time()
-            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "moving"})
+            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "7"})
             elapsed = asyncio.get_running_loop().time() - started
     assert "deadline" in error_of(response, 504)["detail"]
     assert deadline <= elapsed < deadline + 0.5

@@ -134,7 +134,7 @@ async def test_the_default_15_second_deadline(
             httpx.AsyncClient(base_url=base_url, auth=GladlySignature("k"), timeout=30) as caller,
         ):
             started = asyncio.get_running_loop().time()
-            response = await caller.post(url, json={"reason": "moving"})
+            response = await caller.post(url, json={"reason": "7"})
             elapsed = asyncio.get_running_loop().time() - started
     assert response.status_code == 504
     assert response.json()["errors"][0]["traceId"]

@@ -78,7 +78,7 @@ async def test_unsigned_or_badly_signed_requests_do_nothing(
     gateway_url: str, ordergroove: httpx.AsyncClient, gladly: httpx.AsyncClient
 ) -> None:
     await ordergroove.delete("/_sandbox/requests")
-    body = {"reason": "moving"}
+    body = {"reason": "7"}
     async with httpx.AsyncClient(base_url=gateway_url) as plain:
         answers = [
             await plain.post(CANCEL_URL, json=body),

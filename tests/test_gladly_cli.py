@@ -40,24 +40,24 @@ async def test_card_skip_and_cancel(capsys: pytest.CaptureFixture[str]) -> None:
     assert "ACTIVE     Daily Multivitamin, 60 ct" in out
     assert "[Cancel Order] [Skip Next Order]" in out
     assert "CANCELLED  Replacement Water Filter Cartridge, 3-pack" in out
-    assert "too_expensive - Found a cheaper option locally" in out
+    assert "Too expensive (2) - Found a cheaper option locally" in out
+    assert "yes, 1 order(s) left, cancel" in out  # the prepaid tea
 
     code, out, _ = await run(capsys, "skip", VITAMINS)
     assert code == 0
     assert "== Skip next order ==" in out and "[Skip order] [Keep order]" in out
     assert "Next order skipped: Skipped the" in out
 
-    code, out, _ = await run(
-        capsys, "cancel", VITAMINS, "--reason", "moving", "--details", "Abroad"
-    )
+    code, out, _ = await run(capsys, "cancel", VITAMINS, "--reason", "7", "--details", "Abroad")
     assert code == 0
-    assert "  - moving: I'm moving" in out
+    assert "Cancellation reason (optional) [reason]" in out
+    assert "  - 7: Moving" in out
     assert "Subscription cancelled: Cancelled subscription" in out
 
     code, out, _ = await run(capsys, "card")
     vitamins = out[out.index("Daily Multivitamin") - 11 :].split("\n\n")[0]
     assert vitamins.startswith("CANCELLED")
-    assert "moving - Abroad" in vitamins and "[Cancel Order]" not in vitamins
+    assert "Moving (7) - Abroad" in vitamins and "[Cancel Order]" not in vitamins
 
 
 async def test_lookup_and_error_answers(
@@ -68,7 +68,7 @@ async def test_lookup_and_error_answers(
     assert out.splitlines()[0] == "1 match(es)"
     assert "[demo-customer-1]" in out
 
-    code, _, err = await run(capsys, "cancel", WATER_FILTER, "--reason", "moving")
+    code, _, err = await run(capsys, "cancel", WATER_FILTER, "--reason", "7")
     assert code == 1
     assert "HTTP 400 Subscription is not active" in err
     code, _, err = await run(capsys, "skip", WATER_FILTER)

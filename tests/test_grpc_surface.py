@@ -53,14 +53,16 @@ def test_reasons_are_the_protos_error_reasons() -> None:
             "order_id",
         ),
         (
-            pb.CancelSubscriptionRequest(subscription_id=SHAMPOO, customer_id=DEMO_CUSTOMER_ID),
+            pb.CancelSubscriptionRequest(
+                subscription_id=SHAMPOO, customer_id=DEMO_CUSTOMER_ID, reason_code="99"
+            ),
             "reason_code",
         ),
         (
             pb.CancelSubscriptionRequest(
                 subscription_id=SHAMPOO,
                 customer_id=DEMO_CUSTOMER_ID,
-                reason_code="other",
+                reason_code="12",
                 reason_details="x" * 501,
             ),
             "reason_details",
@@ -146,7 +148,7 @@ def _call_through_reflection(target: str) -> dict[str, Any]:
             "CancelSubscription": {
                 "subscriptionId": SHAMPOO,
                 "customerId": DEMO_CUSTOMER_ID,
-                "reasonCode": "other",
+                "reasonCode": "12",
             },
         }
         answers = {}

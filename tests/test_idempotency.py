@@ -88,7 +88,7 @@ async def test_a_refusal_is_stored_and_answered_again(
     request = pb.CancelSubscriptionRequest(
         subscription_id=DEMO_SUBSCRIPTION_IDS[Role.PREPAID_TEA],
         customer_id=DEMO_CUSTOMER_ID,
-        reason_code="moving",
+        reason_code="7",
         request_id=str(uuid.uuid4()),
     )
     first = await fails(service.stub.CancelSubscription(request))
@@ -110,7 +110,7 @@ async def test_a_reused_request_id_with_another_payload_is_refused(
         pb.CancelSubscriptionRequest(
             subscription_id=DEMO_SUBSCRIPTION_IDS[Role.DOG_FOOD],
             customer_id=DEMO_CUSTOMER_ID,
-            reason_code="other",
+            reason_code="12",
             request_id=request_id,
             context=AGENT,
         ),

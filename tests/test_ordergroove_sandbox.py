@@ -188,9 +188,17 @@ async def test_live_filter_and_demo_quirks(client: httpx.AsyncClient) -> None:
     sparkling = by_id[sub_id(Role.CANCELLED_SPARKLING)]
     assert sparkling["cancelled"] is not None and sparkling["cancel_reason"] is None
     prepaid = by_id[sub_id(Role.PREPAID_PROTEIN)]["prepaid_subscription_context"]
-    assert prepaid == {"prepaid_orders_remaining": 3, "prepaid_orders_per_billing": 3}
+    # The recorded prepaid context, field for field.
+    assert prepaid == {
+        "prepaid_orders_remaining": 3,
+        "prepaid_orders_per_billing": 3,
+        "renewal_behavior": "autorenew",
+        "last_renewal_revenue": 149.97,
+        "prepaid_origin_merchant_order_id": "#3082",
+    }
+    assert by_id[sub_id(Role.SHAMPOO)]["prepaid_subscription_context"] is None
     water = by_id[sub_id(Role.CANCELLED_WATER_FILTER)]
-    assert water["cancel_reason_code"] == water["cancel_reason"].split("|")[0]
+    assert water["cancel_reason_code"] == int(water["cancel_reason"].split("|")[0]) == 2
 
 
 async def test_next_order_found_by_subscription_and_status(client: httpx.AsyncClient) -> None:
@@ -216,8 +224,21 @@ async def test_place_range_and_customer_filters(client: httpx.AsyncClient) -> No
     assert others["count"] == 2
     product = await get_json(client, f"/products/{others['results'][0]['product']}/")
     assert product["image_url"].startswith("https://images.example.com/")
+    assert product["external_product_id"] == others["results"][0]["product"]
+    assert "public_id" not in product
     reasons = await get_json(client, "/merchant/cancel_reason/")
-    assert {"code", "description"} == set(reasons["results"][0])
+    # Integer codes without words: {"cancel_reason": 12, "application": "msi"}.
+    assert {"cancel_reason", "application"} == set(reasons["results"][0])
+    assert all(isinstance(r["cancel_reason"], int) for r in reasons["results"])
+
+
+async def test_products_are_read_several_at_once_by_external_id(client: httpx.AsyncClient) -> None:
+    others = await get_json(client, "/subscriptions/", customer=OTHER_CUSTOMER_ID)
+    wanted = sorted(s["product"] for s in others["results"])
+    query = [("external_product_ids[]", pid) for pid in [*wanted, "no-such-product"]]
+    response = await client.get("/products/", params=query)
+    assert response.status_code == 200, response.text
+    assert sorted(p["external_product_id"] for p in response.json()["results"]) == wanted
 
 
 # --- skip -------------------------------------------------------------------------------------
@@ -304,15 +325,12 @@ async def test_cancel_records_reason_and_removes_future_items(
 ) -> None:
     filters = sub_id(Role.SHARED_FILTERS)
     response = await client.patch(
-        f"/subscriptions/{filters}/cancel/", json={"cancel_reason": "moving|Moving abroad"}
+        f"/subscriptions/{filters}/cancel/", json={"cancel_reason": "7|Moving abroad"}
     )
     assert response.status_code == 200, response.text
     cancelled = response.json()
     assert cancelled["live"] is False and cancelled["cancelled"] is not None
-    assert (cancelled["cancel_reason"], cancelled["cancel_reason_code"]) == (
-        "moving|Moving abroad",
-        "moving",
-    )
+    assert (cancelled["cancel_reason"], cancelled["cancel_reason_code"]) == ("7|Moving abroad", 7)
     assert len(await items_of(client, DEMO_SHARED_ORDER_ID)) == 2
     assert await unsent_orders(client, filters) == []
     past = await get_json(client, "/orders/", subscription=filters, status=5)
@@ -419,7 +437,11 @@ async def test_seeding_a_shared_next_order_and_mixed_states(client: httpx.AsyncC
         next_orders=1,
         subscriptions=[
             {"every": 2, "every_period": WEEKS, "price": "5.00", "quantity": 2},
-            {"product_id": (await get_json(client, "/products/"))["results"][0]["public_id"]},
+            {
+                "product_id": (await get_json(client, "/products/"))["results"][0][
+                    "external_product_id"
+                ]
+            },
             {"prepaid": True},
             {"cancelled": True},
             {"live": False},

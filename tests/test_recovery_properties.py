@@ -258,7 +258,7 @@ class ActionsMachine(RuleBasedStateMachine):
                 skipped = await self.handle.stub.SkipNextOrder(pb.SkipNextOrderRequest(**common))
                 return ("ok", skipped.skipped_order_id)
             await self.handle.stub.CancelSubscription(
-                pb.CancelSubscriptionRequest(reason_code="other", **common)
+                pb.CancelSubscriptionRequest(reason_code="12", **common)
             )
             return ("ok", subscription_id)
         except grpc.aio.AioRpcError as error:

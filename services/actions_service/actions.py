@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Collection, Coroutine
+from collections.abc import Collection, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from services.actions_service import domain
-from services.actions_service.concurrency import gather, task_group
+from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     Action,
     CancelReason,
@@ -92,11 +92,17 @@ class Actions:
         gladly: GladlyClient | None,
         enabled: Collection[str],
         ledger: Ledger,
+        *,
+        reason_names: Mapping[str, str] | None = None,
+        reason_required: bool = False,
     ) -> None:
         self._ordergroove = ordergroove
         self._gladly = gladly
         self._enabled = frozenset(enabled)
         self._ledger = ledger
+        # The merchant's words for its integer reason codes (CANCEL_REASON_NAMES).
+        self._reason_names: Mapping[str, str] = dict(reason_names or {})
+        self.reason_required = reason_required
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -137,7 +143,9 @@ class Actions:
         )
 
     async def list_cancel_reasons(self) -> list[CancelReason]:
-        return await self._ordergroove.list_cancel_reasons()
+        """Exactly the merchant's codes, each with the merchant's words for it."""
+        codes = await self._ordergroove.list_cancel_reason_codes()
+        return domain.named_reasons(codes, self._reason_names)
 
     async def _listing(
         self, customer_id: str, full: bool
@@ -163,8 +171,7 @@ class Actions:
     ) -> tuple[list[Subscription], dict[str, Product]]:
         subscriptions = await self._ordergroove.list_subscriptions(customer_id)
         product_ids = sorted({s.product_id for s in subscriptions if s.product_id})
-        products = await gather(self._ordergroove.get_product(pid) for pid in product_ids)
-        return subscriptions, dict(zip(product_ids, products, strict=True))
+        return subscriptions, await self._ordergroove.get_products(product_ids, customer_id)
 
     async def _next_orders(self, customer_id: str) -> dict[str, Order]:
         held: list[tuple[Order, asyncio.Task[set[str]]]] = []
@@ -176,7 +183,9 @@ class Actions:
                 held.extend(
                     (
                         order,
-                        group.create_task(self._ordergroove.subscriptions_in_order(order.order_id)),
+                        group.create_task(
+                            self._ordergroove.subscriptions_in_order(order.order_id, customer_id)
+                        ),
                     )
                     for order in orders
                 )
@@ -194,6 +203,7 @@ class Actions:
             product=product or Product(subscription.product_id),
             next_order=upcoming,
             available_actions=domain.available_actions(subscription, upcoming, self._enabled),
+            cancel_reason_text=self.reason_words(subscription.cancel_reason_code),
         )
 
     # --- cancel --------------------------------------------------------------------------------
@@ -202,7 +212,13 @@ class Actions:
         self._validate_common(
             command.subscription_id, command.customer_id, command.request_id, command.context
         )
-        domain.check_cancel_reason(command.reason_code, command.reason_details)
+        domain.check_cancel_reason_form(
+            command.reason_code, command.reason_details, self.reason_required
+        )
+        # (A switched-off action is refused, and audited, in `_cancel` without any read.)
+        if command.reason_code and Action.CANCEL.value in self._enabled:
+            codes = await self._ordergroove.list_cancel_reason_codes()
+            domain.check_reason_known(command.reason_code, codes)
         request = self._request(
             Action.CANCEL,
             command.request_id,
@@ -249,18 +265,19 @@ class Actions:
         subscription. Without a write, reconciliation found `subscription` already cancelled."""
         async with task_group() as group:
             write_task = group.create_task(write) if write is not None else None
-            product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
-            reasons_task = group.create_task(self._reasons_or_empty())
+            product_task = group.create_task(
+                self._ordergroove.get_product(subscription.product_id, subscription.customer_id)
+            )
         written = write_task.result() if write_task is not None else None
         cancelled = written.value if written is not None else subscription
         card = self._card(cancelled, product_task.result(), None)
-        reason = next(
-            (r for r in reasons_task.result() if r.code == command.reason_code),
-            CancelReason(command.reason_code, ""),
-        )
         now = datetime.now(UTC)
         title, body = domain.cancel_summary(
-            card, reason, command.reason_details, command.context.agent_id, now
+            card,
+            self._reason(command.reason_code),
+            command.reason_details,
+            command.context.agent_id,
+            now,
         )
         item_id = domain.timeline_item_id(
             Action.CANCEL, command.request_id or cancelled.subscription_id
@@ -271,12 +288,12 @@ class Actions:
             ordergroove_status=written.status if written is not None else None,
         )
 
-    async def _reasons_or_empty(self) -> list[CancelReason]:
-        # Only the summary's wording needs the reason texts: never fail a cancel for them.
-        try:
-            return await self._ordergroove.list_cancel_reasons()
-        except ActionError:
-            return []
+    def _reason(self, code: str) -> CancelReason:
+        return CancelReason(code, self.reason_words(code))
+
+    def reason_words(self, code: str) -> str:
+        """The merchant's words for a reason code; no code, no words."""
+        return domain.reason_words(code, self._reason_names) if code else ""
 
     # --- skip ----------------------------------------------------------------------------------
 
@@ -328,7 +345,9 @@ class Actions:
                 self._ordergroove.get_subscription(point.subscription_id)
             )
             order_task = group.create_task(self._ordergroove.get_order(point.order_id))
-            held_task = group.create_task(self._ordergroove.subscriptions_in_order(point.order_id))
+            held_task = group.create_task(
+                self._ordergroove.subscriptions_in_order(point.order_id, point.customer_id)
+            )
         subscription = subscription_task.result()
         if subscription is None:
             raise domain.subscription_not_found(point.subscription_id)
@@ -346,14 +365,18 @@ class Actions:
         """Re-read rather than compute: the new date is whatever Ordergroove generated. Without
         a write (status None) reconciliation has just read `subscription`: no need to again."""
         async with task_group() as group:
-            product_task = group.create_task(self._ordergroove.get_product(subscription.product_id))
+            product_task = group.create_task(
+                self._ordergroove.get_product(subscription.product_id, subscription.customer_id)
+            )
             refreshed_task = (
                 group.create_task(self._ordergroove.get_subscription(subscription.subscription_id))
                 if status is not None
                 else None
             )
             orders_task = group.create_task(
-                self._ordergroove.list_unsent_orders(subscription.subscription_id)
+                self._ordergroove.list_unsent_orders(
+                    subscription.subscription_id, subscription.customer_id
+                )
             )
         refreshed = refreshed_task.result() if refreshed_task is not None else None
         new_next = domain.next_order(orders_task.result())
@@ -385,7 +408,9 @@ class Actions:
                 self._ordergroove.get_subscription(subscription_id)
             )
             conversation_task = group.create_task(self._conversation_open(context))
-            orders_task = group.create_task(self._unsent_orders_for(action, subscription_id))
+            orders_task = group.create_task(
+                self._unsent_orders_for(action, subscription_id, customer_id)
+            )
         if customer_task.result() is None:
             raise ActionError(
                 Reason.CUSTOMER_NOT_LINKED,
@@ -403,10 +428,12 @@ class Actions:
             )
         return subscription, orders_task.result()
 
-    async def _unsent_orders_for(self, action: Action, subscription_id: str) -> list[Order]:
+    async def _unsent_orders_for(
+        self, action: Action, subscription_id: str, customer_id: str
+    ) -> list[Order]:
         if action is not Action.SKIP:
             return []  # only a skip needs to know the orders
-        return await self._ordergroove.list_unsent_orders(subscription_id)
+        return await self._ordergroove.list_unsent_orders(subscription_id, customer_id)
 
     async def _linked_customer_id(self, context: ActionContext) -> str:
         """The Ordergroove customer that Gladly links the context's customer to."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -71,6 +71,15 @@ class Order:
 
 
 @dataclass(frozen=True)
+class PrepaidPlan:
+    """Ordergroove's `prepaid_subscription_context`: orders paid ahead and what happens after."""
+
+    orders_remaining: int | None = None
+    orders_per_billing: int | None = None
+    renewal_behavior: str = ""  # "autorenew", "cancel" or "downgrade"
+
+
+@dataclass(frozen=True)
 class Subscription:
     subscription_id: str
     customer_id: str
@@ -81,12 +90,16 @@ class Subscription:
     currency_code: str = ""
     every: int = 0
     period: Period | None = None
-    prepaid: bool = False
+    prepaid_plan: PrepaidPlan | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason_code: str = ""
     cancel_reason_details: str = ""
+
+    @property
+    def prepaid(self) -> bool:
+        return self.prepaid_plan is not None
 
     @property
     def status(self) -> Status:
@@ -105,12 +118,25 @@ class SubscriptionCard:
     product: Product
     next_order: Order | None
     available_actions: tuple[Action, ...]
+    # The merchant's words for the subscription's cancel reason code; "" without a code.
+    cancel_reason_text: str = ""
 
 
 @dataclass(frozen=True)
 class CancelReason:
+    """One of the merchant's integer reason codes (as decimal text) and the words for it."""
+
     code: str
     text: str
+
+
+def reason_words(code: str, names: Mapping[str, str]) -> str:
+    """The merchant's words for a code, or "Reason <code>" for a code nobody named."""
+    return names.get(code) or f"Reason {code}"
+
+
+def named_reasons(codes: Iterable[str], names: Mapping[str, str]) -> list[CancelReason]:
+    return [CancelReason(code, reason_words(code, names)) for code in codes]
 
 
 def next_order(orders: Iterable[Order]) -> Order | None:
@@ -134,10 +160,10 @@ def available_actions(
     subscription: Subscription, next_order: Order | None, enabled: Collection[str]
 ) -> tuple[Action, ...]:
     """Actions are offered only when switched on and only while the subscription is active;
-    a skip also needs an order to skip."""
+    a skip also needs an order to skip. Ordergroove refuses to cancel a prepaid subscription."""
     if subscription.status is not Status.ACTIVE:
         return ()
-    offered = [Action.CANCEL]
+    offered = [] if subscription.prepaid else [Action.CANCEL]
     if next_order is not None:
         offered.append(Action.SKIP)
     return tuple(action for action in offered if action.value in enabled)
@@ -152,7 +178,19 @@ def check_action_allowed(
         raise subscription_not_found(subscription.subscription_id)
     if subscription.status is not Status.ACTIVE:
         raise not_active(subscription)
+    if action is Action.CANCEL and subscription.prepaid:
+        raise prepaid_not_cancellable(subscription)
     check_enabled(action, enabled)
+
+
+def prepaid_not_cancellable(subscription: Subscription) -> ActionError:
+    # Ordergroove answers 400 to `cancel/` on a prepaid subscription: refuse before any write.
+    return ActionError(
+        Reason.ORDERGROOVE_REJECTED,
+        f"Subscription {subscription.subscription_id} is prepaid: Ordergroove does not cancel "
+        f"prepaid subscriptions; change its renewal behaviour to stop it renewing instead.",
+        prepaid="true",
+    )
 
 
 def not_active(subscription: Subscription) -> ActionError:
@@ -243,9 +281,10 @@ def skip_no_longer_possible(subscription: Subscription, order_id: str) -> Action
     )
 
 
-def cancel_reason_value(code: str, details: str) -> str:
-    """Ordergroove's `cancel_reason` is `code|details`."""
-    return f"{code}|{details}"
+def cancel_reason_value(code: str, details: str) -> str | None:
+    """Ordergroove's `cancel_reason` is `code|details`; without a reason none is sent (the body
+    is then `{}`, as Gladly's own integration sends it)."""
+    return f"{code}|{details}" if code else None
 
 
 def split_cancel_reason(value: str) -> tuple[str, str]:
@@ -275,13 +314,22 @@ def check_request_id(value: str) -> None:
         raise InvalidArgument("request_id", "must be a UUID (AIP-155)")
 
 
-def check_cancel_reason(code: str, details: str) -> None:
-    if not code.strip():
-        raise InvalidArgument("reason_code", "is required")
-    if len(code) > MAX_ID_LENGTH or "|" in code:
-        raise InvalidArgument("reason_code", "is not a valid reason code")
+def check_cancel_reason_form(code: str, details: str, required: bool) -> None:
+    """What can be checked without the merchant's list of codes."""
+    if not code:
+        if required:
+            raise InvalidArgument("reason_code", "is required")
+        if details.strip():
+            raise InvalidArgument("reason_details", "needs a reason_code")
+    elif not (code.isascii() and code.isdigit() and len(code) <= 9):
+        raise InvalidArgument("reason_code", "must be one of the merchant's integer reason codes")
     if len(details) > MAX_REASON_DETAILS:
         raise InvalidArgument("reason_details", f"must be at most {MAX_REASON_DETAILS} characters")
+
+
+def check_reason_known(code: str, merchant_codes: Collection[str]) -> None:
+    if code and code not in merchant_codes:
+        raise InvalidArgument("reason_code", f"{code} is not one of the merchant's reason codes")
 
 
 def check_email(value: str) -> str:
@@ -321,6 +369,7 @@ def _product_label(product: Product) -> str:
 
 
 def _day(value: datetime | None) -> str:
+    """The merchant's calendar date: Ordergroove's times are kept in the merchant's zone."""
     return value.strftime("%Y-%m-%d") if value is not None else "none scheduled"
 
 
@@ -329,7 +378,7 @@ def cancel_summary(
 ) -> tuple[str, str]:
     """Title and body of the timeline entry for a completed cancel."""
     sub = card.subscription
-    reason_text = f"{reason.text} ({reason.code})" if reason.text else reason.code
+    reason_text = f"{reason.text} ({reason.code})" if reason.code else "none given"
     body = (
         f"Cancelled subscription {sub.subscription_id} ({_product_label(card.product)})"
         f"{_by_agent(agent_id)} on {at:%Y-%m-%d %H:%M} UTC. Reason: {reason_text}."

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-from collections.abc import Callable
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Generic, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 from async_lru import alru_cache
@@ -21,22 +24,30 @@ from async_lru import alru_cache
 from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
-    CancelReason,
     Customer,
     Order,
     Period,
+    PrepaidPlan,
     Product,
     Subscription,
     split_cancel_reason,
 )
 from services.actions_service.errors import ActionError, Reason, UpstreamUnavailable
 from services.actions_service.upstream import RetryPolicy, Upstream, pooled_client
+from services.config import DEFAULT_ORDERGROOVE_TIMEZONE
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "Ordergroove"
 PAGE_SIZE = 100  # Ordergroove's maximum: fewer sequential round trips for large customers.
-MAX_CONCURRENT_PAGES = 5  # Ordergroove asks for at most 5 concurrent paginating requests.
+# Ordergroove asks for at most 5 concurrent paginating requests: every listing request made for
+# one customer (its subscriptions, orders, items and products) counts against one limit.
+MAX_CONCURRENT_PAGES = 5
+# Pages are cursors with this header (page numbers are deprecated): `next` holds `?cursor=`.
+API_VERSION_HEADERS = {"X-OG-API-VERSION": "2"}
+# Products asked for in one `external_product_ids[]` request; bounds the URL's length.
+PRODUCTS_PER_REQUEST = 50
+REASONS_TTL_SECONDS = 60.0
 # Enough for the widest card in two waves (one request per order to come); a bound, so that one
 # process never opens more than this many connections to Ordergroove.
 MAX_CONNECTIONS = 100
@@ -55,15 +66,71 @@ class Written(Generic[T]):
     status: int
 
 
+class PagingLimit:
+    """At most `limit` listing requests in flight at a time per key (a customer id)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._gates: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @asynccontextmanager
+    async def slot(self, key: str) -> AsyncIterator[None]:
+        gate, users = self._gates.get(key) or (asyncio.Semaphore(self._limit), 0)
+        self._gates[key] = (gate, users + 1)
+        try:
+            async with gate:
+                yield
+        finally:
+            gate, users = self._gates[key]
+            if users == 1:
+                del self._gates[key]
+            else:
+                self._gates[key] = (gate, users - 1)
+
+
+class ProductCache:
+    """Products by `external_product_id` for a short while. An entry is a future, so that
+    concurrent cards asking for one product share one request."""
+
+    def __init__(self, size: int, ttl: float) -> None:
+        self._size, self._ttl = size, ttl
+        self._entries: OrderedDict[str, tuple[float, asyncio.Future[Product]]] = OrderedDict()
+
+    def get(self, product_id: str) -> asyncio.Future[Product] | None:
+        entry = self._entries.get(product_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def claim(self, product_id: str) -> asyncio.Future[Product]:
+        future: asyncio.Future[Product] = asyncio.get_running_loop().create_future()
+        self._entries[product_id] = (time.monotonic() + self._ttl, future)
+        self._entries.move_to_end(product_id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return future
+
+    def forget(self, product_id: str, future: asyncio.Future[Product]) -> None:
+        entry = self._entries.get(product_id)
+        if entry is not None and entry[1] is future:
+            del self._entries[product_id]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 class OrdergrooveClient:
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, *, timezone: tzinfo | None = None) -> None:
         self._upstream = upstream
-        self._pages = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
-        # Products change rarely and every card needs them: a short-lived cache (which also
-        # merges concurrent fetches of one product) saves a round of requests per card.
-        # Subscriptions and orders are never cached: a refresh must show the new state.
-        self._products = alru_cache(maxsize=PRODUCT_CACHE_SIZE, ttl=PRODUCT_TTL_SECONDS)(
-            self._fetch_product
+        # Ordergroove's timestamps carry no zone; they are read in the merchant's.
+        self.timezone = timezone or ZoneInfo(DEFAULT_ORDERGROOVE_TIMEZONE)
+        self._paging = PagingLimit(MAX_CONCURRENT_PAGES)
+        # Products change rarely and every card needs them: a short-lived cache saves a round
+        # of requests per card. Subscriptions and orders are never cached: a refresh must show
+        # the new state.
+        self._products = ProductCache(PRODUCT_CACHE_SIZE, PRODUCT_TTL_SECONDS)
+        self._reason_codes = alru_cache(maxsize=1, ttl=REASONS_TTL_SECONDS)(
+            self._fetch_reason_codes
         )
 
     @classmethod
@@ -73,105 +140,157 @@ class OrdergrooveClient:
         api_key: str,
         *,
         policy: RetryPolicy | None = None,
+        timezone: tzinfo | None = None,
     ) -> OrdergrooveClient:
         client = pooled_client(
             base_url,
             max_connections=MAX_CONNECTIONS,
-            headers={"x-api-key": api_key, "accept": "application/json"},
+            headers={"x-api-key": api_key, "accept": "application/json", **API_VERSION_HEADERS},
         )
-        return cls(Upstream(SYSTEM, client, policy))
+        return cls(Upstream(SYSTEM, client, policy), timezone=timezone)
 
     async def aclose(self) -> None:
-        self._products.cache_clear()
+        self._products.clear()
+        self._reason_codes.cache_clear()
         await self._upstream.aclose()
 
     # --- reads ---------------------------------------------------------------------------------
 
     async def get_customer(self, customer_id: str) -> Customer | None:
-        body = await self._get_or_none(f"/customers/{customer_id}/")
+        body = await self._get_or_none(_path("customers", customer_id))
         return None if body is None else parse_customer(body)
 
     async def find_customer_by_email(self, email: str) -> Customer | None:
-        page = await self._get_json("/customers/", {"email": email})
+        page = await self._get_json("/customers/", httpx.QueryParams({"email": email}))
         results = _results(page)
         return parse_customer(results[0]) if results else None
 
     async def get_subscription(self, subscription_id: str) -> Subscription | None:
-        body = await self._get_or_none(f"/subscriptions/{subscription_id}/")
-        return None if body is None else parse_subscription(body)
+        body = await self._get_or_none(_path("subscriptions", subscription_id))
+        return None if body is None else parse_subscription(body, self.timezone)
 
     async def list_subscriptions(self, customer_id: str) -> list[Subscription]:
-        rows = await self._get_all("/subscriptions/", {"customer": customer_id})
-        return [parse_subscription(row) for row in rows]
+        rows = await self._get_all("/subscriptions/", {"customer": customer_id}, customer_id)
+        return [parse_subscription(row, self.timezone) for row in rows]
 
-    async def list_unsent_orders(self, subscription_id: str) -> list[Order]:
-        return await self._unsent_orders({"subscription": subscription_id})
+    async def list_unsent_orders(self, subscription_id: str, customer_id: str) -> list[Order]:
+        return await self._unsent_orders({"subscription": subscription_id}, customer_id)
 
     async def read_customer_unsent_orders(
         self, customer_id: str, on_page: Callable[[list[Order]], object]
     ) -> None:
         """Hands `on_page` each page of the customer's orders to come as it arrives, so that the
         caller can start on the first orders while later pages load."""
-        await self._unsent_orders({"customer": customer_id}, on_page)
+        await self._unsent_orders({"customer": customer_id}, customer_id, on_page)
 
     async def _unsent_orders(
-        self, params: dict[str, str], on_page: Callable[[list[Order]], object] | None = None
+        self,
+        params: dict[str, str],
+        customer_id: str,
+        on_page: Callable[[list[Order]], object] | None = None,
     ) -> list[Order]:
         def parse_page(rows: list[Json]) -> list[Order]:
-            orders = [parse_order(row) for row in rows]
+            orders = [parse_order(row, self.timezone) for row in rows]
             if on_page is not None:
                 on_page(orders)
             return orders
 
         pages = await self._get_pages(
-            "/orders/", {**params, "status": str(ORDER_STATUS_UNSENT)}, parse_page
+            "/orders/", {**params, "status": str(ORDER_STATUS_UNSENT)}, parse_page, customer_id
         )
         return [order for page in pages for order in page]
 
-    async def get_product(self, product_id: str) -> Product:
-        return await self._products(product_id)
+    async def get_product(self, product_id: str, customer_id: str) -> Product:
+        return (await self.get_products([product_id], customer_id))[product_id]
 
-    async def _fetch_product(self, product_id: str) -> Product:
-        body = await self._get_or_none(f"/products/{product_id}/")
-        # A product Ordergroove no longer has must not hide the subscription from the agent.
-        return Product(product_id) if body is None else parse_product(body)
+    async def get_products(
+        self, product_ids: Iterable[str], customer_id: str
+    ) -> dict[str, Product]:
+        """Products by `external_product_id`; those not cached are asked for in one request
+        (`external_product_ids[]=A&external_product_ids[]=B`, as Gladly's own app does)."""
+        cached: dict[str, asyncio.Future[Product]] = {}
+        missing: list[str] = []
+        for pid in dict.fromkeys(product_ids):
+            future = self._products.get(pid)
+            if future is None:
+                missing.append(pid)
+            else:
+                cached[pid] = future
+        claimed = {pid: self._products.claim(pid) for pid in missing}
+        if claimed:
+            await self._fill(missing, claimed, customer_id)
+        futures = {**cached, **claimed}
+        return {pid: await asyncio.shield(future) for pid, future in futures.items()}
 
-    async def list_cancel_reasons(self) -> list[CancelReason]:
-        rows = await self._get_all("/merchant/cancel_reason/", {})
-        return [reason for reason in map(parse_cancel_reason, rows) if reason is not None]
+    async def _fill(
+        self, missing: list[str], claimed: dict[str, asyncio.Future[Product]], customer_id: str
+    ) -> None:
+        try:
+            async with task_group() as group:
+                for start in range(0, len(missing), PRODUCTS_PER_REQUEST):
+                    chunk = missing[start : start + PRODUCTS_PER_REQUEST]
+                    group.create_task(self._fetch_products(chunk, claimed, customer_id))
+        except BaseException as error:
+            for pid, future in claimed.items():
+                self._products.forget(pid, future)
+                if not future.done():
+                    future.set_exception(_as_exception(error))
+                    future.exception()  # retrieved: waiters re-raise it, no warning
+            raise
+
+    async def _fetch_products(
+        self, ids: list[str], claimed: dict[str, asyncio.Future[Product]], customer_id: str
+    ) -> None:
+        params = [("external_product_ids[]", pid) for pid in ids]
+        rows = await self._get_all("/products/", params, customer_id)
+        found = {product.product_id: product for product in map(parse_product, rows)}
+        for pid in ids:
+            # A product Ordergroove no longer has must not hide the subscription from the agent.
+            claimed[pid].set_result(found.get(pid) or Product(pid))
+
+    async def list_cancel_reason_codes(self) -> list[str]:
+        """The merchant's integer reason codes (as decimal text), in Ordergroove's order."""
+        return list(await self._reason_codes())
+
+    async def _fetch_reason_codes(self) -> tuple[str, ...]:
+        rows = await self._get_all("/merchant/cancel_reason/", {}, "")
+        codes = (parse_cancel_reason_code(row) for row in rows)
+        return tuple(dict.fromkeys(code for code in codes if code))
 
     async def get_order(self, order_id: str) -> Order | None:
-        body = await self._get_or_none(f"/orders/{order_id}/")
-        return None if body is None else parse_order(body)
+        body = await self._get_or_none(_path("orders", order_id))
+        return None if body is None else parse_order(body, self.timezone)
 
-    async def subscriptions_in_order(self, order_id: str) -> set[str]:
+    async def subscriptions_in_order(self, order_id: str, customer_id: str) -> set[str]:
         """The subscriptions the order holds items of (an item may also be a one-off)."""
-        rows = await self._get_all("/items/", {"order": order_id})
+        rows = await self._get_all("/items/", {"order": order_id}, customer_id)
         return {sid for row in rows if (sid := _str(row.get("subscription")))}
 
     # --- writes --------------------------------------------------------------------------------
 
     async def cancel_subscription(
-        self, subscription_id: str, cancel_reason: str
+        self, subscription_id: str, cancel_reason: str | None
     ) -> Written[Subscription]:
+        """`cancel_reason` is `code|details`; None sends `{}` (no reason)."""
         response = await self._upstream.request(
             "PATCH",
-            f"/subscriptions/{subscription_id}/cancel/",
-            json={"cancel_reason": cancel_reason},
+            _path("subscriptions", subscription_id, "cancel"),
+            json={} if cancel_reason is None else {"cancel_reason": cancel_reason},
         )
-        return Written(parse_subscription(_json_or_raise(response)), response.status_code)
+        body = _json_or_raise(response)
+        return Written(parse_subscription(body, self.timezone), response.status_code)
 
     async def skip_subscription(self, order_id: str, subscription_id: str) -> Written[Order]:
         response = await self._upstream.request(
             "PATCH",
-            f"/orders/{order_id}/skip_subscription/",
+            _path("orders", order_id, "skip_subscription"),
             json={"subscription": subscription_id},
         )
-        return Written(parse_order(_json_or_raise(response)), response.status_code)
+        return Written(parse_order(_json_or_raise(response), self.timezone), response.status_code)
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    async def _get_json(self, path: str, params: dict[str, str] | None = None) -> Json:
+    async def _get_json(self, path: str, params: httpx.QueryParams | None = None) -> Json:
         response = await self._upstream.request("GET", path, params=params)
         return _json_or_raise(response)
 
@@ -181,52 +300,44 @@ class OrdergrooveClient:
             return None
         return _json_or_raise(response)
 
-    async def _get_all(self, path: str, params: dict[str, str]) -> list[Json]:
+    async def _get_all(self, path: str, params: Params, customer_id: str) -> list[Json]:
         """Every row of a paginated list."""
-        pages = await self._get_pages(path, params, lambda rows: rows)
+        pages = await self._get_pages(path, params, lambda rows: rows, customer_id)
         return [row for page in pages for row in page]
 
     async def _get_pages(
-        self, path: str, params: dict[str, str], parse: Callable[[list[Json]], T]
+        self, path: str, params: Params, parse: Callable[[list[Json]], T], customer_id: str
     ) -> list[T]:
-        """Every page of a paginated list, in order, each parsed as soon as it arrives. With a
-        count, pages 2..n are fetched concurrently (at most MAX_CONCURRENT_PAGES at a time), so
-        there are two sequential round trips at most."""
-        first = await self._get_json(path, {**params, "page_size": str(PAGE_SIZE)})
-        rows = _results(first)
-        next_url = first.get("next")
-        count = first.get("count")
-        if not next_url:
-            return [parse(rows)]
-        if isinstance(count, int) and rows:
-            async with task_group() as group:
-                # Requested before the first page is parsed: what a parse starts must not take
-                # the connections that the later pages need.
-                later = [
-                    group.create_task(self._page(_with_page(str(next_url), n), parse))
-                    for n in range(2, math.ceil(count / len(rows)) + 1)
-                ]
-                parsed = [parse(rows)]
-            return parsed + [task.result() for task in later]
-        parsed = [parse(rows)]
-        while next_url:  # cursor pagination has no count: follow `next` one by one
-            async with self._pages:
-                page = await self._get_json(str(next_url))
+        """Every page of a cursor-paginated list, in order, each parsed as soon as it arrives.
+        Cursors are sequential: each `next` is followed once the page naming it is in. Every
+        request holds one of the customer's paging slots while it is in flight."""
+        query = httpx.QueryParams((*_pairs(params), ("page_size", str(PAGE_SIZE))))
+        parsed: list[T] = []
+        url: str | None = path
+        while url is not None:
+            async with self._paging.slot(customer_id):
+                page = await self._get_json(url, query if url == path else None)
             parsed.append(parse(_results(page)))
             next_url = page.get("next")
+            url = str(next_url) if next_url else None
         return parsed
 
-    async def _page(self, url: str, parse: Callable[[list[Json]], T]) -> T:
-        async with self._pages:
-            page = await self._get_json(url)
-        return parse(_results(page))
+
+Params = dict[str, str] | list[tuple[str, str]]
 
 
-def _with_page(url: str, page: int) -> str:
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    query["page"] = str(page)
-    return urlunsplit(parts._replace(query=urlencode(query)))
+def _pairs(params: Params) -> list[tuple[str, str]]:
+    return list(params.items()) if isinstance(params, dict) else list(params)
+
+
+def _path(*segments: str) -> str:
+    """An API path with each segment percent-encoded: an id cannot add segments or a query."""
+    return "/" + "/".join(quote(segment, safe="") for segment in segments) + "/"
+
+
+def _as_exception(error: BaseException) -> BaseException:
+    # A cancelled fetch must not cancel the cards that merely waited for the same product.
+    return UpstreamUnavailable(SYSTEM) if isinstance(error, asyncio.CancelledError) else error
 
 
 def _results(page: Json) -> list[Json]:
@@ -304,7 +415,7 @@ def parse_customer(row: Json) -> Customer:
     )
 
 
-def parse_subscription(row: Json) -> Subscription:
+def parse_subscription(row: Json, zone: tzinfo) -> Subscription:
     code, details = split_cancel_reason(_str(row.get("cancel_reason")))
     return Subscription(
         subscription_id=_str(row.get("public_id")),
@@ -316,41 +427,54 @@ def parse_subscription(row: Json) -> Subscription:
         currency_code=_str(row.get("currency_code")),
         every=_int(row.get("every")),
         period=_period(row.get("every_period")),
-        prepaid=bool(row.get("prepaid_subscription_context")),
-        created_at=parse_datetime(row.get("created")),
-        updated_at=parse_datetime(row.get("updated")),
-        cancelled_at=parse_datetime(row.get("cancelled")),
-        cancel_reason_code=_str(row.get("cancel_reason_code")) or code,
+        prepaid_plan=parse_prepaid(row.get("prepaid_subscription_context")),
+        created_at=parse_datetime(row.get("created"), zone),
+        updated_at=parse_datetime(row.get("updated"), zone),
+        cancelled_at=parse_datetime(row.get("cancelled"), zone),
+        # An integer, though some recorded answers carry it as a string ("4").
+        cancel_reason_code=_code(row.get("cancel_reason_code")) or _code(code),
         cancel_reason_details=details,
     )
 
 
-def parse_order(row: Json) -> Order:
+def parse_prepaid(context: Any) -> PrepaidPlan | None:
+    """`prepaid_subscription_context`: null unless prepaid."""
+    if not isinstance(context, dict):
+        return None
+    return PrepaidPlan(
+        orders_remaining=_optional_int(context.get("prepaid_orders_remaining")),
+        orders_per_billing=_optional_int(context.get("prepaid_orders_per_billing")),
+        renewal_behavior=_str(context.get("renewal_behavior")),
+    )
+
+
+def parse_order(row: Json, zone: tzinfo) -> Order:
     return Order(
         order_id=_str(row.get("public_id")),
         status=_int(row.get("status")),
-        place_at=parse_datetime(row.get("place")),
+        place_at=parse_datetime(row.get("place"), zone),
     )
 
 
 def parse_product(row: Json) -> Product:
+    """Products have no `public_id`: their id is the merchant's `external_product_id`."""
     return Product(
-        product_id=_str(row.get("public_id")),
+        product_id=_str(row.get("external_product_id")),
         name=_str(row.get("name")),
         sku=_str(row.get("sku")),
         image_url=_str(row.get("image_url")),
     )
 
 
-def parse_cancel_reason(row: Json) -> CancelReason | None:
-    """The reason list's shape is not documented: accept the plausible key names."""
-    code = _first_str(row, "code", "reason_code", "id", "public_id")
-    text = _first_str(row, "description", "text", "reason", "name", "label")
-    return CancelReason(code, text or code) if code else None
+def parse_cancel_reason_code(row: Json) -> str:
+    """`{"cancel_reason": 12, "application": "msi"}`: an integer code and no words."""
+    return _code(row.get("cancel_reason"))
 
 
-def parse_datetime(value: Any) -> datetime | None:
-    """Ordergroove sends `YYYY-MM-DD HH:MM:SS` (no zone, UTC), `YYYY-MM-DD`, or ISO 8601."""
+def parse_datetime(value: Any, zone: tzinfo) -> datetime | None:
+    """Ordergroove sends `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD` without a zone (read in the
+    merchant's `zone`), or ISO 8601 with one. Kept in the merchant's zone, so that a date shown
+    is the merchant's calendar date."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().replace("Z", "+00:00")
@@ -362,7 +486,7 @@ def parse_datetime(value: Any) -> datetime | None:
         except ValueError:
             return None
         parsed = datetime(day.year, day.month, day.day)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed.astimezone(zone)
 
 
 def _str(value: Any) -> str:
@@ -371,8 +495,18 @@ def _str(value: Any) -> str:
     return str(value).strip()
 
 
-def _first_str(row: Json, *keys: str) -> str:
-    return next((_str(row[key]) for key in keys if _str(row.get(key))), "")
+def _code(value: Any) -> str:
+    """An integer reason code as decimal text ("" when there is none or it is not one)."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    text = _str(value)
+    return str(int(text)) if text.isascii() and text.isdigit() else ""
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else _int(value)
 
 
 def _bool(value: Any) -> bool:

@@ -10,6 +10,7 @@ from services.actions_service.domain import (
     Action,
     Order,
     Period,
+    PrepaidPlan,
     Product,
     Subscription,
     SubscriptionCard,
@@ -109,15 +110,24 @@ def _card_json(card: SubscriptionCard) -> Json:
         "product": asdict(card.product),
         "next_order": _order_json(card.next_order),
         "available_actions": [action.value for action in card.available_actions],
+        "cancel_reason_text": card.cancel_reason_text,
     }
 
 
 def _card(data: Json) -> SubscriptionCard:
-    sub = data["subscription"]
+    sub = dict(data["subscription"])
+    # Records stored before the prepaid plan was kept say only `prepaid`: a plan without facts.
+    was_prepaid = sub.pop("prepaid", False)
+    plan = sub.get("prepaid_plan")
     return SubscriptionCard(
         subscription=Subscription(
             **sub
             | {
+                "prepaid_plan": PrepaidPlan(**plan)
+                if plan
+                else PrepaidPlan()
+                if was_prepaid
+                else None,
                 "period": Period(sub["period"]) if sub["period"] is not None else None,
                 "created_at": _time(sub["created_at"]),
                 "updated_at": _time(sub["updated_at"]),
@@ -127,6 +137,7 @@ def _card(data: Json) -> SubscriptionCard:
         product=Product(**data["product"]),
         next_order=_order(data["next_order"]),
         available_actions=tuple(Action(action) for action in data["available_actions"]),
+        cancel_reason_text=data.get("cancel_reason_text", ""),
     )
 
 

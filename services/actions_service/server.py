@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, TypeAlias
+from zoneinfo import ZoneInfo
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -149,7 +150,9 @@ async def start(settings: Settings, listen: str | None = None) -> RunningService
 
 async def _start_with(store: Store, settings: Settings, listen: str | None) -> RunningService:
     ordergroove = OrdergrooveClient.create(
-        settings.ordergroove_base_url, settings.ordergroove_api_key
+        settings.ordergroove_base_url,
+        settings.ordergroove_api_key,
+        timezone=ZoneInfo(settings.ordergroove_timezone),
     )
     clients: list[OrdergrooveClient | GladlyClient] = [ordergroove]
     gladly, deliverer = None, None
@@ -164,7 +167,14 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
         lease_seconds=settings.deadline_seconds + LEASE_GRACE_SECONDS,
         on_finished=deliverer.notify if deliverer else lambda: None,
     )
-    actions = Actions(ordergroove, gladly, settings.actions_enabled, ledger)
+    actions = Actions(
+        ordergroove,
+        gladly,
+        settings.actions_enabled,
+        ledger,
+        reason_names=settings.cancel_reason_names,
+        reason_required=settings.cancel_reason_required,
+    )
     # Tracing first, so that a refused call is traced too.
     interceptors = [rpc.server_interceptor()]
     if settings.api_tokens:

@@ -31,6 +31,7 @@ from services.actions_service.domain import (
     Action,
     Order,
     Period,
+    PrepaidPlan,
     Status,
     SubscriptionCard,
 )
@@ -164,7 +165,8 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
         async def run() -> pb.ListCancelReasonsResponse:
             reasons = await self._actions.list_cancel_reasons()
             return pb.ListCancelReasonsResponse(
-                reasons=[pb.CancelReason(code=r.code, text=r.text) for r in reasons]
+                reasons=[pb.CancelReason(code=r.code, text=r.text) for r in reasons],
+                reason_required=self._actions.reason_required,
             )
 
         return await self._serve("ListCancelReasons", context, run)
@@ -211,15 +213,32 @@ def subscription_message(card: SubscriptionCard) -> pb.Subscription:
         cancel_time=_timestamp(sub.cancelled_at),
         cancel_reason_code=sub.cancel_reason_code,
         cancel_reason_details=sub.cancel_reason_details,
+        cancel_reason_text=card.cancel_reason_text,
         prepaid=sub.prepaid,
+        prepaid_plan=_prepaid_plan(sub.prepaid_plan),
         available_actions=[_ACTION[action] for action in card.available_actions],
+    )
+
+
+def _prepaid_plan(plan: PrepaidPlan | None) -> pb.PrepaidPlan | None:
+    if plan is None:
+        return None
+    return pb.PrepaidPlan(
+        orders_remaining=plan.orders_remaining,
+        orders_per_billing=plan.orders_per_billing,
+        renewal_behavior=plan.renewal_behavior,
     )
 
 
 def _next_order(order: Order | None) -> pb.NextOrder | None:
     if order is None:
         return None
-    return pb.NextOrder(order_id=order.order_id, place_time=_timestamp(order.place_at))
+    return pb.NextOrder(
+        order_id=order.order_id,
+        place_time=_timestamp(order.place_at),
+        # Ordergroove's times are kept in the merchant's zone: this is the merchant's date.
+        place_date=order.place_at.strftime("%Y-%m-%d") if order.place_at else "",
+    )
 
 
 def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:

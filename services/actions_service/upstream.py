@@ -84,7 +84,12 @@ class Upstream:
         await self.client.aclose()
 
     async def request(
-        self, method: str, url: str, *, json: Any = None, params: dict[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: httpx.QueryParams | dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send with retries; returns the final answer (any status) or raises UpstreamUnavailable
         or DeadlineExceeded when no answer could be had in time."""

@@ -162,9 +162,6 @@ def _customer_line(result: Json) -> str:
     )
 
 
-_REASON_KEYS = ("cancellationReason", "cancellationDetails")
-
-
 def _subscription_lines(sub: Json) -> list[str]:
     """One subscription as the card shows it: status and product, then its facts, then buttons."""
     lines = [f"{sub['status']:<10} {sub.get('productName', sub.get('productId', ''))}"]
@@ -173,16 +170,31 @@ def _subscription_lines(sub: Json) -> list[str]:
         ("sku", sub.get("productSku", "")),
         ("frequency", sub.get("frequency", "")),
         ("price", f"{sub.get('price', '')} {sub.get('currency', '')} x {sub['quantity']}"),
-        ("prepaid", "yes" if sub.get("prepaid") == "true" else ""),
+        ("prepaid", _prepaid(sub)),
         ("next order", _day(sub.get("nextOrderDate", ""))),
         ("cancelled", _day(sub.get("cancelledAt", ""))),
-        ("reason", " - ".join(filter(None, (sub.get(key, "") for key in _REASON_KEYS)))),
+        ("reason", _reason(sub)),
     ]
     lines += [f"{'':<10} {name:<13}{value}" for name, value in facts if value.strip()]
     buttons = " ".join(f"[{action['name']}]" for action in sub.get("actions", []))
     if buttons:
         lines.append(f"{'':<10} {'buttons':<13}{buttons}")
     return lines
+
+
+def _prepaid(sub: Json) -> str:
+    if sub.get("prepaid") != "true":
+        return ""
+    left = sub.get("prepaidOrdersRemaining")
+    facts = [f"{left} order(s) left" if left else "", sub.get("prepaidRenewalBehavior", "")]
+    return "yes" + "".join(f", {fact}" for fact in facts if fact)
+
+
+def _reason(sub: Json) -> str:
+    """The reason's words with its code, then the details."""
+    words, code = sub.get("cancellationReason", ""), sub.get("cancellationReasonCode", "")
+    reason = f"{words} ({code})" if code else ""
+    return " - ".join(filter(None, (reason, sub.get("cancellationDetails", ""))))
 
 
 def _form_lines(form: Json) -> list[str]:
@@ -230,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cancelled = commands.add_parser("cancel", help="press Cancel Order: form, then submit")
     cancelled.add_argument("subscription", metavar="SUBSCRIPTION_ID")
-    cancelled.add_argument("--reason", required=True, metavar="CODE", help="a reason code")
+    cancelled.add_argument(
+        "--reason", default="", metavar="CODE", help="one of the reason codes the form offers"
+    )
     cancelled.add_argument("--details", default="", metavar="TEXT")
     _gladly_customer_option(cancelled)
     cancelled.set_defaults(command=cancel)

@@ -31,6 +31,7 @@ from services.ordergroove_sandbox.model import (
     Prepaid,
     Product,
     Subscription,
+    reason_code_of,
 )
 from services.ordergroove_sandbox.store import Store, stable_id
 
@@ -39,14 +40,9 @@ DEMO_EMAIL: Final = "demo@example.com"
 OTHER_CUSTOMER_ID: Final = "demo-customer-2"
 OTHER_EMAIL: Final = "other@example.com"
 
-CANCEL_REASONS: Final = (
-    CancelReason("too_much_product", "I have too much product"),
-    CancelReason("too_expensive", "It's too expensive"),
-    CancelReason("moving", "I'm moving"),
-    CancelReason("not_as_expected", "The product was not what I expected"),
-    CancelReason("switching_brands", "I'm switching to a different brand"),
-    CancelReason("other", "Other"),
-)
+# The merchant's reason codes: integers without words, as Ordergroove lists them (the words are
+# the service's CANCEL_REASON_NAMES).
+CANCEL_REASONS: Final = tuple(CancelReason(code) for code in (1, 2, 3, 4, 5, 6, 7, 12))
 
 
 class Role(StrEnum):
@@ -127,15 +123,17 @@ _PLANS: Final = (
     _Plan(Role.SHAMPOO, "Eucalyptus Shampoo Bar", "SHA-EUC-1",
           "12.00", 3, 45, DAYS, next_in_days=20),
     _Plan(Role.PREPAID_PROTEIN, "Whey Protein Isolate, Vanilla, 2 lb", "PRO-VAN-2",
-          "49.99", 1, 1, MONTHS, next_in_days=9, prepaid=Prepaid(3, 3)),
+          "49.99", 1, 1, MONTHS, next_in_days=9,
+          prepaid=Prepaid(3, 3, "autorenew", 149.97, "#3082")),
     _Plan(Role.PREPAID_TEA, "Organic Sencha Green Tea, 50 bags", "TEA-GRN-50",
-          "9.49", 2, 3, MONTHS, next_in_days=25, prepaid=Prepaid(1, 4)),
+          "9.49", 2, 3, MONTHS, next_in_days=25,
+          prepaid=Prepaid(1, 4, "cancel", 37.96, "#3107")),
     _Plan(Role.CANCELLED_WATER_FILTER, "Replacement Water Filter Cartridge, 3-pack", "H2O-FLT-3",
           "29.99", 1, 2, MONTHS, cancelled_days_ago=40,
-          cancel_reason="too_expensive|Found a cheaper option locally"),
+          cancel_reason="2|Found a cheaper option locally"),
     _Plan(Role.CANCELLED_TOOTHBRUSH, "Bamboo Toothbrush, 4-pack", "BRU-BAM-4",
           "11.99", 1, 3, MONTHS, cancelled_days_ago=90,
-          cancel_reason="too_much_product|Still have two packs left"),
+          cancel_reason="3|Still have two packs left"),
     _Plan(Role.CANCELLED_SPARKLING, "Sparkling Water Variety, 24 cans", "SPK-VAR-24",
           "16.99", 2, 2, WEEKS, cancelled_days_ago=200),
     _Plan(Role.INACTIVE_LAUNDRY, "Unscented Laundry Pods, 60 ct", "LND-UNS-60",
@@ -200,7 +198,7 @@ def _add_subscription(store: Store, plan: _Plan, now: datetime) -> Subscription:
     subscription = Subscription(
         DEMO_SUBSCRIPTION_IDS[plan.role],
         customer,
-        product.public_id,
+        product.external_product_id,
         plan.quantity,
         product.price,
         plan.every,
@@ -211,7 +209,7 @@ def _add_subscription(store: Store, plan: _Plan, now: datetime) -> Subscription:
         live=plan.next_in_days is not None,
         cancelled=cancelled,
         cancel_reason=plan.cancel_reason,
-        cancel_reason_code=plan.cancel_reason.split("|")[0] if plan.cancel_reason else None,
+        cancel_reason_code=reason_code_of(plan.cancel_reason),
         prepaid=plan.prepaid,
         live_as_text=plan.role is Role.VITAMINS,
     )

@@ -31,7 +31,9 @@ class Customer:
 
 @dataclass
 class Product:
-    public_id: str
+    # A product's id is the merchant's `external_product_id`; products have no `public_id`
+    # (reference: Products; recorded products answers).
+    external_product_id: str
     name: str
     sku: str
     image_url: str
@@ -42,8 +44,13 @@ class Product:
 
 @dataclass(frozen=True)
 class Prepaid:
+    """`prepaid_subscription_context`, shaped as the recorded subscription answers have it."""
+
     orders_remaining: int
     orders_per_billing: int
+    renewal_behavior: str = "autorenew"
+    last_renewal_revenue: float = 0.0
+    origin_merchant_order_id: str = ""
 
 
 @dataclass
@@ -61,7 +68,8 @@ class Subscription:
     live: bool = True
     cancelled: datetime | None = None
     cancel_reason: str | None = None
-    cancel_reason_code: str | None = None
+    # An integer (reference: "cancel_reason_code on a subscription is an integer").
+    cancel_reason_code: int | None = None
     prepaid: Prepaid | None = None
     currency_code: str = "USD"
     extra_data: dict[str, Any] = field(default_factory=dict)
@@ -97,5 +105,14 @@ class Item:
 
 @dataclass(frozen=True)
 class CancelReason:
-    code: str
-    description: str
+    """One of the merchant's reasons: an integer code and no words (recorded
+    getCancellationReasons: `{"cancel_reason": 12, "application": "msi"}`)."""
+
+    code: int
+    application: str = "msi"
+
+
+def reason_code_of(cancel_reason: str | None) -> int | None:
+    """The integer code of a `code|details` value; None when it has no integer code."""
+    code = (cancel_reason or "").partition("|")[0].strip()
+    return int(code) if code.isascii() and code.isdigit() else None

@@ -38,8 +38,9 @@ def customer(record: Customer) -> Json:
 
 
 def product(record: Product) -> Json:
+    # No `public_id`: the id is `external_product_id` (recorded products answers).
     return {
-        "public_id": record.public_id,
+        "external_product_id": record.external_product_id,
         "name": record.name,
         "sku": record.sku,
         "image_url": record.image_url,
@@ -71,8 +72,12 @@ def subscription(record: Subscription) -> Json:
         "prepaid_subscription_context": None
         if prepaid is None
         else {
+            # Field for field as in the recorded getSubscriptionById answer.
             "prepaid_orders_remaining": prepaid.orders_remaining,
             "prepaid_orders_per_billing": prepaid.orders_per_billing,
+            "renewal_behavior": prepaid.renewal_behavior,
+            "last_renewal_revenue": prepaid.last_renewal_revenue,
+            "prepaid_origin_merchant_order_id": prepaid.origin_merchant_order_id,
         },
         "components": [],
         "extra_data": dict(record.extra_data),
@@ -108,4 +113,5 @@ def item(record: Item) -> Json:
 
 
 def cancel_reason(record: CancelReason) -> Json:
-    return {"code": record.code, "description": record.description}
+    # Recorded getCancellationReasons: an integer code, the application, no words.
+    return {"cancel_reason": record.code, "application": record.application}

@@ -16,13 +16,20 @@ from services.ordergroove_sandbox import render
 from services.ordergroove_sandbox.dates import MONTHS, subtract_frequency
 from services.ordergroove_sandbox.errors import ApiError
 from services.ordergroove_sandbox.fields import Fields, expect_object
-from services.ordergroove_sandbox.model import SUCCESS, UNSENT, Customer, Prepaid, Product
+from services.ordergroove_sandbox.model import (
+    SUCCESS,
+    UNSENT,
+    Customer,
+    Prepaid,
+    Product,
+    reason_code_of,
+)
 from services.ordergroove_sandbox.model import Subscription as SubscriptionRecord
 from services.ordergroove_sandbox.store import Store
 
 MAX_SUBSCRIPTIONS = 1000
 DEFAULT_PRICE = Decimal("19.99")
-SEEDED_CANCEL_REASON = "other|Cancelled when seeded"
+SEEDED_CANCEL_REASON = "12|Cancelled when seeded"
 PERIOD_NAMES = {1: "days", 2: "weeks", 3: "months", 4: "years"}
 _PRODUCT_NAMES = (
     "House Blend Coffee, 12 oz",
@@ -171,7 +178,7 @@ def _plant_subscription(
         SubscriptionRecord(
             store.new_id(),
             customer.merchant_user_id,
-            product.public_id,
+            product.external_product_id,
             seed.quantity,
             product.price if seed.price is None else seed.price,
             seed.every,
@@ -182,7 +189,7 @@ def _plant_subscription(
             live=seed.live,
             cancelled=cancelled,
             cancel_reason=reason,
-            cancel_reason_code=reason.split("|")[0] if reason else None,
+            cancel_reason_code=reason_code_of(reason),
             prepaid=Prepaid(3, 3) if seed.prepaid else None,
         )
     )

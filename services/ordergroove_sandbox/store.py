@@ -24,9 +24,12 @@ from services.ordergroove_sandbox.model import (
     Order,
     Product,
     Subscription,
+    reason_code_of,
 )
 
+# Recorded cancelSubscription error_case (400).
 NOT_EDITABLE = "This subscription is not in a state which it can edited"
+# The reference: `cancel/` refuses prepaid subscriptions with 400 (the words are the sandbox's own).
 PREPAID_NOT_CANCELLABLE = "Prepaid subscriptions cannot be cancelled."
 ONLY_UNSENT_SKIPPABLE = "Only unsent orders can be skipped."
 NOT_IN_ORDER = "Subscription is not part of this order."
@@ -71,7 +74,7 @@ class Store:
         return customer
 
     def add_product(self, product: Product) -> Product:
-        self.products[product.public_id] = product
+        self.products[product.external_product_id] = product
         return product
 
     def add_subscription(self, subscription: Subscription) -> Subscription:
@@ -116,8 +119,8 @@ class Store:
     def customer(self, merchant_user_id: str) -> Customer:
         return _found(self.customers.get(merchant_user_id))
 
-    def product(self, public_id: str) -> Product:
-        return _found(self.products.get(public_id))
+    def product(self, external_product_id: str) -> Product:
+        return _found(self.products.get(external_product_id))
 
     def subscription(self, public_id: str) -> Subscription:
         return _found(self.subscriptions.get(public_id))
@@ -164,7 +167,7 @@ class Store:
         subscription.live = False
         subscription.cancelled = now
         subscription.cancel_reason = reason
-        subscription.cancel_reason_code = reason.split("|", 1)[0] if reason is not None else None
+        subscription.cancel_reason_code = reason_code_of(reason)
         subscription.updated = now
         unsent = [
             item

@@ -25,23 +25,23 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61\x63tions/v1/actions.proto\x12\nactions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n\x17GetSubscriptionsRequest\x12\x15\n\x0b\x63ustomer_id\x18\x01 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x02 \x01(\tH\x00\x12\x1c\n\x12gladly_customer_id\x18\x04 \x01(\tH\x00\x12+\n\x04view\x18\x03 \x01(\x0e\x32\x1d.actions.v1.SubscriptionsViewB\n\n\x08\x63ustomer\"\xae\x01\n\x18GetSubscriptionsResponse\x12\x0e\n\x06linked\x18\x01 \x01(\x08\x12&\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x14.actions.v1.Customer\x12/\n\rsubscriptions\x18\x03 \x03(\x0b\x32\x18.actions.v1.Subscription\x12\x13\n\x0btotal_count\x18\x04 \x01(\x05\x12\x14\n\x0c\x61\x63tive_count\x18\x05 \x01(\x05\"k\n\x08\x43ustomer\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x14\n\x0cphone_number\x18\x05 \x01(\t\"\xad\x04\n\x0cSubscription\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12.\n\x06status\x18\x03 \x01(\x0e\x32\x1e.actions.v1.SubscriptionStatus\x12$\n\x07product\x18\x04 \x01(\x0b\x32\x13.actions.v1.Product\x12\x10\n\x08quantity\x18\x05 \x01(\x05\x12\r\n\x05price\x18\x06 \x01(\t\x12\x15\n\rcurrency_code\x18\x07 \x01(\t\x12(\n\tfrequency\x18\x08 \x01(\x0b\x32\x15.actions.v1.Frequency\x12)\n\nnext_order\x18\t \x01(\x0b\x32\x15.actions.v1.NextOrder\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ncel_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x63\x61ncel_reason_code\x18\r \x01(\t\x12\x1d\n\x15\x63\x61ncel_reason_details\x18\x0e \x01(\t\x12\x0f\n\x07prepaid\x18\x0f \x01(\x08\x12-\n\x11\x61vailable_actions\x18\x10 \x03(\x0e\x32\x12.actions.v1.Action\"K\n\x07Product\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\"G\n\tFrequency\x12\r\n\x05\x65very\x18\x01 \x01(\x05\x12+\n\x06period\x18\x02 \x01(\x0e\x32\x1b.actions.v1.FrequencyPeriod\"M\n\tNextOrder\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12.\n\nplace_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\rActionContext\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1a\n\x12gladly_customer_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x03 \x01(\t\"\xb6\x01\n\x19\x43\x61ncelSubscriptionRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x13\n\x0breason_code\x18\x03 \x01(\t\x12\x16\n\x0ereason_details\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12*\n\x07\x63ontext\x18\x06 \x01(\x0b\x32\x19.actions.v1.ActionContext\"]\n\x1a\x43\x61ncelSubscriptionResponse\x12.\n\x0csubscription\x18\x01 \x01(\x0b\x32\x18.actions.v1.Subscription\x12\x0f\n\x07summary\x18\x02 \x01(\t\"\x96\x01\n\x14SkipNextOrderRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12*\n\x07\x63ontext\x18\x05 \x01(\x0b\x32\x19.actions.v1.ActionContext\"\xe5\x01\n\x15SkipNextOrderResponse\x12.\n\x0csubscription\x18\x01 \x01(\x0b\x32\x18.actions.v1.Subscription\x12\x18\n\x10skipped_order_id\x18\x02 \x01(\t\x12<\n\x18previous_next_order_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_order_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07summary\x18\x05 \x01(\t\"\x1a\n\x18ListCancelReasonsRequest\"F\n\x19ListCancelReasonsResponse\x12)\n\x07reasons\x18\x01 \x03(\x0b\x32\x18.actions.v1.CancelReason\"*\n\x0c\x43\x61ncelReason\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t*\xa9\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12$\n ERROR_REASON_CUSTOMER_NOT_LINKED\x10\x01\x12\'\n#ERROR_REASON_SUBSCRIPTION_NOT_FOUND\x10\x02\x12(\n$ERROR_REASON_SUBSCRIPTION_NOT_ACTIVE\x10\x03\x12 \n\x1c\x45RROR_REASON_ACTION_DISABLED\x10\x04\x12&\n\"ERROR_REASON_CONVERSATION_NOT_OPEN\x10\x05\x12#\n\x1f\x45RROR_REASON_NEXT_ORDER_CHANGED\x10\x06\x12%\n!ERROR_REASON_ORDERGROOVE_REJECTED\x10\x07\x12\"\n\x1e\x45RROR_REASON_REQUEST_ID_REUSED\x10\x08\x12%\n!ERROR_REASON_UPSTREAM_UNAVAILABLE\x10\t\x12\"\n\x1e\x45RROR_REASON_DEADLINE_EXCEEDED\x10\n*r\n\x11SubscriptionsView\x12\"\n\x1eSUBSCRIPTIONS_VIEW_UNSPECIFIED\x10\x00\x12\x1c\n\x18SUBSCRIPTIONS_VIEW_BASIC\x10\x01\x12\x1b\n\x17SUBSCRIPTIONS_VIEW_FULL\x10\x02*\x9e\x01\n\x12SubscriptionStatus\x12#\n\x1fSUBSCRIPTION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSUBSCRIPTION_STATUS_ACTIVE\x10\x01\x12!\n\x1dSUBSCRIPTION_STATUS_CANCELLED\x10\x02\x12 \n\x1cSUBSCRIPTION_STATUS_INACTIVE\x10\x03*D\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x11\n\rACTION_CANCEL\x10\x01\x12\x0f\n\x0b\x41\x43TION_SKIP\x10\x02*\x9f\x01\n\x0f\x46requencyPeriod\x12 \n\x1c\x46REQUENCY_PERIOD_UNSPECIFIED\x10\x00\x12\x18\n\x14\x46REQUENCY_PERIOD_DAY\x10\x01\x12\x19\n\x15\x46REQUENCY_PERIOD_WEEK\x10\x02\x12\x1a\n\x16\x46REQUENCY_PERIOD_MONTH\x10\x03\x12\x19\n\x15\x46REQUENCY_PERIOD_YEAR\x10\x04\x32\x8c\x03\n\x0e\x41\x63tionsService\x12]\n\x10GetSubscriptions\x12#.actions.v1.GetSubscriptionsRequest\x1a$.actions.v1.GetSubscriptionsResponse\x12\x63\n\x12\x43\x61ncelSubscription\x12%.actions.v1.CancelSubscriptionRequest\x1a&.actions.v1.CancelSubscriptionResponse\x12T\n\rSkipNextOrder\x12 .actions.v1.SkipNextOrderRequest\x1a!.actions.v1.SkipNextOrderResponse\x12`\n\x11ListCancelReasons\x12$.actions.v1.ListCancelReasonsRequest\x1a%.actions.v1.ListCancelReasonsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61\x63tions/v1/actions.proto\x12\nactions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n\x17GetSubscriptionsRequest\x12\x15\n\x0b\x63ustomer_id\x18\x01 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x02 \x01(\tH\x00\x12\x1c\n\x12gladly_customer_id\x18\x04 \x01(\tH\x00\x12+\n\x04view\x18\x03 \x01(\x0e\x32\x1d.actions.v1.SubscriptionsViewB\n\n\x08\x63ustomer\"\xae\x01\n\x18GetSubscriptionsResponse\x12\x0e\n\x06linked\x18\x01 \x01(\x08\x12&\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x14.actions.v1.Customer\x12/\n\rsubscriptions\x18\x03 \x03(\x0b\x32\x18.actions.v1.Subscription\x12\x13\n\x0btotal_count\x18\x04 \x01(\x05\x12\x14\n\x0c\x61\x63tive_count\x18\x05 \x01(\x05\"k\n\x08\x43ustomer\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x14\n\x0cphone_number\x18\x05 \x01(\t\"\xf8\x04\n\x0cSubscription\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12.\n\x06status\x18\x03 \x01(\x0e\x32\x1e.actions.v1.SubscriptionStatus\x12$\n\x07product\x18\x04 \x01(\x0b\x32\x13.actions.v1.Product\x12\x10\n\x08quantity\x18\x05 \x01(\x05\x12\r\n\x05price\x18\x06 \x01(\t\x12\x15\n\rcurrency_code\x18\x07 \x01(\t\x12(\n\tfrequency\x18\x08 \x01(\x0b\x32\x15.actions.v1.Frequency\x12)\n\nnext_order\x18\t \x01(\x0b\x32\x15.actions.v1.NextOrder\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ncel_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x63\x61ncel_reason_code\x18\r \x01(\t\x12\x1d\n\x15\x63\x61ncel_reason_details\x18\x0e \x01(\t\x12\x0f\n\x07prepaid\x18\x0f \x01(\x08\x12-\n\x11\x61vailable_actions\x18\x10 \x03(\x0e\x32\x12.actions.v1.Action\x12\x1a\n\x12\x63\x61ncel_reason_text\x18\x11 \x01(\t\x12-\n\x0cprepaid_plan\x18\x12 \x01(\x0b\x32\x17.actions.v1.PrepaidPlan\"\x93\x01\n\x0bPrepaidPlan\x12\x1d\n\x10orders_remaining\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x1f\n\x12orders_per_billing\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\x18\n\x10renewal_behavior\x18\x03 \x01(\tB\x13\n\x11_orders_remainingB\x15\n\x13_orders_per_billing\"K\n\x07Product\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\"G\n\tFrequency\x12\r\n\x05\x65very\x18\x01 \x01(\x05\x12+\n\x06period\x18\x02 \x01(\x0e\x32\x1b.actions.v1.FrequencyPeriod\"a\n\tNextOrder\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12.\n\nplace_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nplace_date\x18\x03 \x01(\t\"V\n\rActionContext\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1a\n\x12gladly_customer_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x03 \x01(\t\"\xb6\x01\n\x19\x43\x61ncelSubscriptionRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x13\n\x0breason_code\x18\x03 \x01(\t\x12\x16\n\x0ereason_details\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12*\n\x07\x63ontext\x18\x06 \x01(\x0b\x32\x19.actions.v1.ActionContext\"]\n\x1a\x43\x61ncelSubscriptionResponse\x12.\n\x0csubscription\x18\x01 \x01(\x0b\x32\x18.actions.v1.Subscription\x12\x0f\n\x07summary\x18\x02 \x01(\t\"\x96\x01\n\x14SkipNextOrderRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12*\n\x07\x63ontext\x18\x05 \x01(\x0b\x32\x19.actions.v1.ActionContext\"\xe5\x01\n\x15SkipNextOrderResponse\x12.\n\x0csubscription\x18\x01 \x01(\x0b\x32\x18.actions.v1.Subscription\x12\x18\n\x10skipped_order_id\x18\x02 \x01(\t\x12<\n\x18previous_next_order_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_order_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07summary\x18\x05 \x01(\t\"\x1a\n\x18ListCancelReasonsRequest\"_\n\x19ListCancelReasonsResponse\x12)\n\x07reasons\x18\x01 \x03(\x0b\x32\x18.actions.v1.CancelReason\x12\x17\n\x0freason_required\x18\x02 \x01(\x08\"*\n\x0c\x43\x61ncelReason\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t*\xa9\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12$\n ERROR_REASON_CUSTOMER_NOT_LINKED\x10\x01\x12\'\n#ERROR_REASON_SUBSCRIPTION_NOT_FOUND\x10\x02\x12(\n$ERROR_REASON_SUBSCRIPTION_NOT_ACTIVE\x10\x03\x12 \n\x1c\x45RROR_REASON_ACTION_DISABLED\x10\x04\x12&\n\"ERROR_REASON_CONVERSATION_NOT_OPEN\x10\x05\x12#\n\x1f\x45RROR_REASON_NEXT_ORDER_CHANGED\x10\x06\x12%\n!ERROR_REASON_ORDERGROOVE_REJECTED\x10\x07\x12\"\n\x1e\x45RROR_REASON_REQUEST_ID_REUSED\x10\x08\x12%\n!ERROR_REASON_UPSTREAM_UNAVAILABLE\x10\t\x12\"\n\x1e\x45RROR_REASON_DEADLINE_EXCEEDED\x10\n*r\n\x11SubscriptionsView\x12\"\n\x1eSUBSCRIPTIONS_VIEW_UNSPECIFIED\x10\x00\x12\x1c\n\x18SUBSCRIPTIONS_VIEW_BASIC\x10\x01\x12\x1b\n\x17SUBSCRIPTIONS_VIEW_FULL\x10\x02*\x9e\x01\n\x12SubscriptionStatus\x12#\n\x1fSUBSCRIPTION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSUBSCRIPTION_STATUS_ACTIVE\x10\x01\x12!\n\x1dSUBSCRIPTION_STATUS_CANCELLED\x10\x02\x12 \n\x1cSUBSCRIPTION_STATUS_INACTIVE\x10\x03*D\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x11\n\rACTION_CANCEL\x10\x01\x12\x0f\n\x0b\x41\x43TION_SKIP\x10\x02*\x9f\x01\n\x0f\x46requencyPeriod\x12 \n\x1c\x46REQUENCY_PERIOD_UNSPECIFIED\x10\x00\x12\x18\n\x14\x46REQUENCY_PERIOD_DAY\x10\x01\x12\x19\n\x15\x46REQUENCY_PERIOD_WEEK\x10\x02\x12\x1a\n\x16\x46REQUENCY_PERIOD_MONTH\x10\x03\x12\x19\n\x15\x46REQUENCY_PERIOD_YEAR\x10\x04\x32\x8c\x03\n\x0e\x41\x63tionsService\x12]\n\x10GetSubscriptions\x12#.actions.v1.GetSubscriptionsRequest\x1a$.actions.v1.GetSubscriptionsResponse\x12\x63\n\x12\x43\x61ncelSubscription\x12%.actions.v1.CancelSubscriptionRequest\x1a&.actions.v1.CancelSubscriptionResponse\x12T\n\rSkipNextOrder\x12 .actions.v1.SkipNextOrderRequest\x1a!.actions.v1.SkipNextOrderResponse\x12`\n\x11ListCancelReasons\x12$.actions.v1.ListCancelReasonsRequest\x1a%.actions.v1.ListCancelReasonsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'actions.v1.actions_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ERRORREASON']._serialized_start=2201
-  _globals['_ERRORREASON']._serialized_end=2626
-  _globals['_SUBSCRIPTIONSVIEW']._serialized_start=2628
-  _globals['_SUBSCRIPTIONSVIEW']._serialized_end=2742
-  _globals['_SUBSCRIPTIONSTATUS']._serialized_start=2745
-  _globals['_SUBSCRIPTIONSTATUS']._serialized_end=2903
-  _globals['_ACTION']._serialized_start=2905
-  _globals['_ACTION']._serialized_end=2973
-  _globals['_FREQUENCYPERIOD']._serialized_start=2976
-  _globals['_FREQUENCYPERIOD']._serialized_end=3135
+  _globals['_ERRORREASON']._serialized_start=2471
+  _globals['_ERRORREASON']._serialized_end=2896
+  _globals['_SUBSCRIPTIONSVIEW']._serialized_start=2898
+  _globals['_SUBSCRIPTIONSVIEW']._serialized_end=3012
+  _globals['_SUBSCRIPTIONSTATUS']._serialized_start=3015
+  _globals['_SUBSCRIPTIONSTATUS']._serialized_end=3173
+  _globals['_ACTION']._serialized_start=3175
+  _globals['_ACTION']._serialized_end=3243
+  _globals['_FREQUENCYPERIOD']._serialized_start=3246
+  _globals['_FREQUENCYPERIOD']._serialized_end=3405
   _globals['_GETSUBSCRIPTIONSREQUEST']._serialized_start=74
   _globals['_GETSUBSCRIPTIONSREQUEST']._serialized_end=226
   _globals['_GETSUBSCRIPTIONSRESPONSE']._serialized_start=229
@@ -49,29 +49,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CUSTOMER']._serialized_start=405
   _globals['_CUSTOMER']._serialized_end=512
   _globals['_SUBSCRIPTION']._serialized_start=515
-  _globals['_SUBSCRIPTION']._serialized_end=1072
-  _globals['_PRODUCT']._serialized_start=1074
-  _globals['_PRODUCT']._serialized_end=1149
-  _globals['_FREQUENCY']._serialized_start=1151
-  _globals['_FREQUENCY']._serialized_end=1222
-  _globals['_NEXTORDER']._serialized_start=1224
-  _globals['_NEXTORDER']._serialized_end=1301
-  _globals['_ACTIONCONTEXT']._serialized_start=1303
-  _globals['_ACTIONCONTEXT']._serialized_end=1389
-  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_start=1392
-  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_end=1574
-  _globals['_CANCELSUBSCRIPTIONRESPONSE']._serialized_start=1576
-  _globals['_CANCELSUBSCRIPTIONRESPONSE']._serialized_end=1669
-  _globals['_SKIPNEXTORDERREQUEST']._serialized_start=1672
-  _globals['_SKIPNEXTORDERREQUEST']._serialized_end=1822
-  _globals['_SKIPNEXTORDERRESPONSE']._serialized_start=1825
-  _globals['_SKIPNEXTORDERRESPONSE']._serialized_end=2054
-  _globals['_LISTCANCELREASONSREQUEST']._serialized_start=2056
-  _globals['_LISTCANCELREASONSREQUEST']._serialized_end=2082
-  _globals['_LISTCANCELREASONSRESPONSE']._serialized_start=2084
-  _globals['_LISTCANCELREASONSRESPONSE']._serialized_end=2154
-  _globals['_CANCELREASON']._serialized_start=2156
-  _globals['_CANCELREASON']._serialized_end=2198
-  _globals['_ACTIONSSERVICE']._serialized_start=3138
-  _globals['_ACTIONSSERVICE']._serialized_end=3534
+  _globals['_SUBSCRIPTION']._serialized_end=1147
+  _globals['_PREPAIDPLAN']._serialized_start=1150
+  _globals['_PREPAIDPLAN']._serialized_end=1297
+  _globals['_PRODUCT']._serialized_start=1299
+  _globals['_PRODUCT']._serialized_end=1374
+  _globals['_FREQUENCY']._serialized_start=1376
+  _globals['_FREQUENCY']._serialized_end=1447
+  _globals['_NEXTORDER']._serialized_start=1449
+  _globals['_NEXTORDER']._serialized_end=1546
+  _globals['_ACTIONCONTEXT']._serialized_start=1548
+  _globals['_ACTIONCONTEXT']._serialized_end=1634
+  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_start=1637
+  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_end=1819
+  _globals['_CANCELSUBSCRIPTIONRESPONSE']._serialized_start=1821
+  _globals['_CANCELSUBSCRIPTIONRESPONSE']._serialized_end=1914
+  _globals['_SKIPNEXTORDERREQUEST']._serialized_start=1917
+  _globals['_SKIPNEXTORDERREQUEST']._serialized_end=2067
+  _globals['_SKIPNEXTORDERRESPONSE']._serialized_start=2070
+  _globals['_SKIPNEXTORDERRESPONSE']._serialized_end=2299
+  _globals['_LISTCANCELREASONSREQUEST']._serialized_start=2301
+  _globals['_LISTCANCELREASONSREQUEST']._serialized_end=2327
+  _globals['_LISTCANCELREASONSRESPONSE']._serialized_start=2329
+  _globals['_LISTCANCELREASONSRESPONSE']._serialized_end=2424
+  _globals['_CANCELREASON']._serialized_start=2426
+  _globals['_CANCELREASON']._serialized_end=2468
+  _globals['_ACTIONSSERVICE']._serialized_start=3408
+  _globals['_ACTIONSSERVICE']._serialized_end=3804
 # @@protoc_insertion_point(module_scope)

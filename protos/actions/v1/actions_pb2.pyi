@@ -118,7 +118,7 @@ class Customer(_message.Message):
     def __init__(self, customer_id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone_number: _Optional[str] = ...) -> None: ...
 
 class Subscription(_message.Message):
-    __slots__ = ("subscription_id", "customer_id", "status", "product", "quantity", "price", "currency_code", "frequency", "next_order", "create_time", "update_time", "cancel_time", "cancel_reason_code", "cancel_reason_details", "prepaid", "available_actions")
+    __slots__ = ("subscription_id", "customer_id", "status", "product", "quantity", "price", "currency_code", "frequency", "next_order", "create_time", "update_time", "cancel_time", "cancel_reason_code", "cancel_reason_details", "prepaid", "available_actions", "cancel_reason_text", "prepaid_plan")
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -135,6 +135,8 @@ class Subscription(_message.Message):
     CANCEL_REASON_DETAILS_FIELD_NUMBER: _ClassVar[int]
     PREPAID_FIELD_NUMBER: _ClassVar[int]
     AVAILABLE_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REASON_TEXT_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_PLAN_FIELD_NUMBER: _ClassVar[int]
     subscription_id: str
     customer_id: str
     status: SubscriptionStatus
@@ -151,7 +153,19 @@ class Subscription(_message.Message):
     cancel_reason_details: str
     prepaid: bool
     available_actions: _containers.RepeatedScalarFieldContainer[Action]
-    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., product: _Optional[_Union[Product, _Mapping]] = ..., quantity: _Optional[int] = ..., price: _Optional[str] = ..., currency_code: _Optional[str] = ..., frequency: _Optional[_Union[Frequency, _Mapping]] = ..., next_order: _Optional[_Union[NextOrder, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason_code: _Optional[str] = ..., cancel_reason_details: _Optional[str] = ..., prepaid: _Optional[bool] = ..., available_actions: _Optional[_Iterable[_Union[Action, str]]] = ...) -> None: ...
+    cancel_reason_text: str
+    prepaid_plan: PrepaidPlan
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., product: _Optional[_Union[Product, _Mapping]] = ..., quantity: _Optional[int] = ..., price: _Optional[str] = ..., currency_code: _Optional[str] = ..., frequency: _Optional[_Union[Frequency, _Mapping]] = ..., next_order: _Optional[_Union[NextOrder, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason_code: _Optional[str] = ..., cancel_reason_details: _Optional[str] = ..., prepaid: _Optional[bool] = ..., available_actions: _Optional[_Iterable[_Union[Action, str]]] = ..., cancel_reason_text: _Optional[str] = ..., prepaid_plan: _Optional[_Union[PrepaidPlan, _Mapping]] = ...) -> None: ...
+
+class PrepaidPlan(_message.Message):
+    __slots__ = ("orders_remaining", "orders_per_billing", "renewal_behavior")
+    ORDERS_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_PER_BILLING_FIELD_NUMBER: _ClassVar[int]
+    RENEWAL_BEHAVIOR_FIELD_NUMBER: _ClassVar[int]
+    orders_remaining: int
+    orders_per_billing: int
+    renewal_behavior: str
+    def __init__(self, orders_remaining: _Optional[int] = ..., orders_per_billing: _Optional[int] = ..., renewal_behavior: _Optional[str] = ...) -> None: ...
 
 class Product(_message.Message):
     __slots__ = ("product_id", "name", "sku", "image_url")
@@ -174,12 +188,14 @@ class Frequency(_message.Message):
     def __init__(self, every: _Optional[int] = ..., period: _Optional[_Union[FrequencyPeriod, str]] = ...) -> None: ...
 
 class NextOrder(_message.Message):
-    __slots__ = ("order_id", "place_time")
+    __slots__ = ("order_id", "place_time", "place_date")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     PLACE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PLACE_DATE_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     place_time: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., place_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    place_date: str
+    def __init__(self, order_id: _Optional[str] = ..., place_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., place_date: _Optional[str] = ...) -> None: ...
 
 class ActionContext(_message.Message):
     __slots__ = ("agent_id", "gladly_customer_id", "conversation_id")
@@ -248,10 +264,12 @@ class ListCancelReasonsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ListCancelReasonsResponse(_message.Message):
-    __slots__ = ("reasons",)
+    __slots__ = ("reasons", "reason_required")
     REASONS_FIELD_NUMBER: _ClassVar[int]
+    REASON_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     reasons: _containers.RepeatedCompositeFieldContainer[CancelReason]
-    def __init__(self, reasons: _Optional[_Iterable[_Union[CancelReason, _Mapping]]] = ...) -> None: ...
+    reason_required: bool
+    def __init__(self, reasons: _Optional[_Iterable[_Union[CancelReason, _Mapping]]] = ..., reason_required: _Optional[bool] = ...) -> None: ...
 
 class CancelReason(_message.Message):
     __slots__ = ("code", "text")

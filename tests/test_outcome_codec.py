@@ -1,0 +1,60 @@
+"""Stored outcomes are answered again to repeats: what was stored must come back whole."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from services.actions_service.domain import (
+    Action,
+    Order,
+    Period,
+    PrepaidPlan,
+    Product,
+    Subscription,
+    SubscriptionCard,
+)
+from services.actions_service.outcomes import CancelCodec, CancelOutcome, SkipCodec, SkipOutcome
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def card(**changes: object) -> SubscriptionCard:
+    subscription = Subscription(
+        "sub-1",
+        "cust-1",
+        "HDPH-001",
+        live=True,
+        period=Period.MONTH,
+        every=1,
+        prepaid_plan=PrepaidPlan(2, 3, "autorenew"),
+        created_at=datetime(2026, 1, 1, 23, 30, tzinfo=CHICAGO),
+        cancel_reason_code="12",
+    )
+    return SubscriptionCard(
+        subscription=subscription,
+        product=Product("HDPH-001", "Premium Headphones"),
+        next_order=Order("order-1", 1, datetime(2026, 2, 1, 23, 30, tzinfo=CHICAGO)),
+        available_actions=(Action.SKIP,),
+        cancel_reason_text="Other",
+    )
+
+
+def test_a_prepaid_card_with_reason_words_comes_back_whole() -> None:
+    outcome = SkipOutcome(card(), Order("order-0", 1, None), None, "summary")
+    codec = SkipCodec()
+    again = codec.decode(codec.encode(outcome))
+    assert again == outcome
+    assert again.card.next_order is not None and again.card.next_order.place_at is not None
+    assert again.card.next_order.place_at.strftime("%Y-%m-%d") == "2026-02-01"
+
+
+def test_a_record_stored_before_prepaid_plans_still_decodes() -> None:
+    codec = CancelCodec()
+    stored = codec.encode(CancelOutcome(card(), "summary"))
+    subscription = stored["card"]["subscription"]
+    del subscription["prepaid_plan"], stored["card"]["cancel_reason_text"]
+    subscription["prepaid"] = True
+    again = codec.decode(stored)
+    assert again.card.subscription.prepaid and again.card.subscription.prepaid_plan == PrepaidPlan()
+    assert again.card.cancel_reason_text == ""
