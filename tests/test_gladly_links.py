@@ -108,7 +108,7 @@ async def test_the_card_names_the_link_and_the_action_reads_no_profile(
     form = await open_form(gladly_caller, COFFEE, "Cancel Order")
     assert form["actionUrl"].startswith(f"{LINKED}/{COFFEE}/cancel/submissions/")
     before = len(await journal(gladly, "GET", PROFILES))
-    response = await gladly_caller.post(form["actionUrl"], json={"reason": "moving"})
+    response = await gladly_caller.post(form["actionUrl"], json={"reason": "7"})
     assert response.status_code == 200, response.text
     assert len(await journal(gladly, "GET", PROFILES)) == before  # the path said who
 
@@ -159,7 +159,7 @@ async def test_grpc_callers_by_gladly_id_read_the_lookup_apps_link(
         failure = await fails(
             service.stub.CancelSubscription(
                 pb.CancelSubscriptionRequest(
-                    subscription_id=COFFEE, reason_code="moving", context=context
+                    subscription_id=COFFEE, reason_code="7", context=context
                 )
             )
         )
@@ -178,7 +178,7 @@ async def test_a_new_form_is_a_new_action_and_a_retry_is_the_same(
 ) -> None:
     cancels = f"/subscriptions/{COFFEE}/cancel/"
     first = await open_form(gladly_caller, COFFEE, "Cancel Order")
-    body = json.dumps({"reason": "moving"}).encode()
+    body = json.dumps({"reason": "7"}).encode()
     headers = {"Content-Type": "application/json"}
     done = await gladly_caller.post(first["actionUrl"], content=body, headers=headers)
     assert done.status_code == 200, done.text
@@ -203,9 +203,9 @@ async def test_a_new_form_is_a_new_action_and_a_retry_is_the_same(
 async def test_a_corrected_submission_is_a_new_request(gladly_caller: httpx.AsyncClient) -> None:
     """After a 400 the form stays open: the agent's corrected input is not the refused one."""
     form = await open_form(gladly_caller, COFFEE, "Cancel Order")
-    refused = await gladly_caller.post(form["actionUrl"], json={})
-    assert refused.status_code == 400
-    corrected = await gladly_caller.post(form["actionUrl"], json={"reason": "moving"})
+    refused = await gladly_caller.post(form["actionUrl"], json={"reason": "999"})
+    assert refused.status_code == 400, refused.text
+    corrected = await gladly_caller.post(form["actionUrl"], json={"reason": "7"})
     assert corrected.status_code == 200, corrected.text
 
 
@@ -213,7 +213,7 @@ async def test_a_submission_id_the_gateway_did_not_make_is_refused(
     gladly_caller: httpx.AsyncClient,
 ) -> None:
     response = await gladly_caller.post(
-        f"{LINKED}/{COFFEE}/cancel/submissions/not-a-uuid", json={"reason": "moving"}
+        f"{LINKED}/{COFFEE}/cancel/submissions/not-a-uuid", json={"reason": "7"}
     )
     assert response.status_code == 400
     assert "submission id" in response.json()["errors"][0]["detail"]
@@ -255,7 +255,7 @@ async def test_unsigned_context_headers_are_not_trusted(
             serve_asgi(create_gateway_app(settings)) as url,
             httpx.AsyncClient(base_url=url, auth=GladlySignature(GATEWAY_SIGNING_KEY)) as caller,
         ):
-            body = b'{"reason":"moving"}'
+            body = b'{"reason":"7"}'
             usual = ["accept", "content-type", "gladly-correlation-id"]
             # A captured signed request, replayed with an added agent header.
             form = (await caller.get(f"{LINKED}/{COFFEE}/cancel")).json()
@@ -288,7 +288,7 @@ async def cancel_as(
         pb.CancelSubscriptionRequest(
             subscription_id=subscription_id,
             customer_id=DEMO_CUSTOMER_ID,
-            reason_code="moving",
+            reason_code="7",
             context=pb.ActionContext(gladly_customer_id=gladly_id, conversation_id=conversation_id),
         )
     )
@@ -397,7 +397,7 @@ async def test_a_merged_customer_is_followed(service: Any, gladly: httpx.AsyncCl
     await service.stub.CancelSubscription(
         pb.CancelSubscriptionRequest(
             subscription_id=COFFEE,
-            reason_code="moving",
+            reason_code="7",
             request_id="5d0f1e4a-0000-4000-8000-000000000001",
             context=pb.ActionContext(gladly_customer_id="merged-away"),
         )

@@ -35,6 +35,7 @@ LABELS: Final[Mapping[str, str]] = {
     "totalSubscriptions": "Subscriptions in all",
 }
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?Z$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -59,6 +60,8 @@ def fact(key: str, value: Any, record: Json) -> Fact:
         return Fact(key, label_of(key), f"{_text(value)} {record['currency']}")
     if isinstance(value, str) and (stamp := _TIMESTAMP.match(value)):
         return Fact(key, label_of(key), f"{stamp.group(1)} {stamp.group(2)} UTC", value)
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        return Fact(key, label_of(key), value, value)
     if value in ("true", "false", True, False):
         return Fact(key, label_of(key), "Yes" if value in ("true", True) else "No")
     return Fact(key, label_of(key), _text(value))
