@@ -69,6 +69,9 @@ class Settings:
     # Several `actions-service` processes may share ACTIONS_GRPC_LISTEN only when asked for:
     # otherwise a second one on a taken port is refused instead of silently taking half the calls.
     grpc_reuse_port: bool = False
+    # How long the gateway waits for a whole request (headers and body) once a connection is
+    # ready for one; a slower client is disconnected (it would hold a connection for ever).
+    request_read_seconds: float = 10.0
 
     @property
     def gladly_configured(self) -> bool:
@@ -165,6 +168,11 @@ class Settings:
                 OTLP_PROTOCOLS,
             ),
             metrics_listen=_address("METRICS_LISTEN", metrics_listen) if metrics_listen else None,
+            request_read_seconds=_duration(
+                "GATEWAY_REQUEST_READ_SECONDS",
+                get("GATEWAY_REQUEST_READ_SECONDS", defaults.request_read_seconds),
+                _MAX_DEADLINE,
+            ),
             grpc_reuse_port=_flag("ACTIONS_GRPC_REUSE_PORT", get("ACTIONS_GRPC_REUSE_PORT", "")),
         )
         _check_together(settings)

@@ -69,21 +69,31 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Handler | None:
         handler = await continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(_UNAUTHENTICATED_PREFIX):
+        if handler is None:
             return handler
-        caller = self._caller(handler_call_details.invocation_metadata)
+        metadata = handler_call_details.invocation_metadata
+        if handler_call_details.method.startswith(_UNAUTHENTICATED_PREFIX):
+            # Probes carry no token; a caller that presents one (the gateway's readiness) learns
+            # whether it is good, so a wrong token shows before the first real call.
+            if _presented(metadata) and self._caller(metadata) is None:
+                return _refusal(handler)
+            return handler
+        caller = self._caller(metadata)
         if caller is None:
             return _refusal(handler)
         return _as_caller(handler, caller)
 
     def _caller(self, metadata: Any) -> str | None:
         """The name of the token presented, or None when it is none of ours."""
-        presented = next(
-            (str(value) for key, value in metadata or () if key == "authorization"), ""
-        ).encode()
+        presented = _presented(metadata).encode()
         # Compare against every token so the time taken does not reveal which one was close.
         matches = [hmac.compare_digest(presented, expected) for expected in self._expected]
         return next((name for name, hit in zip(self._names, matches, strict=True) if hit), None)
+
+
+def _presented(metadata: Any) -> str:
+    """The `authorization` metadata, or "" when there is none."""
+    return next((str(value) for key, value in metadata or () if key == "authorization"), "")
 
 
 def _as_caller(handler: Handler, caller: str) -> Handler:
