@@ -5,6 +5,9 @@ from __future__ import annotations
 import gc
 import socket
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from services.config import Address, ConfigError
 
 
@@ -33,3 +36,9 @@ def listening_socket(variable: str, address: Address, *, share_port: bool = Fals
         sock.close()
         raise ConfigError(f"{variable}: cannot listen on {address}: {error.strerror}") from None
     return sock
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away before its answer: nothing to send and nothing to report (as an
+    unhandled error it logged a traceback at every timeout of a client)."""
+    return Response(status_code=499)  # nginx's "client closed request"; no one reads it

@@ -32,7 +32,7 @@ from services.actions_service.servicer import ActionsServicer
 from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.upstream import RetryPolicy
 from services.config import ConfigError, Settings
-from services.runtime import freeze_startup_heap
+from services.runtime import freeze_startup_heap, listening_socket
 from services.telemetry import prometheus, rpc
 from services.telemetry.logs import configure_logging
 from services.telemetry.setup import configure
@@ -334,6 +334,16 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _check_addresses(settings: Settings) -> None:
+    """Bind each address once before anything starts, so that a taken port or an address that
+    is not this machine's is told in one line (gRPC's own failure comes with its C-core log)."""
+    listening_socket(
+        "ACTIONS_GRPC_LISTEN", settings.grpc_listen, share_port=settings.grpc_reuse_port
+    ).close()
+    if settings.metrics_listen is not None:
+        listening_socket("METRICS_LISTEN", settings.metrics_listen).close()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
     configure_logging()
@@ -350,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 )
             )
         else:
+            _check_addresses(settings)
             telemetry = configure(settings, "actions-service")
             try:
                 asyncio.run(serve(settings))
