@@ -25,6 +25,14 @@ KEEP_ALIVE_SECONDS = 5
 # Connections and requests in progress at once; beyond that new requests are answered 503, so
 # that a flood of connections costs the process no more than this.
 MAX_CONCURRENCY = 2048
+# A request line and headers larger than this are refused (431): the parser sets no limit, so a
+# client could otherwise fill memory with header lines while within the read bound. Gladly's
+# requests carry a few hundred bytes of headers.
+MAX_HEAD_BYTES = 32 * 1024
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-length: 0\r\nconnection: close\r\n\r\n"
+)
 
 
 def load_settings() -> Settings:
@@ -38,13 +46,16 @@ class ReadBoundedProtocol(HttpToolsProtocol):
     """uvicorn bounds only the idle time between requests: a request whose headers or body
     trickle in (slow loris) would hold its connection for ever. Here each request must arrive
     whole within `read_seconds` of the connection being ready for it, or the connection is
-    closed. The time the app takes to answer is not counted (the action deadline bounds it)."""
+    closed; its head may be at most MAX_HEAD_BYTES. The time the app takes to answer is not
+    counted (the action deadline bounds it)."""
 
     read_seconds: float = Settings.request_read_seconds
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_deadline: asyncio.TimerHandle | None = None
+        # Bytes of the coming request's head received so far; None once its headers are done.
+        self._head_bytes: int | None = 0
 
     @classmethod
     def bounded(cls, read_seconds: float) -> type[ReadBoundedProtocol]:
@@ -58,6 +69,19 @@ class ReadBoundedProtocol(HttpToolsProtocol):
         self._disarm_read_deadline()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        if self._head_bytes is not None:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self.transport.write(_HEAD_TOO_LARGE)
+                self.transport.close()
+                return
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._head_bytes = None
+        super().on_headers_complete()
+
     def on_message_complete(self) -> None:
         self._disarm_read_deadline()
         super().on_message_complete()
@@ -65,6 +89,7 @@ class ReadBoundedProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():
+            self._head_bytes = 0
             self._arm_read_deadline()
 
     def _arm_read_deadline(self) -> None:

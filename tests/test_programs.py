@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
-from gateway.server import uvicorn_config
+from gateway.server import MAX_HEAD_BYTES, uvicorn_config
 from services.config import Settings
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port
@@ -272,6 +272,27 @@ async def test_slow_clients_are_cut_off() -> None:
         waited = await asyncio.gather(*(seconds_until_closed(port, sent) for sent in cases))
     for seconds in waited:
         assert READ_BOUND_SECONDS - 0.1 <= seconds < READ_BOUND_SECONDS + 1.5
+
+
+async def test_a_huge_request_head_is_refused() -> None:
+    """Header lines within the read bound but without end: the connection is closed (with a
+    431 when the client still reads it), not kept growing in memory."""
+    filler = b"X-Filler: " + b"y" * 1000 + b"\r\n"
+    async with running_gateway({}) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        answer = b""
+        try:
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            writer.write(filler * (MAX_HEAD_BYTES // len(filler) + 1))
+            await writer.drain()
+            async with asyncio.timeout(PATIENCE_SECONDS):
+                answer = await reader.read()
+        except ConnectionError:
+            pass  # closed with our bytes unread: the kernel answers with a reset
+        finally:
+            writer.close()
+    # Held open, the read would have timed out (TimeoutError) instead.
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:80]
 
 
 async def test_a_slow_answer_is_not_cut_off() -> None:
