@@ -25,7 +25,8 @@ from starlette.routing import Route
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from gateway.server import MAX_HEAD_BYTES, uvicorn_config
-from services.config import Settings
+from services.config import Address, Settings
+from services.devstack import banner
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port
 from tests.stack import ServiceProcess, add_fault, service_environment
@@ -373,3 +374,9 @@ async def test_a_client_that_goes_away_is_no_error_of_the_sandbox(
     finally:
         server_log.removeHandler(caplog.handler)
     assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+def test_the_banner_of_make_run_names_the_gateway_it_started() -> None:
+    moved = Settings(gateway_listen=Address("127.0.0.1", 9090))
+    assert "GATEWAY_LISTEN=127.0.0.1:9090 .venv/bin/gladly-sandbox card" in banner(moved)
+    assert "\n  .venv/bin/gladly-sandbox card" in banner(Settings())
