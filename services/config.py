@@ -112,7 +112,7 @@ class Settings:
                 "ACTIONS_GRPC_LISTEN", get("ACTIONS_GRPC_LISTEN", defaults.grpc_listen)
             ),
             grpc_target=get("ACTIONS_GRPC_TARGET", defaults.grpc_target) or defaults.grpc_target,
-            api_tokens=_tokens("ACTIONS_API_TOKENS", env.get("ACTIONS_API_TOKENS", "")),
+            api_tokens=_tokens("ACTIONS_API_TOKENS", env.get("ACTIONS_API_TOKENS")),
             api_token=_optional_secret("ACTIONS_API_TOKEN", get("ACTIONS_API_TOKEN", "")),
             gateway_listen=_address(
                 "GATEWAY_LISTEN", get("GATEWAY_LISTEN", defaults.gateway_listen)
@@ -272,10 +272,13 @@ def _secret(name: str, value: str) -> str:
     return _optional_secret(name, value)
 
 
-def _tokens(name: str, value: str) -> tuple[str, ...]:
-    """Unset means no authentication (a developer's machine); a value must name tokens."""
+def _tokens(name: str, value: str | None) -> tuple[str, ...]:
+    """Unset means no authentication (a developer's machine); a value, even an empty one (a
+    Secret's empty key), must name tokens."""
+    if value is None:
+        return ()
     tokens = csv_values(value)
-    if value and not tokens:
+    if not tokens:
         raise ConfigError(f"{name}: names no token (unset it to serve without authentication)")
     for token in tokens:
         _optional_secret(name, token)

@@ -93,6 +93,7 @@ def test_values_are_parsed() -> None:
         # A list that names no token would serve without authentication.
         ("ACTIONS_API_TOKENS", " , "),
         ("ACTIONS_API_TOKENS", ","),
+        ("ACTIONS_API_TOKENS", ""),
         ("ACTIONS_API_TOKENS", "good,tokén"),
         # A header value that cannot be sent: every call would fail (or hang) instead.
         ("ACTIONS_API_TOKEN", "tokén"),

@@ -149,7 +149,7 @@ class MalformedMessageInterceptor(grpc.aio.ServerInterceptor):
     ) -> Handler | None:
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
-            return handler  # the Actions service's RPCs are unary; the rest are grpc's own
+            return handler  # streams (reflection, health Watch) decode their messages themselves
         decode = handler.request_deserializer
         behavior: Any = handler.unary_unary
 
