@@ -76,4 +76,7 @@ def create_app(settings: Settings, on_stopped: Callable[[], None] = lambda: None
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
+    # Starlette would answer `/healthz/` with a redirect to a URL built from the Host header
+    # (an open redirect to any host a caller names); a path that is not a route is a 404.
+    app.router.redirect_slashes = False
     return instrumented(app)

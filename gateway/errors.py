@@ -20,7 +20,8 @@ from starlette.responses import JSONResponse, Response
 from gateway.rpc import RpcFailure
 from services.telemetry.context import current_trace_id
 
-# grpc-gateway v2 and Envoy agree on this table (reference/grpc-http-otel.md).
+# grpc-gateway v2 and Envoy agree on this table (reference/grpc-http-otel.md), but for
+# UNAUTHENTICATED.
 HTTP_STATUS: Final[Mapping[grpc.StatusCode, int]] = {
     grpc.StatusCode.OK: 200,
     grpc.StatusCode.CANCELLED: 499,
@@ -30,7 +31,9 @@ HTTP_STATUS: Final[Mapping[grpc.StatusCode, int]] = {
     grpc.StatusCode.NOT_FOUND: 404,
     grpc.StatusCode.ALREADY_EXISTS: 409,
     grpc.StatusCode.PERMISSION_DENIED: 403,
-    grpc.StatusCode.UNAUTHENTICATED: 401,
+    # Not 401: to Gladly a 401 means its signature is bad. The service refusing the gateway's
+    # own token is a fault of ours (logged by gateway.rpc for the operator).
+    grpc.StatusCode.UNAUTHENTICATED: 500,
     grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
     grpc.StatusCode.FAILED_PRECONDITION: 400,
     grpc.StatusCode.ABORTED: 409,

@@ -17,6 +17,8 @@ def json_object(body: bytes, *, allow_empty: bool = False) -> Json:
         value = json.loads(body)
     except ValueError:  # also bad UTF-8
         raise InvalidRequest("The body is not valid JSON.") from None
+    except RecursionError:  # nested deeper than the parser goes: no body of ours is
+        raise InvalidRequest("The body is nested too deeply.") from None
     if not isinstance(value, dict):
         raise InvalidRequest("The body must be a JSON object.")
     return value

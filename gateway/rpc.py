@@ -7,6 +7,7 @@ the decoded `google.rpc.Status`, so nothing above this module sees grpc errors.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,6 +22,8 @@ from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from gateway.tracing import correlation_id
 from services.telemetry import attributes, rpc
+
+log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ActionsService"].full_name
 READINESS_TIMEOUT_SECONDS = 1.0
@@ -115,13 +118,17 @@ class ActionsClient:
         return await self._call(self._stub.ListCancelReasons, pb.ListCancelReasonsRequest())
 
     async def ready(self) -> bool:
-        """Whether the service answers its health check SERVING, asked with a short timeout."""
+        """Whether the service answers its health check SERVING, asked with a short timeout.
+        The check carries our token, which the service refuses when it is not one of its own:
+        a wrong ACTIONS_API_TOKEN makes the gateway not ready instead of failing every call."""
         try:
             response: health_pb2.HealthCheckResponse = await self._health_check(
                 health_pb2.HealthCheckRequest(service=SERVICE_NAME),
                 timeout=READINESS_TIMEOUT_SECONDS,
+                metadata=self._metadata,
             )
-        except grpc.aio.AioRpcError:
+        except grpc.aio.AioRpcError as error:
+            _log_if_token_refused(error)
             return False
         return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
@@ -138,7 +145,18 @@ class ActionsClient:
         try:
             return await method(request, timeout=timeout, metadata=metadata)
         except grpc.aio.AioRpcError as error:
+            _log_if_token_refused(error)
             raise RpcFailure.from_error(error) from None
+
+
+def _log_if_token_refused(error: grpc.aio.AioRpcError) -> None:
+    """The service refusing our token is the operator's to fix, not Gladly's: say so here (the
+    answer to Gladly is a 500, see gateway.errors)."""
+    if error.code() == grpc.StatusCode.UNAUTHENTICATED:
+        log.error(
+            "the actions service refused the gateway's token: set ACTIONS_API_TOKEN to one of "
+            "the service's ACTIONS_API_TOKENS"
+        )
 
 
 def client_of(request: Request) -> ActionsClient:

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import socket
 import sys
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.app import create_app
 from services.config import ConfigError, Settings
-from services.runtime import freeze_startup_heap
+from services.runtime import freeze_startup_heap, listening_socket
 from services.telemetry.logs import configure_logging
 from services.telemetry.setup import configure
 
 EXIT_BAD_CONFIG = 2
 # In-flight actions finish within their deadline; a little more lets their answers go out.
 GRACEFUL_SHUTDOWN_MARGIN_SECONDS = 5.0
+# An idle keep-alive connection is closed after this long (a fronting proxy must give up on an
+# idle upstream connection sooner, or it may send a request on a connection being closed).
+KEEP_ALIVE_SECONDS = 5
+# Connections and requests in progress at once; beyond that new requests are answered 503, so
+# that a flood of connections costs the process no more than this.
+MAX_CONCURRENCY = 2048
+# A request line and headers larger than this are refused (431): the parser sets no limit, so a
+# client could otherwise fill memory with header lines while within the read bound. Gladly's
+# requests carry a few hundred bytes of headers.
+MAX_HEAD_BYTES = 32 * 1024
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-length: 0\r\nconnection: close\r\n\r\n"
+)
 
 
 def load_settings() -> Settings:
@@ -26,40 +42,103 @@ def load_settings() -> Settings:
     return settings
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """SO_REUSEPORT lets one gateway process per core listen on the same port; the kernel
-    spreads new connections over them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    return sock
+class ReadBoundedProtocol(HttpToolsProtocol):
+    """uvicorn bounds only the idle time between requests: a request whose headers or body
+    trickle in (slow loris) would hold its connection for ever. Here each request must arrive
+    whole within `read_seconds` of the connection being ready for it, or the connection is
+    closed; its head may be at most MAX_HEAD_BYTES. The time the app takes to answer is not
+    counted (the action deadline bounds it)."""
+
+    read_seconds: float = Settings.request_read_seconds
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_deadline: asyncio.TimerHandle | None = None
+        # Bytes of the coming request's head received so far; None once its headers are done.
+        self._head_bytes: int | None = 0
+
+    @classmethod
+    def bounded(cls, read_seconds: float) -> type[ReadBoundedProtocol]:
+        return type(cls.__name__, (cls,), {"read_seconds": read_seconds})
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_read_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_read_deadline()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_bytes is not None:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self.transport.write(_HEAD_TOO_LARGE)
+                self.transport.close()
+                return
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._head_bytes = None
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm_read_deadline()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._head_bytes = 0
+            self._arm_read_deadline()
+
+    def _arm_read_deadline(self) -> None:
+        self._disarm_read_deadline()
+        self._read_deadline = self.loop.call_later(self.read_seconds, self._read_timed_out)
+
+    def _disarm_read_deadline(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _read_timed_out(self) -> None:
+        self._read_deadline = None
+        answering = self.cycle is not None and not self.cycle.response_complete
+        if answering and not self.cycle.more_body:
+            return  # the request arrived whole (pipelined): the app is answering it
+        self.transport.close()
+
+
+def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        http=ReadBoundedProtocol.bounded(settings.request_read_seconds),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        limit_concurrency=MAX_CONCURRENCY,
+        timeout_graceful_shutdown=int(settings.deadline_seconds + GRACEFUL_SHUTDOWN_MARGIN_SECONDS),
+        # Our JSON logging as configured, and our access line (with the trace) instead of
+        # uvicorn's.
+        log_config=None,
+        access_log=False,
+    )
 
 
 def main() -> None:
     try:
         settings = load_settings()
+        # SO_REUSEPORT lets one gateway process per core listen on the same port; the kernel
+        # spreads new connections over them.
+        sock = listening_socket("GATEWAY_LISTEN", settings.gateway_listen, share_port=True)
     except ConfigError as error:
         print(f"actions-gateway: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_CONFIG)
     configure_logging()
     telemetry = configure(settings, "actions-gateway")
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, on_stopped=telemetry.shutdown),
-            timeout_graceful_shutdown=int(
-                settings.deadline_seconds + GRACEFUL_SHUTDOWN_MARGIN_SECONDS
-            ),
-            # Our JSON logging as configured, and our access line (with the trace) instead of
-            # uvicorn's.
-            log_config=None,
-            access_log=False,
-        )
+        uvicorn_config(create_app(settings, on_stopped=telemetry.shutdown), settings)
     )
     # uvicorn stops gracefully on SIGINT/SIGTERM (the lifespan closes the channel and flushes the
     # spans), then re-raises the signal; after Ctrl-C that is a normal stop.
-    listen = settings.gateway_listen
     freeze_startup_heap()
     with contextlib.suppress(KeyboardInterrupt):
-        server.run(sockets=[listening_socket(listen.host, listen.port)])
+        server.run(sockets=[sock])

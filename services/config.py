@@ -89,6 +89,12 @@ class Settings:
     cancel_reason_required: bool = False
     # The IANA zone Ordergroove's naive timestamps are read in (ORDERGROOVE_TIMEZONE).
     ordergroove_timezone: str = DEFAULT_ORDERGROOVE_TIMEZONE
+    # Several `actions-service` processes may share ACTIONS_GRPC_LISTEN only when asked for:
+    # otherwise a second one on a taken port is refused instead of silently taking half the calls.
+    grpc_reuse_port: bool = False
+    # How long the gateway waits for a whole request (headers and body) once a connection is
+    # ready for one; a slower client is disconnected (it would hold a connection for ever).
+    request_read_seconds: float = 10.0
 
     @property
     def gladly_configured(self) -> bool:
@@ -105,22 +111,25 @@ class Settings:
             return env.get(name, str(default)).strip()
 
         metrics_listen = get("METRICS_LISTEN", "")
-        return cls(
+        settings = cls(
             ordergroove_base_url=_url(
                 "ORDERGROOVE_BASE_URL", get("ORDERGROOVE_BASE_URL", defaults.ordergroove_base_url)
             ),
-            ordergroove_api_key=get("ORDERGROOVE_API_KEY", defaults.ordergroove_api_key),
+            ordergroove_api_key=_secret(
+                "ORDERGROOVE_API_KEY", get("ORDERGROOVE_API_KEY", defaults.ordergroove_api_key)
+            ),
             gladly_base_url=_url(
                 "GLADLY_BASE_URL", get("GLADLY_BASE_URL", defaults.gladly_base_url)
             ),
-            gladly_api_user=get("GLADLY_API_USER", ""),
-            gladly_api_token=get("GLADLY_API_TOKEN", ""),
+            gladly_api_user=_optional_secret("GLADLY_API_USER", get("GLADLY_API_USER", "")),
+            gladly_api_token=_optional_secret("GLADLY_API_TOKEN", get("GLADLY_API_TOKEN", "")),
             gladly_signing_keys=csv_values(get("GLADLY_SIGNING_KEYS", "")),
             actions_enabled=_actions(get("ACTIONS_ENABLED", ",".join(KNOWN_ACTIONS))),
             deadline_seconds=_duration(
                 "ACTIONS_DEADLINE_SECONDS",
                 get("ACTIONS_DEADLINE_SECONDS", defaults.deadline_seconds),
                 _MAX_DEADLINE,
+                minimum=_MIN_DEADLINE,
             ),
             lookup_deadline_seconds=_duration(
                 "LOOKUP_DEADLINE_SECONDS",
@@ -132,8 +141,8 @@ class Settings:
                 "ACTIONS_GRPC_LISTEN", get("ACTIONS_GRPC_LISTEN", defaults.grpc_listen)
             ),
             grpc_target=get("ACTIONS_GRPC_TARGET", defaults.grpc_target) or defaults.grpc_target,
-            api_tokens=csv_values(get("ACTIONS_API_TOKENS", "")),
-            api_token=get("ACTIONS_API_TOKEN", ""),
+            api_tokens=_tokens("ACTIONS_API_TOKENS", env.get("ACTIONS_API_TOKENS")),
+            api_token=_optional_secret("ACTIONS_API_TOKEN", get("ACTIONS_API_TOKEN", "")),
             gateway_listen=_address(
                 "GATEWAY_LISTEN", get("GATEWAY_LISTEN", defaults.gateway_listen)
             ),
@@ -191,12 +200,33 @@ class Settings:
             cancel_reason_names=cancel_reason_names(
                 get("CANCEL_REASON_NAMES", DEFAULT_CANCEL_REASON_NAMES)
             ),
-            cancel_reason_required=_boolean(
+            cancel_reason_required=_flag(
                 "CANCEL_REASON_REQUIRED", get("CANCEL_REASON_REQUIRED", "false")
             ),
             ordergroove_timezone=_timezone(
                 get("ORDERGROOVE_TIMEZONE", DEFAULT_ORDERGROOVE_TIMEZONE)
             ),
+            request_read_seconds=_duration(
+                "GATEWAY_REQUEST_READ_SECONDS",
+                get("GATEWAY_REQUEST_READ_SECONDS", defaults.request_read_seconds),
+                _MAX_DEADLINE,
+            ),
+            grpc_reuse_port=_flag("ACTIONS_GRPC_REUSE_PORT", get("ACTIONS_GRPC_REUSE_PORT", "")),
+        )
+        _check_together(settings)
+        return settings
+
+
+def _check_together(settings: Settings) -> None:
+    """Values that are each fine but wrong together."""
+    if bool(settings.gladly_api_user) != bool(settings.gladly_api_token):
+        # One without the other would silently turn off the conversation check and the timeline.
+        missing = "GLADLY_API_TOKEN" if settings.gladly_api_user else "GLADLY_API_USER"
+        raise ConfigError(f"{missing}: required with GLADLY_API_USER and GLADLY_API_TOKEN")
+    if settings.outbox_backoff_seconds > settings.outbox_backoff_max_seconds:
+        raise ConfigError(
+            f"OUTBOX_BACKOFF_SECONDS: must be at most OUTBOX_BACKOFF_MAX_SECONDS"
+            f" ({settings.outbox_backoff_max_seconds:g}), got {settings.outbox_backoff_seconds:g}"
         )
 
 
@@ -224,14 +254,6 @@ def cancel_reason_names(value: str) -> dict[str, str]:
             )
         names[code.lstrip("0") or "0"] = words
     return names
-
-
-def _boolean(name: str, value: str) -> bool:
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no", ""):
-        return False
-    raise ConfigError(f"{name}: expected true or false, got {value!r}")
 
 
 def _timezone(value: str) -> str:
@@ -269,32 +291,78 @@ def _actions(value: str) -> frozenset[str]:
 _MAX_DEADLINE: Final = 300.0
 # Gladly cuts a lookup off at 15 s (reference/gladly.md §1): a longer budget could not be used.
 _MAX_LOOKUP_DEADLINE: Final = 15.0
+# Below this no action can reach Ordergroove and back: every call would time out.
+_MIN_DEADLINE: Final = 0.5
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
+_FLAGS: Final = {"": False, "0": False, "false": False, "1": True, "true": True}
 
 
-def _duration(name: str, value: str, maximum: float) -> float:
+def _duration(name: str, value: str, maximum: float, *, minimum: float = 0.0) -> float:
     try:
         seconds = float(value)
     except ValueError:
         raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
-    if not 0 < seconds <= maximum:
-        raise ConfigError(f"{name}: must be more than 0 and at most {maximum:g}, got {value}")
+    high_enough = seconds >= minimum if minimum else seconds > 0
+    if not high_enough or not seconds <= maximum:
+        least = f"at least {minimum:g}" if minimum else "more than 0"
+        raise ConfigError(f"{name}: must be {least} and at most {maximum:g}, got {value}")
     return seconds
 
 
+def _digits(value: str) -> bool:
+    """ASCII digits only: `str.isdigit` also accepts "²" and other digits `int` refuses."""
+    return value.isascii() and value.isdigit()
+
+
 def _count(name: str, value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 10_000:
+    if not _digits(value) or not 1 <= int(value) <= 10_000:
         raise ConfigError(f"{name}: expected a whole number from 1 to 10000, got {value!r}")
     return int(value)
 
 
+def _flag(name: str, value: str) -> bool:
+    if value.lower() not in _FLAGS:
+        raise ConfigError(f"{name}: expected true or false, got {value!r}")
+    return _FLAGS[value.lower()]
+
+
+def _optional_secret(name: str, value: str) -> str:
+    """A credential sent in a header: printable ASCII only (anything else cannot be sent, and a
+    client may fail on it at every call instead of once, here)."""
+    if any(not (" " < char <= "~") for char in value):
+        raise ConfigError(f"{name}: must be printable ASCII without spaces")
+    return value
+
+
+def _secret(name: str, value: str) -> str:
+    if not value:
+        raise ConfigError(f"{name}: must not be empty")
+    return _optional_secret(name, value)
+
+
+def _tokens(name: str, value: str | None) -> tuple[str, ...]:
+    """Unset means no authentication (a developer's machine); a value, even an empty one (a
+    Secret's empty key), must name tokens."""
+    if value is None:
+        return ()
+    tokens = csv_values(value)
+    if not tokens:
+        raise ConfigError(f"{name}: names no token (unset it to serve without authentication)")
+    for token in tokens:
+        _optional_secret(name, token)
+    return tokens
+
+
 def _store_url(value: str) -> str:
-    scheme = value.partition(":")[0]
-    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg") or "://" not in value:
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg") or not rest:
         raise ConfigError(
             f"STORE_URL: expected sqlite:///path/to/file.db or postgresql://..., got {value!r}"
         )
+    if scheme == "sqlite" and not rest.startswith("/"):
+        # `sqlite://relative.db` names a host, not a file: the path needs a third slash.
+        raise ConfigError(f"STORE_URL: expected sqlite:///path/to/file.db, got {value!r}")
     return value
 
 
@@ -307,6 +375,6 @@ def _url(name: str, value: str) -> str:
 
 def _address(name: str, value: str) -> Address:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not host or not _digits(port) or not 0 <= int(port) <= 65535:
         raise ConfigError(f"{name}: expected host:port, got {value!r}")
     return Address(host.strip("[]"), int(port))

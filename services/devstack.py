@@ -104,11 +104,19 @@ Local stack is up:
   Traces                {_traces(settings)}
 
 First thing to try, in another terminal (acts as Gladly, signs its requests):
-  .venv/bin/gladly-sandbox card          # the demo customer's Subscriptions card
-  .venv/bin/gladly-sandbox lookup --email demo@example.com
+  {_cli(settings)} card          # the demo customer's Subscriptions card
+  {_cli(settings)} lookup --email demo@example.com
 
 Ctrl-C stops everything.
 """
+
+
+def _cli(settings: Settings) -> str:
+    """The CLI finds the gateway by GATEWAY_LISTEN: on another port, the other terminal needs
+    it too."""
+    if settings.gateway_listen == Settings().gateway_listen:
+        return ".venv/bin/gladly-sandbox"
+    return f"GATEWAY_LISTEN={settings.gateway_listen} .venv/bin/gladly-sandbox"
 
 
 def _metrics(settings: Settings) -> str:

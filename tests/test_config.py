@@ -86,6 +86,26 @@ def test_values_are_parsed() -> None:
         ("CANCEL_REASON_NAMES", "too_much_product=Too much product"),
         ("CANCEL_REASON_NAMES", "12="),
         ("CANCEL_REASON_NAMES", "12=Other,12=Moving"),
+        # str.isdigit() accepts "²", which int() refuses.
+        ("ACTIONS_GRPC_LISTEN", "127.0.0.1:²"),
+        ("GATEWAY_LISTEN", "127.0.0.1:\uff18\uff10"),  # full-width digits
+        ("GLADLY_POSTS_PER_SECOND", "²"),
+        ("STORE_URL", "sqlite://relative.db"),
+        ("STORE_URL", "sqlite://"),
+        ("ACTIONS_DEADLINE_SECONDS", "0.0001"),
+        ("ACTIONS_DEADLINE_SECONDS", "nan"),
+        ("ORDERGROOVE_API_KEY", ""),
+        ("ORDERGROOVE_API_KEY", "  "),
+        # A list that names no token would serve without authentication.
+        ("ACTIONS_API_TOKENS", " , "),
+        ("ACTIONS_API_TOKENS", ","),
+        ("ACTIONS_API_TOKENS", ""),
+        ("ACTIONS_API_TOKENS", "good,tokén"),
+        # A header value that cannot be sent: every call would fail (or hang) instead.
+        ("ACTIONS_API_TOKEN", "tokén"),
+        ("ACTIONS_API_TOKEN", "a token"),
+        ("GLADLY_API_TOKEN", "tökén"),
+        ("ACTIONS_GRPC_REUSE_PORT", "maybe"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -112,6 +132,30 @@ def test_cancel_reason_and_timezone_settings() -> None:
     }
     assert settings.cancel_reason_required
     assert settings.ordergroove_timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GLADLY_API_USER": "u"}, "GLADLY_API_TOKEN"),
+        ({"GLADLY_API_TOKEN": "t"}, "GLADLY_API_USER"),
+        (
+            {"OUTBOX_BACKOFF_SECONDS": "10", "OUTBOX_BACKOFF_MAX_SECONDS": "5"},
+            "OUTBOX_BACKOFF_SECONDS",
+        ),
+    ],
+)
+def test_values_wrong_together_are_refused(env: dict[str, str], named: str) -> None:
+    """Half of Gladly's credentials would silently switch off the conversation check and the
+    timeline; a backoff above its cap would never be used."""
+    with pytest.raises(ConfigError, match=named) as caught:
+        Settings.from_env(env)
+    assert "\n" not in str(caught.value)
+
+
+def test_port_sharing_is_asked_for() -> None:
+    assert not Settings.from_env({}).grpc_reuse_port
+    assert Settings.from_env({"ACTIONS_GRPC_REUSE_PORT": "true"}).grpc_reuse_port
 
 
 def test_secrets_stay_out_of_repr() -> None:

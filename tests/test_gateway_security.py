@@ -21,6 +21,7 @@ from services.config import Settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import serve_asgi
+from tests.stack import running_service, service_settings
 from tests.test_signing import VECTOR_BODY, VECTOR_PATH, VECTOR_TIME, vector_headers
 
 CANCEL_URL = (
@@ -152,6 +153,9 @@ async def test_malformed_requests_are_400(lone_caller: httpx.AsyncClient) -> Non
         ("/gladly/lookup", b'{"lookupLevel": "BASIC", "query": {"emails": ["a@b.c"] }}' * 2),
         (CANCEL_URL, b'{"reason": 7}'),
         (CANCEL_URL, b""),
+        # Deeper than the JSON parser recurses: a RecursionError, not a failure of ours.
+        ("/gladly/lookup", b'{"a":' * 5000),
+        ("/gladly/lookup", b"[" * 60_000),
     ]
     for path, body in cases:
         response = await lone_caller.post(path, content=body)
@@ -171,3 +175,57 @@ async def test_wrong_method_is_405_and_unknown_route_404(
     assert (await lone_caller.delete(CANCEL_URL)).status_code == 405
     assert (await lone_caller.get("/gladly/nothing-here")).status_code == 404
     assert (await lone_caller.get("/nothing-here")).status_code == 404
+
+
+async def test_no_redirect_is_built_from_the_host_header(lone_gateway: str) -> None:
+    """Starlette's slash redirect named whatever host the caller sent."""
+    async with httpx.AsyncClient(base_url=lone_gateway) as client:
+        for path in ("/healthz/", "/readyz/", "/gladly/lookup/"):
+            response = await client.get(path, headers={"Host": "evil.example"})
+            assert response.status_code in (404, 401), (path, response.status_code)
+            assert "location" not in response.headers
+    async with httpx.AsyncClient(base_url=lone_gateway, auth=GladlySignature(KEY)) as caller:
+        signed = await caller.post("/gladly/lookup/", json=LOOKUP, headers={"Host": "evil.example"})
+    assert signed.status_code == 404
+    assert "location" not in signed.headers
+
+
+async def test_ids_with_a_trailing_newline_or_dot_segments_are_400(
+    gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
+) -> None:
+    """Path parameters are checked whole: `$` accepted a trailing newline (then the URL to
+    Ordergroove or Gladly was invalid: a 500), and "." or ".." named another resource."""
+    await ordergroove.delete("/_sandbox/requests")
+    subscription = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
+    for customer, sub in (
+        (f"{GLADLY_DEMO}%0A", subscription),
+        (GLADLY_DEMO, f"{subscription}%0A"),
+        (GLADLY_DEMO, "%2E%2E"),
+    ):
+        response = await gladly_caller.post(
+            f"/gladly/customers/{customer}/subscriptions/{sub}/cancel", json={"reason": "moving"}
+        )
+        assert response.status_code == 400, (customer, sub, response.text)
+    assert await journal(ordergroove) == []
+
+
+async def test_a_refused_service_token_is_not_ready_and_never_401(
+    ordergroove_url: str, gladly_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """401 tells Gladly its signature is bad; a wrong ACTIONS_API_TOKEN is ours to fix: the
+    gateway is not ready, and a call that is made anyway is a 500 with a line for the operator."""
+    guarded = service_settings(ordergroove_url, gladly_url, api_tokens=("right-token",))
+    async with running_service(guarded) as service:
+        for token, ready in (("right-token", 200), ("wrong-token", 503)):
+            settings = Settings(
+                grpc_target=service.target, gladly_signing_keys=(KEY,), api_token=token
+            )
+            async with (
+                serve_asgi(create_app(settings)) as url,
+                httpx.AsyncClient(base_url=url, auth=GladlySignature(KEY)) as caller,
+            ):
+                assert (await caller.get("/readyz")).status_code == ready
+                lookup = await caller.post("/gladly/lookup", json=LOOKUP)
+        assert lookup.status_code == 500
+        assert "Unauthorized" not in lookup.text
+    assert "ACTIONS_API_TOKEN" in caplog.text

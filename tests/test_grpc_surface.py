@@ -11,6 +11,7 @@ import grpc
 import pytest
 from google.protobuf import descriptor_pool, json_format, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
@@ -19,7 +20,7 @@ from actions.v1 import actions_pb2 as pb
 from services.actions_service.errors import Reason
 from services.actions_service.servicer import STATUS_CODES
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
-from tests.stack import ServiceHandle, failure_of, running_service, service_settings
+from tests.stack import ServiceHandle, fails, failure_of, running_service, service_settings
 
 SHAMPOO = DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO]
 
@@ -37,6 +38,36 @@ def test_reasons_are_the_protos_error_reasons() -> None:
         (pb.GetSubscriptionsRequest(customer_id=""), "customer_id"),
         (pb.GetSubscriptionsRequest(customer_id="x" * 65), "customer_id"),
         (pb.GetSubscriptionsRequest(customer_id="a b"), "customer_id"),
+        # `re.match` with `$` took a trailing newline, and dot segments passed as ids.
+        (pb.GetSubscriptionsRequest(customer_id=f"{DEMO_CUSTOMER_ID}\n"), "customer_id"),
+        (pb.GetSubscriptionsRequest(customer_id="."), "customer_id"),
+        (pb.GetSubscriptionsRequest(customer_id=".."), "customer_id"),
+        (
+            pb.SkipNextOrderRequest(subscription_id="..", customer_id=DEMO_CUSTOMER_ID),
+            "subscription_id",
+        ),
+        (
+            pb.SkipNextOrderRequest(
+                subscription_id=SHAMPOO,
+                customer_id=DEMO_CUSTOMER_ID,
+                request_id=f"{uuid.uuid4()}\n",
+            ),
+            "request_id",
+        ),
+        (
+            pb.SkipNextOrderRequest(
+                subscription_id=SHAMPOO,
+                customer_id=DEMO_CUSTOMER_ID,
+                request_id=f"{{{uuid.uuid4()}}}",
+            ),
+            "request_id",
+        ),
+        (
+            pb.SkipNextOrderRequest(
+                subscription_id=SHAMPOO, customer_id=DEMO_CUSTOMER_ID, request_id=uuid.uuid4().hex
+            ),
+            "request_id",
+        ),
         (pb.GetSubscriptionsRequest(email="not-an-address"), "email"),
         (pb.SkipNextOrderRequest(customer_id=DEMO_CUSTOMER_ID), "subscription_id"),
         (pb.SkipNextOrderRequest(subscription_id=SHAMPOO), "customer_id"),
@@ -98,6 +129,53 @@ async def test_valid_request_id_is_accepted(service: ServiceHandle) -> None:
         )
     )
     assert answer.skipped_order_id
+
+
+async def test_one_request_id_in_any_case_is_one_request(service: ServiceHandle) -> None:
+    """The same UUID in upper case is the same request (replayed, nothing skipped twice); with a
+    newline it is no UUID at all."""
+    request_id = str(uuid.uuid4())
+
+    def skip(request_id: str) -> Any:
+        return service.stub.SkipNextOrder(
+            pb.SkipNextOrderRequest(
+                subscription_id=SHAMPOO, customer_id=DEMO_CUSTOMER_ID, request_id=request_id
+            )
+        )
+
+    first = await skip(request_id)
+    again = await skip(request_id.upper())
+    assert again.skipped_order_id == first.skipped_order_id
+    assert again.subscription.next_order.order_id == first.subscription.next_order.order_id
+    failure = await fails(skip(request_id + "\n"))
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.field_violations == ["request_id"]
+
+
+async def test_undecodable_request_bytes_are_invalid_argument(service: ServiceHandle) -> None:
+    # Field 1, length-delimited, announcing 127 bytes that never come.
+    call: Any = service.channel.unary_unary("/actions.v1.ActionsService/GetSubscriptions")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(b"\x0a\x7f", timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_reflection_without_a_token_is_unauthenticated(
+    ordergroove_url: str, gladly_url: str
+) -> None:
+    settings = service_settings(ordergroove_url, gladly_url, api_tokens=("a-token",))
+    async with running_service(settings) as service:
+        channel: Any = service.channel  # the stubs are typed for sync channels only
+        stub: Any = reflection_pb2_grpc.ServerReflectionStub(channel)
+        question = reflection_pb2.ServerReflectionRequest(list_services="")
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            async for _ in stub.ServerReflectionInfo(iter([question]), timeout=5):
+                pass
+        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        answers = stub.ServerReflectionInfo(
+            iter([question]), metadata=(("authorization", "Bearer a-token"),), timeout=5
+        )
+        assert [answer.list_services_response.service async for answer in answers]
 
 
 async def test_bearer_tokens(ordergroove_url: str, gladly_url: str) -> None:

@@ -18,9 +18,12 @@ from services.actions_service.errors import ActionError, InvalidArgument, Reason
 ORDER_STATUS_UNSENT = 1
 MAX_ID_LENGTH = 64
 MAX_REASON_DETAILS = 500
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.@+:-]+$")
+# Matched whole (`fullmatch`: `$` would also accept a trailing newline).
+_ID_PATTERN = re.compile(r"[A-Za-z0-9_.@+:-]+")
+# Ids become path segments at Ordergroove: "." and ".." would name another resource.
+_DOT_SEGMENTS = frozenset({".", ".."})
 _UUID_PATTERN = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 
 
@@ -305,12 +308,17 @@ def require_id(field: str, value: str) -> str:
 def check_optional_id(field: str, value: str) -> None:
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArgument(field, f"must be at most {MAX_ID_LENGTH} characters")
-    if value and not _ID_PATTERN.match(value):
+    if value and not is_id(value):
         raise InvalidArgument(field, "contains characters that are not allowed in an id")
 
 
+def is_id(value: str) -> bool:
+    """Whether `value` is a whole id: the allowed characters only, and not a dot segment."""
+    return _ID_PATTERN.fullmatch(value) is not None and value not in _DOT_SEGMENTS
+
+
 def check_request_id(value: str) -> None:
-    if value and not _UUID_PATTERN.match(value):
+    if value and _UUID_PATTERN.fullmatch(value) is None:
         raise InvalidArgument("request_id", "must be a UUID (AIP-155)")
 
 
@@ -323,8 +331,15 @@ def check_cancel_reason_form(code: str, details: str, required: bool) -> None:
             raise InvalidArgument("reason_details", "needs a reason_code")
     elif not (code.isascii() and code.isdigit() and len(code) <= 9):
         raise InvalidArgument("reason_code", "must be one of the merchant's integer reason codes")
+
     if len(details) > MAX_REASON_DETAILS:
         raise InvalidArgument("reason_details", f"must be at most {MAX_REASON_DETAILS} characters")
+
+
+def canonical_request_id(value: str) -> str:
+    """One request id, one record: a UUID is the same UUID in either case, so records are keyed
+    by its lower-case form (the hyphenated form is the only one `check_request_id` accepts)."""
+    return value.lower()
 
 
 def check_reason_known(code: str, merchant_codes: Collection[str]) -> None:

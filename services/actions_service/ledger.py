@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Final, TypeVar
 
 from services.actions_service import callers, deadline, idempotency, spans
-from services.actions_service.domain import Action
+from services.actions_service.domain import Action, canonical_request_id
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.idempotency import (
     ActionRecord,
@@ -54,6 +54,10 @@ class ActionRequest:
     customer_id: str
     order_id: str
     agent_id: str
+
+    def __post_init__(self) -> None:
+        # The record's key: the same UUID written in another case is the same request.
+        object.__setattr__(self, "request_id", canonical_request_id(self.request_id))
 
 
 class LeaseLost(ActionError):

@@ -9,13 +9,14 @@ import hmac
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, TypeAlias
 from zoneinfo import ZoneInfo
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -32,7 +33,7 @@ from services.actions_service.servicer import ActionsServicer
 from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.upstream import RetryPolicy
 from services.config import ConfigError, Settings
-from services.runtime import freeze_startup_heap
+from services.runtime import freeze_startup_heap, listening_socket
 from services.telemetry import prometheus, rpc
 from services.telemetry.logs import configure_logging
 from services.telemetry.setup import configure
@@ -40,7 +41,9 @@ from services.telemetry.setup import configure
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = actions_pb2.DESCRIPTOR.services_by_name["ActionsService"].full_name
-SHUTDOWN_GRACE_SECONDS = 10.0
+# On SIGTERM in-flight actions get their whole deadline, plus this long for their answers and
+# records: cutting an action off mid-write would leave the agent a 503 for a change that was made.
+SHUTDOWN_MARGIN_SECONDS: Final = 3.0
 # An action's lease outlasts its deadline by this much, so only a dead attempt loses its lease.
 LEASE_GRACE_SECONDS: Final = 2.0
 # Probes must work without a token: health is the only unauthenticated service.
@@ -67,21 +70,31 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Handler | None:
         handler = await continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(_UNAUTHENTICATED_PREFIX):
+        if handler is None:
             return handler
-        caller = self._caller(handler_call_details.invocation_metadata)
+        metadata = handler_call_details.invocation_metadata
+        if handler_call_details.method.startswith(_UNAUTHENTICATED_PREFIX):
+            # Probes carry no token; a caller that presents one (the gateway's readiness) learns
+            # whether it is good, so a wrong token shows before the first real call.
+            if _presented(metadata) and self._caller(metadata) is None:
+                return _refusal(handler)
+            return handler
+        caller = self._caller(metadata)
         if caller is None:
             return _refusal(handler)
         return _as_caller(handler, caller)
 
     def _caller(self, metadata: Any) -> str | None:
         """The name of the token presented, or None when it is none of ours."""
-        presented = next(
-            (str(value) for key, value in metadata or () if key == "authorization"), ""
-        ).encode()
+        presented = _presented(metadata).encode()
         # Compare against every token so the time taken does not reveal which one was close.
         matches = [hmac.compare_digest(presented, expected) for expected in self._expected]
         return next((name for name, hit in zip(self._names, matches, strict=True) if hit), None)
+
+
+def _presented(metadata: Any) -> str:
+    """The `authorization` metadata, or "" when there is none."""
+    return next((str(value) for key, value in metadata or () if key == "authorization"), "")
 
 
 def _as_caller(handler: Handler, caller: str) -> Handler:
@@ -109,9 +122,58 @@ def _refusal(handler: Handler) -> Handler:
             trace_trailer(),
         )
 
+    async def refuse_stream(
+        _requests: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        # A streaming behavior must be an async generator (reflection is one): grpc.aio iterates
+        # it, and a plain coroutine would fail as UNKNOWN instead of refusing.
+        await refuse(None, context)
+        yield  # never reached: abort raises
+
     if handler.request_streaming or handler.response_streaming:
-        return grpc.stream_stream_rpc_method_handler(refuse)
+        return grpc.stream_stream_rpc_method_handler(refuse_stream)
     return grpc.unary_unary_rpc_method_handler(refuse)
+
+
+class _Undecodable:
+    """Stands for request bytes that are no message of the method's type."""
+
+
+class MalformedMessageInterceptor(grpc.aio.ServerInterceptor):
+    """Answers INVALID_ARGUMENT to request bytes that do not decode: they are bad input, not a
+    failure of ours (grpc.aio would answer UNKNOWN and log a traceback)."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
+            return handler  # streams (reflection, health Watch) decode their messages themselves
+        decode = handler.request_deserializer
+        behavior: Any = handler.unary_unary
+
+        def tolerant_decode(raw: bytes) -> Any:
+            try:
+                return decode(raw)
+            except DecodeError:
+                return _Undecodable()
+
+        async def run(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            if isinstance(request, _Undecodable):
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "The request is not a valid protobuf message of this method.",
+                    trace_trailer(),
+                )
+            return await behavior(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            run,
+            request_deserializer=tolerant_decode,
+            response_serializer=handler.response_serializer,
+        )
 
 
 @dataclass
@@ -124,12 +186,14 @@ class RunningService:
     store: Store
     deliverer: TimelineDeliverer | None
     clients: list[OrdergrooveClient | GladlyClient]
+    # How long in-flight calls may still run once stopping: a whole action deadline and more.
+    grace: float
 
-    async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+    async def stop(self, grace: float | None = None) -> None:
         # NOT_SERVING first, so that load balancers stop sending while in-flight calls finish
         # (each records its end in the store before the store closes).
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
+        await self.server.stop(self.grace if grace is None else grace)
         if self.deliverer is not None:
             await self.deliverer.stop()
         await self.store.close()
@@ -139,13 +203,20 @@ class RunningService:
 
 async def start(settings: Settings, listen: str | None = None) -> RunningService:
     """Start serving on `listen` (default: ACTIONS_GRPC_LISTEN); port 0 picks a free port."""
-    store = await Store.open(settings.store_url)
+    store = await _open_store(settings.store_url)
     try:
         await store.records.purge_expired(utcnow())
         return await _start_with(store, settings, listen)
     except BaseException:
         await store.close()
         raise
+
+
+async def _open_store(store_url: str) -> Store:
+    try:
+        return await Store.open(store_url)
+    except OSError as error:  # e.g. the SQLite file's folder cannot be made
+        raise ConfigError(f"STORE_URL: cannot use it: {error.strerror or error}") from None
 
 
 async def _start_with(store: Store, settings: Settings, listen: str | None) -> RunningService:
@@ -176,14 +247,18 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
         reason_required=settings.cancel_reason_required,
     )
     # Tracing first, so that a refused call is traced too.
-    interceptors = [rpc.server_interceptor()]
+    interceptors: list[grpc.aio.ServerInterceptor] = [rpc.server_interceptor()]
     if settings.api_tokens:
         interceptors.append(BearerTokenInterceptor(settings.api_tokens))
+    # Innermost, so that a refused call's bytes are not even decoded.
+    interceptors.append(MalformedMessageInterceptor())
     server = grpc.aio.server(
         interceptors=interceptors,
         options=[
             ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
             ("grpc.max_connection_age_grace_ms", int(settings.deadline_seconds * 1000) + 5000),
+            # gRPC shares a taken port by default: a second service would take half the calls.
+            ("grpc.so_reuseport", 1 if settings.grpc_reuse_port else 0),
         ],
     )
     actions_pb2_grpc.add_ActionsServiceServicer_to_server(
@@ -199,15 +274,20 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
         ),
         server,
     )
-    port = server.add_insecure_port(listen or str(settings.grpc_listen))
+    address = listen or str(settings.grpc_listen)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError:  # taken, or no such local address (older grpc answered port 0)
+        port = 0
     if port == 0:
-        raise ConfigError(f"ACTIONS_GRPC_LISTEN: cannot listen on {listen or settings.grpc_listen}")
+        raise ConfigError(f"ACTIONS_GRPC_LISTEN: cannot listen on {address} (in use or not local)")
     await server.start()
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     if deliverer is not None:
         deliverer.start()
-    return RunningService(server, port, health_servicer, store, deliverer, clients)
+    grace = settings.deadline_seconds + SHUTDOWN_MARGIN_SECONDS
+    return RunningService(server, port, health_servicer, store, deliverer, clients, grace)
 
 
 def _gladly_client(settings: Settings, policy: RetryPolicy | None = None) -> GladlyClient:
@@ -268,6 +348,16 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _check_addresses(settings: Settings) -> None:
+    """Bind each address once before anything starts, so that a taken port or an address that
+    is not this machine's is told in one line (gRPC's own failure comes with its C-core log)."""
+    listening_socket(
+        "ACTIONS_GRPC_LISTEN", settings.grpc_listen, share_port=settings.grpc_reuse_port
+    ).close()
+    if settings.metrics_listen is not None:
+        listening_socket("METRICS_LISTEN", settings.metrics_listen).close()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
     configure_logging()
@@ -284,6 +374,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 )
             )
         else:
+            _check_addresses(settings)
             telemetry = configure(settings, "actions-service")
             try:
                 asyncio.run(serve(settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from services.gladly_sandbox.api import api_routes
@@ -16,6 +16,7 @@ from services.gladly_sandbox.frontdoor import FrontDoor
 from services.gladly_sandbox.ratelimit import RateLimiter
 from services.gladly_sandbox.responses import errors_response
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID, SandboxState
+from services.runtime import client_gone
 
 DEFAULT_API_USER = "sandbox@example.com"
 DEFAULT_API_TOKEN = "sandbox-token"  # noqa: S105 - the documented local default, not a secret
@@ -45,7 +46,7 @@ def create_app(
         # The agent console at the root: what an agent sees, acting as Gladly towards the gateway.
         + console_routes(state, console or ConsoleSettings()),
         middleware=[front_door],
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, ClientDisconnect: client_gone},
     )
 
 

@@ -2,8 +2,9 @@
 
 Acting as Gladly means what Gladly does when an agent opens a profile or presses a card's button:
 a signed lookup or a signed form fetch and submission. Requests are signed with the first of
-GLADLY_SIGNING_KEYS (default `sandbox-signing-key`) and sent to GATEWAY_URL (default
-http://127.0.0.1:8080); the defaults target `make run`'s demo customer.
+GLADLY_SIGNING_KEYS (default `sandbox-signing-key`) and sent to GATEWAY_URL (default: the
+gateway's own GATEWAY_LISTEN, http://127.0.0.1:8080); the defaults target `make run`'s demo
+customer.
 """
 
 from __future__ import annotations
@@ -20,19 +21,19 @@ import uvicorn
 
 from gateway.card import CANCEL, SKIP, SubscriptionRef, form_url
 from gateway.gladly_auth import GladlySignature
-from services.config import Settings, csv_values
+from services.config import Address, Settings, csv_values
 from services.devstack import LOCAL_DEFAULTS
 from services.gladly_sandbox.app import create_app
 from services.gladly_sandbox.config import ConfigError, load_serve_config
 from services.gladly_sandbox.console import load_console_settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL, DEMO_EXTERNAL_CUSTOMER_ID
+from services.runtime import listening_socket
 
 EXIT_BAD_CONFIG = 2
 EXIT_REFUSED = 1
 # Hung requests (a `hang` fault) must not hold a shutdown up for ever.
 GRACEFUL_SHUTDOWN_SECONDS = 5
-# What `make run` gives the gateway: its default address and the first local signing key.
-DEFAULT_GATEWAY_URL = f"http://{Settings().gateway_listen}"
+# What `make run` gives the gateway: the first local signing key.
 DEFAULT_SIGNING_KEY = csv_values(LOCAL_DEFAULTS["GLADLY_SIGNING_KEYS"])[0]
 # Longer than the gateway's own deadline, so the gateway's answer is what gets reported.
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -55,29 +56,30 @@ def serve(args: argparse.Namespace) -> int:
         lookup_app_id=config.lookup_app_id,
         console=load_console_settings(os.environ),
     )
+    sock = listening_socket("GLADLY_SANDBOX_LISTEN", Address(config.host, config.port))
     print(f"gladly-sandbox listening on http://{config.host}:{config.port}", flush=True)
     server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=config.host,
-            port=config.port,
-            log_level="info",
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        )
+        uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     )
     # uvicorn shuts down gracefully, then re-raises SIGINT; after Ctrl-C that is a normal stop.
     with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        server.run(sockets=[sock])
     return 0
 
 
 # --- acting as Gladly ----------------------------------------------------------------------------
 
 
+def gateway_url() -> str:
+    """Where the gateway listens by the same GATEWAY_LISTEN it reads (`make run` on another
+    port sets it for both)."""
+    return f"http://{Settings.from_env().gateway_listen}"
+
+
 def gateway_client() -> httpx.Client:
     keys = csv_values(os.environ.get("GLADLY_SIGNING_KEYS", ""))
     return httpx.Client(
-        base_url=os.environ.get("GATEWAY_URL", DEFAULT_GATEWAY_URL),
+        base_url=os.environ.get("GATEWAY_URL") or gateway_url(),
         auth=GladlySignature(keys[0] if keys else DEFAULT_SIGNING_KEY),
         timeout=REQUEST_TIMEOUT_SECONDS,
     )

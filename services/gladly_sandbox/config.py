@@ -37,7 +37,7 @@ def load_serve_config(environ: Mapping[str, str]) -> ServeConfig:
 
 def _rate_limit(value: str) -> int:
     """Requests per second per method; Gladly's own is 10, benchmarks need it out of the way."""
-    if not value.strip().isdigit() or int(value) < 1:
+    if not value.strip().isascii() or not value.strip().isdigit() or int(value) < 1:
         raise ConfigError(
             f"GLADLY_SANDBOX_RATE_LIMIT: expected a positive whole number, got {value!r}"
         )

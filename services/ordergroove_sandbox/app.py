@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
@@ -11,6 +11,7 @@ from services.ordergroove_sandbox import api
 from services.ordergroove_sandbox.control import control_routes
 from services.ordergroove_sandbox.faults import METHODS
 from services.ordergroove_sandbox.state import Sandbox
+from services.runtime import client_gone
 
 DEFAULT_API_KEY = "sandbox-api-key"
 
@@ -26,7 +27,8 @@ def create_app(api_key: str = DEFAULT_API_KEY, seed_demo: bool = True) -> Starle
             Mount("/_sandbox", routes=control_routes(sandbox)),
             # Everything else is Ordergroove's: its own pipeline decides slashes, auth and 404s.
             Route("/{path:path}", ordergroove, methods=list(METHODS)),
-        ]
+        ],
+        exception_handlers={ClientDisconnect: client_gone},
     )
     app.state.sandbox = sandbox
     return app

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import uvicorn
 
 from services.config import ConfigError, Settings
 from services.ordergroove_sandbox.app import create_app
+from services.runtime import listening_socket
 
 
 def main() -> None:
     try:
-        settings = Settings.from_env()
-        if not settings.ordergroove_api_key:
-            raise ConfigError("ORDERGROOVE_API_KEY must not be empty")
+        settings = Settings.from_env()  # refuses an empty ORDERGROOVE_API_KEY
+        sock = listening_socket("ORDERGROOVE_SANDBOX_LISTEN", settings.ordergroove_sandbox_listen)
     except ConfigError as error:
         print(f"ordergroove-sandbox: {error}", file=sys.stderr)
         sys.exit(2)
-    listen = settings.ordergroove_sandbox_listen
     # uvicorn stops gracefully on SIGINT/SIGTERM; the short grace period keeps a hung fault
     # request from holding the shutdown open.
-    uvicorn.run(
-        create_app(settings.ordergroove_api_key),
-        host=listen.host,
-        port=listen.port,
-        log_level="info",
-        timeout_graceful_shutdown=1,
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings.ordergroove_api_key),
+            log_level="info",
+            timeout_graceful_shutdown=1,
+        )
     )
+    # uvicorn re-raises SIGINT after its graceful stop; after Ctrl-C that is a normal stop.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
 
 
 if __name__ == "__main__":

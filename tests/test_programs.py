@@ -1,0 +1,382 @@
+"""The programs as an operator runs them: bad settings stop them in one line with status 2, a
+taken port is refused, slow clients are cut off, and a stop lets in-flight actions finish."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from actions.v1 import actions_pb2 as pb
+from actions.v1 import actions_pb2_grpc
+from gateway.server import MAX_HEAD_BYTES, uvicorn_config
+from services.config import Address, Settings
+from services.devstack import banner
+from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
+from tests.servers import free_port
+from tests.stack import ServiceProcess, add_fault, service_environment
+
+PROGRAMS = Path(sys.executable).parent
+EXIT_BAD_CONFIG = 2
+# An address no interface of this machine has (TEST-NET-3, RFC 5737).
+FOREIGN_ADDRESS = "203.0.113.9"
+NOWHERE = "http://127.0.0.1:9"
+
+
+async def run_to_exit(
+    program: str, env: dict[str, str], *args: str, within: float = 20
+) -> tuple[int, list[str]]:
+    """Run a program that must exit by itself: its status and its stderr lines."""
+    process = await asyncio.create_subprocess_exec(
+        PROGRAMS / program,
+        *args,
+        env=os.environ | env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), within)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, stderr.decode().strip().splitlines()
+
+
+def assert_refused_in_one_line(status: int, lines: list[str], program: str, variable: str) -> None:
+    """Status 2 and one line naming the variable: no traceback, nothing else but the program's
+    structured log records (JSON lines) from before it found the fault."""
+    assert status == EXIT_BAD_CONFIG, lines
+    told = [line for line in lines if not line.startswith("{")]
+    assert len(told) == 1, lines
+    assert told[0].startswith(f"{program}: {variable}"), lines
+
+
+@contextlib.contextmanager
+def taken_port() -> Iterator[int]:
+    """A loopback port another process listens on (without SO_REUSEPORT)."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def service_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    return service_environment(NOWHERE, NOWHERE, f"sqlite:///{tmp_path}/actions.db") | overrides
+
+
+# --- actions-service ------------------------------------------------------------------------------
+
+
+async def test_a_second_service_on_the_same_port_is_refused(tmp_path: Path) -> None:
+    """gRPC shares a taken port by default: the second service would take half the calls."""
+    port = free_port()
+    env = service_env(tmp_path, ACTIONS_GRPC_LISTEN=f"127.0.0.1:{port}")
+    first = ServiceProcess(env, tmp_path / "first.log")
+    await first.start()
+    try:
+        status, lines = await run_to_exit("actions-service", env)
+    finally:
+        await first.stop()
+    assert_refused_in_one_line(status, lines, "actions-service", "ACTIONS_GRPC_LISTEN")
+
+
+async def test_port_sharing_when_asked_for(tmp_path: Path) -> None:
+    port = free_port()
+    env = service_env(
+        tmp_path, ACTIONS_GRPC_LISTEN=f"127.0.0.1:{port}", ACTIONS_GRPC_REUSE_PORT="true"
+    )
+    first = ServiceProcess(env, tmp_path / "first.log")
+    second = ServiceProcess(env, tmp_path / "second.log")
+    try:
+        assert await first.start() == await second.start()
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ACTIONS_GRPC_LISTEN", "127.0.0.1:²"),
+        ("ACTIONS_GRPC_LISTEN", f"{FOREIGN_ADDRESS}:50051"),
+        ("STORE_URL", "sqlite:////proc/no-such-process/actions.db"),
+        ("STORE_URL", "sqlite://relative.db"),
+        ("OUTBOX_BACKOFF_SECONDS", "301"),  # above OUTBOX_BACKOFF_MAX_SECONDS (0.3)
+        ("ACTIONS_DEADLINE_SECONDS", "0.0001"),
+        ("ORDERGROOVE_API_KEY", ""),
+        ("ACTIONS_API_TOKENS", " , "),
+        ("GLADLY_API_TOKEN", ""),  # GLADLY_API_USER alone
+        ("METRICS_LISTEN", f"{FOREIGN_ADDRESS}:9464"),
+    ],
+)
+async def test_bad_values_stop_the_service_in_one_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    env = service_env(tmp_path, **{variable: value})
+    status, lines = await run_to_exit("actions-service", env)
+    assert_refused_in_one_line(status, lines, "actions-service", variable)
+
+
+async def test_a_taken_port_stops_the_service_in_one_line(tmp_path: Path) -> None:
+    with taken_port() as port:
+        env = service_env(tmp_path, ACTIONS_GRPC_LISTEN=f"127.0.0.1:{port}")
+        status, lines = await run_to_exit("actions-service", env)
+    assert_refused_in_one_line(status, lines, "actions-service", "ACTIONS_GRPC_LISTEN")
+
+
+async def test_a_stop_lets_an_action_in_flight_finish(
+    tmp_path: Path, ordergroove_url: str, gladly_url: str, ordergroove: httpx.AsyncClient
+) -> None:
+    """SLOW (about 13 s): SIGTERM 1 s into a cancel whose Ordergroove write takes 12 s. With
+    the default 15 s deadline the write is within its deadline, so the stop must wait for it
+    (the stop's grace was 10 s: the write was cut off and the agent got an error for a change
+    that was then made)."""
+    env = service_environment(ordergroove_url, gladly_url, f"sqlite:///{tmp_path}/actions.db")
+    env["ACTIONS_DEADLINE_SECONDS"] = "15"
+    subscription = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
+    await add_fault(
+        ordergroove,
+        method="PATCH",
+        path=f"/subscriptions/{subscription}/cancel/",
+        latency_ms=12_000,
+    )
+    service = ServiceProcess(env, tmp_path / "service.log")
+    target = await service.start()
+    try:
+        async with grpc.aio.insecure_channel(target) as channel:
+            stub = actions_pb2_grpc.ActionsServiceStub(channel)
+            call = asyncio.ensure_future(
+                stub.CancelSubscription(
+                    pb.CancelSubscriptionRequest(
+                        subscription_id=subscription,
+                        customer_id=DEMO_CUSTOMER_ID,
+                        reason_code="other",
+                    ),
+                    timeout=20,
+                )
+            )
+            await asyncio.sleep(1)
+            assert service.process is not None
+            service.process.send_signal(signal.SIGTERM)
+            answer = await call
+        async with asyncio.timeout(10):
+            status = await service.process.wait()
+    finally:
+        await service.stop()
+    assert answer.subscription.status == pb.SUBSCRIPTION_STATUS_CANCELLED
+    assert status == 0
+
+
+# --- actions-gateway ------------------------------------------------------------------------------
+
+GATEWAY_ENV = {"GLADLY_SIGNING_KEYS": "k", "ACTIONS_GRPC_TARGET": "127.0.0.1:9"}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        # A token that cannot be sent in a header made every lookup hang.
+        ("ACTIONS_API_TOKEN", "tokén"),
+        ("GATEWAY_LISTEN", f"{FOREIGN_ADDRESS}:8080"),
+        ("GATEWAY_LISTEN", "127.0.0.1:²"),
+        ("GATEWAY_REQUEST_READ_SECONDS", "0"),
+    ],
+)
+async def test_bad_values_stop_the_gateway_in_one_line(variable: str, value: str) -> None:
+    status, lines = await run_to_exit("actions-gateway", GATEWAY_ENV | {variable: value})
+    assert_refused_in_one_line(status, lines, "actions-gateway", variable)
+
+
+async def test_a_taken_port_stops_the_gateway_in_one_line() -> None:
+    with taken_port() as port:
+        env = GATEWAY_ENV | {"GATEWAY_LISTEN": f"127.0.0.1:{port}"}
+        status, lines = await run_to_exit("actions-gateway", env)
+    assert_refused_in_one_line(status, lines, "actions-gateway", "GATEWAY_LISTEN")
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(env: dict[str, str]) -> AsyncIterator[int]:
+    """The gateway program on a free port, until the block ends; yields the port."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        PROGRAMS / "actions-gateway",
+        env=os.environ | GATEWAY_ENV | env | {"GATEWAY_LISTEN": f"127.0.0.1:{port}"},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(200):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the gateway did not start")
+        yield port
+    finally:
+        process.kill()
+        await process.wait()
+
+
+READ_BOUND_SECONDS = 1.0
+# How long a test waits for a close before calling the connection held open.
+PATIENCE_SECONDS = 5.0
+
+
+async def seconds_until_closed(port: int, sent: bytes) -> float:
+    """Send `sent` and nothing more; how long until the gateway closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        writer.write(sent)
+        await writer.drain()
+        async with asyncio.timeout(PATIENCE_SECONDS):
+            while await reader.read(4096):
+                pass  # an answer (if any) before the close
+    except TimeoutError:
+        pytest.fail(f"held open for {PATIENCE_SECONDS} s after {sent[:40]!r}")
+    finally:
+        writer.close()
+    return loop.time() - started
+
+
+async def test_slow_clients_are_cut_off() -> None:
+    """Slow loris: headers or a body that never finish held a connection for ever."""
+    env = {"GATEWAY_REQUEST_READ_SECONDS": str(READ_BOUND_SECONDS)}
+    async with running_gateway(env) as port:
+        cases = [
+            b"",  # connected, sends nothing
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n",  # headers never end
+            b"POST /gladly/lookup HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",
+            # one whole request, then the next one's headers never end
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n",
+        ]
+        waited = await asyncio.gather(*(seconds_until_closed(port, sent) for sent in cases))
+    for seconds in waited:
+        assert READ_BOUND_SECONDS - 0.1 <= seconds < READ_BOUND_SECONDS + 1.5
+
+
+async def test_a_huge_request_head_is_refused() -> None:
+    """Header lines within the read bound but without end: the connection is closed (with a
+    431 when the client still reads it), not kept growing in memory."""
+    filler = b"X-Filler: " + b"y" * 1000 + b"\r\n"
+    async with running_gateway({}) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        answer = b""
+        try:
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            writer.write(filler * (MAX_HEAD_BYTES // len(filler) + 1))
+            await writer.drain()
+            async with asyncio.timeout(PATIENCE_SECONDS):
+                answer = await reader.read()
+        except ConnectionError:
+            pass  # closed with our bytes unread: the kernel answers with a reset
+        finally:
+            writer.close()
+    # Held open, the read would have timed out (TimeoutError) instead.
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:80]
+
+
+async def test_a_slow_answer_is_not_cut_off() -> None:
+    """The bound is on reading the request: the app's answer may take longer (an action has
+    its whole deadline), and a kept-alive connection serves the next request."""
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(READ_BOUND_SECONDS * 1.5)
+        return PlainTextResponse("done")
+
+    app = Starlette(routes=[Route("/slow", slow)])
+    config = uvicorn_config(app, Settings(request_read_seconds=READ_BOUND_SECONDS))
+    server = uvicorn.Server(config)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        try:
+            while not server.started:
+                if serving.done():
+                    serving.result()  # it failed to start: say why
+                await asyncio.sleep(0.01)
+            base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            async with httpx.AsyncClient(base_url=base_url) as client:
+                first = await client.get("/slow")
+                await asyncio.sleep(READ_BOUND_SECONDS / 2)
+                second = await client.get("/slow")
+        finally:
+            server.should_exit = True
+            await serving
+    assert (first.text, second.text) == ("done", "done")
+
+
+# --- the sandboxes --------------------------------------------------------------------------------
+
+
+async def test_a_taken_port_stops_the_sandboxes_in_one_line() -> None:
+    with taken_port() as port:
+        address = f"127.0.0.1:{port}"
+        ordergroove = await run_to_exit(
+            "ordergroove-sandbox", {"ORDERGROOVE_SANDBOX_LISTEN": address}
+        )
+        gladly = await run_to_exit("gladly-sandbox", {"GLADLY_SANDBOX_LISTEN": address}, "serve")
+    assert_refused_in_one_line(*ordergroove, "ordergroove-sandbox", "ORDERGROOVE_SANDBOX_LISTEN")
+    assert_refused_in_one_line(*gladly, "gladly-sandbox", "GLADLY_SANDBOX_LISTEN")
+
+
+async def test_bad_values_stop_the_sandboxes_in_one_line() -> None:
+    ordergroove = await run_to_exit("ordergroove-sandbox", {"ORDERGROOVE_API_KEY": ""})
+    gladly = await run_to_exit("gladly-sandbox", {"GLADLY_SANDBOX_RATE_LIMIT": "²"}, "serve")
+    assert_refused_in_one_line(*ordergroove, "ordergroove-sandbox", "ORDERGROOVE_API_KEY")
+    assert_refused_in_one_line(*gladly, "gladly-sandbox", "GLADLY_SANDBOX_RATE_LIMIT")
+
+
+async def test_the_gladly_cli_talks_to_the_gateway_where_it_listens() -> None:
+    """`make run` on another port sets GATEWAY_LISTEN; the CLI must follow it."""
+    async with running_gateway({}) as port:
+        env = {"GATEWAY_LISTEN": f"127.0.0.1:{port}", "GLADLY_SIGNING_KEYS": "k"}
+        status, lines = await run_to_exit("gladly-sandbox", env, "lookup")
+    # The gateway answered (its actions service is not there): not "cannot reach the gateway".
+    assert not any("cannot reach the gateway" in line for line in lines), lines
+    assert status != EXIT_BAD_CONFIG, lines
+
+
+async def test_a_client_that_goes_away_is_no_error_of_the_sandbox(
+    ordergroove_url: str, ordergroove: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every client timeout logged a ClientDisconnect traceback."""
+    await add_fault(ordergroove, path="/subscriptions/", latency_ms=300)
+    server_log = logging.getLogger("uvicorn.error")  # uvicorn's loggers do not propagate
+    server_log.addHandler(caplog.handler)
+    try:
+        async with httpx.AsyncClient(
+            base_url=ordergroove_url, headers=ordergroove.headers, timeout=0.05
+        ) as impatient:
+            with pytest.raises(httpx.TimeoutException):
+                await impatient.get("/subscriptions/", params={"customer": DEMO_CUSTOMER_ID})
+        await asyncio.sleep(0.5)  # the sandbox reads the request after its latency
+    finally:
+        server_log.removeHandler(caplog.handler)
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+def test_the_banner_of_make_run_names_the_gateway_it_started() -> None:
+    moved = Settings(gateway_listen=Address("127.0.0.1", 9090))
+    assert "GATEWAY_LISTEN=127.0.0.1:9090 .venv/bin/gladly-sandbox card" in banner(moved)
+    assert "\n  .venv/bin/gladly-sandbox card" in banner(Settings())
