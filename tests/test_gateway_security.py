@@ -213,7 +213,8 @@ async def test_a_refused_service_token_is_not_ready_and_never_401(
     ordergroove_url: str, gladly_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """401 tells Gladly its signature is bad; a wrong ACTIONS_API_TOKEN is ours to fix: the
-    gateway is not ready, and a call that is made anyway is a 500 with a line for the operator."""
+    gateway is not ready, and a call that is made anyway is a 500 with a line for the operator
+    (a lookup answers no results instead: it must never fail the agent's whole profile)."""
     guarded = service_settings(ordergroove_url, gladly_url, api_tokens=("right-token",))
     async with running_service(guarded) as service:
         for token, ready in (("right-token", 200), ("wrong-token", 503)):
@@ -226,6 +227,8 @@ async def test_a_refused_service_token_is_not_ready_and_never_401(
             ):
                 assert (await caller.get("/readyz")).status_code == ready
                 lookup = await caller.post("/gladly/lookup", json=LOOKUP)
-        assert lookup.status_code == 500
-        assert "Unauthorized" not in lookup.text
+                form = await caller.get(CANCEL_URL)
+        assert lookup.status_code == 200 and lookup.json() == {"results": []}
+        assert form.status_code == 500
+        assert "Unauthorized" not in form.text
     assert "ACTIONS_API_TOKEN" in caplog.text

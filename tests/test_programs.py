@@ -167,7 +167,7 @@ async def test_a_stop_lets_an_action_in_flight_finish(
                     pb.CancelSubscriptionRequest(
                         subscription_id=subscription,
                         customer_id=DEMO_CUSTOMER_ID,
-                        reason_code="other",
+                        reason_code="12",
                     ),
                     timeout=20,
                 )
