@@ -57,6 +57,9 @@ class Settings:
     outbox_backoff_max_seconds: float = 300.0
     outbox_poll_seconds: float = 2.0
     gladly_posts_per_second: int = 10
+    # An open action record that no attempt has touched for this long is settled in the
+    # background: completed if Ordergroove shows it applied, else closed as not applied.
+    settle_after_seconds: float = 300.0
     # How the gateway spreads calls over the service's addresses: `round_robin` with a
     # `dns:///` target balances over every replica a headless Service resolves to.
     grpc_lb_policy: str = "pick_first"
@@ -140,6 +143,11 @@ class Settings:
             gladly_posts_per_second=_count(
                 "GLADLY_POSTS_PER_SECOND",
                 get("GLADLY_POSTS_PER_SECOND", defaults.gladly_posts_per_second),
+            ),
+            settle_after_seconds=_duration(
+                "SETTLE_AFTER_SECONDS",
+                get("SETTLE_AFTER_SECONDS", defaults.settle_after_seconds),
+                _HOUR,
             ),
             grpc_lb_policy=_choice(
                 "ACTIONS_GRPC_LB_POLICY",

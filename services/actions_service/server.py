@@ -28,6 +28,7 @@ from services.actions_service.observe import trace_trailer
 from services.actions_service.ordergroove import OrdergrooveClient
 from services.actions_service.ratelimit import SlidingWindowLimiter
 from services.actions_service.servicer import ActionsServicer
+from services.actions_service.settler import Settler
 from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.upstream import RetryPolicy
 from services.config import ConfigError, Settings
@@ -122,6 +123,7 @@ class RunningService:
     health: health.aio.HealthServicer
     store: Store
     deliverer: TimelineDeliverer | None
+    settler: Settler
     clients: list[OrdergrooveClient | GladlyClient]
 
     async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
@@ -129,6 +131,7 @@ class RunningService:
         # (each records its end in the store before the store closes).
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        await self.settler.stop()
         if self.deliverer is not None:
             await self.deliverer.stop()
         await self.store.close()
@@ -197,7 +200,9 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     if deliverer is not None:
         deliverer.start()
-    return RunningService(server, port, health_servicer, store, deliverer, clients)
+    settler = Settler(store, actions, settings.settle_after_seconds, settings.deadline_seconds)
+    settler.start()
+    return RunningService(server, port, health_servicer, store, deliverer, settler, clients)
 
 
 def _gladly_client(settings: Settings, policy: RetryPolicy | None = None) -> GladlyClient:
