@@ -105,6 +105,7 @@ def running_stack(
         "OTEL_TRACES_EXPORTER": "none",
         # Gladly allows 10 requests/s; the benchmark measures us, not that limit.
         "GLADLY_SANDBOX_RATE_LIMIT": "1000000",
+        "GLADLY_REQUESTS_PER_SECOND": "10000",
         "STORE_URL": f"sqlite:///{store_dir}/bench.db",
     }
     stack = Stack(

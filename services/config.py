@@ -51,12 +51,14 @@ class Settings:
     # May carry a database password.
     store_url: str = field(default="sqlite:///var/actions.db", repr=False)
     # The timeline outbox: how long to keep retrying an entry, the full-jitter backoff between
-    # attempts, how often to look for due entries, and the client-side limit of Gladly posts.
+    # attempts, and how often to look for due entries.
     outbox_give_up_seconds: float = 86400.0
     outbox_backoff_seconds: float = 1.0
     outbox_backoff_max_seconds: float = 300.0
     outbox_poll_seconds: float = 2.0
-    gladly_posts_per_second: int = 10
+    # Gladly's rate limit per method for the whole organisation; every replica draws on one
+    # budget held in the store, so this is never divided among them.
+    gladly_requests_per_second: int = 10
     # An open action record that no attempt has touched for this long is settled in the
     # background: completed if Ordergroove shows it applied, else closed as not applied.
     settle_after_seconds: float = 300.0
@@ -140,9 +142,8 @@ class Settings:
                 get("OUTBOX_POLL_SECONDS", defaults.outbox_poll_seconds),
                 _HOUR,
             ),
-            gladly_posts_per_second=_count(
-                "GLADLY_POSTS_PER_SECOND",
-                get("GLADLY_POSTS_PER_SECOND", defaults.gladly_posts_per_second),
+            gladly_requests_per_second=_gladly_limit(
+                env, get("GLADLY_REQUESTS_PER_SECOND", defaults.gladly_requests_per_second)
             ),
             settle_after_seconds=_duration(
                 "SETTLE_AFTER_SECONDS",
@@ -200,6 +201,8 @@ def _actions(value: str) -> frozenset[str]:
 
 
 _MAX_DEADLINE: Final = 300.0
+# The shared budget's slots need room for a few requests per second (`ratelimit.slots_for`).
+MIN_GLADLY_REQUESTS_PER_SECOND: Final = 4
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
 
@@ -218,6 +221,22 @@ def _count(name: str, value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 10_000:
         raise ConfigError(f"{name}: expected a whole number from 1 to 10000, got {value!r}")
     return int(value)
+
+
+def _gladly_limit(env: Mapping[str, str], value: str) -> int:
+    if "GLADLY_POSTS_PER_SECOND" in env:
+        # It was divided by hand among the replicas; the shared budget must not be.
+        raise ConfigError(
+            "GLADLY_POSTS_PER_SECOND: replaced by GLADLY_REQUESTS_PER_SECOND, Gladly's limit for "
+            "the whole organisation (not divided among replicas); remove it"
+        )
+    limit = _count("GLADLY_REQUESTS_PER_SECOND", value)
+    if limit < MIN_GLADLY_REQUESTS_PER_SECOND:
+        raise ConfigError(
+            f"GLADLY_REQUESTS_PER_SECOND: must be at least {MIN_GLADLY_REQUESTS_PER_SECOND}, "
+            f"got {value}"
+        )
+    return limit
 
 
 def _store_url(value: str) -> str:

@@ -9,7 +9,7 @@ import httpx
 
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.errors import UpstreamUnavailable
-from services.actions_service.upstream import RetryPolicy, Upstream, pooled_client
+from services.actions_service.upstream import Gate, RetryPolicy, Upstream, pooled_client
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class GladlyClient:
         api_token: str,
         *,
         policy: RetryPolicy | None = None,
+        gate: Gate | None = None,
     ) -> GladlyClient:
         client = pooled_client(
             base_url,
@@ -49,7 +50,7 @@ class GladlyClient:
             auth=httpx.BasicAuth(api_user, api_token),
             headers={"accept": "application/json"},
         )
-        return cls(Upstream(SYSTEM, client, policy))
+        return cls(Upstream(SYSTEM, client, policy, gate))
 
     async def aclose(self) -> None:
         await self._upstream.aclose()

@@ -22,11 +22,12 @@ from actions.v1 import actions_pb2, actions_pb2_grpc
 from services.actions_service import audit_command, callers
 from services.actions_service.actions import Actions
 from services.actions_service.deliverer import DeliveryPolicy, TimelineDeliverer
+from services.actions_service.gladly import SYSTEM as GLADLY
 from services.actions_service.gladly import GladlyClient
 from services.actions_service.ledger import Ledger
 from services.actions_service.observe import trace_trailer
 from services.actions_service.ordergroove import OrdergrooveClient
-from services.actions_service.ratelimit import SlidingWindowLimiter
+from services.actions_service.ratelimit import SharedBudget
 from services.actions_service.servicer import ActionsServicer
 from services.actions_service.settler import Settler
 from services.actions_service.store import Store, StoreUnavailable, utcnow
@@ -157,9 +158,11 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
     clients: list[OrdergrooveClient | GladlyClient] = [ordergroove]
     gladly, deliverer = None, None
     if settings.gladly_configured:
-        gladly = _gladly_client(settings)
+        # One budget for both clients: Gladly's limit is per method, whoever sends.
+        budget = SharedBudget(store.budgets, GLADLY, settings.gladly_requests_per_second)
+        gladly = _gladly_client(settings, budget)
         # The deliverer has its own client: it retries by its own backoff, not within a call.
-        delivery_client = _gladly_client(settings, RetryPolicy(attempts=1))
+        delivery_client = _gladly_client(settings, budget, RetryPolicy(attempts=1))
         deliverer = _deliverer(settings, store, delivery_client)
         clients += [gladly, delivery_client]
     ledger = Ledger(
@@ -205,9 +208,15 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
     return RunningService(server, port, health_servicer, store, deliverer, settler, clients)
 
 
-def _gladly_client(settings: Settings, policy: RetryPolicy | None = None) -> GladlyClient:
+def _gladly_client(
+    settings: Settings, budget: SharedBudget, policy: RetryPolicy | None = None
+) -> GladlyClient:
     return GladlyClient.create(
-        settings.gladly_base_url, settings.gladly_api_user, settings.gladly_api_token, policy=policy
+        settings.gladly_base_url,
+        settings.gladly_api_user,
+        settings.gladly_api_token,
+        policy=policy,
+        gate=budget,
     )
 
 
@@ -220,9 +229,7 @@ def _deliverer(settings: Settings, store: Store, gladly: GladlyClient) -> Timeli
         ),
         poll_seconds=settings.outbox_poll_seconds,
     )
-    return TimelineDeliverer(
-        store, gladly, policy, SlidingWindowLimiter(settings.gladly_posts_per_second)
-    )
+    return TimelineDeliverer(store, gladly, policy)
 
 
 async def serve(settings: Settings) -> None:
