@@ -35,6 +35,7 @@ from tests.stack import (
     running_service,
     service_settings,
 )
+from tests.telemetry import Recorded
 
 AGENT = pb.ActionContext(agent_id="agent-7", gladly_customer_id=GLADLY_CUSTOMER)
 DOG_FOOD = DEMO_SUBSCRIPTION_IDS[Role.DOG_FOOD]
@@ -199,3 +200,27 @@ async def test_replicas_settle_a_record_once(
     assert [o for o, _, _ in await outcomes(store_url)] == ["failed", "not_applied"]
     assert len(await customer_timeline(gladly, GLADLY_CUSTOMER)) == 1
     assert len(await journal(ordergroove, "PATCH")) == 1
+
+
+async def test_open_records_are_measured_until_settled(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient, store_url: str, telemetry: Recorded
+) -> None:
+    await add_fault(ordergroove, method="PATCH", status=500, times=1)
+    request = skip_dog_food(str(uuid.uuid4()))
+    await fails(service.stub.SkipNextOrder(request))
+    seen: set[float] = set()
+    ages: list[float] = []
+
+    async def open_then_none() -> bool:
+        seen.update(p.value for p in telemetry.metric_points("actions.records.open"))
+        ages.extend(p.value for p in telemetry.metric_points("actions.records.oldest_open_age"))
+        return 1 in seen and await settled(store_url, request.request_id) is not None
+
+    await eventually(open_then_none)
+    assert max(ages) > 0
+
+    async def none_open() -> bool:
+        [point] = telemetry.metric_points("actions.records.open")
+        return bool(point.value == 0)
+
+    await eventually(none_open)

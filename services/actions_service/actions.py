@@ -391,24 +391,38 @@ class Actions:
             payload.pop("conversation_id", ""),
         )
         action = Action(record.action)
+        subscription_id, customer_id = payload["subscription_id"], payload["customer_id"]
         details = {k: v for k, v in payload.items() if k not in ("subscription_id", "customer_id")}
         request = self._request(
             action,
             record.request_id,
-            payload["subscription_id"],
-            payload["customer_id"],
+            subscription_id,
+            customer_id,
             replace(context, agent_id=""),  # the audit log names the settler, not the agent
             **details,
         )
         note = partial(self._not_applied_note, request, record.recovery, context)
         if action is Action.CANCEL:
-            cancel = CancelCommand(**payload, request_id=record.request_id, context=context)
+            cancel = CancelCommand(
+                subscription_id,
+                customer_id,
+                payload.get("reason_code", ""),
+                payload.get("reason_details", ""),
+                request_id=record.request_id,
+                context=context,
+            )
             found = partial(self._cancel_found, cancel)
             reconcile = partial(self._settled_result, self._cancel_settled, found)
             return await self._ledger.settle(
                 record, idle_since, request, reconcile, CancelCodec(), note
             )
-        skip = SkipCommand(**payload, request_id=record.request_id, context=context)
+        skip = SkipCommand(
+            subscription_id,
+            customer_id,
+            payload.get("order_id", ""),
+            request_id=record.request_id,
+            context=context,
+        )
         found_skip = partial(self._skip_found, skip)
         reconcile_skip = partial(self._settled_result, self._skip_settled, found_skip)
         return await self._ledger.settle(
