@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 PROTO_OUT := protos
 
-.PHONY: help run test lint proto proto-check bench lock clean
+.PHONY: help run test lint proto proto-check bench chaos lock clean
 
 help:
 	@echo "make run    - start the local stack (sandboxes, Actions service, gateway)"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint   - ruff, mypy, buf lint and the deployment files' schemas"
 	@echo "make proto  - regenerate the Python stubs from protos/"
 	@echo "make bench  - run the benchmarks"
+	@echo "make chaos  - a bounded run under faults on PostgreSQL; fails if anything ran twice or was lost"
 	@echo "make lock   - re-resolve requirements.lock and requirements.runtime.lock from pyproject.toml"
 
 $(BIN)/uv:
@@ -63,6 +64,9 @@ run: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench $(ARGS)
+
+chaos: $(VENV)/.installed
+	$(BIN)/python -m bench.chaos $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache
