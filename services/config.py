@@ -87,7 +87,7 @@ class Settings:
             return env.get(name, str(default)).strip()
 
         metrics_listen = get("METRICS_LISTEN", "")
-        return cls(
+        settings = cls(
             ordergroove_base_url=_url(
                 "ORDERGROOVE_BASE_URL", get("ORDERGROOVE_BASE_URL", defaults.ordergroove_base_url)
             ),
@@ -169,6 +169,13 @@ class Settings:
             ),
             metrics_listen=_address("METRICS_LISTEN", metrics_listen) if metrics_listen else None,
         )
+        # A client retrying after a deadline must find its action still open, not settled.
+        if settings.settle_after_seconds < settings.deadline_seconds:
+            raise ConfigError(
+                "SETTLE_AFTER_SECONDS: must be at least ACTIONS_DEADLINE_SECONDS "
+                f"({settings.deadline_seconds:g}), got {settings.settle_after_seconds:g}"
+            )
+        return settings
 
 
 def _default_traces_exporter(env: Mapping[str, str]) -> str:

@@ -81,6 +81,7 @@ def test_values_are_parsed() -> None:
         ("GLADLY_POSTS_PER_SECOND", "5"),  # replaced: it was divided by hand among replicas
         ("GLADLY_REQUESTS_PER_SECOND", "3"),
         ("SETTLE_AFTER_SECONDS", "0"),
+        ("SETTLE_AFTER_SECONDS", "10"),  # shorter than the default deadline (15 s)
         ("SETTLE_AFTER_SECONDS", "86400"),
         ("STORE_URL", "mysql://db/actions"),
     ],
