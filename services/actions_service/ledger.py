@@ -263,8 +263,8 @@ class Ledger:
 def not_applied(request_id: str) -> ActionError:
     return ActionError(
         Reason.ACTION_NOT_APPLIED,
-        "This action's answer was lost and it was not retried; Ordergroove shows it was not "
-        "applied, and it will not be. To make the change now, send a new request.",
+        "This action did not complete and was not retried in time; it was not applied, and it "
+        "will not be. To make the change now, send a new request.",
         request_id=request_id,
     )
 

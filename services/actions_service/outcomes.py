@@ -106,8 +106,8 @@ def not_applied_note(
     )
     by = f" by agent {agent_id}" if agent_id else ""
     body = (
-        f"An attempt{by} to {what} did not complete, and Ordergroove shows it was not applied "
-        f"(checked {at:%Y-%m-%d %H:%M} UTC). Nothing was changed; it will not be retried."
+        f"An attempt{by} to {what} did not complete and was not applied (settled "
+        f"{at:%Y-%m-%d %H:%M} UTC). Nothing was changed; it will not be retried."
     )
     verb = "Skip" if action is Action.SKIP else "Cancel"
     return f"{verb} not applied: subscription {subscription_id}"[:100], body
