@@ -144,3 +144,25 @@ async def test_retry_after_holds_back_every_replica(store_url: str) -> None:
     assert response.status_code == 200
     first_arrival, second_arrival = arrivals
     assert second_arrival - first_arrival >= 1.0
+
+
+async def test_a_spent_organisation_budget_holds_back_every_replica(store_url: str) -> None:
+    """Something else spent the organisation's second (`Ratelimit-Remaining-Second: 0`, as
+    Gladly's front door sends it): the next request, from any replica, waits for the next."""
+    arrivals: list[float] = []
+
+    async def answer(_request: Request) -> JSONResponse:
+        arrivals.append(asyncio.get_running_loop().time())
+        remaining = "0" if len(arrivals) == 1 else "5"
+        return JSONResponse({}, headers={"Ratelimit-Remaining-Second": remaining})
+
+    async with (
+        serve_asgi(Starlette(routes=[Route("/thing", answer)])) as url,
+        opened_store(store_url) as store,
+        gladly_upstream(url, store) as first,
+        gladly_upstream(url, store) as second,
+    ):
+        await first.request("GET", "/thing")
+        await second.request("GET", "/thing")
+    first_arrival, second_arrival = arrivals
+    assert second_arrival - first_arrival >= 0.9
