@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 PROTO_OUT := protos
 
-.PHONY: help run test lint proto proto-check bench lock screenshot clean
+.PHONY: help run test lint proto proto-check bench chaos lock screenshot clean
 
 help:
 	@echo "make run    - start the local stack (sandboxes, Actions service, gateway)"
@@ -14,6 +14,7 @@ help:
 	@echo "make proto  - regenerate the Python stubs from protos/"
 	@echo "make bench  - run the benchmarks"
 	@echo "make screenshot - docs/console.png from a stack started on free ports (needs chromium)"
+	@echo "make chaos  - a bounded run under faults on PostgreSQL; fails if anything ran twice or was lost"
 	@echo "make lock   - re-resolve requirements.lock and requirements.runtime.lock from pyproject.toml"
 
 $(BIN)/uv:
@@ -67,6 +68,9 @@ screenshot: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench $(ARGS)
+
+chaos: $(VENV)/.installed
+	$(BIN)/python -m bench.chaos $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache

@@ -42,6 +42,7 @@ class Stack:
     gladly_url: str
     gateway_url: str
     processes: dict[str, list[subprocess.Popen[bytes]]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
     def pids(self) -> dict[str, list[int]]:
         return {name: [p.pid for p in procs] for name, procs in self.processes.items()}
@@ -85,6 +86,7 @@ def running_stack(
     *,
     processes_per_program: int = 1,
     deadline_seconds: float = 15,
+    env_overrides: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     """Sandboxes once each; the Actions service and the gateway `processes_per_program` times on
     one port each (SO_REUSEPORT), so that the kernel spreads connections over them."""
@@ -107,12 +109,14 @@ def running_stack(
         "OTEL_TRACES_EXPORTER": "none",
         # Gladly allows 10 requests/s; the benchmark measures us, not that limit.
         "GLADLY_SANDBOX_RATE_LIMIT": "1000000",
+        "GLADLY_REQUESTS_PER_SECOND": "10000",
         "STORE_URL": f"sqlite:///{store_dir}/bench.db",
-    }
+    } | dict(env_overrides or {})
     stack = Stack(
         ordergroove_url=f"http://127.0.0.1:{og_port}",
         gladly_url=f"http://127.0.0.1:{gladly_port}",
         gateway_url=f"http://127.0.0.1:{gateway_port}",
+        env=env,
     )
     try:
         for name, url in (
@@ -131,3 +135,11 @@ def running_stack(
         # In reverse start order: the gateways first, the sandboxes last.
         stop_all([p for procs in stack.processes.values() for p in procs])
         shutil.rmtree(store_dir, ignore_errors=True)
+
+
+def restart(stack: Stack, program: str, index: int) -> None:
+    """Start a process of `program` in place of its `index`th (e.g. one killed), and wait until
+    it serves."""
+    process = _spawn(program, stack.env)
+    stack.processes[program][index] = process
+    _wait_log(process, READY_MARKERS[program])

@@ -52,6 +52,7 @@ AGENT_ACTIONABLE: Final[Mapping[str, str]] = {
     "CONVERSATION_NOT_OPEN": "No open conversation",
     "CUSTOMER_NOT_LINKED": "Customer is not linked to Ordergroove",
     "ACTION_DISABLED": "Action is switched off",
+    "ACTION_NOT_APPLIED": "Action was not applied",
 }
 _TITLES: Final[Mapping[str, str]] = {
     **AGENT_ACTIONABLE,

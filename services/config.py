@@ -65,12 +65,17 @@ class Settings:
     # May carry a database password.
     store_url: str = field(default="sqlite:///var/actions.db", repr=False)
     # The timeline outbox: how long to keep retrying an entry, the full-jitter backoff between
-    # attempts, how often to look for due entries, and the client-side limit of Gladly posts.
+    # attempts, and how often to look for due entries.
     outbox_give_up_seconds: float = 86400.0
     outbox_backoff_seconds: float = 1.0
     outbox_backoff_max_seconds: float = 300.0
     outbox_poll_seconds: float = 2.0
-    gladly_posts_per_second: int = 10
+    # Gladly's rate limit per method for the whole organisation; every replica draws on one
+    # budget held in the store, so this is never divided among them.
+    gladly_requests_per_second: int = 10
+    # An open action record that no attempt has touched for this long is settled in the
+    # background: completed if Ordergroove shows it applied, else closed as not applied.
+    settle_after_seconds: float = 300.0
     # How the gateway spreads calls over the service's addresses: `round_robin` with a
     # `dns:///` target balances over every replica a headless Service resolves to.
     grpc_lb_policy: str = "pick_first"
@@ -175,9 +180,13 @@ class Settings:
                 get("OUTBOX_POLL_SECONDS", defaults.outbox_poll_seconds),
                 _HOUR,
             ),
-            gladly_posts_per_second=_count(
-                "GLADLY_POSTS_PER_SECOND",
-                get("GLADLY_POSTS_PER_SECOND", defaults.gladly_posts_per_second),
+            gladly_requests_per_second=_gladly_limit(
+                env, get("GLADLY_REQUESTS_PER_SECOND", defaults.gladly_requests_per_second)
+            ),
+            settle_after_seconds=_duration(
+                "SETTLE_AFTER_SECONDS",
+                get("SETTLE_AFTER_SECONDS", defaults.settle_after_seconds),
+                _HOUR,
             ),
             grpc_lb_policy=_choice(
                 "ACTIONS_GRPC_LB_POLICY",
@@ -227,6 +236,12 @@ def _check_together(settings: Settings) -> None:
         raise ConfigError(
             f"OUTBOX_BACKOFF_SECONDS: must be at most OUTBOX_BACKOFF_MAX_SECONDS"
             f" ({settings.outbox_backoff_max_seconds:g}), got {settings.outbox_backoff_seconds:g}"
+        )
+    # A client retrying after a deadline must find its action still open, not settled.
+    if settings.settle_after_seconds < settings.deadline_seconds:
+        raise ConfigError(
+            "SETTLE_AFTER_SECONDS: must be at least ACTIONS_DEADLINE_SECONDS "
+            f"({settings.deadline_seconds:g}), got {settings.settle_after_seconds:g}"
         )
 
 
@@ -293,6 +308,8 @@ _MAX_DEADLINE: Final = 300.0
 _MAX_LOOKUP_DEADLINE: Final = 15.0
 # Below this no action can reach Ordergroove and back: every call would time out.
 _MIN_DEADLINE: Final = 0.5
+# The shared budget's slots need room for a few requests per second (`ratelimit.slots_for`).
+MIN_GLADLY_REQUESTS_PER_SECOND: Final = 4
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
 _FLAGS: Final = {"": False, "0": False, "false": False, "1": True, "true": True}
@@ -352,6 +369,22 @@ def _tokens(name: str, value: str | None) -> tuple[str, ...]:
     for token in tokens:
         _optional_secret(name, token)
     return tokens
+
+
+def _gladly_limit(env: Mapping[str, str], value: str) -> int:
+    if "GLADLY_POSTS_PER_SECOND" in env:
+        # It was divided by hand among the replicas; the shared budget must not be.
+        raise ConfigError(
+            "GLADLY_POSTS_PER_SECOND: replaced by GLADLY_REQUESTS_PER_SECOND, Gladly's limit for "
+            "the whole organisation (not divided among replicas); remove it"
+        )
+    limit = _count("GLADLY_REQUESTS_PER_SECOND", value)
+    if limit < MIN_GLADLY_REQUESTS_PER_SECOND:
+        raise ConfigError(
+            f"GLADLY_REQUESTS_PER_SECOND: must be at least {MIN_GLADLY_REQUESTS_PER_SECOND}, "
+            f"got {value}"
+        )
+    return limit
 
 
 def _store_url(value: str) -> str:

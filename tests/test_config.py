@@ -78,7 +78,11 @@ def test_values_are_parsed() -> None:
         ("ACTIONS_GRPC_LB_POLICY", "random"),
         ("OUTBOX_GIVE_UP_SECONDS", "0"),
         ("OUTBOX_POLL_SECONDS", "soon"),
-        ("GLADLY_POSTS_PER_SECOND", "0"),
+        ("GLADLY_POSTS_PER_SECOND", "5"),  # replaced: it was divided by hand among replicas
+        ("GLADLY_REQUESTS_PER_SECOND", "3"),
+        ("SETTLE_AFTER_SECONDS", "0"),
+        ("SETTLE_AFTER_SECONDS", "10"),  # shorter than the default deadline (15 s)
+        ("SETTLE_AFTER_SECONDS", "86400"),
         ("STORE_URL", "mysql://db/actions"),
         ("ORDERGROOVE_TIMEZONE", "Central Standard Time"),
         ("ORDERGROOVE_TIMEZONE", "../etc/passwd"),
@@ -171,9 +175,11 @@ def test_outbox_settings_are_read() -> None:
             "OUTBOX_BACKOFF_SECONDS": "0.5",
             "OUTBOX_BACKOFF_MAX_SECONDS": "60",
             "OUTBOX_POLL_SECONDS": "1",
-            "GLADLY_POSTS_PER_SECOND": "5",
+            "GLADLY_REQUESTS_PER_SECOND": "5",
+            "SETTLE_AFTER_SECONDS": "120",
         }
     )
     assert (settings.outbox_give_up_seconds, settings.outbox_backoff_seconds) == (3600, 0.5)
     assert (settings.outbox_backoff_max_seconds, settings.outbox_poll_seconds) == (60, 1)
-    assert settings.gladly_posts_per_second == 5
+    assert settings.gladly_requests_per_second == 5
+    assert settings.settle_after_seconds == 120

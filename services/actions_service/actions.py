@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Collection, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from services.actions_service import domain
 from services.actions_service.concurrency import task_group
@@ -33,7 +33,7 @@ from services.actions_service.domain import (
 )
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
 from services.actions_service.gladly import GladlyClient
-from services.actions_service.idempotency import RecoveryPoint
+from services.actions_service.idempotency import ActionRecord, RecoveryPoint, is_final_refusal
 from services.actions_service.ledger import ActionRequest, Attempt, Ledger
 from services.actions_service.ordergroove import OrdergrooveClient, Written
 from services.actions_service.outcomes import (
@@ -42,9 +42,12 @@ from services.actions_service.outcomes import (
     Finished,
     SkipCodec,
     SkipOutcome,
+    not_applied_note,
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -239,10 +242,7 @@ class Actions:
             point = RecoveryPoint(subscription.subscription_id, subscription.customer_id)
         else:
             point = attempt.recovery
-            current = await self._ordergroove.get_subscription(point.subscription_id)
-            if current is None:
-                raise domain.subscription_not_found(point.subscription_id)
-            settled = domain.cancel_settled(current)
+            current, settled = await self._cancel_settled(point)
             if settled is Settled.IMPOSSIBLE:
                 raise domain.not_active(current)
             if settled is Settled.APPLIED:
@@ -254,6 +254,13 @@ class Actions:
             domain.cancel_reason_value(command.reason_code, command.reason_details),
         )
         return await self._cancel_result(command, subscription, write)
+
+    async def _cancel_settled(self, point: RecoveryPoint) -> tuple[Subscription, Settled]:
+        """Whether the recorded subscription is cancelled."""
+        current = await self._ordergroove.get_subscription(point.subscription_id)
+        if current is None:
+            raise domain.subscription_not_found(point.subscription_id)
+        return current, domain.cancel_settled(current)
 
     async def _cancel_result(
         self,
@@ -393,6 +400,93 @@ class Actions:
             timeline=self._timeline(command.context, entry),
             ordergroove_status=status,
         )
+
+    # --- settling records that no retry took over ---------------------------------------------
+
+    async def settle(self, record: ActionRecord, idle_since: datetime) -> bool:
+        """Settle an abandoned record by the retry path's reconciliation, never writing: done
+        (reconciled) when Ordergroove shows the write applied, else closed as not applied with a
+        timeline note. False when a retry or another settler took the record first."""
+        payload = dict(record.request)
+        context = ActionContext(
+            payload.pop("agent_id", ""),
+            payload.pop("gladly_customer_id", ""),
+            payload.pop("conversation_id", ""),
+        )
+        action = Action(record.action)
+        subscription_id, customer_id = payload["subscription_id"], payload["customer_id"]
+        details = {k: v for k, v in payload.items() if k not in ("subscription_id", "customer_id")}
+        request = self._request(
+            action,
+            record.request_id,
+            subscription_id,
+            customer_id,
+            replace(context, agent_id=""),  # the audit log names the settler, not the agent
+            **details,
+        )
+        note = partial(self._not_applied_note, request, record.recovery, context)
+        if action is Action.CANCEL:
+            cancel = CancelCommand(
+                subscription_id,
+                customer_id,
+                payload.get("reason_code", ""),
+                payload.get("reason_details", ""),
+                request_id=record.request_id,
+                context=context,
+            )
+            found = partial(self._cancel_found, cancel)
+            reconcile = partial(self._settled_result, self._cancel_settled, found)
+            return await self._ledger.settle(
+                record, idle_since, request, reconcile, CancelCodec(), note
+            )
+        skip = SkipCommand(
+            subscription_id,
+            customer_id,
+            payload.get("order_id", ""),
+            request_id=record.request_id,
+            context=context,
+        )
+        found_skip = partial(self._skip_found, skip)
+        reconcile_skip = partial(self._settled_result, self._skip_settled, found_skip)
+        return await self._ledger.settle(
+            record, idle_since, request, reconcile_skip, SkipCodec(), note
+        )
+
+    def _not_applied_note(
+        self, request: ActionRequest, point: RecoveryPoint | None, context: ActionContext
+    ) -> tuple[str, TimelineEntry] | None:
+        now = datetime.now(UTC)
+        order_id = point.order_id if point else request.order_id
+        title, body = not_applied_note(
+            request.action, request.subscription_id, order_id, context.agent_id, now
+        )
+        item_id = domain.timeline_item_id(request.action, request.request_id, "not-applied")
+        return self._timeline(context, TimelineEntry(item_id, title, body, now))
+
+    @staticmethod
+    async def _settled_result(
+        settled_by: Callable[[RecoveryPoint], Awaitable[tuple[Subscription, Settled]]],
+        result: Callable[[Subscription, RecoveryPoint], Awaitable[Finished[T]]],
+        point: RecoveryPoint,
+    ) -> Finished[T] | None:
+        """The action's result when Ordergroove shows its write applied, else None."""
+        try:
+            subscription, settled = await settled_by(point)
+        except ActionError as error:
+            if is_final_refusal(error.reason):
+                return None  # e.g. the subscription is gone: nothing of ours was applied
+            raise
+        return await result(subscription, point) if settled is Settled.APPLIED else None
+
+    async def _cancel_found(
+        self, command: CancelCommand, subscription: Subscription, _point: RecoveryPoint
+    ) -> Finished[CancelOutcome]:
+        return await self._cancel_result(command, subscription, None)
+
+    async def _skip_found(
+        self, command: SkipCommand, subscription: Subscription, point: RecoveryPoint
+    ) -> Finished[SkipOutcome]:
+        return await self._skip_result(command, subscription, point, None)
 
     # --- shared checks -------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 It wakes when an action completes (`notify`) and otherwise polls, so entries left by a process
 that died are picked up too. Entries are claimed from the store (so replicas never send the same
-one at once), posted within Gladly's rate limit, and then settled: delivered (a 409 `taken` means
+one at once), posted within Gladly's rate limit (the client's shared budget: posts wait for
+their turn, they are never dropped), and then settled: delivered (a 409 `taken` means
 an earlier send arrived), retried later with full-jitter backoff (failures, 429s), or given up —
 kept visible as failed — when Gladly refuses it for good or the give-up horizon has passed.
 
@@ -27,7 +28,6 @@ from services.actions_service import metrics
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.gladly import GladlyClient, TimelineRefused
 from services.actions_service.idempotency import OutboxEntry
-from services.actions_service.ratelimit import SlidingWindowLimiter
 from services.actions_service.store import Store, lease_owner, utcnow
 from services.actions_service.store.outbox import Pending
 from services.actions_service.upstream import RetryPolicy
@@ -59,12 +59,10 @@ class TimelineDeliverer:
         store: Store,
         gladly: GladlyClient,
         policy: DeliveryPolicy,
-        limiter: SlidingWindowLimiter,
     ) -> None:
         self._store = store
         self._gladly = gladly
         self._policy = policy
-        self._limiter = limiter
         self._owner = lease_owner()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -151,11 +149,10 @@ class TimelineDeliverer:
             },
         ) as span:
             try:
-                async with self._limiter.slot():
-                    await self._gladly.post_timeline_entry(
-                        entry.gladly_customer_id,
-                        TimelineEntry(entry.item_id, entry.title, entry.body, entry.occurred_at),
-                    )
+                await self._gladly.post_timeline_entry(
+                    entry.gladly_customer_id,
+                    TimelineEntry(entry.item_id, entry.title, entry.body, entry.occurred_at),
+                )
             except TimelineRefused as refused:
                 span.set_status(Status(StatusCode.ERROR, f"refused with {refused.status}"))
                 log.error("timeline entry %s refused for good: %s", entry.item_id, refused)

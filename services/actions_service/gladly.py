@@ -17,7 +17,7 @@ import httpx
 
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.errors import UpstreamUnavailable
-from services.actions_service.upstream import RetryPolicy, Upstream, pooled_client
+from services.actions_service.upstream import Gate, RetryPolicy, Upstream, pooled_client
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class GladlyClient:
         *,
         lookup_app_id: str = "",
         policy: RetryPolicy | None = None,
+        gate: Gate | None = None,
     ) -> GladlyClient:
         client = pooled_client(
             base_url,
@@ -71,7 +72,7 @@ class GladlyClient:
             auth=httpx.BasicAuth(api_user, api_token),
             headers={"accept": "application/json"},
         )
-        return cls(Upstream(SYSTEM, client, policy), lookup_app_id)
+        return cls(Upstream(SYSTEM, client, policy, gate), lookup_app_id)
 
     @property
     def lookup_app_id(self) -> str:

@@ -5,12 +5,19 @@ An action record is keyed by its `request_id` and moves through these states:
     (none) ──claim──▶ PENDING ──recovery point──▶ WRITING ──answer──▶ DONE
                          │                           │      ╲
                          └──────── refusal ──────────┴──────▶ REFUSED
+                         │                           │
+                         └── settler: not applied ───┴──────▶ NOT_APPLIED
 
 A record is worked on only by the holder of its lease. A failure that leaves the outcome open
 releases the lease (a crash lets it expire); the next attempt with the same request id takes the
 record over: from PENDING it starts afresh (nothing was written), from WRITING it reconciles with
 Ordergroove before anything else, because the write may or may not have happened. DONE and
 REFUSED are final and answered to every repeat until the record expires.
+
+A record that no retry takes over is settled in the background (`settler`): the settler takes
+its lease like any attempt, reads Ordergroove as a retry would, and completes it (reconciled) or
+closes it as NOT_APPLIED — final too, answered to repeats as `ACTION_NOT_APPLIED` — without ever
+sending the write: by then the agent has moved on.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Final
@@ -47,6 +54,7 @@ class RecordState(StrEnum):
     WRITING = "writing"  # the recovery point is recorded; the write may have happened
     DONE = "done"
     REFUSED = "refused"
+    NOT_APPLIED = "not_applied"  # settled in the background: the write did not happen
 
 
 OPEN_STATES: Final = (RecordState.PENDING, RecordState.WRITING)
@@ -59,6 +67,7 @@ class Outcome(StrEnum):
     RECONCILED = "reconciled"  # a lost answer was settled by reading Ordergroove's state
     REFUSED = "refused"
     FAILED = "failed"  # the outcome is open; a retry with the same request id settles it
+    NOT_APPLIED = "not_applied"  # settled in the background: not applied, and never sent since
 
 
 class Decision(Enum):
@@ -105,7 +114,10 @@ class ActionRecord:
     lease_owner: str | None
     attempts: int
     recovery: RecoveryPoint | None
-    result: dict[str, Any] | None  # the outcome to replay (DONE) or the refusal (REFUSED)
+    result: dict[str, Any] | None  # the outcome to replay (DONE) or the refusal (REFUSED, ...)
+    action: str = ""
+    request: Mapping[str, str] = field(default_factory=dict)  # the request's payload
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final, TypeVar
 
 from services.actions_service import callers, deadline, idempotency, spans
-from services.actions_service.domain import Action, canonical_request_id
+from services.actions_service.domain import Action, TimelineEntry, canonical_request_id
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.idempotency import (
     ActionRecord,
@@ -167,7 +167,7 @@ class Ledger:
             state=RecordState.DONE,
             result=codec.encode(finished.outcome),
             audit=audit,
-            timeline=_outbox_entry(request.request_id, finished),
+            timeline=_outbox_entry(request.request_id, finished.timeline),
         )
         self._on_finished()
 
@@ -195,6 +195,49 @@ class Ledger:
             # the original error.
             log.exception("could not record the end of attempt %s", request.request_id)
 
+    async def settle(
+        self,
+        record: ActionRecord,
+        idle_since: datetime,
+        request: ActionRequest,
+        reconcile: Callable[[RecoveryPoint], Awaitable[Finished[T] | None]],
+        codec: Codec[T],
+        not_applied_note: Callable[[], tuple[str, TimelineEntry] | None],
+    ) -> bool:
+        """Settle a record that no retry took over: lease it (the database picks one settler),
+        then `reconcile` its recovery point — the retry path's reading of Ordergroove, which
+        never writes — and complete it, or close it as not applied with `not_applied_note`.
+        False when the record was no longer abandoned; raises when Ordergroove could not be
+        read (the record is released for the next round)."""
+        owner = lease_owner()
+        now = utcnow()
+        taken = await self.store.records.take_over_abandoned(
+            record.request_id, owner, now, now + self.lease, idle_since
+        )
+        if taken is None:
+            return False
+        attempt = Attempt(self, request.request_id, owner, taken)
+        try:
+            # No recovery point: nothing was ever sent, so nothing can have been applied.
+            finished = await reconcile(taken.recovery) if taken.recovery is not None else None
+        except BaseException:
+            await self.store.records.release(request.request_id, owner, None, utcnow())
+            raise
+        if finished is not None:
+            await self._record_success(request, attempt, finished, codec)
+            return True
+        error = not_applied(request.request_id)
+        await self.store.records.finish(
+            request.request_id,
+            owner,
+            state=RecordState.NOT_APPLIED,
+            result=refusal_json(error),
+            audit=self._audit(request, taken.recovery, Outcome.NOT_APPLIED, error.reason),
+            timeline=_outbox_entry(request.request_id, not_applied_note()),
+        )
+        self._on_finished()
+        return True
+
     def _audit(
         self,
         request: ActionRequest,
@@ -221,9 +264,18 @@ class Ledger:
         return entry
 
 
+def not_applied(request_id: str) -> ActionError:
+    return ActionError(
+        Reason.ACTION_NOT_APPLIED,
+        "This action did not complete and was not retried in time; it was not applied, and it "
+        "will not be. To make the change now, send a new request.",
+        request_id=request_id,
+    )
+
+
 def _replay(record: ActionRecord, codec: Codec[T]) -> T:
     assert record.result is not None
-    if record.state is RecordState.REFUSED:
+    if record.state in (RecordState.REFUSED, RecordState.NOT_APPLIED):
         raise refusal(record.result)
     return codec.decode(record.result)
 
@@ -260,10 +312,12 @@ def _failure_reason(error: BaseException) -> str:
     return "INTERNAL"
 
 
-def _outbox_entry(request_id: str, finished: Finished[T]) -> OutboxEntry | None:
-    if finished.timeline is None:
+def _outbox_entry(
+    request_id: str, timeline: tuple[str, TimelineEntry] | None
+) -> OutboxEntry | None:
+    if timeline is None:
         return None
-    customer_id, entry = finished.timeline
+    customer_id, entry = timeline
     return OutboxEntry(
         item_id=entry.item_id,
         request_id=request_id,

@@ -1,5 +1,6 @@
 """The service's own metrics (the instrumentations add theirs): RPCs by method and outcome,
-calls to Ordergroove and Gladly by status class, and the timeline outbox's backlog.
+calls to Ordergroove and Gladly by status class, the timeline outbox's backlog, and the
+action records still open.
 
 Instruments come from the global meter provider, installed at start by `services.telemetry`;
 until then (and in programs without it) they record nothing.
@@ -43,6 +44,18 @@ OUTBOX_OLDEST_AGE: Final = _meter.create_gauge(
     "actions.outbox.oldest_age",
     unit="s",
     description="Age of the oldest timeline entry waiting to be delivered; 0 when none waits.",
+)
+
+RECORDS_OPEN: Final = _meter.create_gauge(
+    "actions.records.open",
+    unit="{record}",
+    description="Action records still open (being attempted, or waiting for a retry or the "
+    "settler), shared by all replicas.",
+)
+RECORDS_OLDEST_OPEN_AGE: Final = _meter.create_gauge(
+    "actions.records.oldest_open_age",
+    unit="s",
+    description="Age of the oldest open action record; 0 when none is open.",
 )
 
 

@@ -94,6 +94,26 @@ def refusal(data: Json) -> ActionError:
     return ActionError(Reason(data["reason"]), data["message"], **data["metadata"])
 
 
+def not_applied_note(
+    action: Action, subscription_id: str, order_id: str, agent_id: str, at: datetime
+) -> tuple[str, str]:
+    """Title and body of the timeline entry for an action settled as not applied: the
+    customer's agents learn that it was attempted and that nothing changed."""
+    what = (
+        f"skip order {order_id} of subscription {subscription_id}"
+        if action is Action.SKIP and order_id
+        else f"{'skip the next order of' if action is Action.SKIP else 'cancel'} "
+        f"subscription {subscription_id}"
+    )
+    by = f" by agent {agent_id}" if agent_id else ""
+    body = (
+        f"An attempt{by} to {what} did not complete and was not applied (settled "
+        f"{at:%Y-%m-%d %H:%M} UTC). Nothing was changed; it will not be retried."
+    )
+    verb = "Skip" if action is Action.SKIP else "Cancel"
+    return f"{verb} not applied: subscription {subscription_id}"[:100], body
+
+
 # --- the parts -----------------------------------------------------------------------------------
 
 

@@ -24,12 +24,14 @@ from actions.v1 import actions_pb2, actions_pb2_grpc
 from services.actions_service import audit_command, callers
 from services.actions_service.actions import Actions
 from services.actions_service.deliverer import DeliveryPolicy, TimelineDeliverer
+from services.actions_service.gladly import SYSTEM as GLADLY
 from services.actions_service.gladly import GladlyClient
 from services.actions_service.ledger import Ledger
 from services.actions_service.observe import trace_trailer
 from services.actions_service.ordergroove import OrdergrooveClient
-from services.actions_service.ratelimit import SlidingWindowLimiter
+from services.actions_service.ratelimit import SharedBudget
 from services.actions_service.servicer import ActionsServicer
+from services.actions_service.settler import Settler
 from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.upstream import RetryPolicy
 from services.config import ConfigError, Settings
@@ -185,6 +187,7 @@ class RunningService:
     health: health.aio.HealthServicer
     store: Store
     deliverer: TimelineDeliverer | None
+    settler: Settler
     clients: list[OrdergrooveClient | GladlyClient]
     # How long in-flight calls may still run once stopping: a whole action deadline and more.
     grace: float
@@ -194,6 +197,7 @@ class RunningService:
         # (each records its end in the store before the store closes).
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.grace if grace is None else grace)
+        await self.settler.stop()
         if self.deliverer is not None:
             await self.deliverer.stop()
         await self.store.close()
@@ -228,9 +232,11 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
     clients: list[OrdergrooveClient | GladlyClient] = [ordergroove]
     gladly, deliverer = None, None
     if settings.gladly_configured:
-        gladly = _gladly_client(settings)
+        # One budget for both clients: Gladly's limit is per method, whoever sends.
+        budget = SharedBudget(store.budgets, GLADLY, settings.gladly_requests_per_second)
+        gladly = _gladly_client(settings, budget)
         # The deliverer has its own client: it retries by its own backoff, not within a call.
-        delivery_client = _gladly_client(settings, RetryPolicy(attempts=1))
+        delivery_client = _gladly_client(settings, budget, RetryPolicy(attempts=1))
         deliverer = _deliverer(settings, store, delivery_client)
         clients += [gladly, delivery_client]
     ledger = Ledger(
@@ -286,17 +292,22 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     if deliverer is not None:
         deliverer.start()
+    settler = Settler(store, actions, settings.settle_after_seconds, settings.deadline_seconds)
+    settler.start()
     grace = settings.deadline_seconds + SHUTDOWN_MARGIN_SECONDS
-    return RunningService(server, port, health_servicer, store, deliverer, clients, grace)
+    return RunningService(server, port, health_servicer, store, deliverer, settler, clients, grace)
 
 
-def _gladly_client(settings: Settings, policy: RetryPolicy | None = None) -> GladlyClient:
+def _gladly_client(
+    settings: Settings, budget: SharedBudget, policy: RetryPolicy | None = None
+) -> GladlyClient:
     return GladlyClient.create(
         settings.gladly_base_url,
         settings.gladly_api_user,
         settings.gladly_api_token,
         lookup_app_id=settings.gladly_lookup_app_id,
         policy=policy,
+        gate=budget,
     )
 
 
@@ -309,9 +320,7 @@ def _deliverer(settings: Settings, store: Store, gladly: GladlyClient) -> Timeli
         ),
         poll_seconds=settings.outbox_poll_seconds,
     )
-    return TimelineDeliverer(
-        store, gladly, policy, SlidingWindowLimiter(settings.gladly_posts_per_second)
-    )
+    return TimelineDeliverer(store, gladly, policy)
 
 
 async def serve(settings: Settings) -> None:

@@ -54,6 +54,7 @@ STATUS_CODES: Final[dict[Reason, grpc.StatusCode]] = {
     Reason.REQUEST_ID_REUSED: grpc.StatusCode.ALREADY_EXISTS,
     Reason.UPSTREAM_UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
     Reason.DEADLINE_EXCEEDED: grpc.StatusCode.DEADLINE_EXCEEDED,
+    Reason.ACTION_NOT_APPLIED: grpc.StatusCode.ABORTED,
 }
 
 _STATUS: Final = {

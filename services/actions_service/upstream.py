@@ -12,10 +12,12 @@ retry, and a retry the deadline leaves no room for, is an event on the action's 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import random
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import aiohttp
 import httpx
@@ -54,6 +56,38 @@ def pooled_client(base_url: str, *, max_connections: int, **options: Any) -> htt
     return httpx.AsyncClient(base_url=base_url, transport=AiohttpTransport(limits=pool), **options)
 
 
+class Gate(Protocol):
+    async def acquire(self, method: str) -> None: ...
+
+    async def observe(
+        self, method: str, status: int, retry_after: float | None, remaining: str
+    ) -> None: ...
+
+
+# Statuses whose `Retry-After` says when to try again (RFC 9110 §10.2.3).
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+# A `Retry-After` longer than this is taken as this: no request waits for minutes.
+MAX_RETRY_AFTER_SECONDS = 60.0
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The answer's `Retry-After` in seconds (delay-seconds or an HTTP-date), for 429 and 503."""
+    value = response.headers.get("retry-after", "").strip()
+    if response.status_code not in RETRY_AFTER_STATUSES or not value:
+        return None
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 3
@@ -74,10 +108,12 @@ class Upstream:
         system: str,
         client: httpx.AsyncClient,
         policy: RetryPolicy | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.system = system
         self.client = client
         self.policy = policy or RetryPolicy()
+        self.gate = gate
         http_client.instrument(client)
 
     async def aclose(self) -> None:
@@ -97,6 +133,9 @@ class Upstream:
         retry_statuses = READ_RETRY_STATUSES if is_read else NOT_APPLIED_STATUSES
         for attempt in range(1, self.policy.attempts + 1):
             last_attempt = attempt == self.policy.attempts
+            wait_at_least = 0.0
+            if self.gate is not None:
+                await self.gate.acquire(method)
             try:
                 response = await self.client.request(
                     method,
@@ -114,10 +153,18 @@ class Upstream:
                 reason = _name(exc)
             else:
                 metrics.upstream_request(self.system, response.status_code)
+                wait_at_least = retry_after(response) or 0.0
+                if self.gate is not None:
+                    await self.gate.observe(
+                        method,
+                        response.status_code,
+                        retry_after(response),
+                        response.headers.get("ratelimit-remaining-second", ""),
+                    )
                 if last_attempt or response.status_code not in retry_statuses:
                     return response
                 reason = str(response.status_code)
-            if not await self._wait_before_retry(attempt, method, reason):
+            if not await self._wait_before_retry(attempt, method, reason, wait_at_least):
                 break
             log.info("%s %s %s: retry %d after %s", self.system, method, url, attempt, reason)
         raise UpstreamUnavailable(self.system)
@@ -131,8 +178,10 @@ class Upstream:
             return DEFAULT_TIMEOUT
         return min(left, self.policy.read_attempt_timeout) if cut_short else left
 
-    async def _wait_before_retry(self, attempt: int, method: str, reason: str) -> bool:
-        delay = self.policy.backoff(attempt)
+    async def _wait_before_retry(
+        self, attempt: int, method: str, reason: str, at_least: float
+    ) -> bool:
+        delay = max(self.policy.backoff(attempt), at_least)
         left = deadline.remaining()
         event: dict[str, str | int] = {
             attributes.UPSTREAM_SYSTEM: self.system,

@@ -1,4 +1,10 @@
-"""Gladly's rate limit: at most N requests per second per HTTP method org-wide."""
+"""Gladly's rate limit: at most N requests per second per HTTP method org-wide.
+
+Gladly's API reference ("Rate limit") documents a 429 over the limit and the headers
+`Ratelimit-Limit-Second` and `Ratelimit-Remaining-Second`, sent by the front door with every
+answer; it documents no `Retry-After`, so the sandbox sends none (the service honours one when
+it comes, and is tested against a server that sends it).
+"""
 
 from __future__ import annotations
 

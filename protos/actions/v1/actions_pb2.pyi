@@ -23,6 +23,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_REQUEST_ID_REUSED: _ClassVar[ErrorReason]
     ERROR_REASON_UPSTREAM_UNAVAILABLE: _ClassVar[ErrorReason]
     ERROR_REASON_DEADLINE_EXCEEDED: _ClassVar[ErrorReason]
+    ERROR_REASON_ACTION_NOT_APPLIED: _ClassVar[ErrorReason]
 
 class SubscriptionsView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -61,6 +62,7 @@ ERROR_REASON_ORDERGROOVE_REJECTED: ErrorReason
 ERROR_REASON_REQUEST_ID_REUSED: ErrorReason
 ERROR_REASON_UPSTREAM_UNAVAILABLE: ErrorReason
 ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason
+ERROR_REASON_ACTION_NOT_APPLIED: ErrorReason
 SUBSCRIPTIONS_VIEW_UNSPECIFIED: SubscriptionsView
 SUBSCRIPTIONS_VIEW_BASIC: SubscriptionsView
 SUBSCRIPTIONS_VIEW_FULL: SubscriptionsView

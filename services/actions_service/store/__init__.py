@@ -18,6 +18,7 @@ from services.actions_service.store.audit_log import AuditLog
 from services.actions_service.store.db import Database, StoreUnavailable
 from services.actions_service.store.migrate import migrate
 from services.actions_service.store.outbox import Outbox
+from services.actions_service.store.rate_budget import RateBudgets
 
 __all__ = ["Store", "StoreUnavailable", "lease_owner", "utcnow"]
 
@@ -43,6 +44,7 @@ class Store:
         self.records = ActionRecords(database)
         self.outbox = Outbox(database)
         self.audit = AuditLog(database)
+        self.budgets = RateBudgets(database)
 
     @classmethod
     async def open(cls, store_url: str) -> Store:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy import RowMapping, delete, func, select, update
 
 from services.actions_service.idempotency import (
     OPEN_STATES,
@@ -122,15 +122,65 @@ class ActionRecords:
         return finished
 
     @completes
-    async def release(self, request_id: str, owner: str, audit: AuditEntry) -> None:
-        """Give up the lease with the outcome still open, so a retry may take over at once."""
+    async def release(
+        self, request_id: str, owner: str, audit: AuditEntry | None, now: datetime | None = None
+    ) -> None:
+        """Give up the lease with the outcome still open, so a retry may take over at once.
+        Without an audit row (a settler that could not read Ordergroove) nothing was attempted."""
         async with self._db.transaction() as connection:
             await connection.execute(
                 _owned(request_id, owner).values(
-                    lease_owner=None, lease_until=None, updated_at=audit.at
+                    lease_owner=None, lease_until=None, updated_at=audit.at if audit else now
                 )
             )
-            await audit_log.append(connection, audit)
+            if audit is not None:
+                await audit_log.append(connection, audit)
+
+    @completes
+    async def abandoned(self, now: datetime, idle_since: datetime, limit: int) -> list[str]:
+        """Open records whose lease is free and that no attempt has touched since
+        `idle_since`: the ones left for the settler, oldest first."""
+        async with self._db.transaction() as connection:
+            query = (
+                select(actions.c.request_id)
+                .where(_abandoned(now, idle_since))
+                .order_by(actions.c.updated_at)
+                .limit(limit)
+            )
+            return list((await connection.execute(query)).scalars())
+
+    @completes
+    async def take_over_abandoned(
+        self,
+        request_id: str,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        idle_since: datetime,
+    ) -> ActionRecord | None:
+        """Lease an abandoned record to `owner` (the settler); None when it is no longer
+        abandoned — a retry or another replica's settler got there first."""
+        async with self._db.transaction() as connection:
+            key = actions.c.request_id == request_id
+            taken = await connection.execute(
+                update(actions)
+                .where(key, _abandoned(now, idle_since))
+                .values(lease_owner=owner, lease_until=lease_until, updated_at=now)
+            )
+            if taken.rowcount != 1:
+                return None
+            row = (await connection.execute(select(actions).where(key))).mappings().one()
+        return _record(row)
+
+    @completes
+    async def open_backlog(self) -> tuple[int, datetime | None]:
+        """How many records are open, and when the oldest of them was created."""
+        async with self._db.transaction() as connection:
+            query = select(func.count(), func.min(actions.c.created_at)).where(
+                actions.c.state.in_(OPEN_STATES)
+            )
+            count, oldest = (await connection.execute(query)).one()
+        return int(count), oldest
 
     @completes
     async def purge_expired(self, now: datetime) -> int:
@@ -145,6 +195,14 @@ def _owned(request_id: str, owner: str) -> Any:
         actions.c.request_id == request_id,
         actions.c.lease_owner == owner,
         actions.c.state.in_(OPEN_STATES),
+    )
+
+
+def _abandoned(now: datetime, idle_since: datetime) -> Any:
+    return (
+        actions.c.state.in_(OPEN_STATES)
+        & (actions.c.lease_until.is_(None) | (actions.c.lease_until < now))
+        & (actions.c.updated_at < idle_since)
     )
 
 
@@ -174,4 +232,7 @@ def _record(row: RowMapping) -> ActionRecord:
         attempts=row["attempts"],
         recovery=RecoveryPoint.from_json(recovery) if recovery else None,
         result=row["result"],
+        action=row["action"],
+        request=row["request"],
+        updated_at=row["updated_at"],
     )

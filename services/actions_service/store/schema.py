@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -67,6 +69,7 @@ actions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Index("ix_actions_open", "state", "updated_at"),
 )
 
 timeline_outbox = Table(
@@ -106,4 +109,15 @@ audit_log = Table(
     Column("ordergroove_status", Integer),
     Column("trace_id", String(64), nullable=False),
     Column("request_id", String(64), nullable=False),
+)
+
+# Gladly's request budget, shared by every replica: one row per budget (e.g. `gladly:GET`)
+# counting the requests granted in the current time slot, and when Gladly last said to wait.
+rate_budget = Table(
+    "rate_budget",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("slot", BigInteger, nullable=False),  # the slot's number: unix time / slot length
+    Column("used", Integer, nullable=False),
+    Column("blocked_until", Float, nullable=False),  # unix time; 0 when not blocked
 )
