@@ -14,7 +14,8 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway import wire
+from actions.v1 import actions_pb2 as pb
+from gateway import forms, wire
 from gateway.actions import AGENT_HEADER, CONVERSATION_HEADER, LEGACY_ACTIONS, SPECS, ActionSpec
 from gateway.card import LEGACY_SUBSCRIPTION_ROUTE, SUBMISSION_ROUTE, SUBSCRIPTION_ROUTE
 from gateway.guard import BODY_TOO_LARGE, MAX_BODY_BYTES
@@ -69,6 +70,11 @@ _EXAMPLES: Final[dict[type[Any], Any]] = {
                 transactions=[_EXAMPLE_CARD],
             )
         ]
+    ),
+    wire.Form: forms.cancel_form(
+        "/gladly/customers/gladly-1/ordergroove/og-1/subscriptions/8f2c1e4a/cancel"
+        "/submissions/0b6f6a52-8c1e-4f0a-9d3b-5a7e2c4d1f90",
+        pb.ListCancelReasonsResponse(reasons=[pb.CancelReason(code="7", text="Moving abroad")]),
     ),
     wire.CancelSubmission: wire.CancelSubmission(reason="7", details="Moving abroad"),
     wire.ActionResult: wire.ActionResult(
