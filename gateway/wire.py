@@ -131,7 +131,8 @@ class LookupResult(Wire):
     phones: list[Address] = []
     # Flat string → string; "" clears an attribute, a missing key keeps Gladly's old value.
     custom_attributes: dict[str, str] = {}
-    transactions: list[SubscriptionCard] = []
+    # None (BASIC) is left out; a DETAILED [] is sent: it clears the cards Gladly still shows.
+    transactions: list[SubscriptionCard] | None = None
 
 
 class LookupResponse(Wire):
