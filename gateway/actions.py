@@ -71,11 +71,11 @@ Runner = Callable[[ActionsClient, Submission[Body]], Awaitable[ActionResult]]
 @dataclass(frozen=True)
 class ActionSpec(Generic[Body]):
     segment: str  # the URL segment, as card.BUTTONS names it
-    summary: str  # what it does, for /openapi.json
     build_form: FormBuilder
     run: Runner[Body]
     # The submitted body's shape: a key per input's attr (gateway/wire.py).
     body: type[Body]
+    summary: str = ""  # what it does, for /openapi.json
     # What the form showed, carried in the action URL: (segment name, path parameter) pairs.
     state: Sequence[tuple[str, str]] = ()
     # The form field of each request field, to point the service's errors at it.
@@ -191,18 +191,18 @@ async def _skip(client: ActionsClient, submission: Submission[SubmittedForm]) ->
 
 CANCEL: Final = ActionSpec(
     card.CANCEL,
-    "Cancel the subscription",
     _cancel_form,
     _cancel,
     CancelSubmission,
+    summary="Cancel the subscription",
     field_attrs=forms.CANCEL_FIELD_ATTRS,
 )
 SKIP: Final = ActionSpec(
     card.SKIP,
-    "Skip the named next order",
     _skip_form,
     _skip,
     SubmittedForm,
+    summary="Skip the named next order",
     state=(("orders", "order_id"),),
     empty_body=True,
 )

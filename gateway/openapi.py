@@ -167,7 +167,8 @@ def _form(path: str, spec: ActionSpec[Any], *, legacy: bool = False) -> Json:
 
 
 def _action(path: str, spec: ActionSpec[Any], *, legacy: bool = False) -> Json:
-    summary = spec.summary + (" (earlier forms)" if legacy else " (once per submission)")
+    what = spec.summary or f"The {spec.segment} action"
+    summary = what + (" (earlier forms)" if legacy else " (once per submission)")
     body = {"required": not spec.empty_body, "content": _json(spec.body, "")["content"]}
     return {
         "summary": summary,
