@@ -5,8 +5,9 @@ linked Ordergroove customer, the subscription, what the form showed (e.g. the or
 names) and a submission id minted when the form was served. The action itself reads no Gladly
 profile: the Ordergroove customer comes from the path.
 
-An action is declared once (`ActionSpec`: its form, its runner, the state its URL carries) and
-gets its routes from `routes()`; more actions (reactivate, change date, …) are more specs.
+An action is declared once (`ActionSpec`: its form, its runner, the shape of its submitted body,
+the state its URL carries) and gets its routes from `routes()` and its place in `/openapi.json`
+from gateway/openapi.py; more actions (reactivate, change date, …) are more specs.
 """
 
 from __future__ import annotations
@@ -15,51 +16,66 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final, Generic, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from actions.v1 import actions_pb2 as pb
 from gateway import card, forms, signing
 from gateway.card import SubscriptionRef
-from gateway.errors import AGENT_ACTIONABLE, InvalidRequest, error_response, failure_response
+from gateway.errors import AGENT_ACTIONABLE, error_response, failure_response
 from gateway.guard import wire_path
-from gateway.payloads import Json, json_object, optional_string
 from gateway.rpc import ActionsClient, RpcFailure, client_of
+from gateway.wire import (
+    ActionResult,
+    CancelSubmission,
+    Form,
+    InvalidRequest,
+    SubmittedForm,
+    WireResponse,
+    decode,
+    trimmed,
+)
 
 # Fixed for ever: changing it would give a retried submission a new request_id.
 REQUEST_ID_NAMESPACE: Final = uuid.UUID("9b7f3c1e-5d2a-4c8e-a6f0-2e4b8d1c7a35")
 AGENT_HEADER: Final = "Gladly-Agent-Id"
 CONVERSATION_HEADER: Final = "Gladly-Conversation-Id"
 
-# Builds the form's JSON; `action_url(state)` mints the submission's URL naming that state.
+# Builds the form; `action_url(state)` mints the submission's URL naming that state. A Response
+# instead of a form is an error answer.
 ActionUrl = Callable[[Mapping[str, str]], str]
-FormBuilder = Callable[[ActionsClient, SubscriptionRef, ActionUrl], Awaitable[Json | Response]]
+FormBuilder = Callable[[ActionsClient, SubscriptionRef, ActionUrl], Awaitable[Form | Response]]
+Body = TypeVar("Body", bound=SubmittedForm)
 
 
 @dataclass(frozen=True)
-class Submission:
-    """One submitted form: whose subscription, the state the form showed, the body, and the
-    request_id and context it runs under. `ref.og_customer_id` is "" on a legacy URL (the
-    service then resolves the link from the Gladly profile)."""
+class Submission(Generic[Body]):
+    """One submitted form: whose subscription, the state the form showed, the body (checked
+    against the action's shape), and the request_id and context it runs under.
+    `ref.og_customer_id` is "" on a legacy URL (the service then resolves the link from the
+    Gladly profile)."""
 
     ref: SubscriptionRef
     state: Mapping[str, str]
-    payload: Json
+    body: Body
     request_id: str
     context: pb.ActionContext
 
 
-Runner = Callable[[ActionsClient, Submission], Awaitable[Response]]
+Runner = Callable[[ActionsClient, Submission[Body]], Awaitable[ActionResult]]
 
 
 @dataclass(frozen=True)
-class ActionSpec:
+class ActionSpec(Generic[Body]):
     segment: str  # the URL segment, as card.BUTTONS names it
     build_form: FormBuilder
-    run: Runner
+    run: Runner[Body]
+    # The submitted body's shape: a key per input's attr (gateway/wire.py).
+    body: type[Body]
+    summary: str = ""  # what it does, for /openapi.json
     # What the form showed, carried in the action URL: (segment name, path parameter) pairs.
     state: Sequence[tuple[str, str]] = ()
     # The form field of each request field, to point the service's errors at it.
@@ -111,29 +127,29 @@ def _submission_id(request: Request) -> str:
 # --- the actions -----------------------------------------------------------------------------
 
 
-async def _cancel_form(client: ActionsClient, ref: SubscriptionRef, url: ActionUrl) -> Json:
+async def _cancel_form(client: ActionsClient, ref: SubscriptionRef, url: ActionUrl) -> Form:
     # Only the merchant's own codes can be sent: without them there is no form to offer.
     reasons = await client.list_cancel_reasons()
     return forms.cancel_form(url({}), reasons)
 
 
-async def _cancel(client: ActionsClient, submission: Submission) -> Response:
+async def _cancel(client: ActionsClient, submission: Submission[CancelSubmission]) -> ActionResult:
     response = await client.cancel_subscription(
         pb.CancelSubscriptionRequest(
             subscription_id=submission.ref.subscription_id,
             customer_id=submission.ref.og_customer_id,
-            reason_code=optional_string(submission.payload, forms.REASON_ATTR),
-            reason_details=optional_string(submission.payload, forms.DETAILS_ATTR),
+            reason_code=trimmed(submission.body.reason),
+            reason_details=trimmed(submission.body.details),
             request_id=submission.request_id,
             context=submission.context,
         )
     )
-    return JSONResponse({"message": "Subscription cancelled", "detail": response.summary})
+    return ActionResult(message="Subscription cancelled", detail=response.summary)
 
 
 async def _skip_form(
     client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
-) -> Json | Response:
+) -> Form | Response:
     request = pb.GetSubscriptionsRequest(customer_id=ref.og_customer_id)
     found = await client.get_subscriptions(request)
     if not found.linked:
@@ -160,7 +176,7 @@ async def _skip_form(
     return forms.skip_form(url({"order_id": subscription.next_order.order_id}), subscription)
 
 
-async def _skip(client: ActionsClient, submission: Submission) -> Response:
+async def _skip(client: ActionsClient, submission: Submission[SubmittedForm]) -> ActionResult:
     response = await client.skip_next_order(
         pb.SkipNextOrderRequest(
             subscription_id=submission.ref.subscription_id,
@@ -170,27 +186,45 @@ async def _skip(client: ActionsClient, submission: Submission) -> Response:
             context=submission.context,
         )
     )
-    return JSONResponse({"message": "Next order skipped", "detail": response.summary})
+    return ActionResult(message="Next order skipped", detail=response.summary)
 
 
-CANCEL: Final = ActionSpec(card.CANCEL, _cancel_form, _cancel, field_attrs=forms.CANCEL_FIELD_ATTRS)
-SKIP: Final = ActionSpec(
-    card.SKIP, _skip_form, _skip, state=(("orders", "order_id"),), empty_body=True
+CANCEL: Final = ActionSpec(
+    card.CANCEL,
+    _cancel_form,
+    _cancel,
+    CancelSubmission,
+    summary="Cancel the subscription",
+    field_attrs=forms.CANCEL_FIELD_ATTRS,
 )
-SPECS: Final = (CANCEL, SKIP)
+SKIP: Final = ActionSpec(
+    card.SKIP,
+    _skip_form,
+    _skip,
+    SubmittedForm,
+    summary="Skip the named next order",
+    state=(("orders", "order_id"),),
+    empty_body=True,
+)
+SPECS: Final[tuple[ActionSpec[Any], ...]] = (CANCEL, SKIP)
+# Action URLs of forms served before submission ids, as they were shaped; nothing new goes here.
+LEGACY_ACTIONS: Final[tuple[tuple[str, ActionSpec[Any]], ...]] = (
+    (f"{card.LEGACY_SUBSCRIPTION_ROUTE}/cancel", CANCEL),
+    (f"{card.LEGACY_SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip", SKIP),
+)
 
 
 # --- serving a spec ------------------------------------------------------------------------
 
 
-def serve_form(spec: ActionSpec) -> Callable[[Request], Awaitable[Response]]:
+def serve_form(spec: ActionSpec[Any]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return await _form(request, spec, _ref(request))
 
     return endpoint
 
 
-def serve_legacy_form(spec: ActionSpec) -> Callable[[Request], Awaitable[Response]]:
+def serve_legacy_form(spec: ActionSpec[Any]) -> Callable[[Request], Awaitable[Response]]:
     """A form URL of a card rendered before the Ordergroove customer was in the path: the
     link is read from the Gladly profile (as then), and the form answers a new action URL."""
 
@@ -215,50 +249,50 @@ def serve_legacy_form(spec: ActionSpec) -> Callable[[Request], Awaitable[Respons
     return endpoint
 
 
-async def _form(request: Request, spec: ActionSpec, ref: SubscriptionRef) -> Response:
+async def _form(request: Request, spec: ActionSpec[Any], ref: SubscriptionRef) -> Response:
     def url(state: Mapping[str, str]) -> str:
         segments = spec.state_segments(state)
         return card.action_url(ref, spec.segment, new_submission_id(), segments)
 
     form = await spec.build_form(client_of(request), ref, url)
-    return form if isinstance(form, Response) else JSONResponse(form)
+    return form if isinstance(form, Response) else WireResponse(form)
 
 
-def serve_action(spec: ActionSpec) -> Callable[[Request], Awaitable[Response]]:
+def serve_action(spec: ActionSpec[Any]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         submission_id = _submission_id(request)
         body = await request.body()
-        payload = json_object(body, allow_empty=spec.empty_body)
+        submitted = decode(body, spec.body, allow_empty=spec.empty_body)
         ref = _ref(request)
-        context = _context(request, payload, ref.gladly_customer_id)
+        context = _context(request, submitted, ref.gladly_customer_id)
         submission = Submission(
-            ref, _state(request, spec), payload, request_id(submission_id, body, context), context
+            ref, _state(request, spec), submitted, request_id(submission_id, body, context), context
         )
         return await _run(request, spec, submission)
 
     return endpoint
 
 
-def serve_legacy_action(spec: ActionSpec) -> Callable[[Request], Awaitable[Response]]:
+def serve_legacy_action(spec: ActionSpec[Any]) -> Callable[[Request], Awaitable[Response]]:
     """An action URL of a form served before submission ids: the service resolves the link
     from the Gladly profile, and the request_id is derived as it was then."""
 
     async def endpoint(request: Request) -> Response:
         body = await request.body()
-        payload = json_object(body, allow_empty=spec.empty_body)
+        submitted = decode(body, spec.body, allow_empty=spec.empty_body)
         gladly_customer_id = request.path_params["gladly_customer_id"]
         ref = SubscriptionRef(gladly_customer_id, "", request.path_params["subscription_id"])
-        context = _context(request, payload, gladly_customer_id)
+        context = _context(request, submitted, gladly_customer_id)
         rid = legacy_request_id(request.method, wire_path(request.scope), body, context)
-        submission = Submission(ref, _state(request, spec), payload, rid, context)
+        submission = Submission(ref, _state(request, spec), submitted, rid, context)
         return await _run(request, spec, submission)
 
     return endpoint
 
 
-async def _run(request: Request, spec: ActionSpec, submission: Submission) -> Response:
+async def _run(request: Request, spec: ActionSpec[Any], submission: Submission[Any]) -> Response:
     try:
-        return await spec.run(client_of(request), submission)
+        return WireResponse(await spec.run(client_of(request), submission))
     except RpcFailure as failure:
         return failure_response(failure, spec.field_attrs)
 
@@ -278,11 +312,8 @@ def routes() -> list[Route]:
                 methods=["GET"],
             ),
         ]
-    # The legacy action URLs, as they were shaped.
-    legacy = card.LEGACY_SUBSCRIPTION_ROUTE
     found += [
-        Route(f"{legacy}/cancel", serve_legacy_action(CANCEL), methods=["POST"]),
-        Route(f"{legacy}/orders/{{order_id}}/skip", serve_legacy_action(SKIP), methods=["POST"]),
+        Route(path, serve_legacy_action(spec), methods=["POST"]) for path, spec in LEGACY_ACTIONS
     ]
     return found
 
@@ -297,17 +328,19 @@ def _ref(request: Request) -> SubscriptionRef:
     )
 
 
-def _state(request: Request, spec: ActionSpec) -> dict[str, str]:
+def _state(request: Request, spec: ActionSpec[Any]) -> dict[str, str]:
     return {param: request.path_params[param] for _, param in spec.state}
 
 
-def _context(request: Request, payload: Json, gladly_customer_id: str) -> pb.ActionContext:
+def _context(
+    request: Request, submitted: SubmittedForm, gladly_customer_id: str
+) -> pb.ActionContext:
     """Who acts where: the body's keys (signed) win over the headers, and a header counts only
     when the signature covers it: anyone replaying a signed request can add unsigned ones."""
     return pb.ActionContext(
         gladly_customer_id=gladly_customer_id,
-        agent_id=optional_string(payload, "agentId") or signed_header(request, AGENT_HEADER),
-        conversation_id=optional_string(payload, "conversationId")
+        agent_id=trimmed(submitted.agent_id) or signed_header(request, AGENT_HEADER),
+        conversation_id=trimmed(submitted.conversation_id)
         or signed_header(request, CONVERSATION_HEADER),
     )
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -20,17 +20,18 @@ from gateway.lookup import lookup
 from gateway.openapi import openapi_json
 from gateway.rpc import ActionsClient, client_of
 from gateway.tracing import instrumented
+from gateway.wire import Health, WireResponse
 from services.config import Settings
 from services.telemetry import prometheus
 
 
 async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    return WireResponse(Health(status="ok"))
 
 
 async def readyz(request: Request) -> Response:
     if await client_of(request).ready():
-        return JSONResponse({"status": "ok"})
+        return WireResponse(Health(status="ok"))
     return error_response(503, "Service Unavailable", "The actions service is not serving.")
 
 

@@ -1,7 +1,8 @@
 """The Subscriptions card: a lookup result and its SUBSCRIPTION transactions, built in one place.
 
-Gladly wants camelCase keys and string values (its public ORDER sample): every scalar here is a
-string, dates are RFC 3339, and a value that is absent is left out rather than sent empty.
+Gladly wants camelCase keys and string values (its public ORDER sample): the shapes are
+gateway/wire.py's, every scalar a string, dates RFC 3339, and a value that is absent ("") is left
+out rather than sent empty.
 Actions appear only when the service says they are available now, and only when the Gladly
 customer is known (their URLs name it).
 """
@@ -17,7 +18,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from actions.v1 import actions_pb2 as pb
-from gateway.payloads import Json
+from gateway.wire import ActionButton, Address, LookupResult, SubscriptionCard, SubscriptionStatus
 
 # The base of the form and action URLs (app.py's routes and the URLs below: one template, so
 # they cannot part). Every id an action needs is a path segment: the signature covers the path
@@ -41,7 +42,7 @@ BUTTONS: Final = (
     (pb.ACTION_SKIP, "Skip Next Order", SKIP),
 )
 
-_STATUS_NAMES: Final = {
+_STATUS_NAMES: Final[dict[int, SubscriptionStatus]] = {
     pb.SUBSCRIPTION_STATUS_ACTIVE: "ACTIVE",
     pb.SUBSCRIPTION_STATUS_CANCELLED: "CANCELLED",
     pb.SUBSCRIPTION_STATUS_INACTIVE: "INACTIVE",
@@ -93,81 +94,74 @@ def action_url(
     return f"{form_url(ref, action)}{named}/submissions/{_segment(submission_id)}"
 
 
-def customer_result(found: pb.GetSubscriptionsResponse) -> Json:
+def customer_result(found: pb.GetSubscriptionsResponse) -> LookupResult:
     """A lookup result without transactions (BASIC), with the subscription counts."""
     customer = found.customer
-    result: Json = {"externalCustomerId": customer.customer_id}
-    name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
-    if name:
-        result["name"] = name
-    if customer.email:
-        result["emails"] = [{"original": customer.email}]
-    if customer.phone_number:
-        result["phones"] = [{"original": customer.phone_number}]
-    result["customAttributes"] = {
-        "activeSubscriptions": str(found.active_count),
-        "totalSubscriptions": str(found.total_count),
-    }
-    return result
+    return LookupResult(
+        external_customer_id=customer.customer_id,
+        name=" ".join(part for part in (customer.first_name, customer.last_name) if part),
+        emails=[Address(original=customer.email)] if customer.email else [],
+        phones=[Address(original=customer.phone_number)] if customer.phone_number else [],
+        custom_attributes={
+            "activeSubscriptions": str(found.active_count),
+            "totalSubscriptions": str(found.total_count),
+        },
+    )
 
 
-def detailed_result(found: pb.GetSubscriptionsResponse, gladly_customer_id: str) -> Json:
+def detailed_result(found: pb.GetSubscriptionsResponse, gladly_customer_id: str) -> LookupResult:
     """The DETAILED result: the customer and one SUBSCRIPTION card per subscription."""
-    return customer_result(found) | {
-        "transactions": [
-            subscription_card(subscription, gladly_customer_id, found.customer.customer_id)
-            for subscription in found.subscriptions
-        ]
-    }
+    result = customer_result(found)
+    result.transactions = [
+        subscription_card(subscription, gladly_customer_id, found.customer.customer_id)
+        for subscription in found.subscriptions
+    ]
+    return result
 
 
 def subscription_card(
     subscription: pb.Subscription, gladly_customer_id: str, og_customer_id: str = ""
-) -> Json:
+) -> SubscriptionCard:
     product, next_order = subscription.product, subscription.next_order
-    card: Json = {
-        "type": "SUBSCRIPTION",
-        "subscriptionId": subscription.subscription_id,
-        "status": _STATUS_NAMES.get(subscription.status, "UNKNOWN"),
-        "createdAt": _rfc3339(subscription, "create_time"),
-        "updatedAt": _rfc3339(subscription, "update_time"),
-        "frequency": frequency_text(subscription.frequency),
-        "nextOrderId": next_order.order_id,
-        # The merchant's calendar date (RFC 3339 full-date): not shifted across midnight.
-        "nextOrderDate": next_order.place_date,
-        "cancelledAt": _rfc3339(subscription, "cancel_time"),
-        "cancellationReason": subscription.cancel_reason_text,
-        "cancellationReasonCode": subscription.cancel_reason_code,
-        "cancellationDetails": subscription.cancel_reason_details,
-        "price": subscription.price,
-        "currency": subscription.currency_code,
-        "quantity": str(subscription.quantity),
-        "prepaid": "true" if subscription.prepaid else "false",
-        **_prepaid_fields(subscription),
-        "productId": product.product_id,
-        "productName": product.name,
-        "productSku": product.sku,
-        "productImageUrl": product.image_url,
-    }
-    card = {key: value for key, value in card.items() if value}
     ref = SubscriptionRef(gladly_customer_id, og_customer_id, subscription.subscription_id)
-    actions = _actions(subscription, ref) if gladly_customer_id and og_customer_id else []
-    if actions:
-        card["actions"] = actions
-    return card
+    renewal, remaining, per_billing = _prepaid_fields(subscription)
+    return SubscriptionCard(
+        subscription_id=subscription.subscription_id,
+        status=_STATUS_NAMES.get(subscription.status, "UNKNOWN"),
+        created_at=_rfc3339(subscription, "create_time"),
+        updated_at=_rfc3339(subscription, "update_time"),
+        frequency=frequency_text(subscription.frequency),
+        next_order_id=next_order.order_id,
+        # The merchant's calendar date (RFC 3339 full-date): not shifted across midnight.
+        next_order_date=next_order.place_date,
+        cancelled_at=_rfc3339(subscription, "cancel_time"),
+        cancellation_reason=subscription.cancel_reason_text,
+        cancellation_reason_code=subscription.cancel_reason_code,
+        cancellation_details=subscription.cancel_reason_details,
+        price=subscription.price,
+        currency=subscription.currency_code,
+        quantity=str(subscription.quantity),
+        prepaid="true" if subscription.prepaid else "false",
+        prepaid_renewal_behavior=renewal,
+        prepaid_orders_remaining=remaining,
+        prepaid_orders_per_billing=per_billing,
+        product_id=product.product_id,
+        product_name=product.name,
+        product_sku=product.sku,
+        product_image_url=product.image_url,
+        actions=_actions(subscription, ref) if gladly_customer_id and og_customer_id else [],
+    )
 
 
-def _prepaid_fields(subscription: pb.Subscription) -> dict[str, str]:
-    """What a prepaid subscription has left and what happens when it runs out."""
+def _prepaid_fields(subscription: pb.Subscription) -> tuple[str, str, str]:
+    """What a prepaid subscription has left and what happens when it runs out: its renewal
+    behaviour, orders remaining and orders per billing ("" when not prepaid or not known)."""
     if not subscription.HasField("prepaid_plan"):
-        return {}
+        return "", "", ""
     plan = subscription.prepaid_plan
-    fields = {"prepaidRenewalBehavior": plan.renewal_behavior}
-    if plan.HasField("orders_remaining"):
-        fields["prepaidOrdersRemaining"] = str(plan.orders_remaining)
-    if plan.HasField("orders_per_billing"):
-        fields["prepaidOrdersPerBilling"] = str(plan.orders_per_billing)
-    return fields
+    remaining = str(plan.orders_remaining) if plan.HasField("orders_remaining") else ""
+    per_billing = str(plan.orders_per_billing) if plan.HasField("orders_per_billing") else ""
+    return plan.renewal_behavior, remaining, per_billing
 
 
 def frequency_text(frequency: pb.Frequency) -> str:
@@ -180,10 +174,10 @@ def frequency_text(frequency: pb.Frequency) -> str:
     return f"Every {frequency.every} {period}s"
 
 
-def _actions(subscription: pb.Subscription, ref: SubscriptionRef) -> list[dict[str, str]]:
+def _actions(subscription: pb.Subscription, ref: SubscriptionRef) -> list[ActionButton]:
     available = subscription.available_actions
     return [
-        {"name": name, "formUrl": form_url(ref, segment)}
+        ActionButton(name=name, form_url=form_url(ref, segment))
         for action, name, segment in BUTTONS
         if action in available
     ]

@@ -15,9 +15,10 @@ from typing import Any, Final
 import grpc
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from gateway.rpc import RpcFailure
+from gateway.wire import ErrorItem, Errors, InvalidRequest, WireResponse
 from services.telemetry.context import current_trace_id
 
 # grpc-gateway v2 and Envoy agree on this table (reference/grpc-http-otel.md), but for
@@ -69,15 +70,6 @@ _GENERIC_DETAILS: Final[Mapping[int, str]] = {
 _DEFAULT_DETAIL: Final = "Something went wrong on our side; please try again later."
 
 
-class InvalidRequest(Exception):
-    """The gateway itself refuses the request (bad JSON, unknown lookupLevel, wrong field type)."""
-
-    def __init__(self, detail: str, attr: str = "") -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.attr = attr
-
-
 def phrase(status: int) -> str:
     """The reason phrase, also for 499 (nginx's, which Python does not know)."""
     if status == 499:
@@ -85,18 +77,16 @@ def phrase(status: int) -> str:
     return http.HTTPStatus(status).phrase
 
 
-def error_item(message: str, detail: str, attr: str = "") -> dict[str, str]:
-    item = {"message": message, "detail": detail, "traceId": current_trace_id()}
-    if attr:
-        item["attr"] = attr  # Gladly marks the form field this error is about
-    return item
+def error_item(message: str, detail: str, attr: str = "") -> ErrorItem:
+    """`attr`: the form field the error is about (Gladly marks it)."""
+    return ErrorItem(message=message, detail=detail, trace_id=current_trace_id(), attr=attr)
 
 
-def errors_response(status: int, items: list[dict[str, str]]) -> JSONResponse:
-    return JSONResponse({"errors": items}, status_code=status)
+def errors_response(status: int, items: list[ErrorItem]) -> Response:
+    return WireResponse(Errors(errors=items), status_code=status)
 
 
-def error_response(status: int, message: str, detail: str, attr: str = "") -> JSONResponse:
+def error_response(status: int, message: str, detail: str, attr: str = "") -> Response:
     return errors_response(status, [error_item(message, detail, attr)])
 
 
@@ -106,7 +96,7 @@ def http_status(failure: RpcFailure) -> int:
     return HTTP_STATUS.get(failure.code, 500)
 
 
-def failure_response(failure: RpcFailure, attrs: Mapping[str, str] | None = None) -> JSONResponse:
+def failure_response(failure: RpcFailure, attrs: Mapping[str, str] | None = None) -> Response:
     """The answer for a failed gRPC call; `attrs` names the form field of a request field."""
     status = http_status(failure)
     title = _TITLES.get(failure.reason) or phrase(status)

@@ -18,45 +18,45 @@ from typing import Final
 
 import grpc
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from actions.v1 import actions_pb2 as pb
 from gateway import card
-from gateway.errors import InvalidRequest
-from gateway.payloads import Json, json_object, optional_object, optional_string, string_list
 from gateway.rpc import ActionsClient, RpcFailure, client_of
+from gateway.wire import (
+    LookupQuery,
+    LookupRequest,
+    LookupResponse,
+    LookupResult,
+    WireResponse,
+    decode,
+    trimmed,
+)
 from services.telemetry.context import current_trace_id
 
 log = logging.getLogger(__name__)
 
-LOOKUP_LEVELS: Final = ("BASIC", "DETAILED")
 # Searches of one BASIC lookup in flight at once; every e-mail is searched (the 64 KiB body
 # bounds how many there can be).
 MAX_CONCURRENT_SEARCHES: Final = 8
-_NO_LIMIT: Final = 1 << 31
 # The customer attribute that says why the card is missing; "" clears it when the card is back.
 NOTICE_ATTRIBUTE: Final = "subscriptionsNotice"
 
 
 async def lookup(request: Request) -> Response:
-    payload = json_object(await request.body())
-    level = payload.get("lookupLevel")
-    if level not in LOOKUP_LEVELS:
-        raise InvalidRequest("lookupLevel must be BASIC or DETAILED.", "lookupLevel")
-    query = optional_object(payload, "query")
+    asked = decode(await request.body(), LookupRequest)
     client = client_of(request)
     budget: float = request.app.state.lookup_deadline
-    if level == "BASIC":
-        results = await basic(client, query, budget)
+    if asked.lookup_level == "BASIC":
+        results = await basic(client, asked.the_query, budget)
     else:
-        results = await detailed(client, query, budget)
-    return JSONResponse({"results": results})
+        results = await detailed(client, asked.the_query, budget)
+    return WireResponse(LookupResponse(results=results))
 
 
-async def basic(client: ActionsClient, query: Json, budget: float) -> list[Json]:
-    emails = string_list(query, "emails", _NO_LIMIT)
-    emails.append(optional_string(query, "email"))
-    external_id = optional_string(query, "externalCustomerId")
+async def basic(client: ActionsClient, query: LookupQuery, budget: float) -> list[LookupResult]:
+    emails = [trimmed(email) for email in [*(query.emails or ()), query.email]]
+    external_id = trimmed(query.external_customer_id)
     view = pb.SUBSCRIPTIONS_VIEW_BASIC  # the customer and the counts: no orders, no products
     searches = [
         pb.GetSubscriptionsRequest(email=email, view=view)
@@ -77,7 +77,7 @@ async def basic(client: ActionsClient, query: Json, budget: float) -> list[Json]
 
     # Every search runs to its end (or the budget's): no call is left behind.
     answers = await asyncio.gather(*(search(s) for s in searches), return_exceptions=True)
-    results: dict[str, Json] = {}
+    results: dict[str, LookupResult] = {}
     failed = 0
     for answer in answers:
         if isinstance(answer, BaseException):
@@ -89,9 +89,9 @@ async def basic(client: ActionsClient, query: Json, budget: float) -> list[Json]
     return list(results.values())
 
 
-async def detailed(client: ActionsClient, query: Json, budget: float) -> list[Json]:
-    external_id = optional_string(query, "externalCustomerId")
-    gladly_customer_id = optional_string(query, "id")
+async def detailed(client: ActionsClient, query: LookupQuery, budget: float) -> list[LookupResult]:
+    external_id = trimmed(query.external_customer_id)
+    gladly_customer_id = trimmed(query.id)
     if not external_id:
         return []  # not linked: nothing to show
     try:
@@ -102,22 +102,22 @@ async def detailed(client: ActionsClient, query: Json, budget: float) -> list[Js
     if found is None:
         return []
     result = card.detailed_result(found, gladly_customer_id)
-    result["customAttributes"][NOTICE_ATTRIBUTE] = ""  # clears an earlier notice
+    result.custom_attributes[NOTICE_ATTRIBUTE] = ""  # clears an earlier notice
     return [result]
 
 
-def unread_result(external_id: str) -> Json:
+def unread_result(external_id: str) -> LookupResult:
     """The linked customer, honestly without a card: the counts are cleared rather than kept
     (a missing key keeps Gladly's old value) and the notice names the trace."""
     notice = (
         "Subscriptions could not be read from Ordergroove just now; open the profile again"
         f" in a moment (trace {current_trace_id()})."
     )
-    return {
-        "externalCustomerId": external_id,
-        "customAttributes": {"activeSubscriptions": "", "totalSubscriptions": ""}
+    return LookupResult(
+        external_customer_id=external_id,
+        custom_attributes={"activeSubscriptions": "", "totalSubscriptions": ""}
         | {NOTICE_ATTRIBUTE: notice},
-    }
+    )
 
 
 async def _find(

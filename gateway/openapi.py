@@ -1,328 +1,217 @@
-"""`GET /openapi.json`: every route of the gateway with its request and answer schemas.
+"""`GET /openapi.json`: every route of the gateway, its schemas generated from gateway/wire.py.
 
-Precise enough for a fuzzer: ids carry the service's id pattern, bodies their types and limits,
-and every answer of a route is documented, errors included.
+The bodies, answers, ids and limits are the wire shapes' own (and through them the service's), and
+the routes of the actions come from their specs: a new action is documented by declaring it.
+Precise enough for a fuzzer: every answer of a route is documented, errors included.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from typing import Any, Final
 
+import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from gateway.actions import AGENT_HEADER, CONVERSATION_HEADER
+from actions.v1 import actions_pb2 as pb
+from gateway import forms, wire
+from gateway.actions import AGENT_HEADER, CONVERSATION_HEADER, LEGACY_ACTIONS, SPECS, ActionSpec
 from gateway.card import LEGACY_SUBSCRIPTION_ROUTE, SUBMISSION_ROUTE, SUBSCRIPTION_ROUTE
-from gateway.forms import MAX_DETAILS
 from gateway.guard import BODY_TOO_LARGE, MAX_BODY_BYTES
-from gateway.lookup import LOOKUP_LEVELS
-from gateway.payloads import Json
+from gateway.signing import AUTHORIZATION_HEADER
 
-# The Actions service's id rule (services/actions_service/domain.py).
-ID_PATTERN: Final = "^[A-Za-z0-9_.@+:-]{1,64}$"
+Json = dict[str, Any]
 
-_STRING: Final[Json] = {"type": "string"}
-_ID: Final[Json] = {"type": "string", "pattern": ID_PATTERN}
+# Every schema of the document: the named ones land in components, the rest are inlined.
+_SHAPES: Final[tuple[Any, ...]] = (
+    wire.Errors,
+    wire.LookupRequest,
+    wire.LookupResponse,
+    wire.Form,
+    wire.ActionResult,
+    wire.Health,
+    wire.Id,
+    wire.SubmissionId,
+    *(spec.body for spec in SPECS),
+)
+_REF_TEMPLATE: Final = "#/components/schemas/{name}"
+_EXAMPLE_CARD: Final = wire.SubscriptionCard(
+    subscription_id="8f2c1e4a",
+    status="ACTIVE",
+    created_at="2026-01-05T14:03:00Z",
+    frequency="Every 2 weeks",
+    next_order_id="c41d9a70",
+    next_order_date="2026-12-07",
+    price="24.00",
+    currency="USD",
+    quantity="1",
+    prepaid="false",
+    product_name="Vitamins, 60 capsules",
+    actions=[
+        wire.ActionButton(
+            name="Cancel Order",
+            form_url="/gladly/customers/gladly-1/ordergroove/og-1/subscriptions/8f2c1e4a/cancel",
+        )
+    ],
+)
+_EXAMPLES: Final[dict[type[Any], Any]] = {
+    wire.LookupRequest: wire.LookupRequest(
+        lookup_level="DETAILED",
+        query=wire.LookupQuery(external_customer_id="og-1", id="gladly-1"),
+        unique_match_required=True,
+    ),
+    wire.LookupResponse: wire.LookupResponse(
+        results=[
+            wire.LookupResult(
+                external_customer_id="og-1",
+                name="Martha Williams",
+                custom_attributes={"activeSubscriptions": "1", "totalSubscriptions": "1"},
+                transactions=[_EXAMPLE_CARD],
+            )
+        ]
+    ),
+    wire.Form: forms.cancel_form(
+        "/gladly/customers/gladly-1/ordergroove/og-1/subscriptions/8f2c1e4a/cancel"
+        "/submissions/0b6f6a52-8c1e-4f0a-9d3b-5a7e2c4d1f90",
+        pb.ListCancelReasonsResponse(reasons=[pb.CancelReason(code="7", text="Moving abroad")]),
+    ),
+    wire.CancelSubmission: wire.CancelSubmission(reason="7", details="Moving abroad"),
+    wire.ActionResult: wire.ActionResult(
+        message="Subscription cancelled", detail="Subscription 8f2c1e4a cancelled."
+    ),
+    wire.Errors: wire.Errors(
+        errors=[
+            wire.ErrorItem(
+                message="Invalid input",
+                detail="reason must be one of the merchant's integer reason codes.",
+                trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+                attr="reason",
+            )
+        ]
+    ),
+}
+_REASONS: Final = {
+    400: "Invalid request, or refused for a reason the agent can act on",
+    401: "Missing, malformed, expired or wrong Gladly signature; nothing was done",
+    404: "No such route or subscription",
+    405: "Method not allowed on this route",
+    409: "The request id was used for another request",
+    413: BODY_TOO_LARGE,
+    503: "The actions service or Ordergroove is unavailable",
+    504: "Not completed within the deadline",
+}
+_GLADLY_ERRORS: Final = (400, 401, 404, 405, 413, 503, 504)
+_SIGNED: Final[list[Json]] = [{"gladlySignature": []}]
+_PARAMETER: Final = re.compile(r"{(\w+)}")
 
 
-def _ref(name: str) -> Json:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _schemas() -> tuple[dict[type[Any], Json], Json]:
+    found, components = msgspec.json.schema_components(_SHAPES, ref_template=_REF_TEMPLATE)
+    return dict(zip(_SHAPES, found, strict=True)), components
 
 
-def _json(schema: Json, description: str) -> Json:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+_SCHEMA, _COMPONENTS = _schemas()
 
 
-def _object(required: list[str], properties: Json, *, extra: bool = False) -> Json:
-    schema: Json = {"type": "object", "properties": properties, "additionalProperties": extra}
-    if required:
-        schema["required"] = required
-    return schema
+def _json(shape: type[Any], description: str) -> Json:
+    media: Json = {"schema": _SCHEMA[shape]}
+    if shape in _EXAMPLES:
+        media["example"] = msgspec.to_builtins(_EXAMPLES[shape])
+    return {"description": description, "content": {wire.JSON_MEDIA_TYPE: media}}
 
 
 def _errors(*statuses: int) -> Json:
     """The error answers of a route; `default` covers the rest of the gRPC→HTTP table."""
-    reasons = {
-        400: "Invalid request, or refused for a reason the agent can act on",
-        401: "Missing, malformed, expired or wrong Gladly signature; nothing was done",
-        404: "No such route or subscription",
-        405: "Method not allowed on this route",
-        409: "The request id was used for another request",
-        413: BODY_TOO_LARGE,
-        503: "The actions service or Ordergroove is unavailable",
-        504: "Not completed within the deadline",
-    }
-    answers = {str(status): _json(_ref("Errors"), reasons[status]) for status in statuses}
-    return answers | {"default": _json(_ref("Errors"), "Any other failure")}
+    answers = {str(status): _json(wire.Errors, _REASONS[status]) for status in statuses}
+    return answers | {"default": _json(wire.Errors, "Any other failure")}
 
 
-_GLADLY_ERRORS: Final = (400, 401, 404, 405, 413, 503, 504)
-
-_SCHEMAS: Final[Json] = {
-    "Errors": _object(
-        ["errors"],
+def _parameters(path: str) -> list[Json]:
+    """The path's ids, each with the service's id rule (or a submission id's)."""
+    return [
         {
-            "errors": {
-                "type": "array",
-                "minItems": 1,
-                "items": _object(
-                    ["message", "detail", "traceId"],
-                    {
-                        "message": _STRING,
-                        "detail": _STRING,
-                        "traceId": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-                        "attr": _STRING,
-                    },
-                ),
-            }
-        },
-    ),
-    "LookupRequest": _object(
-        ["lookupLevel"],
-        {
-            "lookupLevel": {"type": "string", "enum": list(LOOKUP_LEVELS)},
-            "query": _object(
-                [],
-                {
-                    "emails": {"type": "array", "items": _STRING},
-                    "email": _STRING,
-                    "phones": {"type": "array", "items": _STRING},
-                    "name": _STRING,
-                    "externalCustomerId": _STRING,
-                    "id": _STRING,
-                },
-                extra=True,  # Gladly adds custom attributes as flat keys
-            ),
-            "uniqueMatchRequired": {"type": "boolean"},
-        },
-    ),
-    "LookupResponse": _object(
-        ["results"], {"results": {"type": "array", "items": _ref("LookupResult")}}
-    ),
-    "LookupResult": _object(
-        ["externalCustomerId"],
-        {
-            "externalCustomerId": _STRING,
-            "name": _STRING,
-            "emails": {"type": "array", "items": _object(["original"], {"original": _STRING})},
-            "phones": {"type": "array", "items": _object(["original"], {"original": _STRING})},
-            "customAttributes": {"type": "object", "additionalProperties": _STRING},
-            "transactions": {"type": "array", "items": _ref("SubscriptionCard")},
-        },
-    ),
-    "SubscriptionCard": _object(
-        ["type", "subscriptionId", "status", "quantity", "prepaid"],
-        {
-            "type": {"type": "string", "enum": ["SUBSCRIPTION"]},
-            "subscriptionId": _STRING,
-            "status": {"type": "string", "enum": ["ACTIVE", "CANCELLED", "INACTIVE", "UNKNOWN"]},
-            **{
-                key: {"type": "string", "format": "date-time"}
-                for key in ("createdAt", "updatedAt", "cancelledAt")
-            },
-            # The merchant's calendar date, not an instant.
-            "nextOrderDate": {"type": "string", "format": "date"},
-            **dict.fromkeys(
-                (
-                    "frequency",
-                    "nextOrderId",
-                    "cancellationReason",
-                    "cancellationReasonCode",
-                    "cancellationDetails",
-                    "price",
-                    "currency",
-                    "quantity",
-                    "prepaid",
-                    "prepaidOrdersRemaining",
-                    "prepaidOrdersPerBilling",
-                    "prepaidRenewalBehavior",
-                    "productId",
-                    "productName",
-                    "productSku",
-                    "productImageUrl",
-                ),
-                _STRING,
-            ),
-            "actions": {
-                "type": "array",
-                "items": _object(["name", "formUrl"], {"name": _STRING, "formUrl": _STRING}),
-            },
-        },
-    ),
-    "Form": _object(
-        ["title", "submitButton", "closeButton", "actionUrl", "sections"],
-        {
-            "title": _STRING,
-            "submitButton": _STRING,
-            "closeButton": _STRING,
-            "actionUrl": _STRING,
-            "sections": {
-                "type": "array",
-                "items": {"oneOf": [_ref("TextSection"), _ref("InputSection")]},
-            },
-        },
-    ),
-    "TextSection": _object(
-        ["type", "text"], {"type": {"type": "string", "enum": ["text"]}, "text": _STRING}
-    ),
-    "InputSection": _object(
-        ["type", "label", "attr", "input"],
-        {
-            "type": {"type": "string", "enum": ["input"]},
-            "label": _STRING,
-            "attr": _STRING,
-            "hint": _STRING,
-            "defaultValue": _STRING,
-            "input": _object(
-                ["type"],
-                {
-                    "type": {"type": "string", "enum": ["text", "select", "checkbox"]},
-                    "placeholder": _STRING,
-                    "optional": {"type": "boolean"},
-                    "options": {
-                        "type": "array",
-                        "items": _object(["text", "value"], {"text": _STRING, "value": _STRING}),
-                    },
-                },
-            ),
-        },
-    ),
-    "CancelSubmission": _object(
-        ["reason"],
-        {
-            "reason": _STRING,
-            "details": {"type": "string", "maxLength": MAX_DETAILS},
-            "agentId": _STRING,
-            "conversationId": _STRING,
-        },
-        extra=True,
-    ),
-    "SkipSubmission": _object([], {"agentId": _STRING, "conversationId": _STRING}, extra=True),
-    "ActionResult": _object(["message", "detail"], {"message": _STRING, "detail": _STRING}),
-    "Health": _object(["status"], {"status": {"type": "string", "enum": ["ok"]}}),
-}
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _SCHEMA[wire.SubmissionId if name == "submission_id" else wire.Id],
+        }
+        for name in _PARAMETER.findall(path)
+    ]
 
 
-def _path_ids(*names: str) -> list[Json]:
-    return [{"name": n, "in": "path", "required": True, "schema": _ID} for n in names]
-
-
-_SUBMISSION_ID: Final[list[Json]] = [
-    {
-        "name": "submission_id",
-        "in": "path",
-        "required": True,
-        "description": "Minted when the form was served: one per form, the same on a retry",
-        "schema": {"type": "string", "format": "uuid"},
-    }
-]
 # Only honoured when the request's signature covers them (SignedHeaders).
 _CONTEXT_HEADERS: Final = [
-    {"name": name, "in": "header", "required": False, "schema": _ID}
+    {"name": name, "in": "header", "required": False, "schema": _SCHEMA[wire.Id]}
     for name in (AGENT_HEADER, CONVERSATION_HEADER)
 ]
-_SIGNED: Final[list[Json]] = [{"gladlySignature": []}]
 
 
-def _body(schema: str, *, required: bool = True) -> Json:
+def _lookup() -> Json:
     return {
-        "required": required,
-        "content": {"application/json": {"schema": _ref(schema)}},
+        "summary": "Gladly lookup adaptor (BASIC and DETAILED)",
+        "security": _SIGNED,
+        "requestBody": {"required": True, "content": _json(wire.LookupRequest, "")["content"]},
+        "responses": {"200": _json(wire.LookupResponse, "Matches")} | _errors(*_GLADLY_ERRORS),
     }
 
 
-def _deprecated(route: Json) -> Json:
-    """A URL of cards and forms served before the Ordergroove customer was in the path."""
-    return route | {"deprecated": True}
-
-
-def _form_route(summary: str, ids: list[Json]) -> Json:
+def _form(path: str, spec: ActionSpec[Any], *, legacy: bool = False) -> Json:
+    summary = f"The {spec.segment} form" + (" (earlier cards)" if legacy else "")
     return {
         "summary": summary,
         "security": _SIGNED,
-        "parameters": ids,
-        "responses": {"200": _json(_ref("Form"), "The form")} | _errors(*_GLADLY_ERRORS),
-    }
+        "parameters": _parameters(path),
+        "responses": {"200": _json(wire.Form, "The form")} | _errors(*_GLADLY_ERRORS),
+    } | ({"deprecated": True} if legacy else {})
 
 
-def _action_route(summary: str, ids: list[Json], body: Json) -> Json:
+def _action(path: str, spec: ActionSpec[Any], *, legacy: bool = False) -> Json:
+    what = spec.summary or f"The {spec.segment} action"
+    summary = what + (" (earlier forms)" if legacy else " (once per submission)")
+    body = {"required": not spec.empty_body, "content": _json(spec.body, "")["content"]}
     return {
         "summary": summary,
         "security": _SIGNED,
-        "parameters": ids + _CONTEXT_HEADERS,
+        "parameters": _parameters(path) + _CONTEXT_HEADERS,
         "requestBody": body,
-        "responses": {"200": _json(_ref("ActionResult"), "Done")} | _errors(*_GLADLY_ERRORS, 409),
-    }
+        "responses": {"200": _json(wire.ActionResult, "Done")} | _errors(*_GLADLY_ERRORS, 409),
+    } | ({"deprecated": True} if legacy else {})
+
+
+def _action_paths() -> dict[str, Json]:
+    paths: dict[str, Json] = {}
+    for spec in SPECS:
+        form = f"{SUBSCRIPTION_ROUTE}/{spec.segment}"
+        action = f"{form}{spec.state_route}{SUBMISSION_ROUTE}"
+        legacy_form = f"{LEGACY_SUBSCRIPTION_ROUTE}/{spec.segment}"
+        paths.setdefault(form, {})["get"] = _form(form, spec)
+        paths.setdefault(action, {})["post"] = _action(action, spec)
+        paths.setdefault(legacy_form, {})["get"] = _form(legacy_form, spec, legacy=True)
+    for path, spec in LEGACY_ACTIONS:
+        paths.setdefault(path, {})["post"] = _action(path, spec, legacy=True)
+    return paths
 
 
 def _probe(summary: str, statuses: tuple[int, ...]) -> Json:
-    return {
-        "get": {
-            "summary": summary,
-            "responses": {"200": _json(_ref("Health"), "OK")}
-            | {str(s): _json(_ref("Errors"), "Not ready") for s in statuses},
-        }
-    }
+    not_ready = {str(s): _json(wire.Errors, "Not ready") for s in statuses}
+    return {"get": {"summary": summary, "responses": {"200": _json(wire.Health, "OK")} | not_ready}}
 
 
 def _document() -> Json:
-    subscription = _path_ids("gladly_customer_id", "og_customer_id", "subscription_id")
-    legacy = _path_ids("gladly_customer_id", "subscription_id")
     return {
-        "openapi": "3.0.3",
+        # 3.1: its schemas are JSON Schema 2020-12, what the wire shapes generate.
+        "openapi": "3.1.0",
         "info": {"title": "Ordergroove actions gateway for Gladly", "version": "1.0.0"},
-        "paths": {
-            "/gladly/lookup": {
-                "post": {
-                    "summary": "Gladly lookup adaptor (BASIC and DETAILED)",
-                    "security": _SIGNED,
-                    "requestBody": _body("LookupRequest"),
-                    "responses": {"200": _json(_ref("LookupResponse"), "Matches")}
-                    | _errors(*_GLADLY_ERRORS),
-                }
-            },
-            f"{SUBSCRIPTION_ROUTE}/cancel": {"get": _form_route("The cancel form", subscription)},
-            f"{SUBSCRIPTION_ROUTE}/cancel{SUBMISSION_ROUTE}": {
-                "post": _action_route(
-                    "Cancel the subscription (once per submission)",
-                    subscription + _SUBMISSION_ID,
-                    _body("CancelSubmission"),
-                ),
-            },
-            f"{SUBSCRIPTION_ROUTE}/skip": {"get": _form_route("The skip form", subscription)},
-            f"{SUBSCRIPTION_ROUTE}/skip/orders/{{order_id}}{SUBMISSION_ROUTE}": {
-                "post": _action_route(
-                    "Skip the named next order (once per submission)",
-                    subscription + _path_ids("order_id") + _SUBMISSION_ID,
-                    _body("SkipSubmission", required=False),
-                )
-            },
-            f"{LEGACY_SUBSCRIPTION_ROUTE}/cancel": {
-                "get": _deprecated(_form_route("The cancel form (earlier cards)", legacy)),
-                "post": _deprecated(
-                    _action_route(
-                        "Cancel the subscription (earlier forms)", legacy, _body("CancelSubmission")
-                    )
-                ),
-            },
-            f"{LEGACY_SUBSCRIPTION_ROUTE}/skip": {
-                "get": _deprecated(_form_route("The skip form (earlier cards)", legacy))
-            },
-            f"{LEGACY_SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip": {
-                "post": _deprecated(
-                    _action_route(
-                        "Skip the named next order (earlier forms)",
-                        legacy + _path_ids("order_id"),
-                        _body("SkipSubmission", required=False),
-                    )
-                )
-            },
+        "paths": {"/gladly/lookup": {"post": _lookup()}}
+        | _action_paths()
+        | {
             "/healthz": _probe("The process is up", ()),
             "/readyz": _probe("The actions service is reachable and serving", (503,)),
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
-                    "responses": {"200": {"description": "OpenAPI 3.0 document"}},
+                    "responses": {"200": {"description": "OpenAPI 3.1 document"}},
                 }
             },
             "/metrics": {
@@ -338,12 +227,12 @@ def _document() -> Json:
             },
         },
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": _COMPONENTS,
             "securitySchemes": {
                 "gladlySignature": {
                     "type": "apiKey",
                     "in": "header",
-                    "name": "Gladly-Authorization",
+                    "name": AUTHORIZATION_HEADER,
                     "description": (
                         "Gladly's HMAC-SHA256 request signature with `Gladly-Time` within 300 s; "
                         f"bodies at most {MAX_BODY_BYTES} bytes."
@@ -354,8 +243,8 @@ def _document() -> Json:
     }
 
 
-DOCUMENT: Final = _document()
+DOCUMENT: Final = msgspec.json.encode(_document())
 
 
 async def openapi_json(request: Request) -> Response:
-    return JSONResponse(DOCUMENT)
+    return Response(DOCUMENT, media_type=wire.JSON_MEDIA_TYPE)

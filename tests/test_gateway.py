@@ -35,7 +35,14 @@ from services.ordergroove_sandbox.demo import (
 )
 from tests.conftest import GATEWAY_SIGNING_KEY
 from tests.servers import serve_asgi
-from tests.stack import add_fault, customer_timeline, eventually, running_service, service_settings
+from tests.stack import (
+    add_fault,
+    customer_timeline,
+    eventually,
+    running_service,
+    seed_customer,
+    service_settings,
+)
 
 Json = dict[str, Any]
 
@@ -185,6 +192,17 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
 
 
 # --- forms ---------------------------------------------------------------------------------------
+
+
+async def test_a_customer_without_subscriptions_gets_an_empty_card(
+    gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
+) -> None:
+    """`transactions: []` is sent, not left out: a missing key would keep the cards Gladly showed
+    before (transactions are only ever set by a DETAILED answer)."""
+    await seed_customer(ordergroove, merchant_user_id="none-1", email="none@example.com", count=0)
+    [result] = await detailed(gladly_caller, externalCustomerId="none-1")
+    assert result["transactions"] == []
+    assert result["customAttributes"]["totalSubscriptions"] == "0"
 
 
 async def test_cancel_form_offers_the_merchants_reasons(

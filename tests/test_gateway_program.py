@@ -7,11 +7,16 @@ import asyncio
 import os
 import signal
 import sys
+from typing import Any
 
 import httpx
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from gateway.app import ROUTES, create_app
 from gateway.gladly_auth import GladlySignature
+from services.actions_service.domain import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
 from services.config import Settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
@@ -35,15 +40,18 @@ async def test_healthz_and_readyz(ordergroove_url: str, gladly_url: str) -> None
         assert response.json()["errors"][0]["traceId"]
 
 
+SUBSCRIPTION = (
+    "/gladly/customers/{gladly_customer_id}/ordergroove/{og_customer_id}"
+    "/subscriptions/{subscription_id}"
+)
+
+
 async def test_openapi_documents_every_route() -> None:
     settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=("k",))
     async with serve_asgi(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
         document = (await client.get("/openapi.json")).json()
     legacy = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
-    subscription = (
-        "/gladly/customers/{gladly_customer_id}/ordergroove/{og_customer_id}"
-        "/subscriptions/{subscription_id}"
-    )
+    subscription = SUBSCRIPTION
     assert document["openapi"].startswith("3.")
     assert {path: set(item) for path, item in document["paths"].items()} == {
         "/gladly/lookup": {"post"},
@@ -70,6 +78,49 @@ async def test_openapi_documents_every_route() -> None:
     schemas = document["components"]["schemas"]
     assert schemas["LookupRequest"]["properties"]["lookupLevel"]["enum"] == ["BASIC", "DETAILED"]
     assert "SUBSCRIPTION" in schemas["SubscriptionCard"]["properties"]["type"]["enum"]
+
+
+async def test_openapi_limits_are_the_services_and_its_examples_fit() -> None:
+    """The document is generated from the wire shapes, whose limits are the service's own; every
+    example it shows is valid against the schema beside it."""
+    settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=("k",))
+    async with serve_asgi(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert schemas["CancelSubmission"]["properties"]["details"]["anyOf"][0] == {
+        "type": "string",
+        "maxLength": MAX_REASON_DETAILS,
+    }
+    cancel = document["paths"][f"{SUBSCRIPTION}/cancel/submissions/{{submission_id}}"]["post"]
+    ids = {p["name"]: p["schema"] for p in cancel["parameters"] if p["in"] == "path"}
+    assert ids["subscription_id"]["maxLength"] == MAX_ID_LENGTH
+    assert ids["subscription_id"]["pattern"] == f"^{ID_PATTERN}$"
+    assert ids["submission_id"]["format"] == "uuid"
+    registry = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    examples = 0
+    for item in document["paths"].values():
+        for operation in item.values():
+            bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+            for media in (b.get("content", {}).get("application/json") for b in bodies):
+                if media and "example" in media:
+                    schema = _rebased(media["schema"])
+                    Draft202012Validator(schema, registry=registry).validate(media["example"])
+                    examples += 1
+    assert examples >= 5
+
+
+def _rebased(schema: Any) -> Any:
+    """The schema with its `#/components/...` references made absolute (urn:openapi)."""
+    if isinstance(schema, dict):
+        return {
+            key: f"urn:openapi{value}" if key == "$ref" else _rebased(value)
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_rebased(value) for value in schema]
+    return schema
 
 
 async def run_program(env: dict[str, str]) -> asyncio.subprocess.Process:

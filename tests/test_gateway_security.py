@@ -17,6 +17,7 @@ from starlette.routing import Route
 from gateway.app import create_app
 from gateway.gladly_auth import GladlySignature
 from gateway.guard import MAX_BODY_BYTES, GladlyGuard
+from services.actions_service.domain import MAX_REASON_DETAILS
 from services.config import Settings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
@@ -163,6 +164,32 @@ async def test_malformed_requests_are_400(lone_caller: httpx.AsyncClient) -> Non
         assert response.json()["errors"][0]["message"] == "Invalid request"
     level = await lone_caller.post("/gladly/lookup", json={"lookupLevel": "FULL"})
     assert level.json()["errors"][0]["attr"] == "lookupLevel"
+
+
+async def test_a_refused_field_is_named_and_the_service_is_not_asked(
+    lone_caller: httpx.AsyncClient,
+) -> None:
+    """The wire shapes name the field, as Gladly marks a form's; nothing is behind this gateway,
+    so a request that got past them would have been a 503."""
+    too_long = {"reason": "7", "details": "x" * (MAX_REASON_DETAILS + 1)}
+    cases = [
+        ("/gladly/lookup", {"lookupLevel": "BASIC", "query": {"emails": ["a@b.c", 7]}}),
+        ("/gladly/lookup", {"lookupLevel": "DETAILED", "query": {"externalCustomerId": 1}}),
+        (CANCEL_URL, too_long),
+        (CANCEL_URL, {"reason": "7", "agentId": ["a"]}),
+    ]
+    attrs = ["query.emails[1]", "query.externalCustomerId", "details", "agentId"]
+    for (path, body), attr in zip(cases, attrs, strict=True):
+        response = await lone_caller.post(path, json=body)
+        assert response.status_code == 400, response.text
+        error = response.json()["errors"][0]
+        assert error["message"] == "Invalid request"
+        assert error["attr"] == attr
+        assert error["detail"].startswith(f"{attr}: ")
+        assert len(error["traceId"]) == 32
+    # Gladly's custom attributes come as more keys of the query; unknown keys are no error.
+    extra = {"lookupLevel": "BASIC", "query": {"loyaltyTier": {"gold": True}}, "more": 1}
+    assert (await lone_caller.post("/gladly/lookup", json=extra)).json() == {"results": []}
 
 
 async def test_wrong_method_is_405_and_unknown_route_404(

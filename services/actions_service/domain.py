@@ -18,8 +18,10 @@ from services.actions_service.errors import ActionError, InvalidArgument, Reason
 ORDER_STATUS_UNSENT = 1
 MAX_ID_LENGTH = 64
 MAX_REASON_DETAILS = 500
-# Matched whole (`fullmatch`: `$` would also accept a trailing newline).
-_ID_PATTERN = re.compile(r"[A-Za-z0-9_.@+:-]+")
+# Matched whole (`fullmatch`: `$` would also accept a trailing newline). The gateway documents
+# and checks ids with the same pattern.
+ID_PATTERN = r"[A-Za-z0-9_.@+:-]+"
+_ID_PATTERN = re.compile(ID_PATTERN)
 # Ids become path segments at Ordergroove: "." and ".." would name another resource.
 _DOT_SEGMENTS = frozenset({".", ".."})
 _UUID_PATTERN = re.compile(
