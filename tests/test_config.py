@@ -131,6 +131,10 @@ def test_values_are_parsed() -> None:
         ("ACTIONS_API_TOKEN", "a token"),
         ("GLADLY_API_TOKEN", "tökén"),
         ("ACTIONS_GRPC_REUSE_PORT", "maybe"),
+        # The Gladly sandbox's own, once read apart from the table.
+        ("GLADLY_SANDBOX_RATE_LIMIT", "0"),
+        ("GATEWAY_URL", "ftp://gateway"),
+        ("GLADLY_SANDBOX_TRACE_URL", "http://jaeger/trace/without-placeholder"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -206,3 +210,25 @@ def test_outbox_settings_are_read() -> None:
     assert (settings.outbox_backoff_max_seconds, settings.outbox_poll_seconds) == (60, 1)
     assert settings.gladly_requests_per_second == 5
     assert settings.settle_after_seconds == 120
+
+
+def test_each_program_reads_its_own_settings() -> None:
+    """A variable of another program is no concern of this one: not read, not refused."""
+    gateway = GatewaySettings.from_env({"STORE_URL": "mysql://db/actions"})
+    assert not hasattr(gateway, "store_url")
+    sandbox = GladlySandboxSettings.from_env({"ACTIONS_DEADLINE_SECONDS": "soon"})
+    assert sandbox.gateway == "http://127.0.0.1:8080"  # GATEWAY_URL unset: GATEWAY_LISTEN's
+    moved = GladlySandboxSettings.from_env({"GATEWAY_LISTEN": "127.0.0.1:9090"})
+    assert moved.gateway == "http://127.0.0.1:9090"
+
+
+def test_known_actions_are_the_domains() -> None:
+    with pytest.raises(ConfigError) as caught:
+        ServiceSettings.from_env({"ACTIONS_ENABLED": "refund"})
+    assert all(action.value in str(caught.value) for action in Action)
+
+
+def test_settings_built_in_code_read_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACTIONS_DEADLINE_SECONDS", "2")
+    assert ServiceSettings().deadline_seconds == 15
+    assert ServiceSettings.from_env().deadline_seconds == 2

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.instrumentation._semconv import (
+    _OpenTelemetrySemanticConventionStability,
+    _OpenTelemetryStabilitySignalType,
+    _StabilityMode,
+)
 from opentelemetry.trace import SpanKind
 
 from gateway.rpc import ActionsClient
@@ -15,7 +21,7 @@ from services.config import TelemetrySettings
 from services.telemetry.http_client import redact_query
 from services.telemetry.logs import JsonFormatter
 from services.telemetry.rpc import server_of
-from services.telemetry.setup import otlp_traces_url
+from services.telemetry.setup import otlp_traces_url, use_stable_http_conventions
 from tests.stack import running_service, service_settings
 from tests.telemetry import Recorded
 
@@ -105,3 +111,14 @@ async def test_round_robin_spreads_calls_over_replicas(
     served = [s for s in telemetry.spans() if s.kind is SpanKind.SERVER]
     assert len(served) == 6
     assert len({(s.attributes or {}).get("net.peer.port") for s in served}) == 2
+
+
+def test_the_stable_http_conventions_are_chosen_without_touching_the_environment() -> None:
+    before = dict(os.environ)
+    use_stable_http_conventions()
+    assert dict(os.environ) == before
+    stability = _OpenTelemetrySemanticConventionStability
+    mode = stability._get_opentelemetry_stability_opt_in_mode(
+        _OpenTelemetryStabilitySignalType.HTTP
+    )
+    assert mode is not _StabilityMode.DEFAULT
