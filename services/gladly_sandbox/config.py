@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from services.config import ConfigError, GladlySandboxSettings
 from services.gladly_sandbox.app import DEFAULT_API_TOKEN, DEFAULT_API_USER
-from services.gladly_sandbox.console import LOCAL_SIGNING_KEY
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 
-__all__ = ["ConfigError", "ServeConfig", "serve_config", "signing_key"]
+__all__ = ["ConfigError", "ServeConfig", "serve_config"]
 
 
 @dataclass(frozen=True)
@@ -26,9 +25,3 @@ def serve_config(settings: GladlySandboxSettings) -> ServeConfig:
         api_token=settings.gladly_api_token or DEFAULT_API_TOKEN,
         lookup_app_id=settings.gladly_lookup_app_id or DEFAULT_LOOKUP_APP_ID,
     )
-
-
-def signing_key(settings: GladlySandboxSettings) -> str:
-    """Gladly signs with the first of GLADLY_SIGNING_KEYS; unset, with `make run`'s."""
-    keys = settings.gladly_signing_keys
-    return keys[0] if keys else LOCAL_SIGNING_KEY

@@ -68,12 +68,17 @@ class ConsoleSettings:
         return self.trace_url.replace(TRACE_PLACEHOLDER, quote(trace_id, safe=""))
 
 
+def signing_key(settings: GladlySandboxSettings) -> str:
+    """Gladly signs with the first of GLADLY_SIGNING_KEYS; unset, with `make run`'s."""
+    keys = settings.gladly_signing_keys
+    return keys[0] if keys else LOCAL_SIGNING_KEY
+
+
 def console_settings(settings: GladlySandboxSettings) -> ConsoleSettings:
     """The gateway and the key as the CLI uses them, and GLADLY_SANDBOX_TRACE_URL."""
-    keys = settings.gladly_signing_keys
     return ConsoleSettings(
         gateway_url=settings.gateway,
-        signing_key=keys[0] if keys else LOCAL_SIGNING_KEY,
+        signing_key=signing_key(settings),
         trace_url=settings.trace_url,
     )
 
