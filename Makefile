@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 PROTO_OUT := protos
 
-.PHONY: help run test lint proto proto-check bench chaos lock screenshot clean
+.PHONY: help run test lint proto proto-check settings-doc bench chaos lock screenshot clean
 
 help:
 	@echo "make run    - start the local stack (sandboxes, Actions service, gateway)"
 	@echo "make test   - run the test suite"
 	@echo "make lint   - ruff, mypy, buf lint and the deployment files' schemas"
 	@echo "make proto  - regenerate the Python stubs from protos/"
+	@echo "make settings-doc - rewrite README's configuration tables from services/config.py"
 	@echo "make bench  - run the benchmarks"
 	@echo "make screenshot - docs/console.png from a stack started on free ports (needs chromium)"
 	@echo "make chaos  - a bounded run under faults on PostgreSQL; fails if anything ran twice or was lost"
@@ -50,7 +51,12 @@ proto-check: proto
 	git diff --exit-code -- $(PROTO_OUT)
 	test -z "$$(git status --porcelain -- $(PROTO_OUT))"
 
+# README's configuration tables are made from the settings' declarations; lint fails when stale.
+settings-doc: $(VENV)/.installed
+	$(BIN)/python -m services.settings_doc
+
 lint: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m services.settings_doc --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -21,7 +21,7 @@ from gateway.openapi import openapi_json
 from gateway.rpc import ActionsClient, client_of
 from gateway.tracing import instrumented
 from gateway.wire import Health, WireResponse
-from services.config import Settings
+from services.config import GatewaySettings
 from services.telemetry import prometheus
 
 
@@ -50,7 +50,7 @@ ROUTES = [
 ]
 
 
-def create_app(settings: Settings, on_stopped: Callable[[], None] = lambda: None) -> ASGIApp:
+def create_app(settings: GatewaySettings, on_stopped: Callable[[], None] = lambda: None) -> ASGIApp:
     """The app; `on_stopped` runs when it has stopped serving (the program flushes its spans:
     uvicorn ends the process by re-raising SIGTERM, so nothing after `run` would)."""
 

@@ -11,7 +11,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.app import create_app
-from services.config import ConfigError, Settings
+from services.config import ConfigError, GatewaySettings, default_of
 from services.runtime import freeze_startup_heap, listening_socket
 from services.telemetry.logs import configure_logging
 from services.telemetry.setup import configure
@@ -35,8 +35,8 @@ _HEAD_TOO_LARGE = (
 )
 
 
-def load_settings() -> Settings:
-    settings = Settings.from_env()
+def load_settings() -> GatewaySettings:
+    settings = GatewaySettings.from_env()
     if not settings.gladly_signing_keys:
         raise ConfigError("GLADLY_SIGNING_KEYS: at least one signing key is required")
     return settings
@@ -49,7 +49,7 @@ class ReadBoundedProtocol(HttpToolsProtocol):
     closed; its head may be at most MAX_HEAD_BYTES. The time the app takes to answer is not
     counted (the action deadline bounds it)."""
 
-    read_seconds: float = Settings.request_read_seconds
+    read_seconds: float = default_of(GatewaySettings, "request_read_seconds")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,7 +109,7 @@ class ReadBoundedProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
+def uvicorn_config(app: Any, settings: GatewaySettings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=ReadBoundedProtocol.bounded(settings.request_read_seconds),

@@ -1,20 +1,30 @@
-"""The one configuration object: every variable of the contract, parsed and checked once.
+"""Every setting of every program, each declared once: its variable, type, default, limits and
+meaning. `services.settings_doc` writes README's configuration tables from these declarations.
 
-Each program reads `Settings.from_env()` at start and exits with the `ConfigError` message when a
-value is wrong, so a bad deployment fails at once with a one-line reason instead of at first use.
+A group of settings is a class; a program's settings compose the groups it reads, and a program
+reads only its own. Each program reads `<Its>Settings.from_env()` at start and exits with the
+`ConfigError` message (one line naming the variable) when a value is wrong, so a bad deployment
+fails at once instead of at first use.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Final
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Self, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-KNOWN_ACTIONS: Final = ("cancel", "skip")
+from pydantic import Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from services.actions_service.domain import Action
+
+KNOWN_ACTIONS: Final = tuple(action.value for action in Action)
 TRACES_EXPORTERS: Final = ("otlp", "console", "none")
 OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")
 GRPC_LB_POLICIES: Final = ("pick_first", "round_robin")
@@ -41,267 +51,124 @@ class Address:
         return f"{self.host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class Settings:
-    ordergroove_base_url: str = "http://127.0.0.1:8181"
-    ordergroove_api_key: str = field(default="sandbox-api-key", repr=False)
-    gladly_base_url: str = "http://127.0.0.1:8282"
-    gladly_api_user: str = field(default="", repr=False)
-    gladly_api_token: str = field(default="", repr=False)
-    gladly_signing_keys: tuple[str, ...] = field(default=(), repr=False)
-    actions_enabled: frozenset[str] = frozenset(KNOWN_ACTIONS)
-    deadline_seconds: float = 15.0
-    # A lookup's own budget: Gladly wants an answer within 5 s (reference/gladly.md §1).
-    lookup_deadline_seconds: float = 4.0
-    # The id Gladly gave our lookup integration: the key of a profile's `externalCustomerIds`.
-    gladly_lookup_app_id: str = ""
-    grpc_listen: Address = Address("127.0.0.1", 50051)
-    grpc_target: str = "127.0.0.1:50051"
-    api_tokens: tuple[str, ...] = field(default=(), repr=False)
-    api_token: str = field(default="", repr=False)
-    gateway_listen: Address = Address("127.0.0.1", 8080)
-    ordergroove_sandbox_listen: Address = Address("127.0.0.1", 8181)
-    gladly_sandbox_listen: Address = Address("127.0.0.1", 8282)
-    # May carry a database password.
-    store_url: str = field(default="sqlite:///var/actions.db", repr=False)
-    # The timeline outbox: how long to keep retrying an entry, the full-jitter backoff between
-    # attempts, and how often to look for due entries.
-    outbox_give_up_seconds: float = 86400.0
-    outbox_backoff_seconds: float = 1.0
-    outbox_backoff_max_seconds: float = 300.0
-    outbox_poll_seconds: float = 2.0
-    # Gladly's rate limit per method for the whole organisation; every replica draws on one
-    # budget held in the store, so this is never divided among them.
-    gladly_requests_per_second: int = 10
-    # An open action record that no attempt has touched for this long is settled in the
-    # background: completed if Ordergroove shows it applied, else closed as not applied.
-    settle_after_seconds: float = 300.0
-    # How the gateway spreads calls over the service's addresses: `round_robin` with a
-    # `dns:///` target balances over every replica a headless Service resolves to.
-    grpc_lb_policy: str = "pick_first"
-    # OpenTelemetry: the exporter and protocol are chosen here; the endpoint, service name and
-    # resource attributes are read by the SDK itself from their standard OTEL_* variables.
-    traces_exporter: str = "none"
-    otlp_protocol: str = "http/protobuf"
-    # Where `actions-service` serves Prometheus `/metrics`; None serves none.
-    metrics_listen: Address | None = None
-    # The words for each of the merchant's integer cancel reason codes (code -> words); a code
-    # without words is shown as "Reason <code>". From CANCEL_REASON_NAMES.
-    cancel_reason_names: Mapping[str, str] = field(
-        default_factory=lambda: cancel_reason_names(DEFAULT_CANCEL_REASON_NAMES)
-    )
-    # Whether a cancel must name a reason (Gladly's own integration leaves it optional).
-    cancel_reason_required: bool = False
-    # The IANA zone Ordergroove's naive timestamps are read in (ORDERGROOVE_TIMEZONE).
-    ordergroove_timezone: str = DEFAULT_ORDERGROOVE_TIMEZONE
-    # Several `actions-service` processes may share ACTIONS_GRPC_LISTEN only when asked for:
-    # otherwise a second one on a taken port is refused instead of silently taking half the calls.
-    grpc_reuse_port: bool = False
-    # How long the gateway waits for a whole request (headers and body) once a connection is
-    # ready for one; a slower client is disconnected (it would hold a connection for ever).
-    request_read_seconds: float = 10.0
+# --- how a declaration is written ---------------------------------------------------------------
 
-    @property
-    def gladly_configured(self) -> bool:
-        """Timeline entries and the open-conversation check need Gladly API credentials."""
-        return bool(self.gladly_api_user and self.gladly_api_token)
+Parser = Callable[[str, str], Any]  # (variable, stripped value) -> value, or ConfigError
+
+
+@dataclass(frozen=True)
+class Parse:
+    """A field's parser, from the variable's text to its value. Text given in code is parsed
+    the same way; other values given in code are only type-checked."""
+
+    parse: Parser
+
+
+class Retired:
+    """A variable that is no longer read: setting it stops the program (the parser says why)."""
+
+
+def setting(
+    variable: str, default: Any, meaning: str, *, secret: bool = False, shown: str = ""
+) -> Any:
+    """The declaration of one variable (its parser is the field's `Parse` annotation); `shown`
+    is the default as README shows it, where the value itself would not say it."""
+    return Field(
+        default,
+        alias=variable,
+        description=meaning,
+        repr=not secret,
+        json_schema_extra={"shown": shown} if shown else None,
+    )
+
+
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """The declared variables that are set, from the environment `from_env` reads, as text: each
+    field's parser reads them. Settings built in code (`ServiceSettings(...)`, in tests) read no
+    environment: their values are the declared defaults and the ones given."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads every field at once
+
+    def __call__(self) -> dict[str, Any]:
+        environ = _ENVIRON.get()
+        if environ is None:
+            return {}
+        return {
+            field.alias: environ[field.alias]
+            for field in self.settings_cls.model_fields.values()
+            if field.alias and field.alias in environ
+        }
+
+
+class Declared(BaseSettings):
+    """A group of settings; the program classes compose groups."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        defaults = cls()
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _Environment(settings_cls))
 
-        def get(name: str, default: str | float | Address) -> str:
-            """The variable, or the default written as the variable would be."""
-            return env.get(name, str(default)).strip()
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """The settings from `env` (default: the process's environment), or a ConfigError of
+        one line naming the variable."""
+        token = _ENVIRON.set(os.environ if env is None else env)
+        try:
+            return cls()
+        except ValidationError as error:
+            raise ConfigError(_one_line(cls, error)) from None
+        finally:
+            _ENVIRON.reset(token)
 
-        metrics_listen = get("METRICS_LISTEN", "")
-        settings = cls(
-            ordergroove_base_url=_url(
-                "ORDERGROOVE_BASE_URL", get("ORDERGROOVE_BASE_URL", defaults.ordergroove_base_url)
-            ),
-            ordergroove_api_key=_secret(
-                "ORDERGROOVE_API_KEY", get("ORDERGROOVE_API_KEY", defaults.ordergroove_api_key)
-            ),
-            gladly_base_url=_url(
-                "GLADLY_BASE_URL", get("GLADLY_BASE_URL", defaults.gladly_base_url)
-            ),
-            gladly_api_user=_optional_secret("GLADLY_API_USER", get("GLADLY_API_USER", "")),
-            gladly_api_token=_optional_secret("GLADLY_API_TOKEN", get("GLADLY_API_TOKEN", "")),
-            gladly_signing_keys=csv_values(get("GLADLY_SIGNING_KEYS", "")),
-            actions_enabled=_actions(get("ACTIONS_ENABLED", ",".join(KNOWN_ACTIONS))),
-            deadline_seconds=_duration(
-                "ACTIONS_DEADLINE_SECONDS",
-                get("ACTIONS_DEADLINE_SECONDS", defaults.deadline_seconds),
-                _MAX_DEADLINE,
-                minimum=_MIN_DEADLINE,
-            ),
-            lookup_deadline_seconds=_duration(
-                "LOOKUP_DEADLINE_SECONDS",
-                get("LOOKUP_DEADLINE_SECONDS", defaults.lookup_deadline_seconds),
-                _MAX_LOOKUP_DEADLINE,
-            ),
-            gladly_lookup_app_id=get("GLADLY_LOOKUP_APP_ID", ""),
-            grpc_listen=_address(
-                "ACTIONS_GRPC_LISTEN", get("ACTIONS_GRPC_LISTEN", defaults.grpc_listen)
-            ),
-            grpc_target=get("ACTIONS_GRPC_TARGET", defaults.grpc_target) or defaults.grpc_target,
-            api_tokens=_tokens("ACTIONS_API_TOKENS", env.get("ACTIONS_API_TOKENS")),
-            api_token=_optional_secret("ACTIONS_API_TOKEN", get("ACTIONS_API_TOKEN", "")),
-            gateway_listen=_address(
-                "GATEWAY_LISTEN", get("GATEWAY_LISTEN", defaults.gateway_listen)
-            ),
-            ordergroove_sandbox_listen=_address(
-                "ORDERGROOVE_SANDBOX_LISTEN",
-                get("ORDERGROOVE_SANDBOX_LISTEN", defaults.ordergroove_sandbox_listen),
-            ),
-            gladly_sandbox_listen=_address(
-                "GLADLY_SANDBOX_LISTEN",
-                get("GLADLY_SANDBOX_LISTEN", defaults.gladly_sandbox_listen),
-            ),
-            store_url=_store_url(get("STORE_URL", defaults.store_url) or defaults.store_url),
-            outbox_give_up_seconds=_duration(
-                "OUTBOX_GIVE_UP_SECONDS",
-                get("OUTBOX_GIVE_UP_SECONDS", defaults.outbox_give_up_seconds),
-                _WEEK,
-            ),
-            outbox_backoff_seconds=_duration(
-                "OUTBOX_BACKOFF_SECONDS",
-                get("OUTBOX_BACKOFF_SECONDS", defaults.outbox_backoff_seconds),
-                _HOUR,
-            ),
-            outbox_backoff_max_seconds=_duration(
-                "OUTBOX_BACKOFF_MAX_SECONDS",
-                get("OUTBOX_BACKOFF_MAX_SECONDS", defaults.outbox_backoff_max_seconds),
-                _HOUR,
-            ),
-            outbox_poll_seconds=_duration(
-                "OUTBOX_POLL_SECONDS",
-                get("OUTBOX_POLL_SECONDS", defaults.outbox_poll_seconds),
-                _HOUR,
-            ),
-            gladly_requests_per_second=_gladly_limit(
-                env, get("GLADLY_REQUESTS_PER_SECOND", defaults.gladly_requests_per_second)
-            ),
-            settle_after_seconds=_duration(
-                "SETTLE_AFTER_SECONDS",
-                get("SETTLE_AFTER_SECONDS", defaults.settle_after_seconds),
-                _HOUR,
-            ),
-            grpc_lb_policy=_choice(
-                "ACTIONS_GRPC_LB_POLICY",
-                get("ACTIONS_GRPC_LB_POLICY", defaults.grpc_lb_policy),
-                GRPC_LB_POLICIES,
-            ),
-            traces_exporter=_choice(
-                "OTEL_TRACES_EXPORTER",
-                get("OTEL_TRACES_EXPORTER", "") or _default_traces_exporter(env),
-                TRACES_EXPORTERS,
-            ),
-            otlp_protocol=_choice(
-                "OTEL_EXPORTER_OTLP_PROTOCOL",
-                get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "")
-                or get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
-                or defaults.otlp_protocol,
-                OTLP_PROTOCOLS,
-            ),
-            metrics_listen=_address("METRICS_LISTEN", metrics_listen) if metrics_listen else None,
-            cancel_reason_names=cancel_reason_names(
-                get("CANCEL_REASON_NAMES", DEFAULT_CANCEL_REASON_NAMES)
-            ),
-            cancel_reason_required=_flag(
-                "CANCEL_REASON_REQUIRED", get("CANCEL_REASON_REQUIRED", "false")
-            ),
-            ordergroove_timezone=_timezone(
-                get("ORDERGROOVE_TIMEZONE", DEFAULT_ORDERGROOVE_TIMEZONE)
-            ),
-            request_read_seconds=_duration(
-                "GATEWAY_REQUEST_READ_SECONDS",
-                get("GATEWAY_REQUEST_READ_SECONDS", defaults.request_read_seconds),
-                _MAX_DEADLINE,
-            ),
-            grpc_reuse_port=_flag("ACTIONS_GRPC_REUSE_PORT", get("ACTIONS_GRPC_REUSE_PORT", "")),
-        )
-        _check_together(settings)
-        return settings
+    @model_validator(mode="before")
+    @classmethod
+    def _parse_text(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        parsed = dict(data)
+        for name, field in cls.model_fields.items():
+            parser = next((m.parse for m in field.metadata if isinstance(m, Parse)), None)
+            for key in {field.alias or name, name}:
+                if parser is not None and isinstance(parsed.get(key), str):
+                    parsed[key] = parser(field.alias or name, parsed[key].strip())
+        return parsed
 
 
-def _check_together(settings: Settings) -> None:
-    """Values that are each fine but wrong together."""
-    if bool(settings.gladly_api_user) != bool(settings.gladly_api_token):
-        # One without the other would silently turn off the conversation check and the timeline.
-        missing = "GLADLY_API_TOKEN" if settings.gladly_api_user else "GLADLY_API_USER"
-        raise ConfigError(f"{missing}: required with GLADLY_API_USER and GLADLY_API_TOKEN")
-    if settings.outbox_backoff_seconds > settings.outbox_backoff_max_seconds:
-        raise ConfigError(
-            f"OUTBOX_BACKOFF_SECONDS: must be at most OUTBOX_BACKOFF_MAX_SECONDS"
-            f" ({settings.outbox_backoff_max_seconds:g}), got {settings.outbox_backoff_seconds:g}"
-        )
-    # A client retrying after a deadline must find its action still open, not settled.
-    if settings.settle_after_seconds < settings.deadline_seconds:
-        raise ConfigError(
-            "SETTLE_AFTER_SECONDS: must be at least ACTIONS_DEADLINE_SECONDS "
-            f"({settings.deadline_seconds:g}), got {settings.settle_after_seconds:g}"
-        )
+S = TypeVar("S", bound=Declared)
 
 
-def _default_traces_exporter(env: Mapping[str, str]) -> str:
-    """Unlike the OpenTelemetry default (`otlp`), traces go nowhere until an endpoint is named:
-    a developer's or a test's process must not try to reach a collector that is not there."""
-    endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    return "otlp" if any(env.get(name, "").strip() for name in endpoints) else "none"
+def replaced(settings: S, **changes: Any) -> S:
+    """A copy with `changes` (by field name, typed values), as `dataclasses.replace` made one:
+    not checked again, so that a test may set a value the rules would refuse at start (a
+    settling delay shorter than the deadline, to see the settler at work)."""
+    return settings.model_copy(update=changes)
 
 
-# A new entry starts at a comma followed by `<digits>=`, so that words may hold commas.
-_REASON_ENTRY_START: Final = re.compile(r",(?=\s*\d+\s*=)")
+def _one_line(cls: type[Declared], error: ValidationError) -> str:
+    first = error.errors()[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, ConfigError):
+        return str(cause).replace("\n", " ")
+    names = {name: field.alias for name, field in cls.model_fields.items()}
+    where = ".".join(str(names.get(str(part), part)) for part in first["loc"]) or cls.__name__
+    return f"{where}: {first['msg']}".replace("\n", " ")
 
 
-def cancel_reason_names(value: str) -> dict[str, str]:
-    """`12=Too much product,13=Moving` -> {"12": "Too much product", "13": "Moving"}."""
-    names: dict[str, str] = {}
-    for entry in _REASON_ENTRY_START.split(value.strip()) if value.strip() else ():
-        code, sep, words = entry.partition("=")
-        code, words = code.strip(), words.strip()
-        if not sep or not code.isdigit() or not words or code.lstrip("0") in names:
-            raise ConfigError(
-                f"CANCEL_REASON_NAMES: expected code=words,code=words with distinct integer "
-                f"codes, got {entry.strip()!r}"
-            )
-        names[code.lstrip("0") or "0"] = words
-    return names
-
-
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"ORDERGROOVE_TIMEZONE: expected an IANA zone name like America/Chicago, got {value!r}"
-        ) from None
-    return value
-
-
-def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
-def csv_values(value: str) -> tuple[str, ...]:
-    """A comma-separated list: each value stripped, empty ones dropped."""
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
-def _actions(value: str) -> frozenset[str]:
-    actions = frozenset(part.lower() for part in csv_values(value))
-    unknown = sorted(actions - set(KNOWN_ACTIONS))
-    if unknown:
-        raise ConfigError(
-            f"ACTIONS_ENABLED: unknown action {', '.join(unknown)!s}"
-            f" (known: {', '.join(KNOWN_ACTIONS)})"
-        )
-    return actions
-
+# --- parsers ------------------------------------------------------------------------------------
 
 _MAX_DEADLINE: Final = 300.0
 # Gladly cuts a lookup off at 15 s (reference/gladly.md §1): a longer budget could not be used.
@@ -313,18 +180,89 @@ MIN_GLADLY_REQUESTS_PER_SECOND: Final = 4
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
 _FLAGS: Final = {"": False, "0": False, "false": False, "1": True, "true": True}
+# A new entry starts at a comma followed by `<digits>=`, so that words may hold commas.
+_REASON_ENTRY_START: Final = re.compile(r",(?=\s*\d+\s*=)")
 
 
-def _duration(name: str, value: str, maximum: float, *, minimum: float = 0.0) -> float:
+def csv_values(value: str) -> tuple[str, ...]:
+    """A comma-separated list: each value stripped, empty ones dropped."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def cancel_reason_names(value: str, name: str = "CANCEL_REASON_NAMES") -> dict[str, str]:
+    """`12=Too much product,13=Moving` -> {"12": "Too much product", "13": "Moving"}."""
+    names: dict[str, str] = {}
+    for entry in _REASON_ENTRY_START.split(value.strip()) if value.strip() else ():
+        code, sep, words = entry.partition("=")
+        code, words = code.strip(), words.strip()
+        if not sep or not code.isdigit() or not words or code.lstrip("0") in names:
+            raise ConfigError(
+                f"{name}: expected code=words,code=words with distinct integer "
+                f"codes, got {entry.strip()!r}"
+            )
+        names[code.lstrip("0") or "0"] = words
+    return names
+
+
+def _reason_names(name: str, value: str) -> dict[str, str]:
+    return cancel_reason_names(value, name)
+
+
+def _text(name: str, value: str) -> str:
+    return value
+
+
+def _or_default(default: str) -> Parser:
+    """Empty means the default, as it always has."""
+
+    def parse(name: str, value: str) -> str:
+        return value or default
+
+    return parse
+
+
+def _timezone(name: str, value: str) -> str:
     try:
-        seconds = float(value)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
-    high_enough = seconds >= minimum if minimum else seconds > 0
-    if not high_enough or not seconds <= maximum:
-        least = f"at least {minimum:g}" if minimum else "more than 0"
-        raise ConfigError(f"{name}: must be {least} and at most {maximum:g}, got {value}")
-    return seconds
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name}: expected an IANA zone name like America/Chicago, got {value!r}"
+        ) from None
+    return value
+
+
+def _choice(*choices: str) -> Parser:
+    def parse(name: str, value: str) -> str:
+        if value not in choices:
+            raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    return parse
+
+
+def _actions(name: str, value: str) -> frozenset[str]:
+    actions = frozenset(part.lower() for part in csv_values(value))
+    unknown = sorted(actions - set(KNOWN_ACTIONS))
+    if unknown:
+        raise ConfigError(
+            f"{name}: unknown action {', '.join(unknown)!s} (known: {', '.join(KNOWN_ACTIONS)})"
+        )
+    return actions
+
+
+def _seconds(maximum: float, *, minimum: float = 0.0) -> Parser:
+    def parse(name: str, value: str) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
+        high_enough = seconds >= minimum if minimum else seconds > 0
+        if not high_enough or not seconds <= maximum:
+            least = f"at least {minimum:g}" if minimum else "more than 0"
+            raise ConfigError(f"{name}: must be {least} and at most {maximum:g}, got {value}")
+        return seconds
+
+    return parse
 
 
 def _digits(value: str) -> bool:
@@ -336,6 +274,19 @@ def _count(name: str, value: str) -> int:
     if not _digits(value) or not 1 <= int(value) <= 10_000:
         raise ConfigError(f"{name}: expected a whole number from 1 to 10000, got {value!r}")
     return int(value)
+
+
+def _positive_count(name: str, value: str) -> int:
+    if not _digits(value) or int(value) < 1:
+        raise ConfigError(f"{name}: expected a positive whole number, got {value!r}")
+    return int(value)
+
+
+def _gladly_limit(name: str, value: str) -> int:
+    limit = _count(name, value)
+    if limit < MIN_GLADLY_REQUESTS_PER_SECOND:
+        raise ConfigError(f"{name}: must be at least {MIN_GLADLY_REQUESTS_PER_SECOND}, got {value}")
+    return limit
 
 
 def _flag(name: str, value: str) -> bool:
@@ -358,11 +309,13 @@ def _secret(name: str, value: str) -> str:
     return _optional_secret(name, value)
 
 
-def _tokens(name: str, value: str | None) -> tuple[str, ...]:
+def _keys(name: str, value: str) -> tuple[str, ...]:
+    return csv_values(value)
+
+
+def _tokens(name: str, value: str) -> tuple[str, ...]:
     """Unset means no authentication (a developer's machine); a value, even an empty one (a
     Secret's empty key), must name tokens."""
-    if value is None:
-        return ()
     tokens = csv_values(value)
     if not tokens:
         raise ConfigError(f"{name}: names no token (unset it to serve without authentication)")
@@ -371,31 +324,16 @@ def _tokens(name: str, value: str | None) -> tuple[str, ...]:
     return tokens
 
 
-def _gladly_limit(env: Mapping[str, str], value: str) -> int:
-    if "GLADLY_POSTS_PER_SECOND" in env:
-        # It was divided by hand among the replicas; the shared budget must not be.
-        raise ConfigError(
-            "GLADLY_POSTS_PER_SECOND: replaced by GLADLY_REQUESTS_PER_SECOND, Gladly's limit for "
-            "the whole organisation (not divided among replicas); remove it"
-        )
-    limit = _count("GLADLY_REQUESTS_PER_SECOND", value)
-    if limit < MIN_GLADLY_REQUESTS_PER_SECOND:
-        raise ConfigError(
-            f"GLADLY_REQUESTS_PER_SECOND: must be at least {MIN_GLADLY_REQUESTS_PER_SECOND}, "
-            f"got {value}"
-        )
-    return limit
-
-
-def _store_url(value: str) -> str:
+def _store_url(name: str, value: str) -> str:
+    value = value or "sqlite:///var/actions.db"
     scheme, _, rest = value.partition("://")
     if scheme not in ("sqlite", "postgresql", "postgresql+psycopg") or not rest:
         raise ConfigError(
-            f"STORE_URL: expected sqlite:///path/to/file.db or postgresql://..., got {value!r}"
+            f"{name}: expected sqlite:///path/to/file.db or postgresql://..., got {value!r}"
         )
     if scheme == "sqlite" and not rest.startswith("/"):
         # `sqlite://relative.db` names a host, not a file: the path needs a third slash.
-        raise ConfigError(f"STORE_URL: expected sqlite:///path/to/file.db, got {value!r}")
+        raise ConfigError(f"{name}: expected sqlite:///path/to/file.db, got {value!r}")
     return value
 
 
@@ -406,8 +344,404 @@ def _url(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
+def _optional_url(name: str, value: str) -> str:
+    return _url(name, value) if value else ""
+
+
 def _address(name: str, value: str) -> Address:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not _digits(port) or not 0 <= int(port) <= 65535:
         raise ConfigError(f"{name}: expected host:port, got {value!r}")
     return Address(host.strip("[]"), int(port))
+
+
+def _optional_address(name: str, value: str) -> Address | None:
+    return _address(name, value) if value else None
+
+
+def _replaced_by(successor: str, why: str) -> Parser:
+    def parse(name: str, value: str) -> None:
+        raise ConfigError(f"{name}: replaced by {successor}, {why}; remove it")
+
+    return parse
+
+
+TRACE_PLACEHOLDER: Final = "{trace_id}"
+
+
+def _trace_url(name: str, value: str) -> str:
+    if value and (
+        TRACE_PLACEHOLDER not in value or urlsplit(value).scheme not in ("http", "https")
+    ):
+        raise ConfigError(
+            f"{name}: expected an http(s) URL containing {TRACE_PLACEHOLDER}, got {value!r}"
+        )
+    return value
+
+
+# --- groups shared by several programs ----------------------------------------------------------
+
+
+class OrdergrooveKeySettings(Declared):
+    """Ordergroove's key"""
+
+    ordergroove_api_key: Annotated[str, Parse(_secret)] = setting(
+        "ORDERGROOVE_API_KEY",
+        "sandbox-api-key",
+        "Ordergroove Application API key (`x-api-key`)",
+        secret=True,
+    )
+
+
+class OrdergrooveSettings(OrdergrooveKeySettings):
+    """Ordergroove's API"""
+
+    ordergroove_base_url: Annotated[str, Parse(_url)] = setting(
+        "ORDERGROOVE_BASE_URL", "http://127.0.0.1:8181", "Ordergroove REST API"
+    )
+    ordergroove_timezone: Annotated[str, Parse(_timezone)] = setting(
+        "ORDERGROOVE_TIMEZONE",
+        DEFAULT_ORDERGROOVE_TIMEZONE,
+        "the IANA zone Ordergroove's zoneless timestamps are read in (the only Ordergroove page "
+        "naming a zone says CST); dates on the card and in timeline entries are the merchant's "
+        "calendar dates in it",
+    )
+
+
+class GladlyCredentials(Declared):
+    """Gladly's API credentials"""
+
+    gladly_api_user: Annotated[str, Parse(_optional_secret)] = setting(
+        "GLADLY_API_USER",
+        "",
+        "Gladly API user (Basic auth, with `GLADLY_API_TOKEN`); both unset means no timeline "
+        "entries and no conversation check (one without the other is refused)",
+        secret=True,
+    )
+    gladly_api_token: Annotated[str, Parse(_optional_secret)] = setting(
+        "GLADLY_API_TOKEN",
+        "",
+        "Gladly API token (Basic auth, with `GLADLY_API_USER`)",
+        secret=True,
+    )
+    # The id Gladly gave our lookup integration: the key of a profile's `externalCustomerIds`.
+    gladly_lookup_app_id: Annotated[str, Parse(_text)] = setting(
+        "GLADLY_LOOKUP_APP_ID",
+        "",
+        "the id Gladly gave this lookup integration: the key of a profile's "
+        "`externalCustomerIds`; the service needs it to find the linked Ordergroove customer of a "
+        "Gladly customer when a caller names only the Gladly customer (profiles linked before "
+        "05/12/21 carry `externalCustomerId`, used when this is unset or absent)",
+    )
+
+    @property
+    def gladly_configured(self) -> bool:
+        """Timeline entries and the open-conversation check need Gladly API credentials."""
+        return bool(self.gladly_api_user and self.gladly_api_token)
+
+    @model_validator(mode="after")
+    def _both_credentials_or_none(self) -> Self:
+        if bool(self.gladly_api_user) != bool(self.gladly_api_token):
+            # One without the other would silently turn off the conversation check and the
+            # timeline.
+            missing = "GLADLY_API_TOKEN" if self.gladly_api_user else "GLADLY_API_USER"
+            raise ConfigError(f"{missing}: required with GLADLY_API_USER and GLADLY_API_TOKEN")
+        return self
+
+
+class GladlyApiSettings(GladlyCredentials):
+    """Gladly's API"""
+
+    gladly_base_url: Annotated[str, Parse(_url)] = setting(
+        "GLADLY_BASE_URL",
+        "http://127.0.0.1:8282",
+        "Gladly REST API (timeline entries, conversations, customer links)",
+    )
+    # Gladly's rate limit per method for the whole organisation; every replica draws on one
+    # budget held in the store, so this is never divided among them.
+    gladly_requests_per_second: Annotated[int, Parse(_gladly_limit)] = setting(
+        "GLADLY_REQUESTS_PER_SECOND",
+        10,
+        "Gladly's rate limit per method for the whole organisation, shared by every replica "
+        "through the store (not divided among them; at least 4). Replaces "
+        "`GLADLY_POSTS_PER_SECOND`, which now stops the program",
+    )
+    # It was divided by hand among the replicas; the shared budget must not be.
+    gladly_posts_per_second: Annotated[
+        None,
+        Parse(
+            _replaced_by(
+                "GLADLY_REQUESTS_PER_SECOND",
+                "Gladly's limit for the whole organisation (not divided among replicas)",
+            )
+        ),
+        Retired(),
+    ] = setting("GLADLY_POSTS_PER_SECOND", None, "replaced by GLADLY_REQUESTS_PER_SECOND")
+
+
+class TelemetrySettings(Declared):
+    """Traces"""
+
+    traces_exporter: Annotated[str, Parse(_choice(*TRACES_EXPORTERS, ""))] = setting(
+        "OTEL_TRACES_EXPORTER",
+        "",
+        "where spans go: `otlp`, `console` or `none` (unlike OpenTelemetry's own default, "
+        "nothing is sent until an endpoint is named)",
+        shown="`otlp` if an OTLP endpoint is set, else `none`",
+    )
+    otlp_endpoint: Annotated[str, Parse(_optional_url)] = setting(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "",
+        "the OpenTelemetry Collector (e.g. `http://localhost:4318`)",
+    )
+    otlp_traces_endpoint: Annotated[str, Parse(_optional_url)] = setting(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "",
+        "the Collector's traces URL, over `OTEL_EXPORTER_OTLP_ENDPOINT` (used as it is)",
+    )
+    otlp_protocol: Annotated[str, Parse(_choice(*OTLP_PROTOCOLS))] = setting(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "`http/protobuf` or `grpc`"
+    )
+    otlp_traces_protocol: Annotated[str, Parse(_choice(*OTLP_PROTOCOLS, ""))] = setting(
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "the traces' own protocol, over the one above"
+    )
+
+    @model_validator(mode="after")
+    def _resolve_exporter(self) -> Self:
+        # Unlike the OpenTelemetry default (`otlp`), traces go nowhere until an endpoint is
+        # named: a developer's or a test's process must not try to reach a collector that is
+        # not there. Frozen, so the resolved values are set past pydantic's guard, once, here.
+        if not self.traces_exporter:
+            named = self.otlp_endpoint or self.otlp_traces_endpoint
+            object.__setattr__(self, "traces_exporter", "otlp" if named else "none")
+        if self.otlp_traces_protocol:
+            object.__setattr__(self, "otlp_protocol", self.otlp_traces_protocol)
+        return self
+
+
+class DeadlineSettings(Declared):
+    """The action deadline"""
+
+    deadline_seconds: Annotated[float, Parse(_seconds(_MAX_DEADLINE, minimum=_MIN_DEADLINE))] = (
+        setting(
+            "ACTIONS_DEADLINE_SECONDS",
+            15.0,
+            "end-to-end deadline of one action (0.5 to 300); a stopping service gives actions in "
+            "flight this long and 3 s more",
+        )
+    )
+
+
+class SigningKeySettings(Declared):
+    """Gladly's signing keys"""
+
+    gladly_signing_keys: Annotated[tuple[str, ...], Parse(_keys)] = setting(
+        "GLADLY_SIGNING_KEYS",
+        (),
+        "comma-separated keys the gateway accepts for Gladly's signatures (rotation); "
+        "`gladly-sandbox` signs with the first",
+        secret=True,
+        shown="— (required by the gateway)",
+    )
+
+
+class GatewayAddressSettings(Declared):
+    """The gateway's address"""
+
+    gateway_listen: Annotated[Address, Parse(_address)] = setting(
+        "GATEWAY_LISTEN",
+        Address("127.0.0.1", 8080),
+        "where `actions-gateway` listens (and where `gladly-sandbox` sends its requests unless "
+        "`GATEWAY_URL` is set)",
+    )
+
+
+# --- the programs -------------------------------------------------------------------------------
+
+
+class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings, DeadlineSettings):
+    """actions-service"""
+
+    actions_enabled: Annotated[frozenset[str], Parse(_actions)] = setting(
+        "ACTIONS_ENABLED",
+        frozenset(KNOWN_ACTIONS),
+        "actions switched on; empty switches all off",
+        shown=f"`{','.join(KNOWN_ACTIONS)}`",
+    )
+    cancel_reason_names: Annotated[Mapping[str, str], Parse(_reason_names)] = setting(
+        "CANCEL_REASON_NAMES",
+        cancel_reason_names(DEFAULT_CANCEL_REASON_NAMES),
+        "the words agents read for the merchant's integer cancel reason codes (Ordergroove lists "
+        "codes only), as `code=words` separated by commas (words may hold commas); a code "
+        'Ordergroove lists but nobody named reads "Reason <code>". The cancel form offers '
+        "exactly the codes Ordergroove lists",
+        shown=f"`{DEFAULT_CANCEL_REASON_NAMES}`",
+    )
+    cancel_reason_required: Annotated[bool, Parse(_flag)] = setting(
+        "CANCEL_REASON_REQUIRED",
+        False,
+        "`true` makes a cancel name a reason; by default it is optional, as in Gladly's own "
+        "integration",
+    )
+    grpc_listen: Annotated[Address, Parse(_address)] = setting(
+        "ACTIONS_GRPC_LISTEN", Address("127.0.0.1", 50051), "where `actions-service` listens"
+    )
+    api_tokens: Annotated[tuple[str, ...], Parse(_tokens)] = setting(
+        "ACTIONS_API_TOKENS",
+        (),
+        "bearer tokens the service accepts; when set, calls without one are refused (health "
+        'excepted); set to a value that names no token (`""`, `" , "`) it stops the program',
+        secret=True,
+    )
+    grpc_reuse_port: Annotated[bool, Parse(_flag)] = setting(
+        "ACTIONS_GRPC_REUSE_PORT",
+        False,
+        "`true` lets several `actions-service` processes share `ACTIONS_GRPC_LISTEN` "
+        "(`SO_REUSEPORT`); otherwise a taken port stops the program",
+    )
+    store_url: Annotated[str, Parse(_store_url)] = setting(  # empty: the default
+        "STORE_URL",
+        "sqlite:///var/actions.db",
+        "the action store: `sqlite:///path.db` (embedded; the folder is created; relative to the "
+        "working directory) or `postgresql://user:pass@host/db` (shared by replicas); migrated "
+        "at start",
+        secret=True,  # may carry a database password
+    )
+    outbox_give_up_seconds: Annotated[float, Parse(_seconds(_WEEK))] = setting(
+        "OUTBOX_GIVE_UP_SECONDS",
+        86400.0,
+        "how long a timeline entry is retried before it is given up (and kept, as failed)",
+    )
+    outbox_backoff_seconds: Annotated[float, Parse(_seconds(_HOUR))] = setting(
+        "OUTBOX_BACKOFF_SECONDS",
+        1.0,
+        "full-jitter backoff between delivery attempts: base (at most the cap)",
+    )
+    outbox_backoff_max_seconds: Annotated[float, Parse(_seconds(_HOUR))] = setting(
+        "OUTBOX_BACKOFF_MAX_SECONDS", 300.0, "full-jitter backoff between delivery attempts: cap"
+    )
+    outbox_poll_seconds: Annotated[float, Parse(_seconds(_HOUR))] = setting(
+        "OUTBOX_POLL_SECONDS",
+        2.0,
+        "how often the deliverer looks for due entries (it also wakes when an action completes)",
+    )
+    settle_after_seconds: Annotated[float, Parse(_seconds(_HOUR))] = setting(
+        "SETTLE_AFTER_SECONDS",
+        300.0,
+        "an open action that no attempt has touched for this long is settled in the background: "
+        "completed if Ordergroove shows it applied, else closed as not applied, never sent (at "
+        "least `ACTIONS_DEADLINE_SECONDS`, at most 3600)",
+    )
+    metrics_listen: Annotated[Address | None, Parse(_optional_address)] = setting(
+        "METRICS_LISTEN",
+        None,
+        "where `actions-service` serves Prometheus `/metrics` (the gateway serves `GET /metrics` "
+        "on its own port)",
+        shown="unset (`make run`: `127.0.0.1:9464`)",
+    )
+
+    @model_validator(mode="after")
+    def _service_values_agree(self) -> Self:
+        if self.outbox_backoff_seconds > self.outbox_backoff_max_seconds:
+            raise ConfigError(
+                f"OUTBOX_BACKOFF_SECONDS: must be at most OUTBOX_BACKOFF_MAX_SECONDS"
+                f" ({self.outbox_backoff_max_seconds:g}), got {self.outbox_backoff_seconds:g}"
+            )
+        # A client retrying after a deadline must find its action still open, not settled.
+        if self.settle_after_seconds < self.deadline_seconds:
+            raise ConfigError(
+                "SETTLE_AFTER_SECONDS: must be at least ACTIONS_DEADLINE_SECONDS "
+                f"({self.deadline_seconds:g}), got {self.settle_after_seconds:g}"
+            )
+        return self
+
+
+class GatewaySettings(
+    TelemetrySettings, DeadlineSettings, SigningKeySettings, GatewayAddressSettings
+):
+    """actions-gateway"""
+
+    # A lookup's own budget: Gladly wants an answer within 5 s (reference/gladly.md §1).
+    lookup_deadline_seconds: Annotated[float, Parse(_seconds(_MAX_LOOKUP_DEADLINE))] = setting(
+        "LOOKUP_DEADLINE_SECONDS",
+        4.0,
+        "the gateway's budget for one lookup (Gladly wants an answer within 5 s; at most 15); "
+        "when Ordergroove is slower, a DETAILED lookup answers the linked customer with a notice "
+        "instead of the card",
+    )
+    grpc_target: Annotated[str, Parse(_or_default("127.0.0.1:50051"))] = setting(
+        "ACTIONS_GRPC_TARGET", "127.0.0.1:50051", "where the gateway finds the service"
+    )
+    api_token: Annotated[str, Parse(_optional_secret)] = setting(
+        "ACTIONS_API_TOKEN", "", "the token the gateway presents (printable ASCII)", secret=True
+    )
+    # How the gateway spreads calls over the service's addresses: `round_robin` with a
+    # `dns:///` target balances over every replica a headless Service resolves to.
+    grpc_lb_policy: Annotated[str, Parse(_choice(*GRPC_LB_POLICIES))] = setting(
+        "ACTIONS_GRPC_LB_POLICY",
+        "pick_first",
+        "`round_robin` makes the gateway spread its calls over every address of "
+        "`ACTIONS_GRPC_TARGET` (with `dns:///host:port` and a headless Service: every replica)",
+    )
+    # A slower client is disconnected: it would hold a connection for ever.
+    request_read_seconds: Annotated[float, Parse(_seconds(_MAX_DEADLINE))] = setting(
+        "GATEWAY_REQUEST_READ_SECONDS",
+        10.0,
+        "how long the gateway waits for a whole request (headers and body); a slower client is "
+        "disconnected",
+    )
+
+
+class OrdergrooveSandboxSettings(OrdergrooveKeySettings):
+    """ordergroove-sandbox"""
+
+    ordergroove_sandbox_listen: Annotated[Address, Parse(_address)] = setting(
+        "ORDERGROOVE_SANDBOX_LISTEN",
+        Address("127.0.0.1", 8181),
+        "where `ordergroove-sandbox` listens",
+    )
+
+
+class GladlySandboxSettings(GladlyCredentials, SigningKeySettings, GatewayAddressSettings):
+    """gladly-sandbox (its server, agent console and CLI)"""
+
+    gladly_sandbox_listen: Annotated[Address, Parse(_address)] = setting(
+        "GLADLY_SANDBOX_LISTEN", Address("127.0.0.1", 8282), "where `gladly-sandbox` listens"
+    )
+    # Gladly's own limit is 10 (reference/gladly.md); benchmarks need it out of the way.
+    rate_limit: Annotated[int, Parse(_positive_count)] = setting(
+        "GLADLY_SANDBOX_RATE_LIMIT",
+        10,
+        "requests per second per method the Gladly sandbox allows, as Gladly does (benchmarks "
+        "raise it)",
+    )
+    gateway_url: Annotated[str, Parse(_optional_url)] = setting(
+        "GATEWAY_URL",
+        "",
+        "where the agent console and `gladly-sandbox`'s commands send Gladly's requests",
+        shown="`http://` + `GATEWAY_LISTEN`",
+    )
+    trace_url: Annotated[str, Parse(_trace_url)] = setting(
+        "GLADLY_SANDBOX_TRACE_URL",
+        "",
+        "the agent console links each answer's trace id to this URL, where `{trace_id}` stands "
+        "for the id (e.g. a Jaeger page)",
+    )
+
+    @property
+    def gateway(self) -> str:
+        """Where the gateway is: GATEWAY_URL, else the gateway's own GATEWAY_LISTEN."""
+        return self.gateway_url or f"http://{self.gateway_listen}"
+
+
+PROGRAMS: Final[tuple[type[Declared], ...]] = (
+    ServiceSettings,
+    GatewaySettings,
+    OrdergrooveSandboxSettings,
+    GladlySandboxSettings,
+)
+
+
+def default_of(settings: type[Declared], name: str) -> Any:
+    """A field's declared default (what an unset variable means)."""
+    return settings.model_fields[name].default

@@ -21,7 +21,14 @@ from pathlib import Path
 
 import httpx
 
-from services.config import ConfigError, Settings
+from services.config import (
+    ConfigError,
+    GatewaySettings,
+    GladlySandboxSettings,
+    OrdergrooveSandboxSettings,
+    ServiceSettings,
+    default_of,
+)
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 20.0
@@ -36,6 +43,12 @@ LOCAL_DEFAULTS: Mapping[str, str] = {
 }
 
 
+class StackSettings(
+    ServiceSettings, GatewaySettings, OrdergrooveSandboxSettings, GladlySandboxSettings
+):
+    """Every program's settings, each checked before any program starts."""
+
+
 @dataclass(frozen=True)
 class Program:
     name: str
@@ -44,7 +57,7 @@ class Program:
 
 def local_environment() -> dict[str, str]:
     env = {**LOCAL_DEFAULTS, **os.environ}
-    settings = Settings.from_env(env)
+    settings = StackSettings.from_env(env)
     env.setdefault("ORDERGROOVE_BASE_URL", f"http://{settings.ordergroove_sandbox_listen}")
     env.setdefault("GLADLY_BASE_URL", f"http://{settings.gladly_sandbox_listen}")
     env.setdefault("ACTIONS_GRPC_TARGET", str(settings.grpc_listen))
@@ -52,7 +65,7 @@ def local_environment() -> dict[str, str]:
     return env
 
 
-def programs(settings: Settings) -> list[Program]:
+def programs(settings: StackSettings) -> list[Program]:
     return [
         Program(
             "ordergroove-sandbox", f"http://{settings.ordergroove_sandbox_listen}/_sandbox/healthz"
@@ -91,7 +104,7 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
-def banner(settings: Settings) -> str:
+def banner(settings: StackSettings) -> str:
     return f"""
 Agent console         http://{settings.gladly_sandbox_listen}/   (open it in a browser)
 
@@ -111,15 +124,15 @@ Ctrl-C stops everything.
 """
 
 
-def _cli(settings: Settings) -> str:
+def _cli(settings: StackSettings) -> str:
     """The CLI finds the gateway by GATEWAY_LISTEN: on another port, the other terminal needs
     it too."""
-    if settings.gateway_listen == Settings().gateway_listen:
+    if settings.gateway_listen == default_of(GatewaySettings, "gateway_listen"):
         return ".venv/bin/gladly-sandbox"
     return f"GATEWAY_LISTEN={settings.gateway_listen} .venv/bin/gladly-sandbox"
 
 
-def _metrics(settings: Settings) -> str:
+def _metrics(settings: StackSettings) -> str:
     """The gateway always serves /metrics; the service only when it has an address for them."""
     urls = [f"http://{settings.gateway_listen}/metrics"]
     if settings.metrics_listen is not None:
@@ -127,24 +140,20 @@ def _metrics(settings: Settings) -> str:
     return "  ".join(urls)
 
 
-def _traces(settings: Settings) -> str:
+def _traces(settings: StackSettings) -> str:
     if settings.traces_exporter == "none":
         return "off (set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector)"
     if settings.traces_exporter == "console":
         return "printed on this terminal"
     # The same precedence as the exporter's: the traces endpoint over the generic one.
-    endpoint = (
-        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
-        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-        or "the default endpoint"
-    )
+    endpoint = settings.otlp_traces_endpoint or settings.otlp_endpoint or "the default endpoint"
     return f"OTLP ({settings.otlp_protocol}) to {endpoint}"
 
 
 def main() -> None:
     try:
         env = local_environment()
-        settings = Settings.from_env(env)
+        settings = StackSettings.from_env(env)
     except ConfigError as error:
         print(f"make run: {error}", file=sys.stderr)
         sys.exit(2)

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.app import create_app as create_gateway_app
 from gateway.gladly_auth import GladlySignature
-from services.config import Settings
+from services.config import GatewaySettings
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
 from tests.servers import serve_asgi
@@ -68,9 +68,9 @@ GATEWAY_SIGNING_KEY = "test-signing-key"
 
 
 @pytest.fixture
-def gateway_settings(service: ServiceHandle) -> Settings:
+def gateway_settings(service: ServiceHandle) -> GatewaySettings:
     """A gateway in front of `service`; tests override fields with `dataclasses.replace`."""
-    return Settings(
+    return GatewaySettings(
         grpc_target=service.target,
         gladly_signing_keys=(GATEWAY_SIGNING_KEY,),
         deadline_seconds=3.0,
@@ -78,7 +78,7 @@ def gateway_settings(service: ServiceHandle) -> Settings:
 
 
 @pytest.fixture
-async def gateway_url(gateway_settings: Settings) -> AsyncIterator[str]:
+async def gateway_url(gateway_settings: GatewaySettings) -> AsyncIterator[str]:
     async with serve_asgi(create_gateway_app(gateway_settings)) as url:
         yield url
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import re
 import signal
@@ -26,7 +25,7 @@ from actions.v1 import actions_pb2_grpc
 from services.actions_service.idempotency import AuditEntry
 from services.actions_service.server import RunningService, start
 from services.actions_service.store import Store
-from services.config import Settings
+from services.config import ServiceSettings, replaced
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
@@ -45,10 +44,10 @@ SKIP_PATH = (
 )
 
 
-def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) -> Settings:
+def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) -> ServiceSettings:
     """Settings for a service that talks to the two sandboxes; a short deadline keeps tests fast.
     The store is in memory (one per service, gone when it stops) unless `store_url` is given."""
-    base = Settings(
+    base = ServiceSettings(
         ordergroove_base_url=ordergroove_url,
         ordergroove_api_key=OG_API_KEY,
         gladly_base_url=gladly_url,
@@ -61,7 +60,7 @@ def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) ->
         outbox_backoff_max_seconds=0.5,
         outbox_poll_seconds=0.2,
     )
-    return dataclasses.replace(base, **overrides)
+    return replaced(base, **overrides)
 
 
 @dataclass
@@ -76,7 +75,7 @@ class ServiceHandle:
 
 
 @asynccontextmanager
-async def running_service(settings: Settings) -> AsyncIterator[ServiceHandle]:
+async def running_service(settings: ServiceSettings) -> AsyncIterator[ServiceHandle]:
     running = await start(settings, listen="127.0.0.1:0")
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:

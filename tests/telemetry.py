@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import format_trace_id
 
-from services.config import Settings
+from services.config import TelemetrySettings
 from services.telemetry.logs import quiet_chatty_loggers
 from services.telemetry.setup import configure
 
@@ -49,7 +49,7 @@ def install() -> Recorded:
     quiet_chatty_loggers()
     recorded = Recorded(InMemorySpanExporter(), InMemoryMetricReader())
     configure(
-        Settings(),
+        TelemetrySettings(),
         "tests",
         span_processors=[SimpleSpanProcessor(recorded.exporter)],
         metric_readers=[recorded.reader],

@@ -1,65 +1,86 @@
-"""The one configuration object: defaults, parsing, and one-line reasons for bad values."""
+"""The settings of each program: defaults, parsing, and one-line reasons for bad values."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.config import Address, ConfigError, Settings
+from services.actions_service.domain import Action
+from services.config import (
+    PROGRAMS,
+    Address,
+    ConfigError,
+    Declared,
+    GatewaySettings,
+    GladlySandboxSettings,
+    OrdergrooveSandboxSettings,
+    ServiceSettings,
+)
+
+
+def settings_reading(variable: str) -> type[Declared]:
+    """The first program whose settings declare `variable`."""
+    return next(
+        program
+        for program in PROGRAMS
+        if any(field.alias == variable for field in program.model_fields.values())
+    )
 
 
 def test_defaults_are_the_contracts() -> None:
-    settings = Settings.from_env({})
+    settings = ServiceSettings.from_env({})
     assert settings.grpc_listen == Address("127.0.0.1", 50051)
-    assert settings.gateway_listen == Address("127.0.0.1", 8080)
-    assert settings.ordergroove_sandbox_listen == Address("127.0.0.1", 8181)
-    assert settings.gladly_sandbox_listen == Address("127.0.0.1", 8282)
-    assert settings.actions_enabled == {"cancel", "skip"}
+    assert GatewaySettings.from_env({}).gateway_listen == Address("127.0.0.1", 8080)
+    ordergroove_sandbox = OrdergrooveSandboxSettings.from_env({})
+    assert ordergroove_sandbox.ordergroove_sandbox_listen == Address("127.0.0.1", 8181)
+    gladly_sandbox = GladlySandboxSettings.from_env({})
+    assert gladly_sandbox.gladly_sandbox_listen == Address("127.0.0.1", 8282)
+    assert settings.actions_enabled == {action.value for action in Action}
     assert settings.deadline_seconds == 15
     assert not settings.gladly_configured
     assert (settings.traces_exporter, settings.otlp_protocol) == ("none", "http/protobuf")
     assert settings.metrics_listen is None
-    assert settings.grpc_lb_policy == "pick_first"
+    assert GatewaySettings.from_env({}).grpc_lb_policy == "pick_first"
     assert settings.outbox_give_up_seconds == 86400
 
 
 def test_telemetry_settings() -> None:
     endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"}
-    assert Settings.from_env(endpoint).traces_exporter == "otlp"  # an endpoint switches it on
-    settings = Settings.from_env(
-        endpoint
-        | {
-            "OTEL_TRACES_EXPORTER": "console",
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-            "METRICS_LISTEN": "127.0.0.2:9464",
-            "ACTIONS_GRPC_LB_POLICY": "round_robin",
-        }
-    )
+    assert ServiceSettings.from_env(endpoint).traces_exporter == "otlp"  # an endpoint: on
+    env = endpoint | {
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "METRICS_LISTEN": "127.0.0.2:9464",
+        "ACTIONS_GRPC_LB_POLICY": "round_robin",
+    }
+    settings = ServiceSettings.from_env(env)
     assert (settings.traces_exporter, settings.otlp_protocol) == ("console", "grpc")
     assert settings.metrics_listen == Address("127.0.0.2", 9464)
-    assert settings.grpc_lb_policy == "round_robin"
+    gateway = GatewaySettings.from_env(env)
+    assert (gateway.traces_exporter, gateway.otlp_protocol) == ("console", "grpc")
+    assert gateway.grpc_lb_policy == "round_robin"
 
 
 def test_values_are_parsed() -> None:
-    settings = Settings.from_env(
-        {
-            "ACTIONS_ENABLED": " Skip ",
-            "ACTIONS_DEADLINE_SECONDS": "2.5",
-            "GLADLY_SIGNING_KEYS": "new, old,",
-            "ACTIONS_API_TOKENS": "a,b",
-            "ACTIONS_GRPC_LISTEN": "[::1]:9000",
-            "ORDERGROOVE_BASE_URL": "https://example.com/api/",
-            "GLADLY_API_USER": "u",
-            "GLADLY_API_TOKEN": "t",
-        }
-    )
+    env = {
+        "ACTIONS_ENABLED": " Skip ",
+        "ACTIONS_DEADLINE_SECONDS": "2.5",
+        "GLADLY_SIGNING_KEYS": "new, old,",
+        "ACTIONS_API_TOKENS": "a,b",
+        "ACTIONS_GRPC_LISTEN": "[::1]:9000",
+        "ORDERGROOVE_BASE_URL": "https://example.com/api/",
+        "GLADLY_API_USER": "u",
+        "GLADLY_API_TOKEN": "t",
+    }
+    settings = ServiceSettings.from_env(env)
     assert settings.actions_enabled == {"skip"}
     assert settings.deadline_seconds == 2.5
-    assert settings.gladly_signing_keys == ("new", "old")
+    assert GatewaySettings.from_env(env).deadline_seconds == 2.5
+    assert GatewaySettings.from_env(env).gladly_signing_keys == ("new", "old")
     assert settings.api_tokens == ("a", "b")
     assert settings.grpc_listen == Address("::1", 9000)
     assert settings.ordergroove_base_url == "https://example.com/api"
     assert settings.gladly_configured
-    assert Settings.from_env({"ACTIONS_ENABLED": ""}).actions_enabled == frozenset()
+    assert ServiceSettings.from_env({"ACTIONS_ENABLED": ""}).actions_enabled == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -110,20 +131,24 @@ def test_values_are_parsed() -> None:
         ("ACTIONS_API_TOKEN", "a token"),
         ("GLADLY_API_TOKEN", "tökén"),
         ("ACTIONS_GRPC_REUSE_PORT", "maybe"),
+        # The Gladly sandbox's own, once read apart from the table.
+        ("GLADLY_SANDBOX_RATE_LIMIT", "0"),
+        ("GATEWAY_URL", "ftp://gateway"),
+        ("GLADLY_SANDBOX_TRACE_URL", "http://jaeger/trace/without-placeholder"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name) as caught:
-        Settings.from_env({name: value})
+        settings_reading(name).from_env({name: value})
     assert "\n" not in str(caught.value)
 
 
 def test_cancel_reason_and_timezone_settings() -> None:
-    defaults = Settings.from_env({})
+    defaults = ServiceSettings.from_env({})
     assert defaults.ordergroove_timezone == "America/Chicago"
     assert not defaults.cancel_reason_required
     assert defaults.cancel_reason_names["12"] == "Other"
-    settings = Settings.from_env(
+    settings = ServiceSettings.from_env(
         {
             "CANCEL_REASON_NAMES": "12=Too much product, 013=Moving, or found it cheaper",
             "CANCEL_REASON_REQUIRED": "true",
@@ -153,23 +178,25 @@ def test_values_wrong_together_are_refused(env: dict[str, str], named: str) -> N
     """Half of Gladly's credentials would silently switch off the conversation check and the
     timeline; a backoff above its cap would never be used."""
     with pytest.raises(ConfigError, match=named) as caught:
-        Settings.from_env(env)
+        ServiceSettings.from_env(env)
     assert "\n" not in str(caught.value)
 
 
 def test_port_sharing_is_asked_for() -> None:
-    assert not Settings.from_env({}).grpc_reuse_port
-    assert Settings.from_env({"ACTIONS_GRPC_REUSE_PORT": "true"}).grpc_reuse_port
+    assert not ServiceSettings.from_env({}).grpc_reuse_port
+    assert ServiceSettings.from_env({"ACTIONS_GRPC_REUSE_PORT": "true"}).grpc_reuse_port
 
 
 def test_secrets_stay_out_of_repr() -> None:
-    settings = Settings.from_env({"ORDERGROOVE_API_KEY": "k-123", "ACTIONS_API_TOKENS": "t-456"})
+    settings = ServiceSettings.from_env(
+        {"ORDERGROOVE_API_KEY": "k-123", "ACTIONS_API_TOKENS": "t-456"}
+    )
     assert "k-123" not in repr(settings)
     assert "t-456" not in repr(settings)
 
 
 def test_outbox_settings_are_read() -> None:
-    settings = Settings.from_env(
+    settings = ServiceSettings.from_env(
         {
             "OUTBOX_GIVE_UP_SECONDS": "3600",
             "OUTBOX_BACKOFF_SECONDS": "0.5",
@@ -183,3 +210,25 @@ def test_outbox_settings_are_read() -> None:
     assert (settings.outbox_backoff_max_seconds, settings.outbox_poll_seconds) == (60, 1)
     assert settings.gladly_requests_per_second == 5
     assert settings.settle_after_seconds == 120
+
+
+def test_each_program_reads_its_own_settings() -> None:
+    """A variable of another program is no concern of this one: not read, not refused."""
+    gateway = GatewaySettings.from_env({"STORE_URL": "mysql://db/actions"})
+    assert not hasattr(gateway, "store_url")
+    sandbox = GladlySandboxSettings.from_env({"ACTIONS_DEADLINE_SECONDS": "soon"})
+    assert sandbox.gateway == "http://127.0.0.1:8080"  # GATEWAY_URL unset: GATEWAY_LISTEN's
+    moved = GladlySandboxSettings.from_env({"GATEWAY_LISTEN": "127.0.0.1:9090"})
+    assert moved.gateway == "http://127.0.0.1:9090"
+
+
+def test_known_actions_are_the_domains() -> None:
+    with pytest.raises(ConfigError) as caught:
+        ServiceSettings.from_env({"ACTIONS_ENABLED": "refund"})
+    assert all(action.value in str(caught.value) for action in Action)
+
+
+def test_settings_built_in_code_read_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACTIONS_DEADLINE_SECONDS", "2")
+    assert ServiceSettings().deadline_seconds == 15
+    assert ServiceSettings.from_env().deadline_seconds == 2

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from gateway.app import create_app as create_gateway_app
 from gateway.guard import GladlyGuard
-from services.config import Settings
+from services.config import GatewaySettings
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.gladly_sandbox.cli import main as gladly_sandbox
 from services.gladly_sandbox.console import ConsoleSettings
@@ -91,7 +91,7 @@ async def real_stack() -> AsyncIterator[Stack]:
         running_service(service_settings(ordergroove_url, gladly_url)) as service,
         serve_asgi(
             create_gateway_app(
-                Settings(
+                GatewaySettings(
                     grpc_target=service.target,
                     gladly_signing_keys=(SIGNING_KEY,),
                     deadline_seconds=3.0,

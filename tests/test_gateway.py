@@ -4,7 +4,6 @@ Actions service and both sandboxes."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from gateway.errors import failure_response
 from gateway.gladly_auth import GladlySignature
 from gateway.rpc import RpcFailure
 from services.actions_service.domain import Action, timeline_item_id
-from services.config import Settings
+from services.config import GatewaySettings, replaced
 from services.gladly_sandbox.state import CLOSED_CUSTOMER_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (
@@ -359,11 +358,11 @@ async def test_refusals_through_the_whole_stack(
 
 
 async def test_a_switched_off_action_is_refused(
-    ordergroove_url: str, gladly_url: str, gateway_settings: Settings
+    ordergroove_url: str, gladly_url: str, gateway_settings: GatewaySettings
 ) -> None:
     only_skip = service_settings(ordergroove_url, gladly_url, actions_enabled=frozenset({"skip"}))
     async with running_service(only_skip) as service:
-        settings = dataclasses.replace(gateway_settings, grpc_target=service.target)
+        settings = replaced(gateway_settings, grpc_target=service.target)
         async with (
             serve_asgi(create_app(settings)) as url,
             httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
@@ -375,7 +374,7 @@ async def test_a_switched_off_action_is_refused(
 
 
 async def test_a_merchant_that_requires_a_reason_gets_a_required_picker(
-    ordergroove_url: str, gladly_url: str, gateway_settings: Settings
+    ordergroove_url: str, gladly_url: str, gateway_settings: GatewaySettings
 ) -> None:
     required = service_settings(
         ordergroove_url,
@@ -384,7 +383,7 @@ async def test_a_merchant_that_requires_a_reason_gets_a_required_picker(
         cancel_reason_names={"7": "Relocating"},
     )
     async with running_service(required) as service:
-        settings = dataclasses.replace(gateway_settings, grpc_target=service.target)
+        settings = replaced(gateway_settings, grpc_target=service.target)
         async with (
             serve_asgi(create_app(settings)) as url,
             httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
@@ -420,7 +419,7 @@ async def test_a_hanging_ordergroove_is_504_within_the_deadline(
     async with running_service(
         service_settings(ordergroove_url, gladly_url, deadline_seconds=deadline)
     ) as service:
-        settings = Settings(
+        settings = GatewaySettings(
             grpc_target=service.target,
             gladly_signing_keys=("k",),
             deadline_seconds=deadline,
@@ -438,15 +437,13 @@ async def test_a_hanging_ordergroove_is_504_within_the_deadline(
 
 
 async def test_the_service_token_is_presented(
-    ordergroove_url: str, gladly_url: str, gateway_settings: Settings
+    ordergroove_url: str, gladly_url: str, gateway_settings: GatewaySettings
 ) -> None:
     guarded = service_settings(ordergroove_url, gladly_url, api_tokens=("secret-token",))
     async with running_service(guarded) as service:
         # A refused token is the gateway's fault, never a 401 (Gladly's "bad signature").
         for token, status in (("secret-token", 200), ("", 500), ("wrong", 500)):
-            settings = dataclasses.replace(
-                gateway_settings, grpc_target=service.target, api_token=token
-            )
+            settings = replaced(gateway_settings, grpc_target=service.target, api_token=token)
             async with (
                 serve_asgi(create_app(settings)) as url,
                 httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
@@ -479,5 +476,5 @@ def test_the_rest_of_the_status_table(code: grpc.StatusCode, reason: str, status
     assert (b"internal detail" in body) == bool(reason)
 
 
-def signer(settings: Settings) -> GladlySignature:
+def signer(settings: GatewaySettings) -> GladlySignature:
     return GladlySignature(settings.gladly_signing_keys[0])

@@ -17,7 +17,7 @@ from referencing.jsonschema import DRAFT202012
 from gateway.app import ROUTES, create_app
 from gateway.gladly_auth import GladlySignature
 from services.actions_service.domain import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
-from services.config import Settings
+from services.config import GatewaySettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port, serve_asgi
@@ -26,7 +26,7 @@ from tests.stack import add_fault, running_service, service_settings
 
 async def test_healthz_and_readyz(ordergroove_url: str, gladly_url: str) -> None:
     async with running_service(service_settings(ordergroove_url, gladly_url)) as service:
-        settings = Settings(grpc_target=service.target, gladly_signing_keys=("k",))
+        settings = GatewaySettings(grpc_target=service.target, gladly_signing_keys=("k",))
         async with serve_asgi(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as c:
             assert (await c.get("/healthz")).json() == {"status": "ok"}
             assert (await c.get("/readyz")).json() == {"status": "ok"}
@@ -47,7 +47,7 @@ SUBSCRIPTION = (
 
 
 async def test_openapi_documents_every_route() -> None:
-    settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=("k",))
+    settings = GatewaySettings(grpc_target="127.0.0.1:9", gladly_signing_keys=("k",))
     async with serve_asgi(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
         document = (await client.get("/openapi.json")).json()
     legacy = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
@@ -83,7 +83,7 @@ async def test_openapi_documents_every_route() -> None:
 async def test_openapi_limits_are_the_services_and_its_examples_fit() -> None:
     """The document is generated from the wire shapes, whose limits are the service's own; every
     example it shows is valid against the schema beside it."""
-    settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=("k",))
+    settings = GatewaySettings(grpc_target="127.0.0.1:9", gladly_signing_keys=("k",))
     async with serve_asgi(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
         document = (await client.get("/openapi.json")).json()
     schemas = document["components"]["schemas"]
@@ -176,7 +176,7 @@ async def test_the_default_15_second_deadline(
     async with running_service(
         service_settings(ordergroove_url, gladly_url, deadline_seconds=15.0)
     ) as service:
-        settings = Settings(grpc_target=service.target, gladly_signing_keys=("k",))
+        settings = GatewaySettings(grpc_target=service.target, gladly_signing_keys=("k",))
         assert settings.deadline_seconds == 15.0
         subscription = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
         url = f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{subscription}/cancel"

@@ -18,7 +18,7 @@ from gateway.app import create_app
 from gateway.gladly_auth import GladlySignature
 from gateway.guard import MAX_BODY_BYTES, GladlyGuard
 from services.actions_service.domain import MAX_REASON_DETAILS
-from services.config import Settings
+from services.config import GatewaySettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import serve_asgi
@@ -38,7 +38,7 @@ UNROUTED = "/gladly/unrouted"
 async def lone_gateway() -> AsyncIterator[str]:
     """A gateway with nothing behind it: the guard and the parsing need no service (a request
     that reached the service would fail 503)."""
-    settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=(KEY,))
+    settings = GatewaySettings(grpc_target="127.0.0.1:9", gladly_signing_keys=(KEY,))
     async with serve_asgi(create_app(settings)) as url:
         yield url
 
@@ -113,7 +113,9 @@ async def test_the_replay_window_is_300_seconds(lone_gateway: str) -> None:
 
 
 async def test_every_configured_key_is_accepted() -> None:
-    settings = Settings(grpc_target="127.0.0.1:9", gladly_signing_keys=("old-key", "new-key"))
+    settings = GatewaySettings(
+        grpc_target="127.0.0.1:9", gladly_signing_keys=("old-key", "new-key")
+    )
     async with serve_asgi(create_app(settings)) as url:
         for key, status in (("old-key", 404), ("new-key", 404), ("retired-key", 401)):
             async with httpx.AsyncClient(base_url=url, auth=GladlySignature(key)) as caller:
@@ -245,7 +247,7 @@ async def test_a_refused_service_token_is_not_ready_and_never_401(
     guarded = service_settings(ordergroove_url, gladly_url, api_tokens=("right-token",))
     async with running_service(guarded) as service:
         for token, ready in (("right-token", 200), ("wrong-token", 503)):
-            settings = Settings(
+            settings = GatewaySettings(
                 grpc_target=service.target, gladly_signing_keys=(KEY,), api_token=token
             )
             async with (

@@ -7,7 +7,6 @@ All over HTTP: the real gateway, the real grpc.aio service, both sandboxes.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ from gateway.app import create_app as create_gateway_app
 from gateway.gladly_auth import GladlySignature
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.errors import Reason
-from services.config import Settings
+from services.config import GatewaySettings, replaced
 from services.gladly_sandbox.state import DEMO_CONVERSATION_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
@@ -244,13 +243,13 @@ def signed_post(
 
 
 async def test_unsigned_context_headers_are_not_trusted(
-    ordergroove_url: str, gladly_url: str, gateway_settings: Settings, tmp_path: Path
+    ordergroove_url: str, gladly_url: str, gateway_settings: GatewaySettings, tmp_path: Path
 ) -> None:
     store_url = f"sqlite:///{tmp_path}/actions.db"
     async with running_service(
         service_settings(ordergroove_url, gladly_url, store_url=store_url)
     ) as service:
-        settings = dataclasses.replace(gateway_settings, grpc_target=service.target)
+        settings = replaced(gateway_settings, grpc_target=service.target)
         async with (
             serve_asgi(create_gateway_app(settings)) as url,
             httpx.AsyncClient(base_url=url, auth=GladlySignature(GATEWAY_SIGNING_KEY)) as caller,
@@ -348,8 +347,8 @@ async def test_the_named_conversation_is_the_one_checked(
 
 
 @pytest.fixture
-def gateway_settings(gateway_settings: Settings) -> Settings:
-    return dataclasses.replace(gateway_settings, lookup_deadline_seconds=1.0)
+def gateway_settings(gateway_settings: GatewaySettings) -> GatewaySettings:
+    return replaced(gateway_settings, lookup_deadline_seconds=1.0)
 
 
 async def test_a_slow_ordergroove_gives_a_notice_not_a_failure(

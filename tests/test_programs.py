@@ -25,8 +25,8 @@ from starlette.routing import Route
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from gateway.server import MAX_HEAD_BYTES, uvicorn_config
-from services.config import Address, Settings
-from services.devstack import banner
+from services.config import Address, GatewaySettings
+from services.devstack import StackSettings, banner
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port
 from tests.stack import ServiceProcess, add_fault, service_environment
@@ -305,7 +305,7 @@ async def test_a_slow_answer_is_not_cut_off() -> None:
         return PlainTextResponse("done")
 
     app = Starlette(routes=[Route("/slow", slow)])
-    config = uvicorn_config(app, Settings(request_read_seconds=READ_BOUND_SECONDS))
+    config = uvicorn_config(app, GatewaySettings(request_read_seconds=READ_BOUND_SECONDS))
     server = uvicorn.Server(config)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -377,6 +377,6 @@ async def test_a_client_that_goes_away_is_no_error_of_the_sandbox(
 
 
 def test_the_banner_of_make_run_names_the_gateway_it_started() -> None:
-    moved = Settings(gateway_listen=Address("127.0.0.1", 9090))
+    moved = StackSettings(gateway_listen=Address("127.0.0.1", 9090))
     assert "GATEWAY_LISTEN=127.0.0.1:9090 .venv/bin/gladly-sandbox card" in banner(moved)
-    assert "\n  .venv/bin/gladly-sandbox card" in banner(Settings())
+    assert "\n  .venv/bin/gladly-sandbox card" in banner(StackSettings())

@@ -9,13 +9,19 @@ import os
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.instrumentation._semconv import (
+    _OpenTelemetrySemanticConventionStability,
+    _OpenTelemetryStabilitySignalType,
+    _StabilityMode,
+)
 from opentelemetry.trace import SpanKind
 
 from gateway.rpc import ActionsClient
+from services.config import TelemetrySettings
 from services.telemetry.http_client import redact_query
 from services.telemetry.logs import JsonFormatter
 from services.telemetry.rpc import server_of
-from services.telemetry.setup import SENSITIVE_HEADERS, sanitize_sensitive_headers
+from services.telemetry.setup import otlp_traces_url, use_stable_http_conventions
 from tests.stack import running_service, service_settings
 from tests.telemetry import Recorded
 
@@ -36,15 +42,28 @@ def test_query_values_are_redacted(url: str, redacted: str) -> None:
     assert redact_query(url) == redacted
 
 
-def test_credential_headers_are_sanitized_beside_the_operators_own(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("env", "url"),
+    [
+        ({}, None),  # the exporter's own default
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/"}, "http://c:4318/v1/traces"),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+            "http://c:4317",
+        ),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://t:4318/traces",
+            },
+            "http://t:4318/traces",
+        ),
+    ],
+)
+def test_the_exporter_is_given_the_endpoint_as_the_specification_derives_it(
+    env: dict[str, str], url: str | None
 ) -> None:
-    name = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
-    monkeypatch.setenv(name, ".*session.*, x-api-key")
-    sanitize_sensitive_headers()
-    fields = os.environ[name].split(",")
-    assert fields[:2] == [".*session.*", "x-api-key"]
-    assert sorted(fields[2:]) == sorted(set(SENSITIVE_HEADERS) - {"x-api-key"})
+    assert otlp_traces_url(TelemetrySettings.from_env(env)) == url
 
 
 @pytest.mark.parametrize(
@@ -92,3 +111,14 @@ async def test_round_robin_spreads_calls_over_replicas(
     served = [s for s in telemetry.spans() if s.kind is SpanKind.SERVER]
     assert len(served) == 6
     assert len({(s.attributes or {}).get("net.peer.port") for s in served}) == 2
+
+
+def test_the_stable_http_conventions_are_chosen_without_touching_the_environment() -> None:
+    before = dict(os.environ)
+    use_stable_http_conventions()
+    assert dict(os.environ) == before
+    stability = _OpenTelemetrySemanticConventionStability
+    mode = stability._get_opentelemetry_stability_opt_in_mode(
+        _OpenTelemetryStabilitySignalType.HTTP
+    )
+    assert mode is not _StabilityMode.DEFAULT

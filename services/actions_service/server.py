@@ -34,7 +34,7 @@ from services.actions_service.servicer import ActionsServicer
 from services.actions_service.settler import Settler
 from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.upstream import RetryPolicy
-from services.config import ConfigError, Settings
+from services.config import ConfigError, ServiceSettings
 from services.runtime import freeze_startup_heap, listening_socket
 from services.telemetry import prometheus, rpc
 from services.telemetry.logs import configure_logging
@@ -205,7 +205,7 @@ class RunningService:
             await client.aclose()
 
 
-async def start(settings: Settings, listen: str | None = None) -> RunningService:
+async def start(settings: ServiceSettings, listen: str | None = None) -> RunningService:
     """Start serving on `listen` (default: ACTIONS_GRPC_LISTEN); port 0 picks a free port."""
     store = await _open_store(settings.store_url)
     try:
@@ -223,7 +223,9 @@ async def _open_store(store_url: str) -> Store:
         raise ConfigError(f"STORE_URL: cannot use it: {error.strerror or error}") from None
 
 
-async def _start_with(store: Store, settings: Settings, listen: str | None) -> RunningService:
+async def _start_with(
+    store: Store, settings: ServiceSettings, listen: str | None
+) -> RunningService:
     ordergroove = OrdergrooveClient.create(
         settings.ordergroove_base_url,
         settings.ordergroove_api_key,
@@ -299,7 +301,7 @@ async def _start_with(store: Store, settings: Settings, listen: str | None) -> R
 
 
 def _gladly_client(
-    settings: Settings, budget: SharedBudget, policy: RetryPolicy | None = None
+    settings: ServiceSettings, budget: SharedBudget, policy: RetryPolicy | None = None
 ) -> GladlyClient:
     return GladlyClient.create(
         settings.gladly_base_url,
@@ -311,7 +313,7 @@ def _gladly_client(
     )
 
 
-def _deliverer(settings: Settings, store: Store, gladly: GladlyClient) -> TimelineDeliverer:
+def _deliverer(settings: ServiceSettings, store: Store, gladly: GladlyClient) -> TimelineDeliverer:
     policy = DeliveryPolicy(
         give_up_after=timedelta(seconds=settings.outbox_give_up_seconds),
         backoff=RetryPolicy(
@@ -323,7 +325,7 @@ def _deliverer(settings: Settings, store: Store, gladly: GladlyClient) -> Timeli
     return TimelineDeliverer(store, gladly, policy)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: ServiceSettings) -> None:
     stop_metrics = prometheus.serve(settings.metrics_listen) if settings.metrics_listen else None
     try:
         running = await start(settings)
@@ -357,7 +359,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _check_addresses(settings: Settings) -> None:
+def _check_addresses(settings: ServiceSettings) -> None:
     """Bind each address once before anything starts, so that a taken port or an address that
     is not this machine's is told in one line (gRPC's own failure comes with its C-core log)."""
     listening_socket(
@@ -371,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
     configure_logging()
     try:
-        settings = Settings.from_env()
+        settings = ServiceSettings.from_env()
         if arguments.command == "audit":
             asyncio.run(
                 audit_command.show(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,11 +20,10 @@ import uvicorn
 
 from gateway.card import CANCEL, SKIP, SubscriptionRef, form_url
 from gateway.gladly_auth import GladlySignature
-from services.config import Address, Settings, csv_values
-from services.devstack import LOCAL_DEFAULTS
+from services.config import GladlySandboxSettings
 from services.gladly_sandbox.app import create_app
-from services.gladly_sandbox.config import ConfigError, load_serve_config
-from services.gladly_sandbox.console import load_console_settings
+from services.gladly_sandbox.config import ConfigError, serve_config
+from services.gladly_sandbox.console import console_settings, signing_key
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL, DEMO_EXTERNAL_CUSTOMER_ID
 from services.runtime import listening_socket
 
@@ -33,8 +31,6 @@ EXIT_BAD_CONFIG = 2
 EXIT_REFUSED = 1
 # Hung requests (a `hang` fault) must not hold a shutdown up for ever.
 GRACEFUL_SHUTDOWN_SECONDS = 5
-# What `make run` gives the gateway: the first local signing key.
-DEFAULT_SIGNING_KEY = csv_values(LOCAL_DEFAULTS["GLADLY_SIGNING_KEYS"])[0]
 # Longer than the gateway's own deadline, so the gateway's answer is what gets reported.
 REQUEST_TIMEOUT_SECONDS = 30.0
 
@@ -48,16 +44,17 @@ class Refused(Exception):
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the sandbox until SIGINT/SIGTERM; uvicorn finishes in-flight requests first."""
-    config = load_serve_config(os.environ)
+    settings = GladlySandboxSettings.from_env()
+    config = serve_config(settings)
     app = create_app(
         api_user=config.api_user,
         api_token=config.api_token,
-        rate_limit=config.rate_limit,
+        rate_limit=settings.rate_limit,
         lookup_app_id=config.lookup_app_id,
-        console=load_console_settings(os.environ),
+        console=console_settings(settings),
     )
-    sock = listening_socket("GLADLY_SANDBOX_LISTEN", Address(config.host, config.port))
-    print(f"gladly-sandbox listening on http://{config.host}:{config.port}", flush=True)
+    sock = listening_socket("GLADLY_SANDBOX_LISTEN", settings.gladly_sandbox_listen)
+    print(f"gladly-sandbox listening on http://{settings.gladly_sandbox_listen}", flush=True)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     )
@@ -70,17 +67,13 @@ def serve(args: argparse.Namespace) -> int:
 # --- acting as Gladly ----------------------------------------------------------------------------
 
 
-def gateway_url() -> str:
-    """Where the gateway listens by the same GATEWAY_LISTEN it reads (`make run` on another
-    port sets it for both)."""
-    return f"http://{Settings.from_env().gateway_listen}"
-
-
 def gateway_client() -> httpx.Client:
-    keys = csv_values(os.environ.get("GLADLY_SIGNING_KEYS", ""))
+    """Signed with the first of GLADLY_SIGNING_KEYS, to GATEWAY_URL or else the gateway's own
+    GATEWAY_LISTEN (`make run` on another port sets it for both)."""
+    settings = GladlySandboxSettings.from_env()
     return httpx.Client(
-        base_url=os.environ.get("GATEWAY_URL") or gateway_url(),
-        auth=GladlySignature(keys[0] if keys else DEFAULT_SIGNING_KEY),
+        base_url=settings.gateway,
+        auth=GladlySignature(signing_key(settings)),
         timeout=REQUEST_TIMEOUT_SECONDS,
     )
 

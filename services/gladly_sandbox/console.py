@@ -24,7 +24,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from gateway.gladly_auth import GladlySignature
-from services.config import ConfigError, Settings, csv_values
+from services.config import (
+    TRACE_PLACEHOLDER,
+    GladlySandboxSettings,
+    csv_values,
+    default_of,
+)
 from services.devstack import LOCAL_DEFAULTS
 from services.gladly_sandbox import console_state as sandbox
 from services.gladly_sandbox import console_view as view
@@ -35,7 +40,6 @@ LOOKUP_PATH: Final = "/gladly/lookup"  # the gateway's lookup adaptor, as Gladly
 REQUEST_TIMEOUT_SECONDS: Final = 30.0
 # Open forms and notices waiting for their redirect are kept in memory, the most recent only.
 KEPT_FORMS: Final = 500
-TRACE_PLACEHOLDER: Final = "{trace_id}"
 _SECURITY_HEADERS: Final = {
     # Product images may live anywhere; nothing else is loaded and no script runs.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -46,7 +50,7 @@ _SECURITY_HEADERS: Final = {
 
 T = TypeVar("T")
 # What `make run` gives the gateway: the first local signing key.
-_LOCAL_SIGNING_KEY: Final = csv_values(LOCAL_DEFAULTS["GLADLY_SIGNING_KEYS"])[0]
+LOCAL_SIGNING_KEY: Final = csv_values(LOCAL_DEFAULTS["GLADLY_SIGNING_KEYS"])[0]
 
 
 @dataclass
@@ -54,10 +58,8 @@ class ConsoleSettings:
     """Where the gateway is, the key to sign with, and the trace viewer's URL template (or "").
     Mutable so that tests can name the gateway once it listens (it starts after the sandbox)."""
 
-    gateway_url: str = f"http://{Settings().gateway_listen}"
-    signing_key: str = field(
-        default=csv_values(LOCAL_DEFAULTS["GLADLY_SIGNING_KEYS"])[0], repr=False
-    )
+    gateway_url: str = f"http://{default_of(GladlySandboxSettings, 'gateway_listen')}"
+    signing_key: str = field(default=LOCAL_SIGNING_KEY, repr=False)
     trace_url: str = ""
 
     def trace_link(self, trace_id: str) -> str:
@@ -66,23 +68,18 @@ class ConsoleSettings:
         return self.trace_url.replace(TRACE_PLACEHOLDER, quote(trace_id, safe=""))
 
 
-def load_console_settings(environ: Mapping[str, str]) -> ConsoleSettings:
-    """GATEWAY_URL and GLADLY_SIGNING_KEYS as the CLI reads them, GLADLY_SANDBOX_TRACE_URL."""
-    keys = csv_values(environ.get("GLADLY_SIGNING_KEYS", ""))
-    gateway = environ.get("GATEWAY_URL", "").strip()
-    trace_url = environ.get("GLADLY_SANDBOX_TRACE_URL", "").strip()
-    if trace_url and (
-        TRACE_PLACEHOLDER not in trace_url or urlsplit(trace_url).scheme not in ("http", "https")
-    ):
-        raise ConfigError(
-            "GLADLY_SANDBOX_TRACE_URL: expected an http(s) URL containing {trace_id}, "
-            f"got {trace_url!r}"
-        )
-    defaults = ConsoleSettings(gateway_url=f"http://{Settings.from_env(environ).gateway_listen}")
+def signing_key(settings: GladlySandboxSettings) -> str:
+    """Gladly signs with the first of GLADLY_SIGNING_KEYS; unset, with `make run`'s."""
+    keys = settings.gladly_signing_keys
+    return keys[0] if keys else LOCAL_SIGNING_KEY
+
+
+def console_settings(settings: GladlySandboxSettings) -> ConsoleSettings:
+    """The gateway and the key as the CLI uses them, and GLADLY_SANDBOX_TRACE_URL."""
     return ConsoleSettings(
-        gateway_url=gateway or defaults.gateway_url,
-        signing_key=keys[0] if keys else defaults.signing_key,
-        trace_url=trace_url,
+        gateway_url=settings.gateway,
+        signing_key=signing_key(settings),
+        trace_url=settings.trace_url,
     )
 
 

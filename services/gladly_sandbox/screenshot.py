@@ -14,8 +14,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from services.config import Settings
-from services.devstack import BIN, local_environment, programs, stop_all, wait_until_ready
+from services.devstack import (
+    BIN,
+    StackSettings,
+    local_environment,
+    programs,
+    stop_all,
+    wait_until_ready,
+)
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
 
@@ -45,7 +51,7 @@ def main() -> None:
         chosen["GATEWAY_URL"] = f"http://{chosen['GATEWAY_LISTEN']}"
         os.environ.update(chosen)  # the stack's other addresses follow from these
         env = local_environment()
-        settings = Settings.from_env(env)
+        settings = StackSettings.from_env(env)
         processes: list[subprocess.Popen[bytes]] = []
         try:
             for program in programs(settings):

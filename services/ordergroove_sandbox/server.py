@@ -7,14 +7,14 @@ import sys
 
 import uvicorn
 
-from services.config import ConfigError, Settings
+from services.config import ConfigError, OrdergrooveSandboxSettings
 from services.ordergroove_sandbox.app import create_app
 from services.runtime import listening_socket
 
 
 def main() -> None:
     try:
-        settings = Settings.from_env()  # refuses an empty ORDERGROOVE_API_KEY
+        settings = OrdergrooveSandboxSettings.from_env()  # refuses an empty ORDERGROOVE_API_KEY
         sock = listening_socket("ORDERGROOVE_SANDBOX_LISTEN", settings.ordergroove_sandbox_listen)
     except ConfigError as error:
         print(f"ordergroove-sandbox: {error}", file=sys.stderr)

@@ -1,17 +1,18 @@
 """Tracer and meter providers for one process, configured by the standard OTEL_* variables.
 
-`Settings` chooses the trace exporter (`OTEL_TRACES_EXPORTER`: otlp, console or none) and the
-OTLP protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`: http/protobuf or grpc); the SDK itself reads the
-endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`), `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` and the
-sampler. Metrics are read by Prometheus. Log records are stamped with the trace they belong to.
-The instrumentations use the global providers set here, and record no credential header
-(`SENSITIVE_HEADERS`) even when an operator has them capture request headers.
+`TelemetrySettings` reads the trace exporter (`OTEL_TRACES_EXPORTER`: otlp, console or none), the
+OTLP protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`: http/protobuf or grpc) and the endpoint
+(`OTEL_EXPORTER_OTLP_ENDPOINT`), handed to the exporter here; the SDK itself reads
+`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, the sampler and the exporter's headers. Nothing
+here writes to the environment. Metrics are read by Prometheus. Log records are stamped with the
+trace they belong to. The instrumentations use the global providers set here, and record no
+credential header (`SENSITIVE_HEADERS`) even when an operator has them capture request headers
+(the gateway's middleware is given the list, the outbound clients redact in their hooks).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -24,15 +25,19 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpSpanExporter,
 )
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.instrumentation._semconv import (
+    _OpenTelemetrySemanticConventionStability,
+    _OpenTelemetryStabilitySignalType,
+    _StabilityMode,
+)
 from opentelemetry.instrumentation.logging import LoggingInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.util.http import OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS
 
-from services.config import Settings
+from services.config import TelemetrySettings
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,7 @@ _configured: Telemetry | None = None
 
 
 def configure(
-    settings: Settings,
+    settings: TelemetrySettings,
     service_name: str,
     *,
     span_processors: Sequence[SpanProcessor] = (),
@@ -73,10 +78,7 @@ def configure(
     global _configured
     if _configured is not None:
         return _configured
-    # The instrumentations record the stable HTTP conventions (`url.full`, `server.address`,
-    # `http.response.status_code`) only when asked; an operator's own choice is kept.
-    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
-    sanitize_sensitive_headers()
+    use_stable_http_conventions()
     resource = _resource(service_name)
     tracer_provider = TracerProvider(resource=resource)
     exporter = _span_exporter(settings)
@@ -106,15 +108,19 @@ def configure(
     return _configured
 
 
-def sanitize_sensitive_headers() -> None:
-    """Name SENSITIVE_HEADERS in OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS, after
-    any the operator names there: the ASGI and httpx instrumentations both read that list (when
-    the middleware is built and when a client is instrumented, so before either happens), and an
-    operator's own list must not let the credentials through."""
-    name = OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS
-    given = [field.strip() for field in os.environ.get(name, "").split(",") if field.strip()]
-    missing = [header for header in SENSITIVE_HEADERS if header not in given]
-    os.environ[name] = ",".join([*given, *missing])
+def use_stable_http_conventions() -> None:
+    """The instrumentations record the stable HTTP conventions (`url.full`, `server.address`,
+    `http.response.status_code`) only when asked, and read the request only from
+    OTEL_SEMCONV_STABILITY_OPT_IN. Rather than write that variable, the choice is handed to the
+    class that holds it (it has no public setter), after it has read the operator's own, which
+    is kept."""
+    stability = _OpenTelemetrySemanticConventionStability
+    stability._initialize()  # type: ignore[no-untyped-call]
+    http = _OpenTelemetryStabilitySignalType.HTTP
+    with stability._lock:
+        chosen = stability._OTEL_SEMCONV_STABILITY_SIGNAL_MAPPING
+        if chosen.get(http, _StabilityMode.DEFAULT) is _StabilityMode.DEFAULT:
+            chosen[http] = _StabilityMode.HTTP
 
 
 def _resource(service_name: str) -> Resource:
@@ -124,11 +130,24 @@ def _resource(service_name: str) -> Resource:
     return detected
 
 
-def _span_exporter(settings: Settings) -> SpanExporter | None:
+def _span_exporter(settings: TelemetrySettings) -> SpanExporter | None:
     if settings.traces_exporter == "console":
         return ConsoleSpanExporter()
     if settings.traces_exporter == "otlp":
         if settings.otlp_protocol == "grpc":
-            return GrpcSpanExporter()
-        return HttpSpanExporter()
+            return GrpcSpanExporter(endpoint=otlp_traces_url(settings))
+        return HttpSpanExporter(endpoint=otlp_traces_url(settings))
     return None
+
+
+def otlp_traces_url(settings: TelemetrySettings) -> str | None:
+    """Where the exporter sends spans, as the OTLP specification derives it: the traces endpoint
+    as it is; else over HTTP the generic endpoint with `/v1/traces` appended, over gRPC the
+    generic endpoint itself; None (the exporter's own default) when neither is set."""
+    if settings.otlp_traces_endpoint:
+        return settings.otlp_traces_endpoint
+    if not settings.otlp_endpoint:
+        return None
+    if settings.otlp_protocol == "grpc":
+        return settings.otlp_endpoint
+    return f"{settings.otlp_endpoint}/v1/traces"
