@@ -22,10 +22,13 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# The stamp is rebuilt whenever the lock or the project metadata changes.
-$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
+# The stamp is rebuilt whenever the lock or the project metadata changes. Both projects install
+# editable: the production one (the whole repository on the path) and devtools/ (the sandboxes'
+# commands, which the production package does not have).
+$(VENV)/.installed: requirements.lock pyproject.toml devtools/pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation --editable .
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation \
+		--editable . --editable ./devtools
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
