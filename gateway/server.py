@@ -132,7 +132,7 @@ def main() -> None:
     except ConfigError as error:
         print(f"actions-gateway: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_CONFIG)
-    configure_logging()
+    configure_logging(settings.log_format, "actions-gateway")
     telemetry = configure(settings, "actions-gateway")
     server = uvicorn.Server(
         uvicorn_config(create_app(settings, on_stopped=telemetry.shutdown), settings)

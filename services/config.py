@@ -27,6 +27,7 @@ from services.actions_service.domain import Action
 KNOWN_ACTIONS: Final = tuple(action.value for action in Action)
 TRACES_EXPORTERS: Final = ("otlp", "console", "none")
 OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")
+LOG_FORMATS: Final = ("json", "text")
 GRPC_LB_POLICIES: Final = ("pick_first", "round_robin")
 # Ordergroove lists a merchant's cancel reasons as integer codes without words; the words agents
 # read are the merchant's own. These are the defaults until the merchant names its codes.
@@ -480,7 +481,7 @@ class GladlyApiSettings(GladlyCredentials):
 
 
 class TelemetrySettings(Declared):
-    """Traces"""
+    """Traces and logs"""
 
     traces_exporter: Annotated[str, Parse(_choice(*TRACES_EXPORTERS, ""))] = setting(
         "OTEL_TRACES_EXPORTER",
@@ -504,6 +505,14 @@ class TelemetrySettings(Declared):
     )
     otlp_traces_protocol: Annotated[str, Parse(_choice(*OTLP_PROTOCOLS, ""))] = setting(
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "the traces' own protocol, over the one above"
+    )
+    log_format: Annotated[str, Parse(_choice(*LOG_FORMATS))] = setting(
+        "LOG_FORMAT",
+        "json",
+        "`json`: one JSON object per line, with its trace id (for a log pipeline); `text`: one "
+        "short line per request and per action for a person, in colour on a terminal unless "
+        "`NO_COLOR` is set",
+        shown="`json` (`make run`: `text`)",
     )
 
     @model_validator(mode="after")

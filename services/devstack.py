@@ -6,12 +6,19 @@ Traces are exported only when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTE
 names a collector, or OTEL_TRACES_EXPORTER asks for it (`otlp` to the default endpoint, `console`
 on the terminal). Metrics are always scrapeable from the gateway, and from the service too while
 METRICS_LISTEN names an address (it does by default here).
+
+The terminal gets lines for a person: the service and the gateway write one short line per
+request and per action (`LOG_FORMAT=text`, in colour on a terminal). The sandboxes' own request
+lines (uvicorn's access log, on their stdout) are left out, so that one click is two lines, not a
+dozen: the traces and the sandboxes' journals hold every upstream request. What the sandboxes
+write on stderr (start, errors) still shows.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from services.config import (
+    Address,
     ConfigError,
     GatewaySettings,
     GladlySandboxSettings,
@@ -40,6 +48,7 @@ LOCAL_DEFAULTS: Mapping[str, str] = {
     "GLADLY_API_TOKEN": "sandbox-token",
     "GLADLY_LOOKUP_APP_ID": "sandbox-lookup-app",  # the Gladly sandbox's lookup integration
     "METRICS_LISTEN": "127.0.0.1:9464",  # the Prometheus exporter's customary port
+    "LOG_FORMAT": "text",  # a line per request and per action, for the person at the terminal
 }
 
 
@@ -53,6 +62,8 @@ class StackSettings(
 class Program:
     name: str
     ready_url: str  # answers 200 once the program serves
+    ready_address: Address | None = None  # else: accepts connections once it serves
+    request_lines: bool = True  # False: its stdout (a sandbox's access log) is dropped
 
 
 def local_environment() -> dict[str, str]:
@@ -68,28 +79,49 @@ def local_environment() -> dict[str, str]:
 def programs(settings: StackSettings) -> list[Program]:
     return [
         Program(
-            "ordergroove-sandbox", f"http://{settings.ordergroove_sandbox_listen}/_sandbox/healthz"
+            "ordergroove-sandbox",
+            f"http://{settings.ordergroove_sandbox_listen}/_sandbox/healthz",
+            request_lines=False,
         ),
-        Program("gladly-sandbox", f"http://{settings.gladly_sandbox_listen}/_sandbox/healthz"),
-        Program("actions-service", ""),
+        Program(
+            "gladly-sandbox",
+            f"http://{settings.gladly_sandbox_listen}/_sandbox/healthz",
+            request_lines=False,
+        ),
+        # Waited for, so that the gateway's readiness is not polled (and logged) while the
+        # service migrates its store.
+        Program("actions-service", "", ready_address=settings.grpc_listen),
         Program("actions-gateway", f"http://{settings.gateway_listen}/readyz"),
     ]
 
 
 def wait_until_ready(program: Program, process: subprocess.Popen[bytes]) -> None:
-    if not program.ready_url:
+    if not program.ready_url and program.ready_address is None:
         return
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{program.name} exited with {process.returncode}")
-        try:
-            if httpx.get(program.ready_url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
+        if _serves(program):
+            return
         time.sleep(0.2)
     raise RuntimeError(f"{program.name} did not become ready within {STARTUP_SECONDS:.0f} s")
+
+
+def _serves(program: Program) -> bool:
+    if program.ready_url:
+        try:
+            return httpx.get(program.ready_url, timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+    assert program.ready_address is not None
+    try:
+        socket.create_connection(
+            (program.ready_address.host, program.ready_address.port), timeout=1
+        ).close()
+    except OSError:
+        return False
+    return True
 
 
 def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -162,7 +194,11 @@ def main() -> None:
     status = 0
     try:
         for program in programs(settings):
-            process = subprocess.Popen([str(BIN / program.name)], env=env)  # noqa: S603
+            process = subprocess.Popen(  # noqa: S603
+                [str(BIN / program.name)],
+                env=env,
+                stdout=None if program.request_lines else subprocess.DEVNULL,
+            )
             processes.append(process)
             wait_until_ready(program, process)
         print(banner(settings), flush=True)

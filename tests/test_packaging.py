@@ -31,7 +31,7 @@ DEVELOPMENT_ONLY = (
 
 
 def build_wheel(project: Path, into: Path) -> Path:
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--directory", into],
         cwd=project,
         check=True,
@@ -59,7 +59,7 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 def import_from(site: Path, code: str) -> subprocess.CompletedProcess[str]:
     """Run `code` with `site` first on the path and the repository out of it: `services`,
     `gateway` and `actions` are regular packages, so the first found is the only one searched."""
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - this interpreter, the test's own code
         [sys.executable, "-P", "-c", textwrap.dedent(code)],
         cwd=site,
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},

@@ -371,9 +371,12 @@ def _check_addresses(settings: ServiceSettings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
-    configure_logging()
     try:
         settings = ServiceSettings.from_env()
+        # The audit command prints its table and nothing else: warnings and errors only (the
+        # store's migration would log each step).
+        level = logging.WARNING if arguments.command == "audit" else logging.INFO
+        configure_logging(settings.log_format, "actions-service", level)
         if arguments.command == "audit":
             asyncio.run(
                 audit_command.show(
