@@ -1,34 +1,57 @@
-"""Outbound HTTP clients traced by the httpx instrumentation, with query values redacted.
+"""Client spans for the service's outbound HTTP requests, with query values redacted.
 
-Ordergroove is asked for a customer by e-mail in the query string (`/customers/?email=…`); the
-instrumentation records the full URL, so every query value is replaced before the span is
-exported. Headers are recorded only when an operator asks for them
-(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST), and then the credentials among them
-(`x-api-key`, `authorization`) only as `[REDACTED]`: `setup.configure` names them in
-OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS, which the instrumentation reads when a
-client is instrumented, so `configure` runs before any client is created.
+A thin hook of our own around aiohttp (`upstream.HttpClient`) rather than an instrumentation
+library: the span and the duration histogram carry the stable HTTP conventions the httpx
+instrumentation recorded (`http.request.method`, `url.full`, `server.address`, `server.port`,
+`http.response.status_code`, `error.type`), at a fraction of its CPU per request.
+
+Ordergroove is asked for a customer by e-mail in the query string (`/customers/?email=…`): every
+query value is replaced in `url.full`. Request headers are recorded only when an operator asks
+for them (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST), and then the credentials
+among them (`x-api-key`, `authorization`) only as `[REDACTED]`: `setup.configure` names them in
+OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS, read when a client is created.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from types import TracebackType
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor, RequestInfo
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
+from opentelemetry.semconv.attributes.http_attributes import (
+    HTTP_REQUEST_METHOD,
+    HTTP_RESPONSE_STATUS_CODE,
+)
+from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.semconv.attributes.url_attributes import URL_FULL
-from opentelemetry.trace import Span
-from opentelemetry.util.http import remove_url_credentials
+from opentelemetry.trace import Span, SpanKind, StatusCode
+from opentelemetry.util.http import (
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS,
+    SanitizeValue,
+    get_custom_headers,
+    normalise_request_header_name,
+)
+from opentelemetry.util.types import AttributeValue
+from yarl import URL
 
 REDACTED: Final = "REDACTED"
-# The old (`http.url`) and the stable (`url.full`) name of the URL attribute.
-_URL_ATTRIBUTES: Final = ("http.url", URL_FULL)
+# The semantic conventions' advice for `http.client.request.duration` (seconds).
+DURATION_BUCKETS: Final = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0
+)  # fmt: skip
 
-
-def instrument(client: httpx.AsyncClient) -> None:
-    """Trace every request of this client (a no-op for a client already instrumented)."""
-    HTTPXClientInstrumentor.instrument_client(client, request_hook=_redact_url)
+_tracer = trace.get_tracer(__name__)
+_duration = metrics.get_meter(__name__).create_histogram(
+    "http.client.request.duration",
+    unit="s",
+    description="Duration of HTTP client requests.",
+    explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+)
 
 
 def redact_query(url: str) -> str:
@@ -43,12 +66,77 @@ def redact_query(url: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-async def _redact_url(span: Span, request: RequestInfo) -> None:
-    if not span.is_recording():
-        return
-    recorded = span.attributes if isinstance(span, ReadableSpan) else None
-    # Every query value is replaced already; credentials in the URL are the library's to redact.
-    redacted = remove_url_credentials(redact_query(str(request.url)))
-    for name in _URL_ATTRIBUTES:
-        if recorded is None or name in recorded:
-            span.set_attribute(name, redacted)
+class ClientTracer:
+    """Spans for one client. The headers an operator asks to capture are the client's own
+    (credentials included, as `[REDACTED]`); they are the same on every request, so they are
+    worked out once."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        sent = {name.lower(): value for name, value in headers.items()}
+        captured = get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST)
+        sanitize = SanitizeValue(
+            get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS)
+        )
+        values = sanitize.sanitize_header_values(sent, captured, normalise_request_header_name)
+        self._headers: dict[str, AttributeValue] = {
+            name: tuple(value) for name, value in values.items()
+        }
+
+    def span(self, method: str, url: URL) -> ClientSpan:
+        return ClientSpan(method, url, self._headers)
+
+
+class ClientSpan:
+    """One request's span (a context manager): `headers` carry the trace context to the
+    upstream; `answered` records the status; an exception leaving the block is its `error.type`.
+    """
+
+    __slots__ = ("_metric", "_span", "_started", "_status", "headers")
+
+    def __init__(self, method: str, url: URL, captured: dict[str, AttributeValue]) -> None:
+        self._metric: dict[str, AttributeValue] = {
+            HTTP_REQUEST_METHOD: method,
+            SERVER_ADDRESS: url.host or "",
+            SERVER_PORT: url.port or 0,
+        }
+        self._span: Span = _tracer.start_span(method, kind=SpanKind.CLIENT)
+        if self._span.is_recording():
+            self._span.set_attributes({**self._metric, URL_FULL: _recorded_url(url), **captured})
+        self.headers: dict[str, str] = {}
+        propagate.inject(self.headers, context=trace.set_span_in_context(self._span))
+        self._status = 0
+        self._started = time.perf_counter()
+
+    def __enter__(self) -> ClientSpan:
+        return self
+
+    def answered(self, status: int) -> None:
+        self._status = status
+        self._metric[HTTP_RESPONSE_STATUS_CODE] = status
+        if status >= 400:
+            self._metric[ERROR_TYPE] = str(status)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if error is not None:
+            self._metric[ERROR_TYPE] = type(error).__qualname__
+        _duration.record(time.perf_counter() - self._started, self._metric)
+        span = self._span
+        if span.is_recording():
+            if self._status:
+                span.set_attribute(HTTP_RESPONSE_STATUS_CODE, self._status)
+            if ERROR_TYPE in self._metric:
+                span.set_attribute(ERROR_TYPE, self._metric[ERROR_TYPE])
+                span.set_status(StatusCode.ERROR)
+        span.end()
+
+
+def _recorded_url(url: URL) -> str:
+    """`url.full` as recorded: query values replaced, no credentials in the authority."""
+    if url.user is not None or url.password is not None:
+        url = url.with_user(None)
+    return redact_query(str(url))
