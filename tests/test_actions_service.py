@@ -199,13 +199,14 @@ async def test_orders_shipping_several_subscriptions_are_read_once_each(
 async def test_items_of_the_first_page_of_orders_are_read_while_the_next_page_loads(
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
-    """120 orders to come take two pages: the first page's items need not wait for the second."""
+    """120 orders to come take two pages: the first page's items need not wait for the second.
+    The second page is slow enough that the 100 items reads cannot outlast it."""
     created = await seed_customer(
         ordergroove, merchant_user_id="paged-1", email="paged@example.com", count=120
     )
     subscription_ids, order_ids = created["subscriptions"], created["orders"]
     await ordergroove.delete("/_sandbox/requests")
-    await add_fault(ordergroove, path="/orders/", latency_ms=500)
+    await add_fault(ordergroove, path="/orders/", latency_ms=1000)
     lookup = asyncio.ensure_future(
         service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="paged-1"))
     )

@@ -94,6 +94,7 @@ class HttpClient:
         auth: tuple[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._recorded_base = http_client.recorded_whole_url(URL(self.base_url))
         self._max_connections = max_connections
         self._headers = dict(headers or {})
         if auth is not None:
@@ -109,15 +110,19 @@ class HttpClient:
             self._session = aiohttp.ClientSession(connector=connector, headers=self._headers)
         return self._session
 
-    def url(self, url: str, params: Params | None = None) -> URL:
-        """A path is joined to the base URL; a whole URL (a page's `next`) is taken as it is.
-        Paths come percent-encoded (`ordergroove._path`); query values are encoded here."""
+    def url(self, url: str, params: Params | None = None) -> tuple[URL, str]:
+        """The URL to send to, and as recorded on its span (`http_client.recorded_url`). A path
+        is joined to the base URL; a whole URL (a page's `next`) is taken as it is. Paths come
+        percent-encoded (`ordergroove._path`); query values are encoded here."""
         if "://" in url:
-            return URL(url)
+            whole = URL(url)
+            return whole, http_client.recorded_whole_url(whole)
+        pairs = list(params.items() if isinstance(params, Mapping) else params or ())
         text = self.base_url + url
-        if params:
-            text += ("&" if "?" in url else "?") + urlencode(params, quote_via=quote)
-        return URL(text, encoded=True)
+        if pairs:
+            text += ("&" if "?" in url else "?") + urlencode(pairs, quote_via=quote)
+        recorded = http_client.recorded_url(self._recorded_base, url, [name for name, _ in pairs])
+        return URL(text, encoded=True), recorded
 
     async def request(
         self,
@@ -130,8 +135,8 @@ class HttpClient:
     ) -> Response:
         """One request within `seconds`, its answer read whole. Redirects are answers, not
         followed (Gladly's 301 for a merged customer is read by its adapter)."""
-        target = self.url(url, params)
-        with self._tracer.span(method, target) as span:
+        target, recorded = self.url(url, params)
+        with self._tracer.span(method, target, recorded) as span:
             async with self._open().request(
                 method,
                 target,

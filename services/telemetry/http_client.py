@@ -15,10 +15,10 @@ OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS, read when a client is
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
@@ -82,39 +82,47 @@ class ClientTracer:
             name: tuple(value) for name, value in values.items()
         }
 
-    def span(self, method: str, url: URL) -> ClientSpan:
-        return ClientSpan(method, url, self._headers)
+    def span(self, method: str, url: URL, recorded_url: str) -> ClientSpan:
+        """`recorded_url` is `url.full` as recorded: see `recorded_url`."""
+        return ClientSpan(method, url, recorded_url, self._headers)
 
 
 class ClientSpan:
     """One request's span (a context manager): `headers` carry the trace context to the
     upstream; `answered` records the status; an exception leaving the block is its `error.type`.
-    """
+    The attributes are given when the span starts, so that the SDK checks them once."""
 
-    __slots__ = ("_metric", "_span", "_started", "_status", "headers")
+    __slots__ = ("_metric", "_span", "_started", "headers")
 
-    def __init__(self, method: str, url: URL, captured: dict[str, AttributeValue]) -> None:
+    def __init__(
+        self, method: str, url: URL, recorded_url: str, captured: dict[str, AttributeValue]
+    ) -> None:
         self._metric: dict[str, AttributeValue] = {
             HTTP_REQUEST_METHOD: method,
             SERVER_ADDRESS: url.host or "",
             SERVER_PORT: url.port or 0,
         }
-        self._span: Span = _tracer.start_span(method, kind=SpanKind.CLIENT)
-        if self._span.is_recording():
-            self._span.set_attributes({**self._metric, URL_FULL: _recorded_url(url), **captured})
+        span_attributes = {**self._metric, URL_FULL: recorded_url, **captured}
+        self._span: Span = _tracer.start_span(
+            method, kind=SpanKind.CLIENT, attributes=span_attributes
+        )
         self.headers: dict[str, str] = {}
         propagate.inject(self.headers, context=trace.set_span_in_context(self._span))
-        self._status = 0
         self._started = time.perf_counter()
 
     def __enter__(self) -> ClientSpan:
         return self
 
     def answered(self, status: int) -> None:
-        self._status = status
         self._metric[HTTP_RESPONSE_STATUS_CODE] = status
+        self._span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status)
         if status >= 400:
-            self._metric[ERROR_TYPE] = str(status)
+            self._failed(str(status))
+
+    def _failed(self, error_type: str) -> None:
+        self._metric[ERROR_TYPE] = error_type
+        self._span.set_attribute(ERROR_TYPE, error_type)
+        self._span.set_status(StatusCode.ERROR)
 
     def __exit__(
         self,
@@ -123,20 +131,23 @@ class ClientSpan:
         traceback: TracebackType | None,
     ) -> None:
         if error is not None:
-            self._metric[ERROR_TYPE] = type(error).__qualname__
+            self._failed(type(error).__qualname__)
         _duration.record(time.perf_counter() - self._started, self._metric)
-        span = self._span
-        if span.is_recording():
-            if self._status:
-                span.set_attribute(HTTP_RESPONSE_STATUS_CODE, self._status)
-            if ERROR_TYPE in self._metric:
-                span.set_attribute(ERROR_TYPE, self._metric[ERROR_TYPE])
-                span.set_status(StatusCode.ERROR)
-        span.end()
+        self._span.end()
 
 
-def _recorded_url(url: URL) -> str:
-    """`url.full` as recorded: query values replaced, no credentials in the authority."""
+def recorded_url(base: str, path: str, names: Sequence[str]) -> str:
+    """`url.full` as recorded for a request built from a base URL (without credentials), a
+    percent-encoded path and query parameters: the names kept, every value `REDACTED`."""
+    if not names:
+        return base + path
+    query = "&".join(f"{quote(name, safe='')}={REDACTED}" for name in names)
+    return f"{base}{path}{'&' if '?' in path else '?'}{query}"
+
+
+def recorded_whole_url(url: URL) -> str:
+    """`url.full` as recorded for a URL given whole (a page's `next`): query values replaced,
+    no credentials in the authority."""
     if url.user is not None or url.password is not None:
         url = url.with_user(None)
     return redact_query(str(url))

@@ -4,8 +4,8 @@
 OTLP protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`: http/protobuf or grpc); the SDK itself reads the
 endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`), `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` and the
 sampler. Metrics are read by Prometheus. Log records are stamped with the trace they belong to.
-The instrumentations use the global providers set here, and record no credential header
-(`SENSITIVE_HEADERS`) even when an operator has them capture request headers.
+The instrumentations and our client spans use the global providers set here, and record no
+credential header (`SENSITIVE_HEADERS`) even when an operator has them capture request headers.
 """
 
 from __future__ import annotations
@@ -108,9 +108,10 @@ def configure(
 
 def sanitize_sensitive_headers() -> None:
     """Name SENSITIVE_HEADERS in OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS, after
-    any the operator names there: the ASGI and httpx instrumentations both read that list (when
-    the middleware is built and when a client is instrumented, so before either happens), and an
-    operator's own list must not let the credentials through."""
+    any the operator names there: the ASGI instrumentation and our client spans
+    (`http_client.ClientTracer`) both read that list (when the middleware is built and when a
+    client is made, so before either happens), and an operator's own list must not let the
+    credentials through."""
     name = OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS
     given = [field.strip() for field in os.environ.get(name, "").split(",") if field.strip()]
     missing = [header for header in SENSITIVE_HEADERS if header not in given]
