@@ -385,8 +385,9 @@ async def throughput(stack: Stack, options: Options, label: str) -> dict[str, An
 
 
 async def deadline_precision(options: Options) -> dict[str, Any]:
-    """With a hanging Ordergroove: how long after the deadline the 504 comes, and whether any
-    outbound request is still open when it does."""
+    """With a hanging Ordergroove: how long after the deadline the answer comes (the card's
+    notice that Ordergroove could not be read), and whether any outbound request is still open
+    when it does."""
     deadline_s = 1.0
     late: list[float] = []
     still_open = 0
@@ -403,8 +404,10 @@ async def deadline_precision(options: Options) -> dict[str, Any]:
                     {"lookupLevel": "DETAILED", "query": {"externalCustomerId": DEMO_CUSTOMER}},
                 )
                 late.append((time.perf_counter() - started - deadline_s) * 1000)
-                if response.status_code != 504:
-                    raise RuntimeError(f"expected 504 at the deadline, got {response.status_code}")
+                # The gateway answers a lookup the service could not finish with the card's
+                # notice (200, `subscriptionsNotice`), an action with 504.
+                if response.status_code != 504 and "subscriptionsNotice" not in response.text:
+                    raise RuntimeError(f"expected the deadline's answer, got {response.text!r}")
                 await asyncio.sleep(0.05)
                 journal = (await og.get("/_sandbox/requests")).json()
                 still_open += sum(1 for entry in journal if entry["status"] is None)
@@ -416,7 +419,7 @@ async def deadline_precision(options: Options) -> dict[str, Any]:
         "outbound_requests_open_50ms_after_answer": still_open,
     }
     table(
-        "Deadline precision: 504 after a 1 s deadline with a hanging Ordergroove",
+        "Deadline precision: the answer after a 1 s deadline with a hanging Ordergroove",
         ["", "median ms late", "max ms late", "requests still open"],
         [["answer", ms(statistics.median(late)), ms(max(late)), still_open]],
     )
