@@ -36,6 +36,13 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, from /proc (Linux)."""
+    # The fields after the command name (which may hold spaces), from the 3rd: utime is 14th.
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Stack:
     ordergroove_url: str
@@ -46,6 +53,10 @@ class Stack:
 
     def pids(self) -> dict[str, list[int]]:
         return {name: [p.pid for p in procs] for name, procs in self.processes.items()}
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each program (all its processes)."""
+        return {name: sum(map(cpu_seconds, pids)) for name, pids in self.pids().items()}
 
 
 # What each program logs once it serves; with several processes on one port (SO_REUSEPORT) a
@@ -111,6 +122,8 @@ def running_stack(
         "GLADLY_SANDBOX_RATE_LIMIT": "1000000",
         "GLADLY_REQUESTS_PER_SECOND": "10000",
         "STORE_URL": f"sqlite:///{store_dir}/bench.db",
+        # Several processes of the service share its port only when told to.
+        "ACTIONS_GRPC_REUSE_PORT": "true" if processes_per_program > 1 else "false",
     } | dict(env_overrides or {})
     stack = Stack(
         ordergroove_url=f"http://127.0.0.1:{og_port}",

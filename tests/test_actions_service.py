@@ -137,8 +137,8 @@ async def test_fan_out_is_concurrent_not_one_round_trip_per_subscription(
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
     """With 0.2 s per request, 40 subscriptions one after another would take over 16 s; a fan-out
-    takes a few round trips (customer+page, orders+products), then the 40 orders' items five at
-    a time (Ordergroove's limit of concurrent paginating requests). The bound is generous."""
+    takes a few round trips (customer+page, orders+products), then the 40 orders' items. The
+    bound is generous."""
     await seed_customer(ordergroove, merchant_user_id="wide-1", email="wide@example.com", count=40)
     await add_fault(ordergroove, latency_ms=200)
     loop = asyncio.get_running_loop()
@@ -148,26 +148,30 @@ async def test_fan_out_is_concurrent_not_one_round_trip_per_subscription(
     assert loop.time() - started < 4.0
 
 
-async def test_at_most_five_listing_requests_of_a_customer_are_in_flight(
+async def test_at_most_five_paginating_requests_of_a_customer_are_in_flight(
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
     """Ordergroove asks for at most 5 concurrent paginating requests: the card of a customer with
-    40 orders to come (40 items listings) never has more than 5 listings in flight at once."""
+    40 orders to come never has more than 5 of its listings (subscriptions, orders, products) in
+    flight at once. Each order's items are one read, not a paginating listing: the 40 are asked
+    for at once, not five at a time."""
     await seed_customer(ordergroove, merchant_user_id="busy-1", email="busy@example.com", count=40)
     await ordergroove.delete("/_sandbox/requests")
     await add_fault(ordergroove, latency_ms=100)
     lookup = asyncio.ensure_future(
         service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="busy-1"))
     )
-    most = 0
+    most, most_items = 0, 0
     while not lookup.done():
         rows = await journal(ordergroove, "GET")
-        listings = ("/subscriptions/", "/orders/", "/items/", "/products/")
+        listings = ("/subscriptions/", "/orders/", "/products/")
         in_flight = [r for r in rows if r["status"] is None and r["path"] in listings]
-        most = max(most, len(in_flight))
+        items = [r for r in rows if r["status"] is None and r["path"] == "/items/"]
+        most, most_items = max(most, len(in_flight)), max(most_items, len(items))
         await asyncio.sleep(0.02)
     assert len((await lookup).subscriptions) == 40
     assert 2 <= most <= 5
+    assert most_items > 5
 
 
 async def test_orders_shipping_several_subscriptions_are_read_once_each(
@@ -195,13 +199,14 @@ async def test_orders_shipping_several_subscriptions_are_read_once_each(
 async def test_items_of_the_first_page_of_orders_are_read_while_the_next_page_loads(
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
-    """120 orders to come take two pages: the first page's items need not wait for the second."""
+    """120 orders to come take two pages: the first page's items need not wait for the second.
+    The second page is slow enough that the 100 items reads cannot outlast it."""
     created = await seed_customer(
         ordergroove, merchant_user_id="paged-1", email="paged@example.com", count=120
     )
     subscription_ids, order_ids = created["subscriptions"], created["orders"]
     await ordergroove.delete("/_sandbox/requests")
-    await add_fault(ordergroove, path="/orders/", latency_ms=500)
+    await add_fault(ordergroove, path="/orders/", latency_ms=1000)
     lookup = asyncio.ensure_future(
         service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="paged-1"))
     )

@@ -17,6 +17,7 @@ from opentelemetry.instrumentation._semconv import (
 from opentelemetry.trace import SpanKind
 
 from gateway.rpc import ActionsClient
+from services.actions_service.upstream import pooled_client
 from services.config import TelemetrySettings
 from services.telemetry.http_client import redact_query
 from services.telemetry.logs import JsonFormatter
@@ -40,6 +41,39 @@ from tests.telemetry import Recorded
 )
 def test_query_values_are_redacted(url: str, redacted: str) -> None:
     assert redact_query(url) == redacted
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "sent", "recorded"),
+    [
+        (
+            "/customers/",
+            {"email": "a+b@c.com"},
+            "http://og/customers/?email=a%2Bb%40c.com",
+            "http://og/customers/?email=REDACTED",
+        ),
+        (
+            "/orders/",
+            [("customer", "7"), ("status", "1")],
+            "http://og/orders/?customer=7&status=1",
+            "http://og/orders/?customer=REDACTED&status=REDACTED",
+        ),
+        ("/customers/42/", None, "http://og/customers/42/", "http://og/customers/42/"),
+        (
+            "https://og.example/orders/?cursor=abc",
+            None,
+            "https://og.example/orders/?cursor=abc",
+            "https://og.example/orders/?cursor=REDACTED",
+        ),
+    ],
+)
+def test_an_outbound_url_is_recorded_with_its_query_values_redacted(
+    path: str, params: dict[str, str] | list[tuple[str, str]] | None, sent: str, recorded: str
+) -> None:
+    """The URL a client span records (`url.full`) is built beside the URL sent, not parsed back
+    from it; a page's `next` (a whole URL) is redacted by parsing."""
+    url, as_recorded = pooled_client("http://og/", max_connections=1).url(path, params)
+    assert (str(url), as_recorded) == (sent, recorded)
 
 
 @pytest.mark.parametrize(

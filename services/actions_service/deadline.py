@@ -37,7 +37,9 @@ async def deadline(seconds: float) -> AsyncIterator[None]:
     try:
         async with asyncio.timeout_at(expires_at):
             yield
-    except TimeoutError:
+    except (TimeoutError, DeadlineExceeded):
+        # Also when a client's own timeout fired first and saw the deadline gone (the two can
+        # fall due in one turn of a busy event loop): the expiry is recorded either way.
         trace.get_current_span().add_event(
             attributes.EVENT_DEADLINE_EXCEEDED, {attributes.DEADLINE_SECONDS: seconds}
         )

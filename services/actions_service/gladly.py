@@ -13,11 +13,15 @@ import logging
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
-import httpx
-
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.errors import UpstreamUnavailable
-from services.actions_service.upstream import Gate, RetryPolicy, Upstream, pooled_client
+from services.actions_service.upstream import (
+    Gate,
+    Response,
+    RetryPolicy,
+    Upstream,
+    pooled_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,7 @@ class GladlyClient:
         client = pooled_client(
             base_url,
             max_connections=MAX_CONNECTIONS,
-            auth=httpx.BasicAuth(api_user, api_token),
+            auth=(api_user, api_token),
             headers={"accept": "application/json"},
         )
         return cls(Upstream(SYSTEM, client, policy, gate), lookup_app_id)
@@ -167,7 +171,7 @@ class GladlyClient:
 
     async def _customer_request(
         self, method: str, template: str, customer_id: str, *, json: Any = None
-    ) -> tuple[httpx.Response, str]:
+    ) -> tuple[Response, str]:
         """The answer about a customer and the id it was given for: a 301 (a merged customer)
         is asked again of the surviving customer, with the same method and body."""
         for _ in range(MAX_MERGE_HOPS):
@@ -183,7 +187,7 @@ class GladlyClient:
         raise _malformed("chain of merged customers")
 
 
-def _surviving_id(response: httpx.Response, template: str) -> str:
+def _surviving_id(response: Response, template: str) -> str:
     """`meta.new` of the body, else the segment of `Location` where the template has the id."""
     try:
         body = response.json()
@@ -197,7 +201,7 @@ def _surviving_id(response: httpx.Response, template: str) -> str:
     return location[position] if len(location) > position else ""
 
 
-def _is_taken(response: httpx.Response) -> bool:
+def _is_taken(response: Response) -> bool:
     """409 with error code `taken`: an item with this id exists. Other conflicts are not that."""
     if response.status_code != 409:
         return False
@@ -210,14 +214,14 @@ def _is_taken(response: httpx.Response) -> bool:
     )
 
 
-def _success(response: httpx.Response, what: str) -> httpx.Response:
+def _success(response: Response, what: str) -> Response:
     if not response.is_success:
         log.warning("Gladly answered %d to a %s", response.status_code, what)
         raise UpstreamUnavailable(SYSTEM)
     return response
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: Response) -> Any:
     try:
         return response.json()
     except ValueError:  # also bad UTF-8: a proxy's HTML page, a truncated body

@@ -11,14 +11,13 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import httpx
 from async_lru import alru_cache
 
 from services.actions_service.concurrency import task_group
@@ -33,24 +32,31 @@ from services.actions_service.domain import (
     split_cancel_reason,
 )
 from services.actions_service.errors import ActionError, Reason, UpstreamUnavailable
-from services.actions_service.upstream import RetryPolicy, Upstream, pooled_client
+from services.actions_service.upstream import Response, RetryPolicy, Upstream, pooled_client
 from services.config import DEFAULT_ORDERGROOVE_TIMEZONE
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "Ordergroove"
 PAGE_SIZE = 100  # Ordergroove's maximum: fewer sequential round trips for large customers.
-# Ordergroove asks for at most 5 concurrent paginating requests: every listing request made for
-# one customer (its subscriptions, orders, items and products) counts against one limit.
+# Ordergroove asks for at most 5 concurrent paginating requests: every request of a paginating
+# listing made for one customer (its subscriptions, orders and products, and any page after an
+# order's first page of items) counts against one limit. An order's items are one read, not a
+# paginating listing: Gladly's own app reads them with one `GET /items?order=<id>` and
+# Ordergroove's recorded answer to it is `{"results": [...]}` with no `next` and no `count`. So
+# the first request for each order's items is sent at once; only a `next` it names (an order of
+# more items than a page holds) waits for a slot. Ordergroove documents no filter that reads
+# the items of several orders in one request.
 MAX_CONCURRENT_PAGES = 5
 # Pages are cursors with this header (page numbers are deprecated): `next` holds `?cursor=`.
 API_VERSION_HEADERS = {"X-OG-API-VERSION": "2"}
 # Products asked for in one `external_product_ids[]` request; bounds the URL's length.
 PRODUCTS_PER_REQUEST = 50
 REASONS_TTL_SECONDS = 60.0
-# Enough for the widest card in two waves (one request per order to come); a bound, so that one
-# process never opens more than this many connections to Ordergroove.
-MAX_CONNECTIONS = 100
+# Enough for the first page of a card's orders to come (100) to have all its items read at once
+# beside the card's other requests; a bound, so that one process never opens more than this
+# many connections to Ordergroove.
+MAX_CONNECTIONS = 128
 PRODUCT_TTL_SECONDS = 60.0
 PRODUCT_CACHE_SIZE = 10_000
 
@@ -161,7 +167,7 @@ class OrdergrooveClient:
         return None if body is None else parse_customer(body)
 
     async def find_customer_by_email(self, email: str) -> Customer | None:
-        page = await self._get_json("/customers/", httpx.QueryParams({"email": email}))
+        page = await self._get_json("/customers/", {"email": email})
         results = _results(page)
         return parse_customer(results[0]) if results else None
 
@@ -263,7 +269,7 @@ class OrdergrooveClient:
 
     async def subscriptions_in_order(self, order_id: str, customer_id: str) -> set[str]:
         """The subscriptions the order holds items of (an item may also be a one-off)."""
-        rows = await self._get_all("/items/", {"order": order_id}, customer_id)
+        rows = await self._get_all("/items/", {"order": order_id}, customer_id, single_read=True)
         return {sid for row in rows if (sid := _str(row.get("subscription")))}
 
     # --- writes --------------------------------------------------------------------------------
@@ -290,7 +296,7 @@ class OrdergrooveClient:
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    async def _get_json(self, path: str, params: httpx.QueryParams | None = None) -> Json:
+    async def _get_json(self, path: str, params: Params | None = None) -> Json:
         response = await self._upstream.request("GET", path, params=params)
         return _json_or_raise(response)
 
@@ -300,23 +306,36 @@ class OrdergrooveClient:
             return None
         return _json_or_raise(response)
 
-    async def _get_all(self, path: str, params: Params, customer_id: str) -> list[Json]:
+    async def _get_all(
+        self, path: str, params: Params, customer_id: str, *, single_read: bool = False
+    ) -> list[Json]:
         """Every row of a paginated list."""
-        pages = await self._get_pages(path, params, lambda rows: rows, customer_id)
+        pages = await self._get_pages(
+            path, params, lambda rows: rows, customer_id, single_read=single_read
+        )
         return [row for page in pages for row in page]
 
     async def _get_pages(
-        self, path: str, params: Params, parse: Callable[[list[Json]], T], customer_id: str
+        self,
+        path: str,
+        params: Params,
+        parse: Callable[[list[Json]], T],
+        customer_id: str,
+        *,
+        single_read: bool = False,
     ) -> list[T]:
         """Every page of a cursor-paginated list, in order, each parsed as soon as it arrives.
         Cursors are sequential: each `next` is followed once the page naming it is in. Every
-        request holds one of the customer's paging slots while it is in flight."""
-        query = httpx.QueryParams((*_pairs(params), ("page_size", str(PAGE_SIZE))))
+        request holds one of the customer's paging slots while it is in flight, except the
+        first of a `single_read` (see MAX_CONCURRENT_PAGES)."""
+        query = [*_pairs(params), ("page_size", str(PAGE_SIZE))]
         parsed: list[T] = []
         url: str | None = path
         while url is not None:
-            async with self._paging.slot(customer_id):
-                page = await self._get_json(url, query if url == path else None)
+            first = url == path
+            slot = nullcontext() if first and single_read else self._paging.slot(customer_id)
+            async with slot:
+                page = await self._get_json(url, query if first else None)
             parsed.append(parse(_results(page)))
             next_url = page.get("next")
             url = str(next_url) if next_url else None
@@ -348,7 +367,7 @@ def _results(page: Json) -> list[Json]:
 # --- failures ------------------------------------------------------------------------------------
 
 
-def _json_or_raise(response: httpx.Response) -> Json:
+def _json_or_raise(response: Response) -> Json:
     if response.is_success:
         body = _json(response)
         if isinstance(body, dict):
@@ -358,14 +377,14 @@ def _json_or_raise(response: httpx.Response) -> Json:
     raise error_for(response)
 
 
-def error_for(response: httpx.Response) -> ActionError:
+def error_for(response: Response) -> ActionError:
     """Map a non-success answer to the error the caller sees."""
     error = _error_for(response)
     error.upstream_status = response.status_code
     return error
 
 
-def _error_for(response: httpx.Response) -> ActionError:
+def _error_for(response: Response) -> ActionError:
     status = response.status_code
     if status in (400, 409, 422):
         return ActionError(
@@ -378,7 +397,7 @@ def _error_for(response: httpx.Response) -> ActionError:
     if status in (401, 403):
         log.error("Ordergroove refused our API key (%d): check ORDERGROOVE_API_KEY", status)
     else:
-        log.warning("Ordergroove answered %d to %s", status, response.request.url.path)
+        log.warning("Ordergroove answered %d to %s", status, response.url.path)
     return UpstreamUnavailable(SYSTEM)
 
 
@@ -395,7 +414,7 @@ def ordergroove_message(body: Any) -> str:
     return ""
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: Response) -> Any:
     try:
         return response.json()
     except ValueError:
