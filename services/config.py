@@ -14,7 +14,16 @@ from typing import Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-KNOWN_ACTIONS: Final = ("cancel", "skip")
+KNOWN_ACTIONS: Final = (
+    "cancel",
+    "skip",
+    "reactivate",
+    "change_next_order_date",
+    "change_frequency",
+    "change_quantity",
+    "send_now",
+    "change_renewal",
+)
 TRACES_EXPORTERS: Final = ("otlp", "console", "none")
 OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")
 GRPC_LB_POLICIES: Final = ("pick_first", "round_robin")
@@ -92,6 +101,8 @@ class Settings:
     )
     # Whether a cancel must name a reason (Gladly's own integration leaves it optional).
     cancel_reason_required: bool = False
+    # The most a Change Quantity may set (the merchant's maximum), from MAX_QUANTITY.
+    max_quantity: int = 12
     # The IANA zone Ordergroove's naive timestamps are read in (ORDERGROOVE_TIMEZONE).
     ordergroove_timezone: str = DEFAULT_ORDERGROOVE_TIMEZONE
     # Several `actions-service` processes may share ACTIONS_GRPC_LISTEN only when asked for:
@@ -212,6 +223,7 @@ class Settings:
             cancel_reason_required=_flag(
                 "CANCEL_REASON_REQUIRED", get("CANCEL_REASON_REQUIRED", "false")
             ),
+            max_quantity=_count("MAX_QUANTITY", get("MAX_QUANTITY", str(defaults.max_quantity))),
             ordergroove_timezone=_timezone(
                 get("ORDERGROOVE_TIMEZONE", DEFAULT_ORDERGROOVE_TIMEZONE)
             ),

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from services.actions_service import domain
+from services.actions_service import catalogue, domain
+from services.actions_service.catalogue.base import Definition, Limits, State
 from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     Action,
@@ -39,6 +40,8 @@ from services.actions_service.ordergroove import OrdergrooveClient, Written
 from services.actions_service.outcomes import (
     CancelCodec,
     CancelOutcome,
+    ChangeCodec,
+    ChangeOutcome,
     Finished,
     SkipCodec,
     SkipOutcome,
@@ -77,6 +80,18 @@ class SkipCommand:
 
 
 @dataclass(frozen=True)
+class ChangeCommand:
+    """A catalogue action: its own fields and the state its caller was shown (`expected_*`)."""
+
+    action: Action
+    subscription_id: str
+    customer_id: str
+    fields: Mapping[str, str]
+    request_id: str = ""
+    context: ActionContext = field(default_factory=ActionContext)
+
+
+@dataclass(frozen=True)
 class CustomerCards:
     customer: Customer | None
     cards: tuple[SubscriptionCard, ...] = ()
@@ -98,6 +113,7 @@ class Actions:
         *,
         reason_names: Mapping[str, str] | None = None,
         reason_required: bool = False,
+        max_quantity: int = 12,
     ) -> None:
         self._ordergroove = ordergroove
         self._gladly = gladly
@@ -106,6 +122,7 @@ class Actions:
         # The merchant's words for its integer reason codes (CANCEL_REASON_NAMES).
         self._reason_names: Mapping[str, str] = dict(reason_names or {})
         self.reason_required = reason_required
+        self.max_quantity = max_quantity
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -205,7 +222,7 @@ class Actions:
             subscription=subscription,
             product=product or Product(subscription.product_id),
             next_order=upcoming,
-            available_actions=domain.available_actions(subscription, upcoming, self._enabled),
+            available_actions=catalogue.offered(subscription, upcoming, self._enabled),
             cancel_reason_text=self.reason_words(subscription.cancel_reason_code),
         )
 
@@ -401,6 +418,147 @@ class Actions:
             ordergroove_status=status,
         )
 
+    # --- the catalogue's actions: one use case for every declaration -------------------------
+
+    async def change(self, command: ChangeCommand) -> ChangeOutcome:
+        definition = catalogue.CHANGES[command.action]
+        self._validate_common(
+            command.subscription_id, command.customer_id, command.request_id, command.context
+        )
+        definition.validate(command.fields, self.limits())
+        request = self._request(
+            command.action,
+            command.request_id,
+            command.subscription_id,
+            command.customer_id,
+            command.context,
+            **command.fields,
+        )
+        work = partial(self._change, definition, command, request.request_id)
+        return await self._ledger.run(request, work, ChangeCodec())
+
+    async def _change(
+        self, definition: Definition, command: ChangeCommand, request_id: str, attempt: Attempt
+    ) -> Finished[ChangeOutcome]:
+        """Read and refuse, record the target, write once, re-read: the answer is what
+        Ordergroove now holds. A resumed attempt first settles by the declaration's proof."""
+        domain.check_enabled(definition.action, self._enabled)
+        limits = self.limits()
+        if attempt.recovery is None:
+            state = await self._checked_state(definition, command, limits)
+            upcoming = state.next_order
+            point = RecoveryPoint(
+                state.subscription.subscription_id,
+                state.subscription.customer_id,
+                upcoming.order_id if upcoming else "",
+                upcoming.place_at if upcoming else None,
+            )
+        else:
+            point = attempt.recovery
+            state = await self._read_state(point)
+            settled = definition.proof(point, state, command.fields)
+            if settled is Settled.APPLIED:
+                return await self._change_result(
+                    definition, command, request_id, point, state, None
+                )
+            if settled is Settled.IMPOSSIBLE:
+                raise _no_longer_possible(definition, point)
+        await attempt.before_write(point)
+        status = await definition.write(self._ordergroove, point, command.fields, limits)
+        after = await self._read_state(point)
+        if definition.proof(point, after, command.fields) is not Settled.APPLIED:
+            raise _not_as_asked(definition, point, after, command.fields)
+        return await self._change_result(definition, command, request_id, point, after, status)
+
+    def limits(self) -> Limits:
+        today = datetime.now(self._ordergroove.timezone).date()
+        return Limits(today=today, max_quantity=self.max_quantity)
+
+    async def _checked_state(
+        self, definition: Definition, command: ChangeCommand, limits: Limits
+    ) -> State:
+        """The customer, the subscription, its unsent orders and the conversation, read
+        concurrently; then what the rules and the shown state refuse."""
+        customer_id = command.customer_id or await self._linked_customer_id(command.context)
+        subscription_id = command.subscription_id
+        async with task_group() as group:
+            customer_task = group.create_task(self._ordergroove.get_customer(customer_id))
+            subscription_task = group.create_task(
+                self._ordergroove.get_subscription(subscription_id)
+            )
+            conversation_task = group.create_task(self._conversation_open(command.context))
+            orders_task = group.create_task(
+                self._ordergroove.list_unsent_orders(subscription_id, customer_id)
+            )
+        if customer_task.result() is None:
+            raise ActionError(
+                Reason.CUSTOMER_NOT_LINKED,
+                f"No Ordergroove customer {customer_id}.",
+                customer_id=customer_id,
+            )
+        subscription = subscription_task.result()
+        if subscription is None or subscription.customer_id != customer_id:
+            # Same answer for another customer's: do not reveal other customers' subscriptions.
+            raise domain.subscription_not_found(subscription_id)
+        state = State(subscription, domain.next_order(orders_task.result()), None, _now())
+        definition.refuse(state, command.fields, limits)
+        if not conversation_task.result():
+            raise ActionError(
+                Reason.CONVERSATION_NOT_OPEN,
+                "Actions need an open conversation with this customer in Gladly.",
+            )
+        return state
+
+    async def _read_state(self, point: RecoveryPoint) -> State:
+        """The subscription, its next order and the recorded order, as Ordergroove holds them."""
+        async with task_group() as group:
+            subscription_task = group.create_task(
+                self._ordergroove.get_subscription(point.subscription_id)
+            )
+            orders_task = group.create_task(
+                self._ordergroove.list_unsent_orders(point.subscription_id, point.customer_id)
+            )
+            order_task = (
+                group.create_task(self._ordergroove.get_order(point.order_id))
+                if point.order_id
+                else None
+            )
+        subscription = subscription_task.result()
+        if subscription is None:
+            raise domain.subscription_not_found(point.subscription_id)
+        order = order_task.result() if order_task is not None else None
+        return State(subscription, domain.next_order(orders_task.result()), order, _now())
+
+    async def _change_result(
+        self,
+        definition: Definition,
+        command: ChangeCommand,
+        request_id: str,
+        point: RecoveryPoint,
+        state: State,
+        status: int | None,
+    ) -> Finished[ChangeOutcome]:
+        """The card as Ordergroove now holds it, and the timeline's before → after."""
+        sub = state.subscription
+        product = await self._ordergroove.get_product(sub.product_id, sub.customer_id)
+        card = self._card(sub, product, state.next_order)
+        label = product.name or product.sku or product.product_id or "subscription"
+        context = command.context
+        by = f" by agent {context.agent_id}" if context.agent_id else ""
+        where = f" in conversation {context.conversation_id}" if context.conversation_id else ""
+        now = datetime.now(UTC)
+        body = (
+            f"{definition.change(point, state, command.fields)}. Subscription "
+            f"{sub.subscription_id} ({label}){by}{where}, {now:%Y-%m-%d %H:%M} UTC."
+        )
+        title = f"{definition.done}: {label}"[:100]
+        item_id = domain.timeline_item_id(definition.action, request_id)
+        return Finished(
+            ChangeOutcome(card=card, summary=body),
+            timeline=self._timeline(context, TimelineEntry(item_id, title, body, now)),
+            ordergroove_status=status,
+        )
+
     # --- settling records that no retry took over ---------------------------------------------
 
     async def settle(self, record: ActionRecord, idle_since: datetime) -> bool:
@@ -425,6 +583,23 @@ class Actions:
             **details,
         )
         note = partial(self._not_applied_note, request, record.recovery, context)
+        if action in catalogue.CHANGES:
+            definition = catalogue.CHANGES[action]
+            change = ChangeCommand(
+                action,
+                subscription_id,
+                customer_id,
+                details,
+                request_id=record.request_id,
+                context=context,
+            )
+            proven = partial(self._change_proven, definition, change, record.request_id)
+            note = partial(
+                self._not_applied_note, request, record.recovery, context, definition.attempted
+            )
+            return await self._ledger.settle(
+                record, idle_since, request, proven, ChangeCodec(), note
+            )
         if action is Action.CANCEL:
             cancel = CancelCommand(
                 subscription_id,
@@ -452,13 +627,35 @@ class Actions:
             record, idle_since, request, reconcile_skip, SkipCodec(), note
         )
 
+    async def _change_proven(
+        self,
+        definition: Definition,
+        command: ChangeCommand,
+        request_id: str,
+        point: RecoveryPoint,
+    ) -> Finished[ChangeOutcome] | None:
+        """The action's result when the declaration's proof shows its write applied."""
+        try:
+            state = await self._read_state(point)
+        except ActionError as error:
+            if is_final_refusal(error.reason):
+                return None
+            raise
+        if definition.proof(point, state, command.fields) is not Settled.APPLIED:
+            return None
+        return await self._change_result(definition, command, request_id, point, state, None)
+
     def _not_applied_note(
-        self, request: ActionRequest, point: RecoveryPoint | None, context: ActionContext
+        self,
+        request: ActionRequest,
+        point: RecoveryPoint | None,
+        context: ActionContext,
+        attempted: str = "",
     ) -> tuple[str, TimelineEntry] | None:
         now = datetime.now(UTC)
         order_id = point.order_id if point else request.order_id
         title, body = not_applied_note(
-            request.action, request.subscription_id, order_id, context.agent_id, now
+            request.action, request.subscription_id, order_id, context.agent_id, now, attempted
         )
         item_id = domain.timeline_item_id(request.action, request.request_id, "not-applied")
         return self._timeline(context, TimelineEntry(item_id, title, body, now))
@@ -602,6 +799,30 @@ class Actions:
             raise InvalidArgument(
                 "customer_id", "is required unless the context names a linked Gladly customer"
             )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _no_longer_possible(definition: Definition, point: RecoveryPoint) -> ActionError:
+    return ActionError(
+        Reason.STATE_CHANGED,
+        f"The earlier attempt to {definition.attempted} subscription {point.subscription_id} "
+        f"was not applied, and the subscription has changed since: nothing was sent. Open the "
+        f"form again.",
+    )
+
+
+def _not_as_asked(
+    definition: Definition, point: RecoveryPoint, state: State, fields: Mapping[str, str]
+) -> ActionError:
+    """Ordergroove accepted the write but holds something else: the agent must know."""
+    return ActionError(
+        Reason.STATE_CHANGED,
+        f"Ordergroove accepted the change but does not hold what was asked: "
+        f"{definition.change(point, state, fields)}. Check the subscription before trying again.",
+    )
 
 
 def _not_linked_message(lookup_app_id: str) -> str:

@@ -32,6 +32,12 @@ class Action(StrEnum):
 
     CANCEL = "cancel"
     SKIP = "skip"
+    REACTIVATE = "reactivate"
+    CHANGE_NEXT_ORDER_DATE = "change_next_order_date"
+    CHANGE_FREQUENCY = "change_frequency"
+    CHANGE_QUANTITY = "change_quantity"
+    SEND_NOW = "send_now"
+    CHANGE_RENEWAL = "change_renewal"
 
 
 class Status(Enum):
@@ -157,19 +163,6 @@ def next_orders(holdings: Iterable[tuple[Order, Collection[str]]]) -> dict[str, 
             orders_of.setdefault(subscription_id, []).append(order)
     upcoming = {sid: next_order(orders) for sid, orders in orders_of.items()}
     return {sid: order for sid, order in upcoming.items() if order is not None}
-
-
-def available_actions(
-    subscription: Subscription, next_order: Order | None, enabled: Collection[str]
-) -> tuple[Action, ...]:
-    """Actions are offered only when switched on and only while the subscription is active;
-    a skip also needs an order to skip. Ordergroove refuses to cancel a prepaid subscription."""
-    if subscription.status is not Status.ACTIVE:
-        return ()
-    offered = [] if subscription.prepaid else [Action.CANCEL]
-    if next_order is not None:
-        offered.append(Action.SKIP)
-    return tuple(action for action in offered if action.value in enabled)
 
 
 def check_action_allowed(
@@ -372,7 +365,8 @@ def timeline_item_id(action: Action, *facts: str) -> str:
     action yields the same id, so a repeated post is answered 409 `taken` instead of writing a
     second entry. 128 bits of digest: "og-cancel-" and 32 hex digits are 42 characters."""
     digest = hashlib.sha256("|".join((action.value, *facts)).encode()).hexdigest()
-    return f"og-{action.value}-{digest[:32]}"
+    # At most 12 characters of the name keep every id under 50 (the digest tells them apart).
+    return f"og-{action.value[:12]}-{digest[:32]}"
 
 
 def _by_agent(agent_id: str) -> str:

@@ -37,6 +37,14 @@ class SkipOutcome:
 
 
 @dataclass(frozen=True)
+class ChangeOutcome:
+    """The result of a catalogue action: the subscription as Ordergroove now holds it."""
+
+    card: SubscriptionCard
+    summary: str
+
+
+@dataclass(frozen=True)
 class Finished(Generic[T]):
     """A completed action: its result, and what the store records with it."""
 
@@ -64,6 +72,14 @@ class CancelCodec:
 
     def decode(self, data: Json) -> CancelOutcome:
         return CancelOutcome(card=_card(data["card"]), summary=data["summary"])
+
+
+class ChangeCodec:
+    def encode(self, outcome: ChangeOutcome) -> Json:
+        return {"card": _card_json(outcome.card), "summary": outcome.summary}
+
+    def decode(self, data: Json) -> ChangeOutcome:
+        return ChangeOutcome(card=_card(data["card"]), summary=data["summary"])
 
 
 class SkipCodec:
@@ -95,22 +111,32 @@ def refusal(data: Json) -> ActionError:
 
 
 def not_applied_note(
-    action: Action, subscription_id: str, order_id: str, agent_id: str, at: datetime
+    action: Action,
+    subscription_id: str,
+    order_id: str,
+    agent_id: str,
+    at: datetime,
+    attempted: str = "",
 ) -> tuple[str, str]:
     """Title and body of the timeline entry for an action settled as not applied: the
-    customer's agents learn that it was attempted and that nothing changed."""
+    customer's agents learn that it was attempted and that nothing changed. `attempted` is a
+    catalogue action's words for what it does ("change the frequency of")."""
     what = (
-        f"skip order {order_id} of subscription {subscription_id}"
-        if action is Action.SKIP and order_id
-        else f"{'skip the next order of' if action is Action.SKIP else 'cancel'} "
-        f"subscription {subscription_id}"
+        f"{attempted} subscription {subscription_id}"
+        if attempted
+        else (
+            f"skip order {order_id} of subscription {subscription_id}"
+            if action is Action.SKIP and order_id
+            else f"{'skip the next order of' if action is Action.SKIP else 'cancel'} "
+            f"subscription {subscription_id}"
+        )
     )
     by = f" by agent {agent_id}" if agent_id else ""
     body = (
         f"An attempt{by} to {what} did not complete and was not applied (settled "
         f"{at:%Y-%m-%d %H:%M} UTC). Nothing was changed; it will not be retried."
     )
-    verb = "Skip" if action is Action.SKIP else "Cancel"
+    verb = action.value.replace("_", " ").capitalize()
     return f"{verb} not applied: subscription {subscription_id}"[:100], body
 
 
