@@ -15,6 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Final
 
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actions.v1 import actions_pb2 as pb
-from gateway import card, forms, signing
+from gateway import card, change_forms, forms, signing
 from gateway.card import SubscriptionRef
 from gateway.errors import AGENT_ACTIONABLE, InvalidRequest, error_response, failure_response
 from gateway.guard import wire_path
@@ -134,6 +135,16 @@ async def _cancel(client: ActionsClient, submission: Submission) -> Response:
 async def _skip_form(
     client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
 ) -> Json | Response:
+    subscription = await _offered(client, ref, pb.ACTION_SKIP)
+    if isinstance(subscription, Response):
+        return subscription
+    return forms.skip_form(url({"order_id": subscription.next_order.order_id}), subscription)
+
+
+async def _offered(
+    client: ActionsClient, ref: SubscriptionRef, action: pb.Action
+) -> pb.Subscription | Response:
+    """The subscription as the card shows it now, when it offers `action`; else the answer."""
     request = pb.GetSubscriptionsRequest(customer_id=ref.og_customer_id)
     found = await client.get_subscriptions(request)
     if not found.linked:
@@ -151,13 +162,13 @@ async def _skip_form(
             "Subscription not found",
             f"No subscription {ref.subscription_id} for this customer.",
         )
-    if pb.ACTION_SKIP not in subscription.available_actions:
+    if action not in subscription.available_actions:
         return error_response(
             400,
-            "Nothing to skip",
-            f"Subscription {ref.subscription_id} has no order that can be skipped now.",
+            "Not available",
+            f"This action is not available for subscription {ref.subscription_id} now.",
         )
-    return forms.skip_form(url({"order_id": subscription.next_order.order_id}), subscription)
+    return subscription
 
 
 async def _skip(client: ActionsClient, submission: Submission) -> Response:
@@ -177,7 +188,170 @@ CANCEL: Final = ActionSpec(card.CANCEL, _cancel_form, _cancel, field_attrs=forms
 SKIP: Final = ActionSpec(
     card.SKIP, _skip_form, _skip, state=(("orders", "order_id"),), empty_body=True
 )
-SPECS: Final = (CANCEL, SKIP)
+
+
+# --- the catalogue's actions: a form showing the state, and a runner naming it -------------------
+
+# A renewal behaviour Ordergroove did not name, as a path segment.
+_NO_RENEWAL: Final = "none"
+
+
+def _change_spec(
+    segment: str,
+    action: pb.Action,
+    rpc_name: str,
+    done: str,
+    build: Callable[[pb.Subscription, ActionUrl], Json],
+    fields: Callable[[Submission], dict[str, object]],
+    state: Sequence[tuple[str, str]] = (),
+) -> ActionSpec:
+    """One catalogue action: its form from the subscription as offered, its RPC's fields from
+    the submission (the shown state comes from the signed URL)."""
+
+    async def build_form(
+        client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
+    ) -> Json | Response:
+        subscription = await _offered(client, ref, action)
+        return subscription if isinstance(subscription, Response) else build(subscription, url)
+
+    async def run(client: ActionsClient, submission: Submission) -> Response:
+        request = getattr(pb, f"{rpc_name}Request")(
+            subscription_id=submission.ref.subscription_id,
+            customer_id=submission.ref.og_customer_id,
+            request_id=submission.request_id,
+            context=submission.context,
+            **fields(submission),
+        )
+        response = await client.change(rpc_name, request)
+        return JSONResponse({"message": done, "detail": response.summary})
+
+    return ActionSpec(
+        segment,
+        build_form,
+        run,
+        state=state,
+        field_attrs=change_forms.FIELD_ATTRS,
+        empty_body=segment == card.SEND_NOW,  # a form without inputs
+    )
+
+
+def _frequency(every: str, period: str) -> pb.Frequency:
+    """What the agent typed; the service refuses what is not a frequency, field by field."""
+    number = int(every) if every.isascii() and every.isdigit() and len(every) <= 6 else 0
+    return pb.Frequency(
+        every=number, period=change_forms.PERIODS.get(period, pb.FREQUENCY_PERIOD_UNSPECIFIED)
+    )
+
+
+def _typed_frequency(submission: Submission) -> pb.Frequency:
+    payload = submission.payload
+    return _frequency(
+        optional_string(payload, change_forms.EVERY_ATTR),
+        optional_string(payload, change_forms.PERIOD_ATTR),
+    )
+
+
+def _shown_frequency(value: str) -> pb.Frequency:
+    every, _, period = value.partition("-")
+    return _frequency(every, period)
+
+
+def _frequency_segment(frequency: pb.Frequency) -> str:
+    return f"{frequency.every}-{change_forms.PERIOD_NAMES.get(frequency.period, 'none')}"
+
+
+def _quantity(value: str) -> int:
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
+
+
+REACTIVATE: Final = _change_spec(
+    card.REACTIVATE,
+    pb.ACTION_REACTIVATE,
+    "ReactivateSubscription",
+    "Subscription reactivated",
+    lambda s, url: change_forms.reactivate_form(url({}), s, date.today()),
+    lambda sub: {
+        "frequency": _typed_frequency(sub),
+        "first_order_date": optional_string(sub.payload, change_forms.FIRST_DATE_ATTR),
+    },
+)
+CHANGE_NEXT_ORDER_DATE: Final = _change_spec(
+    card.CHANGE_NEXT_ORDER_DATE,
+    pb.ACTION_CHANGE_NEXT_ORDER_DATE,
+    "ChangeNextOrderDate",
+    "Next order date changed",
+    lambda s, url: change_forms.change_date_form(
+        url({"expected_date": s.next_order.place_date}), s
+    ),
+    lambda sub: {
+        "order_date": optional_string(sub.payload, change_forms.ORDER_DATE_ATTR),
+        "expected_date": sub.state["expected_date"],
+    },
+    state=(("dates", "expected_date"),),
+)
+CHANGE_FREQUENCY: Final = _change_spec(
+    card.CHANGE_FREQUENCY,
+    pb.ACTION_CHANGE_FREQUENCY,
+    "ChangeFrequency",
+    "Frequency changed",
+    lambda s, url: change_forms.change_frequency_form(
+        url({"expected_frequency": _frequency_segment(s.frequency)}), s
+    ),
+    lambda sub: {
+        "frequency": _typed_frequency(sub),
+        "expected_frequency": _shown_frequency(sub.state["expected_frequency"]),
+    },
+    state=(("frequencies", "expected_frequency"),),
+)
+CHANGE_QUANTITY: Final = _change_spec(
+    card.CHANGE_QUANTITY,
+    pb.ACTION_CHANGE_QUANTITY,
+    "ChangeQuantity",
+    "Quantity changed",
+    lambda s, url: change_forms.change_quantity_form(
+        url({"expected_quantity": str(s.quantity)}), s
+    ),
+    lambda sub: {
+        "quantity": _quantity(optional_string(sub.payload, change_forms.QUANTITY_ATTR)),
+        "expected_quantity": _quantity(sub.state["expected_quantity"]),
+    },
+    state=(("quantities", "expected_quantity"),),
+)
+SEND_NOW: Final = _change_spec(
+    card.SEND_NOW,
+    pb.ACTION_SEND_NOW,
+    "SendNextOrderNow",
+    "Next order sent",
+    lambda s, url: change_forms.send_now_form(url({"order_id": s.next_order.order_id}), s),
+    lambda sub: {"expected_order_id": sub.state["order_id"]},
+    state=(("orders", "order_id"),),
+)
+CHANGE_RENEWAL: Final = _change_spec(
+    card.CHANGE_RENEWAL,
+    pb.ACTION_CHANGE_RENEWAL,
+    "ChangeRenewal",
+    "Renewal changed",
+    lambda s, url: change_forms.change_renewal_form(
+        url({"expected_renewal": s.prepaid_plan.renewal_behavior or _NO_RENEWAL}), s
+    ),
+    lambda sub: {
+        "renewal_behavior": optional_string(sub.payload, change_forms.RENEWAL_ATTR),
+        "expected_renewal_behavior": ""
+        if sub.state["expected_renewal"] == _NO_RENEWAL
+        else sub.state["expected_renewal"],
+    },
+    state=(("renewals", "expected_renewal"),),
+)
+SPECS: Final = (
+    CANCEL,
+    SKIP,
+    REACTIVATE,
+    CHANGE_NEXT_ORDER_DATE,
+    CHANGE_FREQUENCY,
+    CHANGE_QUANTITY,
+    SEND_NOW,
+    CHANGE_RENEWAL,
+)
 
 
 # --- serving a spec ------------------------------------------------------------------------

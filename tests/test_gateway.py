@@ -154,6 +154,13 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
         "actions": [
             {"name": "Cancel Order", "formUrl": f"{LINKED}/{COFFEE}/cancel"},
             {"name": "Skip Next Order", "formUrl": f"{LINKED}/{COFFEE}/skip"},
+            {
+                "name": "Change Next Order Date",
+                "formUrl": f"{LINKED}/{COFFEE}/change-next-order-date",
+            },
+            {"name": "Change Frequency", "formUrl": f"{LINKED}/{COFFEE}/change-frequency"},
+            {"name": "Change Quantity", "formUrl": f"{LINKED}/{COFFEE}/change-quantity"},
+            {"name": "Send Next Order Now", "formUrl": f"{LINKED}/{COFFEE}/send-now"},
         ],
     }
     assert cards[SHAMPOO]["frequency"] == "Every 45 days"
@@ -165,9 +172,13 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
     )
     assert cancelled["cancellationDetails"] == "Found a cheaper option locally"
     assert "cancelledAt" in cancelled
-    assert "actions" not in cancelled and "nextOrderDate" not in cancelled
+    assert [a["name"] for a in cancelled["actions"]] == ["Reactivate"]
+    assert "nextOrderDate" not in cancelled
     offered = {sid for sid, card in cards.items() if "actions" in card}
-    assert offered == {DEMO_SUBSCRIPTION_IDS[role] for role in ACTIVE_ROLES}
+    assert offered == {DEMO_SUBSCRIPTION_IDS[role] for role in Role} - {
+        DEMO_SUBSCRIPTION_IDS[Role.OTHER_COLD_BREW],
+        DEMO_SUBSCRIPTION_IDS[Role.OTHER_ALMONDS],
+    }
     prepaid = cards[DEMO_SUBSCRIPTION_IDS[Role.PREPAID_TEA]]
     assert {key: value for key, value in prepaid.items() if key.startswith("prepaid")} == {
         "prepaid": "true",
@@ -175,8 +186,14 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
         "prepaidOrdersPerBilling": "4",
         "prepaidRenewalBehavior": "cancel",
     }
-    # Ordergroove refuses to cancel a prepaid subscription: only the skip is offered.
-    assert [action["name"] for action in prepaid["actions"]] == ["Skip Next Order"]
+    # Ordergroove refuses to cancel a prepaid subscription or change its quantity.
+    assert [action["name"] for action in prepaid["actions"]] == [
+        "Skip Next Order",
+        "Change Next Order Date",
+        "Change Frequency",
+        "Send Next Order Now",
+        "Change Renewal",
+    ]
     [result] = await detailed(gladly_caller, id="")  # no Gladly id: no action URLs
     assert not any("actions" in card for card in result["transactions"])
     assert await detailed(gladly_caller, externalCustomerId="nobody") == []
@@ -307,7 +324,8 @@ async def test_cancel_then_the_card_shows_the_cancellation(
     assert card["status"] == "CANCELLED"
     assert (card["cancellationReason"], card["cancellationReasonCode"]) == ("Moving", "7")
     assert card["cancellationDetails"] == "Moving abroad"
-    assert "cancelledAt" in card and "actions" not in card
+    assert "cancelledAt" in card
+    assert [action["name"] for action in card["actions"]] == ["Reactivate"]
 
 
 # --- every refusal, through the whole stack -------------------------------------------------------
