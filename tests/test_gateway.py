@@ -24,7 +24,6 @@ from services.config import Settings
 from services.gladly_sandbox.state import CLOSED_CUSTOMER_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (
-    ACTIVE_ROLES,
     DEMO_CUSTOMER_ID,
     DEMO_EMAIL,
     DEMO_NEXT_ORDER_IDS,
