@@ -141,6 +141,10 @@ async def _skip_form(
     return forms.skip_form(url({"order_id": subscription.next_order.order_id}), subscription)
 
 
+# Why a form is not served, for an action the card no longer offers.
+_NOT_OFFERED: Final = {pb.ACTION_SKIP: ("Nothing to skip", "has no order that can be skipped now")}
+
+
 async def _offered(
     client: ActionsClient, ref: SubscriptionRef, action: pb.Action
 ) -> pb.Subscription | Response:
@@ -163,11 +167,8 @@ async def _offered(
             f"No subscription {ref.subscription_id} for this customer.",
         )
     if action not in subscription.available_actions:
-        return error_response(
-            400,
-            "Not available",
-            f"This action is not available for subscription {ref.subscription_id} now.",
-        )
+        title, why = _NOT_OFFERED.get(action, ("Not available", "cannot be changed so now"))
+        return error_response(400, title, f"Subscription {ref.subscription_id} {why}.")
     return subscription
 
 
