@@ -702,7 +702,7 @@ async def test_dates_are_the_merchants_calendar_dates(
         pb.SkipNextOrderRequest(subscription_id=sub_id, customer_id="late-1")
     )
     assert "Skipped the 2030-01-01 order" in skipped.summary
-    assert "Next order: 2030-02-01." in skipped.summary
+    assert "next order 2030-01-01 → 2030-02-01." in skipped.summary
 
 
 async def test_the_merchants_zone_is_a_setting(

@@ -46,13 +46,13 @@ async def test_card_skip_and_cancel(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = await run(capsys, "skip", VITAMINS)
     assert code == 0
     assert "== Skip next order ==" in out and "[Skip order] [Keep order]" in out
-    assert "Next order skipped: Skipped the" in out
+    assert "Next order skipped: Skipped the" in out and "→" in out
 
     code, out, _ = await run(capsys, "cancel", VITAMINS, "--reason", "7", "--details", "Abroad")
     assert code == 0
     assert "Cancellation reason (optional) [reason]" in out
     assert "  - 7: Moving" in out
-    assert "Subscription cancelled: Cancelled subscription" in out
+    assert "Subscription cancelled: Status: active → cancelled. Reason: Moving (7)" in out
 
     code, out, _ = await run(capsys, "card")
     vitamins = out[out.index("Daily Multivitamin") - 11 :].split("\n\n")[0]

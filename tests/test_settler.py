@@ -162,7 +162,7 @@ async def test_a_lost_cancel_is_reconciled_by_the_settler(
     request = pb.CancelSubscriptionRequest(
         subscription_id=DOG_FOOD,
         customer_id=DEMO_CUSTOMER_ID,
-        reason_code="too_expensive",
+        reason_code="2",
         request_id=str(uuid.uuid4()),
         context=AGENT,
     )

@@ -14,7 +14,6 @@ from typing import Any, Final, NoReturn, Protocol, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf import timestamp_pb2
-from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -24,9 +23,7 @@ from services.actions_service import deadline, spans
 from services.actions_service.actions import (
     ActionContext,
     Actions,
-    CancelCommand,
     ChangeCommand,
-    SkipCommand,
 )
 from services.actions_service.domain import (
     Action,
@@ -38,6 +35,7 @@ from services.actions_service.domain import (
 )
 from services.actions_service.errors import MEANINGS, ActionError, InvalidArgument, Reason
 from services.actions_service.observe import RpcObservation, trace_trailer
+from services.actions_service.outcomes import ChangeOutcome
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +83,7 @@ class ChangeRequest(Protocol):
     def context(self) -> pb.ActionContext: ...
 
 
-ResponseT = TypeVar("ResponseT", bound=Message)
+ResponseT = TypeVar("ResponseT")
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
@@ -134,46 +132,25 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
     async def CancelSubscription(
         self, request: pb.CancelSubscriptionRequest, context: Context
     ) -> pb.CancelSubscriptionResponse:
-        async def run() -> pb.CancelSubscriptionResponse:
-            outcome = await self._actions.cancel(
-                CancelCommand(
-                    subscription_id=request.subscription_id,
-                    customer_id=request.customer_id,
-                    reason_code=request.reason_code,
-                    reason_details=request.reason_details,
-                    request_id=request.request_id,
-                    context=_context(request.context),
-                )
-            )
-            return pb.CancelSubscriptionResponse(
-                subscription=subscription_message(outcome.card), summary=outcome.summary
-            )
-
-        return await self._serve("CancelSubscription", context, run)
+        fields = {"reason_code": request.reason_code, "reason_details": request.reason_details}
+        outcome = await self._run("CancelSubscription", context, Action.CANCEL, request, fields)
+        return pb.CancelSubscriptionResponse(
+            subscription=subscription_message(outcome.card), summary=outcome.summary
+        )
 
     async def SkipNextOrder(
         self, request: pb.SkipNextOrderRequest, context: Context
     ) -> pb.SkipNextOrderResponse:
-        async def run() -> pb.SkipNextOrderResponse:
-            outcome = await self._actions.skip(
-                SkipCommand(
-                    subscription_id=request.subscription_id,
-                    customer_id=request.customer_id,
-                    order_id=request.order_id,
-                    request_id=request.request_id,
-                    context=_context(request.context),
-                )
-            )
-            new_next = outcome.new_next_order
-            return pb.SkipNextOrderResponse(
-                subscription=subscription_message(outcome.card),
-                skipped_order_id=outcome.skipped.order_id,
-                previous_next_order_time=_timestamp(outcome.skipped.place_at),
-                next_order_time=_timestamp(new_next.place_at if new_next else None),
-                summary=outcome.summary,
-            )
-
-        return await self._serve("SkipNextOrder", context, run)
+        fields = {"order_id": request.order_id}
+        outcome = await self._run("SkipNextOrder", context, Action.SKIP, request, fields)
+        skipped, new_next = outcome.target, outcome.card.next_order
+        return pb.SkipNextOrderResponse(
+            subscription=subscription_message(outcome.card),
+            skipped_order_id=skipped.order_id if skipped else "",
+            previous_next_order_time=_timestamp(skipped.place_at if skipped else None),
+            next_order_time=_timestamp(new_next.place_at if new_next else None),
+            summary=outcome.summary,
+        )
 
     # --- the catalogue's actions: each names its fields; `_change` does the rest --------------
 
@@ -239,22 +216,28 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
         request: ChangeRequest,
         fields: dict[str, str],
     ) -> pb.SubscriptionChangeResponse:
-        async def run() -> pb.SubscriptionChangeResponse:
-            outcome = await self._actions.change(
-                ChangeCommand(
-                    action,
-                    request.subscription_id,
-                    request.customer_id,
-                    fields,
-                    request_id=request.request_id,
-                    context=_context(request.context),
-                )
-            )
-            return pb.SubscriptionChangeResponse(
-                subscription=subscription_message(outcome.card), summary=outcome.summary
-            )
+        outcome = await self._run(method, context, action, request, fields)
+        return pb.SubscriptionChangeResponse(
+            subscription=subscription_message(outcome.card), summary=outcome.summary
+        )
 
-        return await self._serve(method, context, run)
+    async def _run(
+        self,
+        method: str,
+        context: Context,
+        action: Action,
+        request: ChangeRequest,
+        fields: dict[str, str],
+    ) -> ChangeOutcome:
+        command = ChangeCommand(
+            action,
+            request.subscription_id,
+            request.customer_id,
+            fields,
+            request_id=request.request_id,
+            context=_context(request.context),
+        )
+        return await self._serve(method, context, lambda: self._actions.change(command))
 
     async def ListCancelReasons(
         self, request: pb.ListCancelReasonsRequest, context: Context

@@ -1,8 +1,7 @@
-"""The catalogue: every action an agent reaches for, each declared once (one module each).
+"""The catalogue: every action an agent reaches for, each declared once (one module each) and
+run by one use case (`Actions.change`), retry and settler included.
 
-`CHANGES` holds the actions run by the generic use case (`Actions.change`); `offered` says which
-of all actions the card offers for a subscription. Adding an action: see README, "Adding an
-action".
+Adding an action: see README, "Adding an action — where to start".
 """
 
 from __future__ import annotations
@@ -10,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final
 
-from services.actions_service.catalogue import cancel, skip
 from services.actions_service.catalogue.base import Definition
+from services.actions_service.catalogue.cancel import Cancel
 from services.actions_service.catalogue.change_frequency import ChangeFrequency
 from services.actions_service.catalogue.change_next_order_date import ChangeNextOrderDate
 from services.actions_service.catalogue.change_quantity import ChangeQuantity
 from services.actions_service.catalogue.change_renewal import ChangeRenewal
 from services.actions_service.catalogue.reactivate import Reactivate
 from services.actions_service.catalogue.send_now import SendNow
+from services.actions_service.catalogue.skip import Skip
 from services.actions_service.domain import Action, Order, Subscription
 
-CHANGES: Final[dict[Action, Definition]] = {
+CATALOGUE: Final[dict[Action, Definition]] = {
     definition.action: definition
     for definition in (
+        Cancel(),
+        Skip(),
         Reactivate(),
         ChangeNextOrderDate(),
         ChangeFrequency(),
@@ -31,17 +33,16 @@ CHANGES: Final[dict[Action, Definition]] = {
         ChangeRenewal(),
     )
 }
+# Every action has its declaration.
+assert set(CATALOGUE) == set(Action)
 
 
 def offered(
     subscription: Subscription, next_order: Order | None, enabled: Collection[str]
 ) -> tuple[Action, ...]:
     """The actions switched on and applicable now, in the catalogue's order."""
-    rules = {cancel.ACTION: cancel.offered, skip.ACTION: skip.offered} | {
-        action: definition.offered for action, definition in CHANGES.items()
-    }
     return tuple(
         action
-        for action in Action
-        if action.value in enabled and rules[action](subscription, next_order)
+        for action, definition in CATALOGUE.items()
+        if action.value in enabled and definition.offered(subscription, next_order)
     )

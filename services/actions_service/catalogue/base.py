@@ -13,8 +13,8 @@ caller was shown; a change is refused when that state is no longer what Ordergro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
@@ -28,6 +28,10 @@ Fields = Mapping[str, str]
 MAX_EVERY = 365
 
 
+async def _no_codes() -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class State:
     """What an action reads of the subscription, before its write and after it."""
@@ -36,14 +40,22 @@ class State:
     next_order: Order | None  # the earliest unsent order holding its items
     order: Order | None  # the recovery point's order, re-read (None without one)
     read_at: datetime  # when it was read (UTC)
+    # The subscriptions with items in the recovery point's order, for a declaration that
+    # `reads_order_items` (a skip's proof); else empty.
+    order_items_of: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What the rules need besides the state: the merchant's today and its settings."""
+    """What the rules need besides the state: the merchant's today, settings and codes."""
 
     today: date  # in the merchant's zone, as Ordergroove's dates are
     max_quantity: int
+    enabled: Collection[str] = ()
+    reason_required: bool = False
+    reason_names: Mapping[str, str] = field(default_factory=dict)
+    # The merchant's cancel reason codes, read (and cached) when a rule asks for them.
+    reason_codes: Callable[[], Awaitable[list[str]]] = _no_codes
 
 
 class Definition(Protocol):
@@ -62,12 +74,17 @@ class Definition(Protocol):
         """What was attempted, for the not-applied note, e.g. "change the frequency of"."""
         ...
 
+    @property
+    def reads_order_items(self) -> bool:
+        """Whether its proof needs the subscriptions in the recovery point's order."""
+        ...
+
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         """Whether the card offers the action now (when it is switched on)."""
         ...
 
-    def validate(self, fields: Fields, limits: Limits) -> None:
-        """Refuse malformed input (InvalidArgument), before anything is read."""
+    async def validate(self, fields: Fields, limits: Limits) -> None:
+        """Refuse malformed input (InvalidArgument), before the action is recorded."""
         ...
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
@@ -84,7 +101,7 @@ class Definition(Protocol):
         """Whether `state` shows this write applied (also checked right after the write)."""
         ...
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields) -> str:
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         """What changed, before → after, e.g. "Frequency: every month → every 6 weeks"."""
         ...
 

@@ -36,12 +36,13 @@ def _shown(fields: Fields) -> tuple[int, Period]:
 class ChangeFrequency:
     action: Action = Action.CHANGE_FREQUENCY
     done: str = "Frequency changed"
+    reads_order_items: bool = False
     attempted: str = "change the frequency of"
 
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.status is Status.ACTIVE
 
-    def validate(self, fields: Fields, limits: Limits) -> None:
+    async def validate(self, fields: Fields, limits: Limits) -> None:
         require_change("frequency", _shown(fields), _asked(fields))
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
@@ -59,7 +60,7 @@ class ChangeFrequency:
         sub = state.subscription
         return as_asked(_shown(fields), _asked(fields), (sub.every, sub.period))
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields) -> str:
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         sub = state.subscription
         return (
             f"Frequency: {period_text(*_shown(fields))} → {period_text(sub.every, sub.period)}"

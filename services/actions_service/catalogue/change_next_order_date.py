@@ -27,12 +27,13 @@ from services.actions_service.ordergroove import OrdergrooveClient
 class ChangeNextOrderDate:
     action: Action = Action.CHANGE_NEXT_ORDER_DATE
     done: str = "Next order date changed"
+    reads_order_items: bool = False
     attempted: str = "change the next order date of"
 
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.status is Status.ACTIVE and next_order is not None
 
-    def validate(self, fields: Fields, limits: Limits) -> None:
+    async def validate(self, fields: Fields, limits: Limits) -> None:
         require_change("order_date", day(fields, "expected_date"), day(fields, "order_date"))
         # Ordergroove takes only future dates (reference: `change_next_order_date/`).
         if day(fields, "order_date") <= limits.today:
@@ -55,5 +56,5 @@ class ChangeNextOrderDate:
         shown, asked = day(fields, "expected_date"), day(fields, "order_date")
         return as_asked(shown, asked, place_date(state.next_order))
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields) -> str:
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         return f"Next order: {fields['expected_date']} → {date_text(place_date(state.next_order))}"

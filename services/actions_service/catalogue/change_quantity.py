@@ -28,12 +28,13 @@ _ANY_QUANTITY = 1_000_000
 class ChangeQuantity:
     action: Action = Action.CHANGE_QUANTITY
     done: str = "Quantity changed"
+    reads_order_items: bool = False
     attempted: str = "change the quantity of"
 
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.status is Status.ACTIVE and not subscription.prepaid
 
-    def validate(self, fields: Fields, limits: Limits) -> None:
+    async def validate(self, fields: Fields, limits: Limits) -> None:
         asked = whole_number(fields, "quantity", 1, limits.max_quantity)
         require_change(
             "quantity", whole_number(fields, "expected_quantity", 0, _ANY_QUANTITY), asked
@@ -65,5 +66,5 @@ class ChangeQuantity:
         asked = whole_number(fields, "quantity", 1, _ANY_QUANTITY)
         return as_asked(shown, asked, state.subscription.quantity)
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields) -> str:
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         return f"Quantity: {fields['expected_quantity']} → {state.subscription.quantity}"

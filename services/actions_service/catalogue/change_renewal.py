@@ -41,12 +41,13 @@ def _current(subscription: Subscription) -> str:
 class ChangeRenewal:
     action: Action = Action.CHANGE_RENEWAL
     done: str = "Renewal changed"
+    reads_order_items: bool = False
     attempted: str = "change the renewal of"
 
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.prepaid
 
-    def validate(self, fields: Fields, limits: Limits) -> None:
+    async def validate(self, fields: Fields, limits: Limits) -> None:
         asked = choice(fields, "renewal_behavior", tuple(BEHAVIORS))
         # The shown behaviour may be "" when Ordergroove named none.
         require_change("renewal_behavior", fields.get("expected_renewal_behavior", ""), asked)
@@ -74,6 +75,6 @@ class ChangeRenewal:
         shown = fields.get("expected_renewal_behavior", "")
         return as_asked(shown, fields["renewal_behavior"], _current(state.subscription))
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields) -> str:
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         shown = fields.get("expected_renewal_behavior", "")
         return f"Renewal: {_words(shown)} → {_words(_current(state.subscription))}"

@@ -28,12 +28,13 @@ from services.actions_service.ordergroove import OrdergrooveClient
 class Reactivate:
     action: Action = Action.REACTIVATE
     done: str = "Subscription reactivated"
+    reads_order_items: bool = False
     attempted: str = "reactivate"
 
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.status in (Status.CANCELLED, Status.INACTIVE)
 
-    def validate(self, fields: Fields, limits: Limits) -> None:
+    async def validate(self, fields: Fields, limits: Limits) -> None:
         whole_number(fields, "every", 1, MAX_EVERY)
         period(fields, "period")
         if day(fields, "first_order_date") < limits.today:
@@ -63,7 +64,7 @@ class Reactivate:
         asked = (whole_number(fields, "every", 1, MAX_EVERY), period(fields, "period"))
         return Settled.APPLIED if (sub.every, sub.period) == asked else Settled.IMPOSSIBLE
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields) -> str:
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         sub = state.subscription
         return (
             f"Status: not active → active, {period_text(sub.every, sub.period)}; "

@@ -37,12 +37,13 @@ PLACED_WITHIN = timedelta(hours=24)
 class SendNow:
     action: Action = Action.SEND_NOW
     done: str = "Next order sent now"
+    reads_order_items: bool = False
     attempted: str = "send now the next order of"
 
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.status is Status.ACTIVE and next_order is not None
 
-    def validate(self, fields: Fields, limits: Limits) -> None:
+    async def validate(self, fields: Fields, limits: Limits) -> None:
         check_optional_id("expected_order_id", required(fields, "expected_order_id"))
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
@@ -78,7 +79,7 @@ class SendNow:
         due_soon = order.place_at <= state.read_at + PLACED_WITHIN
         return Settled.APPLIED if due_soon else Settled.IMPOSSIBLE
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields) -> str:
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         placed = state.order.place_at if state.order else None
         return (
             f"Order {point.order_id} sent now: order date {date_text(point.order_place_at)} "
