@@ -18,7 +18,7 @@ KNOWN_ACTIONS: Final = (
     "cancel",
     "skip",
     "reactivate",
-    "change_next_order_date",
+    "change_date",
     "change_frequency",
     "change_quantity",
     "send_now",

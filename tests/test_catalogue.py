@@ -15,9 +15,13 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from sqlalchemy import String
 
 from actions.v1 import actions_pb2 as pb
+from services.actions_service.domain import Action
 from services.actions_service.errors import Reason
+from services.actions_service.servicer import _ACTION
+from services.actions_service.store import schema
 from services.config import KNOWN_ACTIONS
 from services.gladly_sandbox.state import DEMO_CONVERSATION_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
@@ -91,7 +95,7 @@ CASES = [
         "Status: not active → active",
     ),
     Case(
-        "change_next_order_date",
+        "change_date",
         "ChangeNextOrderDate",
         pb.ACTION_CHANGE_NEXT_ORDER_DATE,
         Role.DOG_FOOD,
@@ -196,9 +200,14 @@ async def writes(ordergroove: httpx.AsyncClient) -> list[str]:
 ids = [case.name for case in CASES]
 
 
-def test_every_known_action_has_a_case_and_a_proto_action() -> None:
+def test_every_known_action_has_a_case_a_proto_action_and_fits_the_store() -> None:
     assert set(KNOWN_ACTIONS) - {"cancel", "skip"} == set(BY_NAME)
-    assert {f"ACTION_{c.name.upper()}" for c in CASES} <= set(pb.Action.keys())
+    assert {Action(name) for name in KNOWN_ACTIONS} == set(Action)
+    assert {case.action for case in CASES} <= set(_ACTION.values())
+    for table in (schema.actions, schema.audit_log):
+        column = table.c.action.type
+        assert isinstance(column, String) and column.length is not None
+        assert all(len(action.value) <= column.length for action in Action), table.name
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids)

@@ -17,7 +17,7 @@ def test_defaults_are_the_contracts() -> None:
         "cancel",
         "skip",
         "reactivate",
-        "change_next_order_date",
+        "change_date",
         "change_frequency",
         "change_quantity",
         "send_now",

@@ -33,7 +33,7 @@ class Action(StrEnum):
     CANCEL = "cancel"
     SKIP = "skip"
     REACTIVATE = "reactivate"
-    CHANGE_NEXT_ORDER_DATE = "change_next_order_date"
+    CHANGE_NEXT_ORDER_DATE = "change_date"
     CHANGE_FREQUENCY = "change_frequency"
     CHANGE_QUANTITY = "change_quantity"
     SEND_NOW = "send_now"
