@@ -234,11 +234,19 @@ class Actions:
         self._validate_common(command)
         await definition.validate(command.fields, self.limits())
         request = self._request(command)
-        work = partial(self._change, definition, command, request.request_id)
-        return await self._ledger.run(request, work, ChangeCodec())
+        async with self._ledger.attempt(request, ChangeCodec()) as attempt:
+            if attempt.replayed is not None:
+                return attempt.replayed
+            return attempt.finish(
+                await self._change(definition, command, request.request_id, attempt)
+            )
 
     async def _change(
-        self, definition: Definition, command: ChangeCommand, request_id: str, attempt: Attempt
+        self,
+        definition: Definition,
+        command: ChangeCommand,
+        request_id: str,
+        attempt: Attempt[ChangeOutcome],
     ) -> Finished[ChangeOutcome]:
         """Read and refuse, record the target, write once, read again: the answer is what
         Ordergroove now holds. A resumed attempt first settles by the declaration's proof."""
