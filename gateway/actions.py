@@ -205,6 +205,8 @@ def _change_spec(
     build: Callable[[pb.Subscription, ActionUrl], Json],
     fields: Callable[[Submission], dict[str, object]],
     state: Sequence[tuple[str, str]] = (),
+    *,
+    empty_body: bool = False,
 ) -> ActionSpec:
     """One catalogue action: its form from the subscription as offered, its RPC's fields from
     the submission (the shown state comes from the signed URL)."""
@@ -232,7 +234,7 @@ def _change_spec(
         run,
         state=state,
         field_attrs=change_forms.FIELD_ATTRS,
-        empty_body=segment == card.SEND_NOW,  # a form without inputs
+        empty_body=empty_body,
     )
 
 
@@ -326,6 +328,7 @@ SEND_NOW: Final = _change_spec(
     lambda s, url: change_forms.send_now_form(url({"order_id": s.next_order.order_id}), s),
     lambda sub: {"expected_order_id": sub.state["order_id"]},
     state=(("orders", "order_id"),),
+    empty_body=True,  # a form without inputs
 )
 CHANGE_RENEWAL: Final = _change_spec(
     card.CHANGE_RENEWAL,

@@ -1,9 +1,10 @@
-"""The use cases: read a customer's card, cancel a subscription, skip its next order.
+"""The use cases: read a customer's card, and run any action of the catalogue on a subscription.
 
-Transport-free: the gRPC servicer translates requests into these calls and results back. Each
-use case validates, reads what it needs from Ordergroove concurrently, applies the rules of
-`domain`, and makes at most one Ordergroove write — inside its action record (`ledger`), which
-stores the outcome with the timeline summary that the deliverer then posts to Gladly.
+Transport-free: the gRPC servicer translates requests into these calls and results back. Every
+action runs the same way, by its declaration in `catalogue`: validate, read what it needs from
+Ordergroove concurrently, refuse what its rules refuse, make at most one Ordergroove write inside
+its action record (`ledger`), read Ordergroove again and answer what it now holds, with the
+timeline summary that the deliverer then posts to Gladly.
 """
 
 from __future__ import annotations
