@@ -251,6 +251,7 @@ async def test_done_answers_the_state_read_back_with_timeline_and_audit(
     [row] = await audit_rows(store_url)
     assert (row.action, row.outcome.value, row.who) == (case.name, "done", "agent:agent-7")
     assert row.subscription_id == before.subscription_id and row.ordergroove_status == 200
+    assert row.change and answer.summary.startswith(row.change)  # the same before → after
 
 
 @pytest.mark.parametrize("case", STALE_CASES, ids=[c.name for c in STALE_CASES])
@@ -309,10 +310,12 @@ async def test_a_lost_answer_is_settled_by_reading_with_exactly_one_write(
     assert case.holds(before, answer.subscription)
     assert answer.summary.startswith(case.says)
     assert len(await writes(ordergroove)) == 1
-    assert [(r.outcome.value, r.ordergroove_status) for r in await audit_rows(store_url)] == [
+    rows = await audit_rows(store_url)
+    assert [(r.outcome.value, r.ordergroove_status) for r in rows] == [
         ("failed", 500),
         ("reconciled", None),
     ]
+    assert rows[1].change and answer.summary.startswith(rows[1].change)
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids)

@@ -378,6 +378,7 @@ class Actions:
             ChangeOutcome(card=card, summary=body, target=target),
             timeline=self._timeline(context, TimelineEntry(item_id, title, body, now)),
             ordergroove_status=status,
+            change=change[:500],
         )
 
     # --- settling records that no retry took over ---------------------------------------------

@@ -142,6 +142,7 @@ class AuditEntry:
     ordergroove_status: int | None  # HTTP status of the write, or of Ordergroove's refusal
     trace_id: str
     request_id: str
+    change: str = ""  # what a completed action changed, before → after; "" otherwise
 
 
 class DeliveryState(StrEnum):

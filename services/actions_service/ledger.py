@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Generic, TypeVar
 
@@ -171,7 +171,10 @@ class Ledger:
         self, request: ActionRequest, attempt: Attempt[T], finished: Finished[T], codec: Codec[T]
     ) -> None:
         outcome = Outcome.RECONCILED if finished.reconciled else Outcome.DONE
-        audit = self._audit(request, attempt.point, outcome, "", finished.ordergroove_status)
+        audit = replace(
+            self._audit(request, attempt.point, outcome, "", finished.ordergroove_status),
+            change=finished.change,
+        )
         await self.store.records.finish(
             request.request_id,
             attempt.owner,

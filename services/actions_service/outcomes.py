@@ -40,6 +40,8 @@ class Finished(Generic[T]):
     # The entry for the Gladly customer's timeline; None when there is no one to tell.
     timeline: tuple[str, TimelineEntry] | None  # (Gladly customer id, entry)
     ordergroove_status: int | None  # the write's HTTP status; None when nothing was sent
+    # What changed, before → after, for the audit log (the timeline entry says the same).
+    change: str = ""
 
     @property
     def reconciled(self) -> bool:
