@@ -363,6 +363,19 @@ async def throughput(stack: Stack, options: Options, label: str) -> dict[str, An
         await gladly.cancel(gladly_id, subscription)
 
     result["actions"] = await ramp(cancel, options)
+    changes: list[tuple[str, str, str]] = []
+    for n in range(options.scale(20, 6)):
+        customer = f"quantity-{len(stack.pids()['actions-service'])}-{n}"
+        subscriptions = await seed_customer(stack, customer, 200)
+        changes += [(f"gladly-{customer}", customer, sub) for sub in subscriptions]
+
+    async def change_quantity() -> None:
+        if not changes:
+            raise RuntimeError("no subscriptions left to change")
+        gladly_id, customer, subscription = changes.pop()
+        await gladly.change_quantity(gladly_id, customer, subscription, shown=1, quantity=2)
+
+    result["quantity_changes"] = await ramp(change_quantity, options)
     await gladly.aclose()
     with baseline_server(stack) as baseline_url:
         baseline = AsGladly(baseline_url)
@@ -378,6 +391,7 @@ async def throughput(stack: Stack, options: Options, label: str) -> dict[str, An
         ["", "concurrency", "rate", "p50 ms", "p99 ms", "errors"],
         _ramp_rows("lookups", result["lookups"])
         + _ramp_rows("actions (cancel)", result["actions"])
+        + _ramp_rows("actions (change quantity)", result["quantity_changes"])
         + _ramp_rows("baseline lookups", result["baseline_lookups"]),
     )
     print(f"best lookups/s: ours {best:.0f}, baseline {best_baseline:.0f}: {ratio:.2f}x")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,6 +73,17 @@ class AsGladly:
     async def cancel(self, gladly_id: str, subscription_id: str) -> None:
         path = f"/gladly/customers/{gladly_id}/subscriptions/{subscription_id}/cancel"
         response = await self.request("POST", path, {"reason": "12"})
+        response.raise_for_status()
+
+    async def change_quantity(
+        self, gladly_id: str, customer_id: str, subscription_id: str, shown: int, quantity: int
+    ) -> None:
+        """Change Quantity's action URL, as its form names it (the quantity it showed)."""
+        path = (
+            f"/gladly/customers/{gladly_id}/ordergroove/{customer_id}/subscriptions/"
+            f"{subscription_id}/change-quantity/quantities/{shown}/submissions/{uuid.uuid4()}"
+        )
+        response = await self.request("POST", path, {"quantity": str(quantity)})
         response.raise_for_status()
 
 

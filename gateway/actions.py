@@ -16,6 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Final, Generic, TypeVar
 
 from starlette.requests import Request
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from actions.v1 import actions_pb2 as pb
-from gateway import card, forms, signing
+from gateway import card, change_forms, forms, signing
 from gateway.card import SubscriptionRef
 from gateway.errors import AGENT_ACTIONABLE, error_response, failure_response
 from gateway.guard import wire_path
@@ -31,8 +32,13 @@ from gateway.rpc import ActionsClient, RpcFailure, client_of
 from gateway.wire import (
     ActionResult,
     CancelSubmission,
+    ChangeDateSubmission,
     Form,
+    FrequencySubmission,
     InvalidRequest,
+    QuantitySubmission,
+    ReactivateSubmission,
+    RenewalSubmission,
     SubmittedForm,
     WireResponse,
     decode,
@@ -150,6 +156,20 @@ async def _cancel(client: ActionsClient, submission: Submission[CancelSubmission
 async def _skip_form(
     client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
 ) -> Form | Response:
+    subscription = await _offered(client, ref, pb.ACTION_SKIP)
+    if isinstance(subscription, Response):
+        return subscription
+    return forms.skip_form(url({"order_id": subscription.next_order.order_id}), subscription)
+
+
+# Why a form is not served, for an action the card no longer offers.
+_NOT_OFFERED: Final = {pb.ACTION_SKIP: ("Nothing to skip", "has no order that can be skipped now")}
+
+
+async def _offered(
+    client: ActionsClient, ref: SubscriptionRef, action: pb.Action
+) -> pb.Subscription | Response:
+    """The subscription as the card shows it now, when it offers `action`; else the answer."""
     request = pb.GetSubscriptionsRequest(customer_id=ref.og_customer_id)
     found = await client.get_subscriptions(request)
     if not found.linked:
@@ -167,13 +187,10 @@ async def _skip_form(
             "Subscription not found",
             f"No subscription {ref.subscription_id} for this customer.",
         )
-    if pb.ACTION_SKIP not in subscription.available_actions:
-        return error_response(
-            400,
-            "Nothing to skip",
-            f"Subscription {ref.subscription_id} has no order that can be skipped now.",
-        )
-    return forms.skip_form(url({"order_id": subscription.next_order.order_id}), subscription)
+    if action not in subscription.available_actions:
+        title, why = _NOT_OFFERED.get(action, ("Not available", "cannot be changed so now"))
+        return error_response(400, title, f"Subscription {ref.subscription_id} {why}.")
+    return subscription
 
 
 async def _skip(client: ActionsClient, submission: Submission[SubmittedForm]) -> ActionResult:
@@ -206,7 +223,183 @@ SKIP: Final = ActionSpec(
     state=(("orders", "order_id"),),
     empty_body=True,
 )
-SPECS: Final[tuple[ActionSpec[Any], ...]] = (CANCEL, SKIP)
+# --- the catalogue's actions: a form showing the state, and a runner naming it -------------------
+
+# A renewal behaviour Ordergroove did not name, as a path segment.
+_NO_RENEWAL: Final = "none"
+
+
+def _change_spec(
+    segment: str,
+    action: pb.Action,
+    rpc_name: str,
+    done: str,
+    body: type[Body],
+    build: Callable[[pb.Subscription, ActionUrl], Form],
+    fields: Callable[[Submission[Body]], dict[str, object]],
+    state: Sequence[tuple[str, str]] = (),
+    *,
+    summary: str,
+    empty_body: bool = False,
+) -> ActionSpec[Body]:
+    """One catalogue action: its form from the subscription as offered, its RPC's fields from
+    the submission (the shown state comes from the signed URL)."""
+
+    async def build_form(
+        client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
+    ) -> Form | Response:
+        subscription = await _offered(client, ref, action)
+        return subscription if isinstance(subscription, Response) else build(subscription, url)
+
+    async def run(client: ActionsClient, submission: Submission[Body]) -> ActionResult:
+        request = getattr(pb, f"{rpc_name}Request")(
+            subscription_id=submission.ref.subscription_id,
+            customer_id=submission.ref.og_customer_id,
+            request_id=submission.request_id,
+            context=submission.context,
+            **fields(submission),
+        )
+        response = await client.change(rpc_name, request)
+        return ActionResult(message=done, detail=response.summary)
+
+    return ActionSpec(
+        segment,
+        build_form,
+        run,
+        body,
+        summary=summary,
+        state=state,
+        field_attrs=change_forms.FIELD_ATTRS,
+        empty_body=empty_body,
+    )
+
+
+def _frequency(every: str, period: str) -> pb.Frequency:
+    """What the agent typed; the service refuses what is not a frequency, field by field."""
+    number = int(every) if every.isascii() and every.isdigit() and len(every) <= 6 else 0
+    return pb.Frequency(
+        every=number, period=change_forms.PERIODS.get(period, pb.FREQUENCY_PERIOD_UNSPECIFIED)
+    )
+
+
+def _typed_frequency(body: FrequencySubmission) -> pb.Frequency:
+    return _frequency(trimmed(body.every), trimmed(body.period))
+
+
+def _shown_frequency(value: str) -> pb.Frequency:
+    every, _, period = value.partition("-")
+    return _frequency(every, period)
+
+
+def _frequency_segment(frequency: pb.Frequency) -> str:
+    return f"{frequency.every}-{change_forms.PERIOD_NAMES.get(frequency.period, 'none')}"
+
+
+def _quantity(value: str) -> int:
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
+
+
+REACTIVATE: Final = _change_spec(
+    card.REACTIVATE,
+    pb.ACTION_REACTIVATE,
+    "ReactivateSubscription",
+    "Subscription reactivated",
+    ReactivateSubmission,
+    lambda s, url: change_forms.reactivate_form(url({}), s, date.today()),
+    lambda sub: {
+        "frequency": _typed_frequency(sub.body),
+        "first_order_date": trimmed(sub.body.first_order_date),
+    },
+    summary="Reactivate a cancelled or inactive subscription",
+)
+CHANGE_NEXT_ORDER_DATE: Final = _change_spec(
+    card.CHANGE_NEXT_ORDER_DATE,
+    pb.ACTION_CHANGE_NEXT_ORDER_DATE,
+    "ChangeNextOrderDate",
+    "Next order date changed",
+    ChangeDateSubmission,
+    lambda s, url: change_forms.change_date_form(
+        url({"expected_date": s.next_order.place_date}), s
+    ),
+    lambda sub: {
+        "order_date": trimmed(sub.body.order_date),
+        "expected_date": sub.state["expected_date"],
+    },
+    state=(("dates", "expected_date"),),
+    summary="Move the next order to another date",
+)
+CHANGE_FREQUENCY: Final = _change_spec(
+    card.CHANGE_FREQUENCY,
+    pb.ACTION_CHANGE_FREQUENCY,
+    "ChangeFrequency",
+    "Frequency changed",
+    FrequencySubmission,
+    lambda s, url: change_forms.change_frequency_form(
+        url({"expected_frequency": _frequency_segment(s.frequency)}), s
+    ),
+    lambda sub: {
+        "frequency": _typed_frequency(sub.body),
+        "expected_frequency": _shown_frequency(sub.state["expected_frequency"]),
+    },
+    state=(("frequencies", "expected_frequency"),),
+    summary="Change how often the subscription ships",
+)
+CHANGE_QUANTITY: Final = _change_spec(
+    card.CHANGE_QUANTITY,
+    pb.ACTION_CHANGE_QUANTITY,
+    "ChangeQuantity",
+    "Quantity changed",
+    QuantitySubmission,
+    lambda s, url: change_forms.change_quantity_form(
+        url({"expected_quantity": str(s.quantity)}), s
+    ),
+    lambda sub: {
+        "quantity": _quantity(trimmed(sub.body.quantity)),
+        "expected_quantity": _quantity(sub.state["expected_quantity"]),
+    },
+    state=(("quantities", "expected_quantity"),),
+    summary="Change how many items each order ships",
+)
+SEND_NOW: Final = _change_spec(
+    card.SEND_NOW,
+    pb.ACTION_SEND_NOW,
+    "SendNextOrderNow",
+    "Next order sent",
+    SubmittedForm,
+    lambda s, url: change_forms.send_now_form(url({"order_id": s.next_order.order_id}), s),
+    lambda sub: {"expected_order_id": sub.state["order_id"]},
+    state=(("orders", "order_id"),),
+    summary="Place the named next order now",
+    empty_body=True,  # a form without inputs
+)
+CHANGE_RENEWAL: Final = _change_spec(
+    card.CHANGE_RENEWAL,
+    pb.ACTION_CHANGE_RENEWAL,
+    "ChangeRenewal",
+    "Renewal changed",
+    RenewalSubmission,
+    lambda s, url: change_forms.change_renewal_form(
+        url({"expected_renewal": s.prepaid_plan.renewal_behavior or _NO_RENEWAL}), s
+    ),
+    lambda sub: {
+        "renewal_behavior": trimmed(sub.body.renewal),
+        "expected_renewal_behavior": ""
+        if sub.state["expected_renewal"] == _NO_RENEWAL
+        else sub.state["expected_renewal"],
+    },
+    state=(("renewals", "expected_renewal"),),
+    summary="Change what a prepaid subscription does when its orders run out",
+)
+SPECS: Final[tuple[ActionSpec[Any], ...]] = (
+    CANCEL,
+    SKIP,
+    REACTIVATE,
+    CHANGE_NEXT_ORDER_DATE,
+    CHANGE_FREQUENCY,
+    CHANGE_QUANTITY,
+    SEND_NOW,
+    CHANGE_RENEWAL,
+)
 # Action URLs of forms served before submission ids, as they were shaped; nothing new goes here.
 LEGACY_ACTIONS: Final[tuple[tuple[str, ActionSpec[Any]], ...]] = (
     (f"{card.LEGACY_SUBSCRIPTION_ROUTE}/cancel", CANCEL),

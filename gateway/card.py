@@ -37,9 +37,21 @@ SUBMISSION_ROUTE: Final = "/submissions/{submission_id}"
 # A new action is a line here and its form and runner in gateway/actions.py.
 CANCEL: Final = "cancel"
 SKIP: Final = "skip"
+REACTIVATE: Final = "reactivate"
+CHANGE_NEXT_ORDER_DATE: Final = "change-next-order-date"
+CHANGE_FREQUENCY: Final = "change-frequency"
+CHANGE_QUANTITY: Final = "change-quantity"
+SEND_NOW: Final = "send-now"
+CHANGE_RENEWAL: Final = "change-renewal"
 BUTTONS: Final = (
     (pb.ACTION_CANCEL, "Cancel Order", CANCEL),
     (pb.ACTION_SKIP, "Skip Next Order", SKIP),
+    (pb.ACTION_REACTIVATE, "Reactivate", REACTIVATE),
+    (pb.ACTION_CHANGE_NEXT_ORDER_DATE, "Change Next Order Date", CHANGE_NEXT_ORDER_DATE),
+    (pb.ACTION_CHANGE_FREQUENCY, "Change Frequency", CHANGE_FREQUENCY),
+    (pb.ACTION_CHANGE_QUANTITY, "Change Quantity", CHANGE_QUANTITY),
+    (pb.ACTION_SEND_NOW, "Send Next Order Now", SEND_NOW),
+    (pb.ACTION_CHANGE_RENEWAL, "Change Renewal", CHANGE_RENEWAL),
 )
 
 _STATUS_NAMES: Final[dict[int, SubscriptionStatus]] = {

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from gateway.rpc import RpcFailure
 from gateway.wire import ErrorItem, Errors, InvalidRequest, WireResponse
+from services.actions_service.errors import MEANINGS
 from services.telemetry.context import current_trace_id
 
 # grpc-gateway v2 and Envoy agree on this table (reference/grpc-http-otel.md), but for
@@ -45,22 +46,18 @@ HTTP_STATUS: Final[Mapping[grpc.StatusCode, int]] = {
     grpc.StatusCode.DATA_LOSS: 500,
 }
 
-# The reasons an agent can act on (answered 400 whatever their gRPC code), with their titles.
+# From the service's one table of reasons (`MEANINGS`): the reasons an agent can act on
+# (answered 400 whatever their gRPC code), and every reason's title.
 AGENT_ACTIONABLE: Final[Mapping[str, str]] = {
-    "SUBSCRIPTION_NOT_ACTIVE": "Subscription is not active",
-    "ORDERGROOVE_REJECTED": "Ordergroove refused the change",
-    "NEXT_ORDER_CHANGED": "Order already skipped or changed",
-    "CONVERSATION_NOT_OPEN": "No open conversation",
-    "CUSTOMER_NOT_LINKED": "Customer is not linked to Ordergroove",
-    "ACTION_DISABLED": "Action is switched off",
-    "ACTION_NOT_APPLIED": "Action was not applied",
+    reason.value: meaning.title
+    for reason, meaning in MEANINGS.items()
+    if meaning.http_status == 400
 }
 _TITLES: Final[Mapping[str, str]] = {
-    **AGENT_ACTIONABLE,
-    "SUBSCRIPTION_NOT_FOUND": "Subscription not found",
-    "REQUEST_ID_REUSED": "Request already used",
-    "UPSTREAM_UNAVAILABLE": "Temporarily unavailable",
-    "DEADLINE_EXCEEDED": "Timed out",
+    reason.value: meaning.title for reason, meaning in MEANINGS.items()
+}
+_HTTP_STATUS: Final[Mapping[str, int]] = {
+    reason.value: meaning.http_status for reason, meaning in MEANINGS.items()
 }
 _GENERIC_DETAILS: Final[Mapping[int, str]] = {
     400: "The request is not valid.",
@@ -91,8 +88,8 @@ def error_response(status: int, message: str, detail: str, attr: str = "") -> Re
 
 
 def http_status(failure: RpcFailure) -> int:
-    if failure.reason in AGENT_ACTIONABLE:
-        return 400
+    if failure.reason in _HTTP_STATUS:
+        return _HTTP_STATUS[failure.reason]
     return HTTP_STATUS.get(failure.code, 500)
 
 

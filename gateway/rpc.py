@@ -114,6 +114,13 @@ class ActionsClient:
     async def skip_next_order(self, request: pb.SkipNextOrderRequest) -> pb.SkipNextOrderResponse:
         return await self._call(self._stub.SkipNextOrder, request)
 
+    async def change(self, rpc_name: str, request: Message) -> pb.SubscriptionChangeResponse:
+        """One of the catalogue's actions, by its RPC's name (all answer the same message)."""
+        method: Callable[..., Awaitable[pb.SubscriptionChangeResponse]] = getattr(
+            self._stub, rpc_name
+        )
+        return await self._call(method, request)
+
     async def list_cancel_reasons(self) -> pb.ListCancelReasonsResponse:
         return await self._call(self._stub.ListCancelReasons, pb.ListCancelReasonsRequest())
 

@@ -194,6 +194,27 @@ class CancelSubmission(SubmittedForm):
     details: Details | None = None
 
 
+class FrequencySubmission(SubmittedForm):
+    every: str | None = None
+    period: str | None = None
+
+
+class ReactivateSubmission(FrequencySubmission):
+    first_order_date: str | None = None
+
+
+class ChangeDateSubmission(SubmittedForm):
+    order_date: str | None = None
+
+
+class QuantitySubmission(SubmittedForm):
+    quantity: str | None = None
+
+
+class RenewalSubmission(SubmittedForm):
+    renewal: str | None = None
+
+
 class ActionResult(Wire):
     message: str
     detail: str

@@ -592,6 +592,9 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
         "`true` makes a cancel name a reason; by default it is optional, as in Gladly's own "
         "integration",
     )
+    max_quantity: Annotated[int, Parse(_count)] = setting(
+        "MAX_QUANTITY", 12, "the most a Change Quantity may set (the merchant's maximum)"
+    )
     grpc_listen: Annotated[Address, Parse(_address)] = setting(
         "ACTIONS_GRPC_LISTEN", Address("127.0.0.1", 50051), "where `actions-service` listens"
     )

@@ -42,6 +42,21 @@ AGENT = pb.ActionContext(
     conversation_id=DEMO_CONVERSATION_ID,  # read and checked: it must be the customer's, open
 )
 
+LIVE_ACTIONS = [
+    pb.ACTION_SKIP,
+    pb.ACTION_CHANGE_NEXT_ORDER_DATE,
+    pb.ACTION_CHANGE_FREQUENCY,
+    pb.ACTION_CHANGE_QUANTITY,
+    pb.ACTION_SEND_NOW,
+]
+PREPAID_ACTIONS = [
+    pb.ACTION_SKIP,
+    pb.ACTION_CHANGE_NEXT_ORDER_DATE,
+    pb.ACTION_CHANGE_FREQUENCY,
+    pb.ACTION_SEND_NOW,
+    pb.ACTION_CHANGE_RENEWAL,
+]
+
 
 # --- GetSubscriptions ----------------------------------------------------------------------------
 
@@ -66,17 +81,18 @@ async def test_card_has_every_subscription_with_next_order_product_and_actions(
         assert sub.next_order.order_id == DEMO_NEXT_ORDER_IDS[role]
         assert sub.next_order.place_time.seconds > 0
         assert sub.product.name and sub.product.sku and sub.product.image_url
-        # Ordergroove refuses to cancel a prepaid subscription: it is not offered.
-        offered = [pb.ACTION_SKIP] if role in PREPAID_ROLES else [pb.ACTION_CANCEL, pb.ACTION_SKIP]
+        # Ordergroove refuses to cancel a prepaid subscription, or change its quantity.
+        offered = PREPAID_ACTIONS if role in PREPAID_ROLES else [pb.ACTION_CANCEL, *LIVE_ACTIONS]
         assert list(sub.available_actions) == offered
     for role in CANCELLED_ROLES:
         sub = by_id[DEMO_SUBSCRIPTION_IDS[role]]
         assert sub.status == pb.SUBSCRIPTION_STATUS_CANCELLED
         assert sub.cancel_time.seconds > 0
-        assert not sub.available_actions and not sub.HasField("next_order")
+        assert list(sub.available_actions) == [pb.ACTION_REACTIVATE]
+        assert not sub.HasField("next_order")
     inactive = by_id[DEMO_SUBSCRIPTION_IDS[Role.INACTIVE_LAUNDRY]]
     assert inactive.status == pb.SUBSCRIPTION_STATUS_INACTIVE
-    assert not inactive.available_actions
+    assert list(inactive.available_actions) == [pb.ACTION_REACTIVATE]
     assert all(by_id[DEMO_SUBSCRIPTION_IDS[r]].prepaid for r in PREPAID_ROLES)
     protein = by_id[DEMO_SUBSCRIPTION_IDS[Role.PREPAID_PROTEIN]].prepaid_plan
     assert (protein.orders_remaining, protein.orders_per_billing) == (3, 3)
@@ -297,7 +313,7 @@ async def test_cancel_cancels_and_logs_to_the_timeline(
         "Too expensive",
         "found it cheaper",
     )
-    assert sub.cancel_time.seconds > 0 and not sub.available_actions
+    assert sub.cancel_time.seconds > 0 and list(sub.available_actions) == [pb.ACTION_REACTIVATE]
     stored = (await ordergroove.get(f"/subscriptions/{sub_id}/")).json()
     assert stored["live"] is False and stored["cancel_reason"] == "2|found it cheaper"
     assert stored["cancel_reason_code"] == 2
@@ -691,7 +707,7 @@ async def test_dates_are_the_merchants_calendar_dates(
         pb.SkipNextOrderRequest(subscription_id=sub_id, customer_id="late-1")
     )
     assert "Skipped the 2030-01-01 order" in skipped.summary
-    assert "Next order: 2030-02-01." in skipped.summary
+    assert "next order 2030-01-01 → 2030-02-01." in skipped.summary
 
 
 async def test_the_merchants_zone_is_a_setting(

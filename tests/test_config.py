@@ -35,6 +35,17 @@ def test_defaults_are_the_contracts() -> None:
     gladly_sandbox = GladlySandboxSettings.from_env({})
     assert gladly_sandbox.gladly_sandbox_listen == Address("127.0.0.1", 8282)
     assert settings.actions_enabled == {action.value for action in Action}
+    assert settings.actions_enabled == {
+        "cancel",
+        "skip",
+        "reactivate",
+        "change_date",
+        "change_frequency",
+        "change_quantity",
+        "send_now",
+        "change_renewal",
+    }
+    assert settings.max_quantity == 12
     assert settings.deadline_seconds == 15
     assert not settings.gladly_configured
     assert (settings.traces_exporter, settings.otlp_protocol) == ("none", "http/protobuf")

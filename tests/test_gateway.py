@@ -23,7 +23,6 @@ from services.config import GatewaySettings, replaced
 from services.gladly_sandbox.state import CLOSED_CUSTOMER_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (
-    ACTIVE_ROLES,
     DEMO_CUSTOMER_ID,
     DEMO_EMAIL,
     DEMO_NEXT_ORDER_IDS,
@@ -160,6 +159,13 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
         "actions": [
             {"name": "Cancel Order", "formUrl": f"{LINKED}/{COFFEE}/cancel"},
             {"name": "Skip Next Order", "formUrl": f"{LINKED}/{COFFEE}/skip"},
+            {
+                "name": "Change Next Order Date",
+                "formUrl": f"{LINKED}/{COFFEE}/change-next-order-date",
+            },
+            {"name": "Change Frequency", "formUrl": f"{LINKED}/{COFFEE}/change-frequency"},
+            {"name": "Change Quantity", "formUrl": f"{LINKED}/{COFFEE}/change-quantity"},
+            {"name": "Send Next Order Now", "formUrl": f"{LINKED}/{COFFEE}/send-now"},
         ],
     }
     assert cards[SHAMPOO]["frequency"] == "Every 45 days"
@@ -171,9 +177,13 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
     )
     assert cancelled["cancellationDetails"] == "Found a cheaper option locally"
     assert "cancelledAt" in cancelled
-    assert "actions" not in cancelled and "nextOrderDate" not in cancelled
+    assert [a["name"] for a in cancelled["actions"]] == ["Reactivate"]
+    assert "nextOrderDate" not in cancelled
     offered = {sid for sid, card in cards.items() if "actions" in card}
-    assert offered == {DEMO_SUBSCRIPTION_IDS[role] for role in ACTIVE_ROLES}
+    assert offered == {DEMO_SUBSCRIPTION_IDS[role] for role in Role} - {
+        DEMO_SUBSCRIPTION_IDS[Role.OTHER_COLD_BREW],
+        DEMO_SUBSCRIPTION_IDS[Role.OTHER_ALMONDS],
+    }
     prepaid = cards[DEMO_SUBSCRIPTION_IDS[Role.PREPAID_TEA]]
     assert {key: value for key, value in prepaid.items() if key.startswith("prepaid")} == {
         "prepaid": "true",
@@ -181,8 +191,14 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
         "prepaidOrdersPerBilling": "4",
         "prepaidRenewalBehavior": "cancel",
     }
-    # Ordergroove refuses to cancel a prepaid subscription: only the skip is offered.
-    assert [action["name"] for action in prepaid["actions"]] == ["Skip Next Order"]
+    # Ordergroove refuses to cancel a prepaid subscription or change its quantity.
+    assert [action["name"] for action in prepaid["actions"]] == [
+        "Skip Next Order",
+        "Change Next Order Date",
+        "Change Frequency",
+        "Send Next Order Now",
+        "Change Renewal",
+    ]
     [result] = await detailed(gladly_caller, id="")  # no Gladly id: no action URLs
     assert not any("actions" in card for card in result["transactions"])
     assert await detailed(gladly_caller, externalCustomerId="nobody") == []
@@ -324,7 +340,8 @@ async def test_cancel_then_the_card_shows_the_cancellation(
     assert card["status"] == "CANCELLED"
     assert (card["cancellationReason"], card["cancellationReasonCode"]) == ("Moving", "7")
     assert card["cancellationDetails"] == "Moving abroad"
-    assert "cancelledAt" in card and "actions" not in card
+    assert "cancelledAt" in card
+    assert [action["name"] for action in card["actions"]] == ["Reactivate"]
 
 
 # --- every refusal, through the whole stack -------------------------------------------------------

@@ -38,7 +38,7 @@ async def test_card_skip_and_cancel(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Dana Demo [demo-customer-1] demo@example.com" in out
     assert "8 active of 12 subscriptions" in out
     assert "ACTIVE     Daily Multivitamin, 60 ct" in out
-    assert "[Cancel Order] [Skip Next Order]" in out
+    assert "[Cancel Order] [Skip Next Order] [Change Next Order Date]" in out
     assert "CANCELLED  Replacement Water Filter Cartridge, 3-pack" in out
     assert "Too expensive (2) - Found a cheaper option locally" in out
     assert "yes, 1 order(s) left, cancel" in out  # the prepaid tea
@@ -46,13 +46,13 @@ async def test_card_skip_and_cancel(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = await run(capsys, "skip", VITAMINS)
     assert code == 0
     assert "== Skip next order ==" in out and "[Skip order] [Keep order]" in out
-    assert "Next order skipped: Skipped the" in out
+    assert "Next order skipped: Skipped the" in out and "→" in out
 
     code, out, _ = await run(capsys, "cancel", VITAMINS, "--reason", "7", "--details", "Abroad")
     assert code == 0
     assert "Cancellation reason (optional) [reason]" in out
     assert "  - 7: Moving" in out
-    assert "Subscription cancelled: Cancelled subscription" in out
+    assert "Subscription cancelled: Status: active → cancelled. Reason: Moving (7)" in out
 
     code, out, _ = await run(capsys, "card")
     vitamins = out[out.index("Daily Multivitamin") - 11 :].split("\n\n")[0]
@@ -77,3 +77,29 @@ async def test_lookup_and_error_answers(
     monkeypatch.setenv("GLADLY_SIGNING_KEYS", "")  # falls back to sandbox-signing-key
     code, _, err = await run(capsys, "card")
     assert code == 1 and "HTTP 401 Unauthorized" in err
+
+
+@pytest.mark.parametrize(
+    ("button", "values", "answer"),
+    [
+        ("Change Quantity", ["quantity=3"], "Quantity changed: Quantity: 1 → 3."),
+        ("Change Frequency", ["every=3", "period=week"], "Frequency changed: Frequency: every "),
+        ("Send Next Order Now", [], "Next order sent: Order "),
+    ],
+)
+async def test_press_any_button_with_its_values(
+    capsys: pytest.CaptureFixture[str], button: str, values: list[str], answer: str
+) -> None:
+    code, out, err = await run(capsys, "press", button, VITAMINS, *values)
+    assert code == 0, err
+    assert answer in out
+
+
+async def test_press_reactivate_and_an_unknown_button(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = await run(
+        capsys, "press", "reactivate", WATER_FILTER, "every=1", "period=month"
+    )
+    assert code == 0, err
+    assert "Subscription reactivated: Status: not active → active" in out
+    code, _, err = await run(capsys, "press", "Refund", VITAMINS)
+    assert code == 1 and "no button 'Refund'" in err

@@ -17,7 +17,10 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 )
 
 from actions.v1 import actions_pb2 as pb
-from services.actions_service.errors import Reason
+from gateway.errors import AGENT_ACTIONABLE, http_status
+from gateway.rpc import RpcFailure
+from services.actions_service.errors import MEANINGS, Reason
+from services.actions_service.idempotency import FINAL_REFUSALS
 from services.actions_service.servicer import STATUS_CODES
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.stack import ServiceHandle, fails, failure_of, running_service, service_settings
@@ -29,6 +32,15 @@ def test_reasons_are_the_protos_error_reasons() -> None:
     names = [n.removeprefix("ERROR_REASON_") for n in pb.ErrorReason.keys()][1:]  # noqa: SIM118
     assert [r.value for r in Reason] == names
     assert set(STATUS_CODES) == set(Reason)
+    assert set(MEANINGS) == set(Reason)  # the one table of what each reason means
+
+
+def test_the_gateway_answers_each_reason_by_the_one_table() -> None:
+    for reason, meaning in MEANINGS.items():
+        failure = RpcFailure(grpc.StatusCode[meaning.grpc_code], "message", reason.value)
+        assert http_status(failure) == meaning.http_status, reason
+        assert (reason.value in AGENT_ACTIONABLE) == (meaning.http_status == 400), reason
+    assert {reason for reason, meaning in MEANINGS.items() if meaning.final} == FINAL_REFUSALS
 
 
 @pytest.mark.parametrize(

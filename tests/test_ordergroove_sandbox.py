@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -560,3 +560,138 @@ def test_frequency_arithmetic_clamps_month_ends() -> None:
     assert add_frequency(jan31, 1, MONTHS) == datetime(2032, 2, 29, 9)
     assert add_frequency(jan31, 13, MONTHS) == datetime(2033, 2, 28, 9)
     assert add_frequency(jan31, 2, WEEKS) == jan31 + timedelta(days=14)
+
+
+# --- the catalogue's writes: each refusal the reference documents -------------------------------
+
+TODAY = utc_now().date()
+PAST_DATE = {"order_date": ["Date must be in the future."]}
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "body", "expected"),
+    [
+        # Recorded reactivateSubscription 400.
+        (
+            Role.SHAMPOO,
+            "reactivate",
+            {"every": 1, "every_period": 3, "start_date": str(TODAY)},
+            {"subscription": ["This subscription is already in active state"]},
+        ),
+        (
+            Role.CANCELLED_TOOTHBRUSH,
+            "reactivate",
+            {"every": 0, "every_period": 3, "start_date": str(TODAY)},
+            {"every": ["Ensure this value is greater than or equal to 1."]},
+        ),
+        (
+            Role.CANCELLED_TOOTHBRUSH,
+            "reactivate",
+            {
+                "every": 1,
+                "every_period": 3,
+                "start_date": str(TODAY),
+                "next_order_date": "2020-01-01",
+            },
+            {"next_order_date": ["Date must be in the future."]},
+        ),
+        (Role.SHAMPOO, "change_next_order_date", {"order_date": str(TODAY)}, PAST_DATE),
+        (Role.SHAMPOO, "change_next_order_date", {"order_date": "2020-01-01"}, PAST_DATE),
+        (
+            Role.CANCELLED_TOOTHBRUSH,
+            "change_frequency",
+            {"every": 2, "every_period": 2},
+            NOT_EDITABLE,
+        ),
+        (
+            Role.SHAMPOO,
+            "change_frequency",
+            {"every": 2, "every_period": 9},
+            {"every_period": ['"9" is not a valid choice.']},
+        ),
+        (
+            Role.SHAMPOO,
+            "change_quantity",
+            {"quantity": 0},
+            {"quantity": ["Ensure this value is greater than or equal to 1."]},
+        ),
+        (
+            Role.PREPAID_TEA,
+            "change_quantity",
+            {"quantity": 2},
+            {"detail": "The quantity of a prepaid subscription cannot be changed."},
+        ),
+        (
+            Role.SHAMPOO,
+            "change_renewal_behavior",
+            {"renewal_behavior": "cancel"},
+            {"detail": "Only prepaid subscriptions have a renewal behavior."},
+        ),
+        (
+            Role.PREPAID_TEA,
+            "change_renewal_behavior",
+            {"renewal_behavior": "forever"},
+            {"renewal_behavior": ['"forever" is not a valid choice.']},
+        ),
+    ],
+)
+async def test_catalogue_writes_refuse_as_documented(
+    client: httpx.AsyncClient, role: Role, path: str, body: dict[str, Any], expected: Any
+) -> None:
+    before = (await client.get(f"/subscriptions/{sub_id(role)}/")).json()
+    response = await client.patch(f"/subscriptions/{sub_id(role)}/{path}/", json=body)
+    assert (response.status_code, response.json()) == (400, expected)
+    assert (await client.get(f"/subscriptions/{sub_id(role)}/")).json() == before
+
+
+async def test_send_now_places_an_unsent_order_and_refuses_any_other(
+    client: httpx.AsyncClient,
+) -> None:
+    order = DEMO_NEXT_ORDER_IDS[Role.SHAMPOO]
+    response = await client.patch(f"/orders/{order}/send_now/")
+    assert response.status_code == 200 and response.json()["public_id"] == order
+    assert response.json()["place"][:10] == datetime.now(UTC).strftime("%Y-%m-%d")
+    skipped = await client.patch(
+        f"/orders/{order}/skip_subscription/", json={"subscription": sub_id(Role.SHAMPOO)}
+    )
+    assert skipped.status_code == 200  # the order is emptied, so cancelled
+    again = await client.patch(f"/orders/{order}/send_now/")
+    assert (again.status_code, again.json()) == (
+        400,
+        {"detail": "Only unsent orders can be sent now."},
+    )
+
+
+async def test_reactivate_answers_success_and_places_a_first_order(
+    client: httpx.AsyncClient,
+) -> None:
+    subscription = sub_id(Role.CANCELLED_TOOTHBRUSH)
+    first = str(TODAY + timedelta(days=10))
+    body = {"every": 3, "every_period": 2, "start_date": first, "next_order_date": first}
+    response = await client.patch(f"/subscriptions/{subscription}/reactivate/", json=body)
+    assert (response.status_code, response.json()) == (200, {"success": True})
+    after = (await client.get(f"/subscriptions/{subscription}/")).json()
+    assert (after["live"], after["every"], after["every_period"], after["cancelled"]) == (
+        True,
+        3,
+        2,
+        None,
+    )
+    orders = await client.get("/orders/", params={"subscription": subscription, "status": 1})
+    assert [o["place"][:10] for o in orders.json()["results"]] == [first]
+
+
+async def test_changing_the_date_of_a_shared_order_moves_only_that_subscription(
+    client: httpx.AsyncClient,
+) -> None:
+    coffee, filters = sub_id(Role.SHARED_COFFEE), sub_id(Role.SHARED_FILTERS)
+    later = str(TODAY + timedelta(days=30))
+    response = await client.patch(
+        f"/subscriptions/{coffee}/change_next_order_date/", json={"order_date": later}
+    )
+    assert response.status_code == 200
+    for subscription, place in ((coffee, later), (filters, None)):
+        page = await client.get("/orders/", params={"subscription": subscription, "status": 1})
+        [order] = page.json()["results"]
+        assert place is None or order["place"][:10] == place
+    assert order["public_id"] == DEMO_SHARED_ORDER_ID  # the filters stay in the shared order

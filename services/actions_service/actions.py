@@ -1,9 +1,10 @@
-"""The use cases: read a customer's card, cancel a subscription, skip its next order.
+"""The use cases: read a customer's card, and run any action of the catalogue on a subscription.
 
-Transport-free: the gRPC servicer translates requests into these calls and results back. Each
-use case validates, reads what it needs from Ordergroove concurrently, applies the rules of
-`domain`, and makes at most one Ordergroove write — inside its action record (`ledger`), which
-stores the outcome with the timeline summary that the deliverer then posts to Gladly.
+Transport-free: the gRPC servicer translates requests into these calls and results back. Every
+action runs the same way, by its declaration in `catalogue`: validate, read what it needs from
+Ordergroove concurrently, refuse what its rules refuse, make at most one Ordergroove write inside
+its action record (`ledger`), read Ordergroove again and answer what it now holds, with the
+timeline summary that the deliverer then posts to Gladly.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from services.actions_service import domain
+from services.actions_service import catalogue, domain
+from services.actions_service.catalogue.base import Definition, Limits, State
 from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     Action,
@@ -35,13 +37,11 @@ from services.actions_service.errors import ActionError, InvalidArgument, Reason
 from services.actions_service.gladly import GladlyClient
 from services.actions_service.idempotency import ActionRecord, RecoveryPoint, is_final_refusal
 from services.actions_service.ledger import ActionRequest, Attempt, Ledger
-from services.actions_service.ordergroove import OrdergrooveClient, Written
+from services.actions_service.ordergroove import OrdergrooveClient
 from services.actions_service.outcomes import (
-    CancelCodec,
-    CancelOutcome,
+    ChangeCodec,
+    ChangeOutcome,
     Finished,
-    SkipCodec,
-    SkipOutcome,
     not_applied_note,
 )
 
@@ -77,6 +77,18 @@ class SkipCommand:
 
 
 @dataclass(frozen=True)
+class ChangeCommand:
+    """A catalogue action: its own fields and the state its caller was shown (`expected_*`)."""
+
+    action: Action
+    subscription_id: str
+    customer_id: str
+    fields: Mapping[str, str]
+    request_id: str = ""
+    context: ActionContext = field(default_factory=ActionContext)
+
+
+@dataclass(frozen=True)
 class CustomerCards:
     customer: Customer | None
     cards: tuple[SubscriptionCard, ...] = ()
@@ -98,6 +110,7 @@ class Actions:
         *,
         reason_names: Mapping[str, str] | None = None,
         reason_required: bool = False,
+        max_quantity: int = 12,
     ) -> None:
         self._ordergroove = ordergroove
         self._gladly = gladly
@@ -106,6 +119,7 @@ class Actions:
         # The merchant's words for its integer reason codes (CANCEL_REASON_NAMES).
         self._reason_names: Mapping[str, str] = dict(reason_names or {})
         self.reason_required = reason_required
+        self.max_quantity = max_quantity
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -205,305 +219,85 @@ class Actions:
             subscription=subscription,
             product=product or Product(subscription.product_id),
             next_order=upcoming,
-            available_actions=domain.available_actions(subscription, upcoming, self._enabled),
+            available_actions=catalogue.offered(subscription, upcoming, self._enabled),
             cancel_reason_text=self.reason_words(subscription.cancel_reason_code),
         )
-
-    # --- cancel --------------------------------------------------------------------------------
-
-    async def cancel(self, command: CancelCommand) -> CancelOutcome:
-        self._validate_common(
-            command.subscription_id, command.customer_id, command.request_id, command.context
-        )
-        domain.check_cancel_reason_form(
-            command.reason_code, command.reason_details, self.reason_required
-        )
-        # (A switched-off action is refused, and audited, in `_cancel` without any read.)
-        if command.reason_code and Action.CANCEL.value in self._enabled:
-            codes = await self._ordergroove.list_cancel_reason_codes()
-            domain.check_reason_known(command.reason_code, codes)
-        request = self._request(
-            Action.CANCEL,
-            command.request_id,
-            command.subscription_id,
-            command.customer_id,
-            command.context,
-            reason_code=command.reason_code,
-            reason_details=command.reason_details,
-        )
-        return await self._ledger.run(request, partial(self._cancel, command), CancelCodec())
-
-    async def _cancel(self, command: CancelCommand, attempt: Attempt) -> Finished[CancelOutcome]:
-        domain.check_enabled(Action.CANCEL, self._enabled)
-        if attempt.recovery is None:
-            subscription, _ = await self._checked_subscription(
-                Action.CANCEL, command.subscription_id, command.customer_id, command.context
-            )
-            point = RecoveryPoint(subscription.subscription_id, subscription.customer_id)
-        else:
-            point = attempt.recovery
-            current, settled = await self._cancel_settled(point)
-            if settled is Settled.IMPOSSIBLE:
-                raise domain.not_active(current)
-            if settled is Settled.APPLIED:
-                return await self._cancel_result(command, current, None)
-            subscription = current
-        await attempt.before_write(point)
-        write = self._ordergroove.cancel_subscription(
-            point.subscription_id,
-            domain.cancel_reason_value(command.reason_code, command.reason_details),
-        )
-        return await self._cancel_result(command, subscription, write)
-
-    async def _cancel_settled(self, point: RecoveryPoint) -> tuple[Subscription, Settled]:
-        """Whether the recorded subscription is cancelled."""
-        current = await self._ordergroove.get_subscription(point.subscription_id)
-        if current is None:
-            raise domain.subscription_not_found(point.subscription_id)
-        return current, domain.cancel_settled(current)
-
-    async def _cancel_result(
-        self,
-        command: CancelCommand,
-        subscription: Subscription,
-        write: Coroutine[Any, Any, Written[Subscription]] | None,
-    ) -> Finished[CancelOutcome]:
-        """Send the write while reading what the summary needs, then describe the cancelled
-        subscription. Without a write, reconciliation found `subscription` already cancelled."""
-        async with task_group() as group:
-            write_task = group.create_task(write) if write is not None else None
-            product_task = group.create_task(
-                self._ordergroove.get_product(subscription.product_id, subscription.customer_id)
-            )
-        written = write_task.result() if write_task is not None else None
-        cancelled = written.value if written is not None else subscription
-        card = self._card(cancelled, product_task.result(), None)
-        now = datetime.now(UTC)
-        title, body = domain.cancel_summary(
-            card,
-            self._reason(command.reason_code),
-            command.reason_details,
-            command.context.agent_id,
-            now,
-        )
-        item_id = domain.timeline_item_id(
-            Action.CANCEL, command.request_id or cancelled.subscription_id
-        )
-        return Finished(
-            CancelOutcome(card=card, summary=body),
-            timeline=self._timeline(command.context, TimelineEntry(item_id, title, body, now)),
-            ordergroove_status=written.status if written is not None else None,
-        )
-
-    def _reason(self, code: str) -> CancelReason:
-        return CancelReason(code, self.reason_words(code))
 
     def reason_words(self, code: str) -> str:
         """The merchant's words for a reason code; no code, no words."""
         return domain.reason_words(code, self._reason_names) if code else ""
 
-    # --- skip ----------------------------------------------------------------------------------
+    # --- every action: one use case for every declaration of the catalogue ------------------
 
-    async def skip(self, command: SkipCommand) -> SkipOutcome:
-        self._validate_common(
-            command.subscription_id, command.customer_id, command.request_id, command.context
-        )
-        domain.check_optional_id("order_id", command.order_id)
-        request = self._request(
-            Action.SKIP,
-            command.request_id,
-            command.subscription_id,
-            command.customer_id,
-            command.context,
-            order_id=command.order_id,
-        )
-        return await self._ledger.run(request, partial(self._skip, command), SkipCodec())
+    async def change(self, command: ChangeCommand) -> ChangeOutcome:
+        """Run one action of the catalogue, at most once per request id."""
+        definition = catalogue.CATALOGUE[command.action]
+        self._validate_common(command)
+        await definition.validate(command.fields, self.limits())
+        request = self._request(command)
+        async with self._ledger.attempt(request, ChangeCodec()) as attempt:
+            if attempt.replayed is not None:
+                return attempt.replayed
+            return attempt.finish(
+                await self._change(definition, command, request.request_id, attempt)
+            )
 
-    async def _skip(self, command: SkipCommand, attempt: Attempt) -> Finished[SkipOutcome]:
-        domain.check_enabled(Action.SKIP, self._enabled)
+    async def _change(
+        self,
+        definition: Definition,
+        command: ChangeCommand,
+        request_id: str,
+        attempt: Attempt[ChangeOutcome],
+    ) -> Finished[ChangeOutcome]:
+        """Read and refuse, record the target, write once, read again: the answer is what
+        Ordergroove now holds. A resumed attempt first settles by the declaration's proof."""
+        domain.check_enabled(definition.action, self._enabled)
+        limits = self.limits()
         if attempt.recovery is None:
-            subscription, orders = await self._checked_subscription(
-                Action.SKIP, command.subscription_id, command.customer_id, command.context
-            )
-            target = domain.order_to_skip(orders, command.order_id)
-            point = RecoveryPoint(
-                subscription.subscription_id,
-                subscription.customer_id,
-                target.order_id,
-                target.place_at,
-            )
+            state = await self._checked_state(definition, command, limits)
+            point = _recovery_point(state)
         else:
             point = attempt.recovery
-            subscription, settled = await self._skip_settled(point)
+            state = await self._read_state(definition, point)
+            settled = definition.proof(point, state, command.fields)
             if settled is Settled.APPLIED:
-                return await self._skip_result(command, subscription, point, None)
-            if settled is Settled.IMPOSSIBLE:
-                raise domain.skip_no_longer_possible(subscription, point.order_id)
-        await attempt.before_write(point)
-        written = await self._ordergroove.skip_subscription(
-            point.order_id, subscription.subscription_id
-        )
-        return await self._skip_result(command, subscription, point, written.status)
-
-    async def _skip_settled(self, point: RecoveryPoint) -> tuple[Subscription, Settled]:
-        """Whether the recorded order still holds the subscription's items."""
-        async with task_group() as group:
-            subscription_task = group.create_task(
-                self._ordergroove.get_subscription(point.subscription_id)
-            )
-            order_task = group.create_task(self._ordergroove.get_order(point.order_id))
-            held_task = group.create_task(
-                self._ordergroove.subscriptions_in_order(point.order_id, point.customer_id)
-            )
-        subscription = subscription_task.result()
-        if subscription is None:
-            raise domain.subscription_not_found(point.subscription_id)
-        still_held = point.subscription_id in held_task.result()
-        settled = domain.skip_settled(subscription, order_task.result(), still_held)
-        return subscription, settled
-
-    async def _skip_result(
-        self,
-        command: SkipCommand,
-        subscription: Subscription,
-        point: RecoveryPoint,
-        status: int | None,
-    ) -> Finished[SkipOutcome]:
-        """Re-read rather than compute: the new date is whatever Ordergroove generated. Without
-        a write (status None) reconciliation has just read `subscription`: no need to again."""
-        async with task_group() as group:
-            product_task = group.create_task(
-                self._ordergroove.get_product(subscription.product_id, subscription.customer_id)
-            )
-            refreshed_task = (
-                group.create_task(self._ordergroove.get_subscription(subscription.subscription_id))
-                if status is not None
-                else None
-            )
-            orders_task = group.create_task(
-                self._ordergroove.list_unsent_orders(
-                    subscription.subscription_id, subscription.customer_id
+                return await self._change_result(
+                    definition, command, request_id, point, state, None
                 )
-            )
-        refreshed = refreshed_task.result() if refreshed_task is not None else None
-        new_next = domain.next_order(orders_task.result())
-        card = self._card(refreshed or subscription, product_task.result(), new_next)
-        skipped = Order(point.order_id, domain.ORDER_STATUS_UNSENT, point.order_place_at)
-        title, body = domain.skip_summary(card, skipped, new_next, command.context.agent_id)
-        item_id = domain.timeline_item_id(
-            Action.SKIP,
-            command.request_id or f"{subscription.subscription_id}:{point.order_id}",
-        )
-        entry = TimelineEntry(item_id, title, body, datetime.now(UTC))
-        return Finished(
-            SkipOutcome(card=card, skipped=skipped, new_next_order=new_next, summary=body),
-            timeline=self._timeline(command.context, entry),
-            ordergroove_status=status,
-        )
+            if settled is Settled.IMPOSSIBLE:
+                raise _no_longer_possible(definition, point, state)
+        await attempt.before_write(point)
+        status = await definition.write(self._ordergroove, point, command.fields, limits)
+        after = await self._read_state(definition, point)
+        if definition.proof(point, after, command.fields) is not Settled.APPLIED:
+            raise _not_as_asked(definition, point, after, command.fields, limits)
+        return await self._change_result(definition, command, request_id, point, after, status)
 
-    # --- settling records that no retry took over ---------------------------------------------
-
-    async def settle(self, record: ActionRecord, idle_since: datetime) -> bool:
-        """Settle an abandoned record by the retry path's reconciliation, never writing: done
-        (reconciled) when Ordergroove shows the write applied, else closed as not applied with a
-        timeline note. False when a retry or another settler took the record first."""
-        payload = dict(record.request)
-        context = ActionContext(
-            payload.pop("agent_id", ""),
-            payload.pop("gladly_customer_id", ""),
-            payload.pop("conversation_id", ""),
-        )
-        action = Action(record.action)
-        subscription_id, customer_id = payload["subscription_id"], payload["customer_id"]
-        details = {k: v for k, v in payload.items() if k not in ("subscription_id", "customer_id")}
-        request = self._request(
-            action,
-            record.request_id,
-            subscription_id,
-            customer_id,
-            replace(context, agent_id=""),  # the audit log names the settler, not the agent
-            **details,
-        )
-        note = partial(self._not_applied_note, request, record.recovery, context)
-        if action is Action.CANCEL:
-            cancel = CancelCommand(
-                subscription_id,
-                customer_id,
-                payload.get("reason_code", ""),
-                payload.get("reason_details", ""),
-                request_id=record.request_id,
-                context=context,
-            )
-            found = partial(self._cancel_found, cancel)
-            reconcile = partial(self._settled_result, self._cancel_settled, found)
-            return await self._ledger.settle(
-                record, idle_since, request, reconcile, CancelCodec(), note
-            )
-        skip = SkipCommand(
-            subscription_id,
-            customer_id,
-            payload.get("order_id", ""),
-            request_id=record.request_id,
-            context=context,
-        )
-        found_skip = partial(self._skip_found, skip)
-        reconcile_skip = partial(self._settled_result, self._skip_settled, found_skip)
-        return await self._ledger.settle(
-            record, idle_since, request, reconcile_skip, SkipCodec(), note
+    def limits(self) -> Limits:
+        return Limits(
+            today=datetime.now(self._ordergroove.timezone).date(),
+            max_quantity=self.max_quantity,
+            enabled=self._enabled,
+            reason_required=self.reason_required,
+            reason_names=self._reason_names,
+            reason_codes=self._ordergroove.list_cancel_reason_codes,
         )
 
-    def _not_applied_note(
-        self, request: ActionRequest, point: RecoveryPoint | None, context: ActionContext
-    ) -> tuple[str, TimelineEntry] | None:
-        now = datetime.now(UTC)
-        order_id = point.order_id if point else request.order_id
-        title, body = not_applied_note(
-            request.action, request.subscription_id, order_id, context.agent_id, now
-        )
-        item_id = domain.timeline_item_id(request.action, request.request_id, "not-applied")
-        return self._timeline(context, TimelineEntry(item_id, title, body, now))
-
-    @staticmethod
-    async def _settled_result(
-        settled_by: Callable[[RecoveryPoint], Awaitable[tuple[Subscription, Settled]]],
-        result: Callable[[Subscription, RecoveryPoint], Awaitable[Finished[T]]],
-        point: RecoveryPoint,
-    ) -> Finished[T] | None:
-        """The action's result when Ordergroove shows its write applied, else None."""
-        try:
-            subscription, settled = await settled_by(point)
-        except ActionError as error:
-            if is_final_refusal(error.reason):
-                return None  # e.g. the subscription is gone: nothing of ours was applied
-            raise
-        return await result(subscription, point) if settled is Settled.APPLIED else None
-
-    async def _cancel_found(
-        self, command: CancelCommand, subscription: Subscription, _point: RecoveryPoint
-    ) -> Finished[CancelOutcome]:
-        return await self._cancel_result(command, subscription, None)
-
-    async def _skip_found(
-        self, command: SkipCommand, subscription: Subscription, point: RecoveryPoint
-    ) -> Finished[SkipOutcome]:
-        return await self._skip_result(command, subscription, point, None)
-
-    # --- shared checks -------------------------------------------------------------------------
-
-    async def _checked_subscription(
-        self, action: Action, subscription_id: str, customer_id: str, context: ActionContext
-    ) -> tuple[Subscription, list[Order]]:
-        """Read the customer, the subscription (and for a skip its unsent orders) and the
-        conversation status concurrently, then refuse what the rules refuse."""
-        customer_id = customer_id or await self._linked_customer_id(context)
+    async def _checked_state(
+        self, definition: Definition, command: ChangeCommand, limits: Limits
+    ) -> State:
+        """The customer, the subscription, its unsent orders and the conversation, read
+        concurrently; then what the rules and the shown state refuse."""
+        customer_id = command.customer_id or await self._linked_customer_id(command.context)
+        subscription_id = command.subscription_id
         async with task_group() as group:
             customer_task = group.create_task(self._ordergroove.get_customer(customer_id))
             subscription_task = group.create_task(
                 self._ordergroove.get_subscription(subscription_id)
             )
-            conversation_task = group.create_task(self._conversation_open(context))
+            conversation_task = group.create_task(self._conversation_open(command.context))
             orders_task = group.create_task(
-                self._unsent_orders_for(action, subscription_id, customer_id)
+                self._ordergroove.list_unsent_orders(subscription_id, customer_id)
             )
         if customer_task.result() is None:
             raise ActionError(
@@ -512,22 +306,145 @@ class Actions:
                 customer_id=customer_id,
             )
         subscription = subscription_task.result()
-        if subscription is None:
+        if subscription is None or subscription.customer_id != customer_id:
+            # Same answer for another customer's: do not reveal other customers' subscriptions.
             raise domain.subscription_not_found(subscription_id)
-        domain.check_action_allowed(action, subscription, customer_id, self._enabled)
+        state = State(subscription, domain.next_order(orders_task.result()), None, _now())
+        definition.refuse(state, command.fields, limits)
         if not conversation_task.result():
             raise ActionError(
                 Reason.CONVERSATION_NOT_OPEN,
                 "Actions need an open conversation with this customer in Gladly.",
             )
-        return subscription, orders_task.result()
+        return state
 
-    async def _unsent_orders_for(
-        self, action: Action, subscription_id: str, customer_id: str
-    ) -> list[Order]:
-        if action is not Action.SKIP:
-            return []  # only a skip needs to know the orders
-        return await self._ordergroove.list_unsent_orders(subscription_id, customer_id)
+    async def _read_state(self, definition: Definition, point: RecoveryPoint) -> State:
+        """The subscription, its next order and the recorded order (with the subscriptions it
+        holds items of, when the proof needs them), as Ordergroove holds them now."""
+        og = self._ordergroove
+        async with task_group() as group:
+            subscription_task = group.create_task(og.get_subscription(point.subscription_id))
+            orders_task = group.create_task(
+                og.list_unsent_orders(point.subscription_id, point.customer_id)
+            )
+            order_task = group.create_task(og.get_order(point.order_id)) if point.order_id else None
+            items_task = (
+                group.create_task(og.subscriptions_in_order(point.order_id, point.customer_id))
+                if point.order_id and definition.reads_order_items
+                else None
+            )
+        subscription = subscription_task.result()
+        if subscription is None:
+            raise domain.subscription_not_found(point.subscription_id)
+        return State(
+            subscription,
+            domain.next_order(orders_task.result()),
+            order_task.result() if order_task is not None else None,
+            _now(),
+            frozenset(items_task.result()) if items_task is not None else frozenset(),
+        )
+
+    async def _change_result(
+        self,
+        definition: Definition,
+        command: ChangeCommand,
+        request_id: str,
+        point: RecoveryPoint,
+        state: State,
+        status: int | None,
+    ) -> Finished[ChangeOutcome]:
+        """The card as Ordergroove now holds it, and the timeline's before → after."""
+        sub = state.subscription
+        product = await self._ordergroove.get_product(sub.product_id, sub.customer_id)
+        card = self._card(sub, product, state.next_order)
+        label = product.name or product.sku or product.product_id or "subscription"
+        context = command.context
+        by = f" by agent {context.agent_id}" if context.agent_id else ""
+        where = f" in conversation {context.conversation_id}" if context.conversation_id else ""
+        now = datetime.now(UTC)
+        change = definition.change(point, state, command.fields, self.limits())
+        body = (
+            f"{change}. Subscription {sub.subscription_id} ({label}){by}{where}, "
+            f"{now:%Y-%m-%d %H:%M} UTC."
+        )
+        title = f"{definition.done}: {label}"[:100]
+        item_id = domain.timeline_item_id(definition.action, request_id)
+        target = (
+            Order(point.order_id, domain.ORDER_STATUS_UNSENT, point.order_place_at)
+            if point.order_id
+            else None
+        )
+        return Finished(
+            ChangeOutcome(card=card, summary=body, target=target),
+            timeline=self._timeline(context, TimelineEntry(item_id, title, body, now)),
+            ordergroove_status=status,
+            change=change[:500],
+        )
+
+    # --- settling records that no retry took over ---------------------------------------------
+
+    async def settle(self, record: ActionRecord, idle_since: datetime) -> bool:
+        """Settle an abandoned record by its declaration's proof, never writing: done
+        (reconciled) when Ordergroove shows the write applied, else closed as not applied with a
+        timeline note. False when a retry or another settler took the record first."""
+        payload = dict(record.request)
+        context = ActionContext(
+            payload.pop("agent_id", ""),
+            payload.pop("gladly_customer_id", ""),
+            payload.pop("conversation_id", ""),
+        )
+        definition = catalogue.CATALOGUE[Action(record.action)]
+        subscription_id, customer_id = payload.pop("subscription_id"), payload.pop("customer_id")
+        command = ChangeCommand(
+            definition.action,
+            subscription_id,
+            customer_id,
+            payload,
+            request_id=record.request_id,
+            context=context,
+        )
+        # The audit log names the settler, not the agent.
+        request = self._request(replace(command, context=replace(context, agent_id="")))
+        proven = partial(self._proven, definition, command, record.request_id)
+        note = partial(
+            self._not_applied_note, request, record.recovery, context, definition.attempted
+        )
+        return await self._ledger.settle(record, idle_since, request, proven, ChangeCodec(), note)
+
+    async def _proven(
+        self,
+        definition: Definition,
+        command: ChangeCommand,
+        request_id: str,
+        point: RecoveryPoint,
+    ) -> Finished[ChangeOutcome] | None:
+        """The action's result when the declaration's proof shows its write applied."""
+        try:
+            state = await self._read_state(definition, point)
+        except ActionError as error:
+            if is_final_refusal(error.reason):
+                return None  # e.g. the subscription is gone: nothing of ours was applied
+            raise
+        if definition.proof(point, state, command.fields) is not Settled.APPLIED:
+            return None
+        return await self._change_result(definition, command, request_id, point, state, None)
+
+    def _not_applied_note(
+        self,
+        request: ActionRequest,
+        point: RecoveryPoint | None,
+        context: ActionContext,
+        attempted: str = "",
+    ) -> tuple[str, TimelineEntry] | None:
+        now = datetime.now(UTC)
+        order_id = point.order_id if point else request.order_id
+        title, body = not_applied_note(
+            request.action, request.subscription_id, order_id, context.agent_id, now, attempted
+        )
+        item_id = domain.timeline_item_id(request.action, request.request_id, "not-applied")
+        return self._timeline(context, TimelineEntry(item_id, title, body, now))
+
+    # --- shared checks -------------------------------------------------------------------------
 
     async def _linked_customer_id(self, context: ActionContext) -> str:
         """The Ordergroove customer that Gladly links the context's customer to."""
@@ -552,32 +469,25 @@ class Actions:
 
     # --- records ------------------------------------------------------------------------------
 
-    def _request(
-        self,
-        action: Action,
-        request_id: str,
-        subscription_id: str,
-        customer_id: str,
-        context: ActionContext,
-        **details: str,
-    ) -> ActionRequest:
+    def _request(self, command: ChangeCommand) -> ActionRequest:
         """The action as its record knows it. Without a request id the same machinery runs under
         a fresh one: the action is still recorded and audited, it just cannot be repeated."""
+        context = command.context
         payload = {
-            "subscription_id": subscription_id,
-            "customer_id": customer_id,
+            "subscription_id": command.subscription_id,
+            "customer_id": command.customer_id,
             "agent_id": context.agent_id,
             "gladly_customer_id": context.gladly_customer_id,
             "conversation_id": context.conversation_id,
-            **details,
+            **command.fields,
         }
         return ActionRequest(
-            request_id=request_id or str(uuid.uuid4()),
-            action=action,
+            request_id=command.request_id or str(uuid.uuid4()),
+            action=command.action,
             payload=payload,
-            subscription_id=subscription_id,
-            customer_id=customer_id,
-            order_id=details.get("order_id", ""),
+            subscription_id=command.subscription_id,
+            customer_id=command.customer_id,
+            order_id=command.fields.get("order_id", ""),
             agent_id=context.agent_id,
         )
 
@@ -589,19 +499,63 @@ class Actions:
             return None
         return context.gladly_customer_id, entry
 
-    def _validate_common(
-        self, subscription_id: str, customer_id: str, request_id: str, context: ActionContext
-    ) -> None:
-        domain.require_id("subscription_id", subscription_id)
-        domain.check_optional_id("customer_id", customer_id)
-        domain.check_request_id(request_id)
+    def _validate_common(self, command: ChangeCommand) -> None:
+        domain.require_id("subscription_id", command.subscription_id)
+        domain.check_optional_id("customer_id", command.customer_id)
+        domain.check_request_id(command.request_id)
+        context = command.context
         domain.check_optional_id("context.agent_id", context.agent_id)
         domain.check_optional_id("context.gladly_customer_id", context.gladly_customer_id)
         domain.check_optional_id("context.conversation_id", context.conversation_id)
-        if not customer_id and not (self._gladly and context.gladly_customer_id):
+        if not command.customer_id and not (self._gladly and context.gladly_customer_id):
             raise InvalidArgument(
                 "customer_id", "is required unless the context names a linked Gladly customer"
             )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _recovery_point(state: State) -> RecoveryPoint:
+    """What the write targets: the subscription, and its next order as it was read."""
+    upcoming, sub = state.next_order, state.subscription
+    return RecoveryPoint(
+        sub.subscription_id,
+        sub.customer_id,
+        upcoming.order_id if upcoming else "",
+        upcoming.place_at if upcoming else None,
+    )
+
+
+def _no_longer_possible(definition: Definition, point: RecoveryPoint, state: State) -> ActionError:
+    if (
+        state.subscription.status is not Status.ACTIVE
+        and definition.action is not Action.REACTIVATE
+    ):
+        return domain.not_active(state.subscription)
+    return ActionError(
+        Reason.STATE_CHANGED,
+        f"The earlier attempt to {definition.attempted} subscription {point.subscription_id} "
+        f"was not applied, and the subscription has changed since: nothing was sent. Open the "
+        f"form again.",
+    )
+
+
+def _not_as_asked(
+    definition: Definition,
+    point: RecoveryPoint,
+    state: State,
+    fields: Mapping[str, str],
+    limits: Limits,
+) -> ActionError:
+    """Ordergroove accepted the write but holds something else: the agent must know."""
+    return ActionError(
+        Reason.STATE_CHANGED,
+        f"Ordergroove accepted the change but does not hold what was asked: "
+        f"{definition.change(point, state, fields, limits)}. Check the subscription before "
+        f"trying again.",
+    )
 
 
 def _not_linked_message(lookup_app_id: str) -> str:

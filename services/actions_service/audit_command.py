@@ -23,6 +23,7 @@ AUDIT_COLUMNS = (
     "ordergroove_status",
     "request_id",
     "trace_id",
+    "change",
 )
 OUTBOX_COLUMNS = (
     "state",

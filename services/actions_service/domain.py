@@ -34,6 +34,12 @@ class Action(StrEnum):
 
     CANCEL = "cancel"
     SKIP = "skip"
+    REACTIVATE = "reactivate"
+    CHANGE_NEXT_ORDER_DATE = "change_date"
+    CHANGE_FREQUENCY = "change_frequency"
+    CHANGE_QUANTITY = "change_quantity"
+    SEND_NOW = "send_now"
+    CHANGE_RENEWAL = "change_renewal"
 
 
 class Status(Enum):
@@ -161,33 +167,6 @@ def next_orders(holdings: Iterable[tuple[Order, Collection[str]]]) -> dict[str, 
     return {sid: order for sid, order in upcoming.items() if order is not None}
 
 
-def available_actions(
-    subscription: Subscription, next_order: Order | None, enabled: Collection[str]
-) -> tuple[Action, ...]:
-    """Actions are offered only when switched on and only while the subscription is active;
-    a skip also needs an order to skip. Ordergroove refuses to cancel a prepaid subscription."""
-    if subscription.status is not Status.ACTIVE:
-        return ()
-    offered = [] if subscription.prepaid else [Action.CANCEL]
-    if next_order is not None:
-        offered.append(Action.SKIP)
-    return tuple(action for action in offered if action.value in enabled)
-
-
-def check_action_allowed(
-    action: Action, subscription: Subscription, customer_id: str, enabled: Collection[str]
-) -> None:
-    """Refuse an action before anything is sent to Ordergroove."""
-    if subscription.customer_id != customer_id:
-        # Same answer as a missing subscription: do not reveal other customers' subscriptions.
-        raise subscription_not_found(subscription.subscription_id)
-    if subscription.status is not Status.ACTIVE:
-        raise not_active(subscription)
-    if action is Action.CANCEL and subscription.prepaid:
-        raise prepaid_not_cancellable(subscription)
-    check_enabled(action, enabled)
-
-
 def prepaid_not_cancellable(subscription: Subscription) -> ActionError:
     # Ordergroove answers 400 to `cancel/` on a prepaid subscription: refuse before any write.
     return ActionError(
@@ -274,16 +253,6 @@ def cancel_settled(subscription: Subscription) -> Settled:
     if subscription.status is Status.ACTIVE:
         return Settled.NOT_APPLIED
     return Settled.IMPOSSIBLE
-
-
-def skip_no_longer_possible(subscription: Subscription, order_id: str) -> ActionError:
-    if subscription.status is not Status.ACTIVE:
-        return not_active(subscription)
-    return ActionError(
-        Reason.NEXT_ORDER_CHANGED,
-        f"Order {order_id} was not skipped and can no longer be (it was sent or changed).",
-        order_id=order_id,
-    )
 
 
 def cancel_reason_value(code: str, details: str) -> str | None:
@@ -374,48 +343,5 @@ def timeline_item_id(action: Action, *facts: str) -> str:
     action yields the same id, so a repeated post is answered 409 `taken` instead of writing a
     second entry. 128 bits of digest: "og-cancel-" and 32 hex digits are 42 characters."""
     digest = hashlib.sha256("|".join((action.value, *facts)).encode()).hexdigest()
-    return f"og-{action.value}-{digest[:32]}"
-
-
-def _by_agent(agent_id: str) -> str:
-    return f" by agent {agent_id}" if agent_id else ""
-
-
-def _product_label(product: Product) -> str:
-    return product.name or product.sku or product.product_id or "subscription"
-
-
-def _day(value: datetime | None) -> str:
-    """The merchant's calendar date: Ordergroove's times are kept in the merchant's zone."""
-    return value.strftime("%Y-%m-%d") if value is not None else "none scheduled"
-
-
-def cancel_summary(
-    card: SubscriptionCard, reason: CancelReason, details: str, agent_id: str, at: datetime
-) -> tuple[str, str]:
-    """Title and body of the timeline entry for a completed cancel."""
-    sub = card.subscription
-    reason_text = f"{reason.text} ({reason.code})" if reason.code else "none given"
-    body = (
-        f"Cancelled subscription {sub.subscription_id} ({_product_label(card.product)})"
-        f"{_by_agent(agent_id)} on {at:%Y-%m-%d %H:%M} UTC. Reason: {reason_text}."
-    )
-    if details:
-        body += f" Details: {details}"
-    return f"Subscription cancelled: {_product_label(card.product)}"[:100], body
-
-
-def skip_summary(
-    card: SubscriptionCard,
-    skipped: Order,
-    new_next: Order | None,
-    agent_id: str,
-) -> tuple[str, str]:
-    """Title and body of the timeline entry for a completed skip."""
-    sub = card.subscription
-    body = (
-        f"Skipped the {_day(skipped.place_at)} order ({skipped.order_id}) of subscription "
-        f"{sub.subscription_id} ({_product_label(card.product)}){_by_agent(agent_id)}. "
-        f"Next order: {_day(new_next.place_at if new_next else None)}."
-    )
-    return f"Next order skipped: {_product_label(card.product)}"[:100], body
+    # At most 12 characters of the name keep every id under 50 (the digest tells them apart).
+    return f"og-{action.value[:12]}-{digest[:32]}"

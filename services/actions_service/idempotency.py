@@ -30,23 +30,13 @@ from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Final
 
-from services.actions_service.errors import Reason
+from services.actions_service.errors import MEANINGS, Reason
 
 # How long a request id is remembered: a repeat within this time gets the first outcome.
 REQUEST_ID_TTL: Final = timedelta(hours=24)
 
 # The answers that are decided for good and stored; anything else leaves the action open.
-FINAL_REFUSALS: Final = frozenset(
-    {
-        Reason.CUSTOMER_NOT_LINKED,
-        Reason.SUBSCRIPTION_NOT_FOUND,
-        Reason.SUBSCRIPTION_NOT_ACTIVE,
-        Reason.ACTION_DISABLED,
-        Reason.CONVERSATION_NOT_OPEN,
-        Reason.NEXT_ORDER_CHANGED,
-        Reason.ORDERGROOVE_REJECTED,
-    }
-)
+FINAL_REFUSALS: Final = frozenset(r for r, meaning in MEANINGS.items() if meaning.final)
 
 
 class RecordState(StrEnum):
@@ -152,6 +142,7 @@ class AuditEntry:
     ordergroove_status: int | None  # HTTP status of the write, or of Ordergroove's refusal
     trace_id: str
     request_id: str
+    change: str = ""  # what a completed action changed, before → after; "" otherwise
 
 
 class DeliveryState(StrEnum):

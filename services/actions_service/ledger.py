@@ -1,8 +1,9 @@
 """Running an action at most once, whatever fails: the use case's work inside its action record.
 
-`Ledger.run` claims the record for the request id and then, by `idempotency.decide`, answers a
-stored outcome, waits for the attempt holding the lease, refuses a reused id, or runs the work.
-The work records a recovery point before its one Ordergroove write (`Attempt.before_write`);
+`async with ledger.attempt(request, codec) as attempt:` claims the record for the request id and
+then, by `idempotency.decide`, answers a stored outcome, waits for the attempt holding the lease,
+refuses a reused id, or lets the block run the action, recording how it ended when it leaves.
+The action records a recovery point before its one Ordergroove write (`Attempt.before_write`);
 an attempt that takes over an open record is handed that point and reconciles first. Every attempt
 that runs leaves one audit row, committed with what it recorded, naming its trace; the RPC's span
 carries the same facts, and the timeline entry the action's `traceparent`, so that its delivery
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Final, TypeVar
+from typing import Final, Generic, TypeVar
 
 from services.actions_service import callers, deadline, idempotency, spans
 from services.actions_service.domain import Action, TimelineEntry, canonical_request_id
@@ -70,15 +72,30 @@ class LeaseLost(ActionError):
         )
 
 
-class Attempt:
-    """What the work gets: where a resumed attempt starts, and the recovery-point hook."""
+class Attempt(Generic[T]):
+    """One attempt at an action: what a repeat is answered (`replayed`), where a resumed attempt
+    starts (`recovery`), the recovery-point hook and, at the end, what it finished with."""
 
-    def __init__(self, ledger: Ledger, request_id: str, owner: str, record: ActionRecord) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        request_id: str,
+        owner: str,
+        record: ActionRecord,
+        replayed: T | None = None,
+    ) -> None:
         self._ledger = ledger
         self._request_id = request_id
         self.owner = owner
+        self.replayed = replayed
         self.recovery: RecoveryPoint | None = record.recovery
         self.point: RecoveryPoint | None = record.recovery
+        self.finished: Finished[T] | None = None
+
+    def finish(self, finished: Finished[T]) -> T:
+        """The action's result, recorded when the attempt's block ends."""
+        self.finished = finished
+        return finished.outcome
 
     async def before_write(self, point: RecoveryPoint) -> None:
         """Durably record what the write targets; raises if this attempt lost its lease."""
@@ -103,12 +120,12 @@ class Ledger:
         self.lease = timedelta(seconds=lease_seconds)
         self._on_finished = on_finished
 
-    async def run(
-        self,
-        request: ActionRequest,
-        work: Callable[[Attempt], Awaitable[Finished[T]]],
-        codec: Codec[T],
-    ) -> T:
+    @asynccontextmanager
+    async def attempt(self, request: ActionRequest, codec: Codec[T]) -> AsyncIterator[Attempt[T]]:
+        """The action's record, claimed for `request`: a repeat is answered what was stored
+        (`attempt.replayed`, or the stored refusal raised), a reused id is refused, an attempt in
+        flight is waited for; otherwise the body runs the action and calls `attempt.finish`.
+        Leaving the block records the outcome, or the failure it raised."""
         owner = lease_owner()
         fingerprint = idempotency.fingerprint(request.action, request.payload)
         spans.annotate_action(request.action.value, request.request_id, request.payload)
@@ -126,41 +143,38 @@ class Ledger:
                 )
             )
             decision = idempotency.decide(record, fingerprint, owner)
-            if decision is Decision.RUN:
-                return await self._attempt(
-                    request, Attempt(self, request.request_id, owner, record), work, codec
-                )
             if decision is Decision.REPLAY:
                 spans.annotate_replay()
-                return _replay(record, codec)
+                yield Attempt(
+                    self, request.request_id, owner, record, replayed=_replay(record, codec)
+                )
+                return
             if decision is Decision.REUSED:
                 await self.store.audit.append(
                     self._audit(request, None, Outcome.REFUSED, Reason.REQUEST_ID_REUSED)
                 )
                 raise _reused(request.request_id)
+            if decision is Decision.RUN:
+                break
             await _wait_for_other_attempt(request.request_id)
-
-    async def _attempt(
-        self,
-        request: ActionRequest,
-        attempt: Attempt,
-        work: Callable[[Attempt], Awaitable[Finished[T]]],
-        codec: Codec[T],
-    ) -> T:
+        attempt: Attempt[T] = Attempt(self, request.request_id, owner, record)
         try:
-            finished = await work(attempt)
+            yield attempt
         except BaseException as error:
             # Also when cancelled (deadline, client gone): store operations run to completion.
             await self._record_failure(request, attempt, error)
             raise
-        await self._record_success(request, attempt, finished, codec)
-        return finished.outcome
+        assert attempt.finished is not None, "the action ended without finishing its attempt"
+        await self._record_success(request, attempt, attempt.finished, codec)
 
     async def _record_success(
-        self, request: ActionRequest, attempt: Attempt, finished: Finished[T], codec: Codec[T]
+        self, request: ActionRequest, attempt: Attempt[T], finished: Finished[T], codec: Codec[T]
     ) -> None:
         outcome = Outcome.RECONCILED if finished.reconciled else Outcome.DONE
-        audit = self._audit(request, attempt.point, outcome, "", finished.ordergroove_status)
+        audit = replace(
+            self._audit(request, attempt.point, outcome, "", finished.ordergroove_status),
+            change=finished.change,
+        )
         await self.store.records.finish(
             request.request_id,
             attempt.owner,
@@ -172,7 +186,7 @@ class Ledger:
         self._on_finished()
 
     async def _record_failure(
-        self, request: ActionRequest, attempt: Attempt, error: BaseException
+        self, request: ActionRequest, attempt: Attempt[T], error: BaseException
     ) -> None:
         status = error.upstream_status if isinstance(error, ActionError) else None
         try:
@@ -216,7 +230,7 @@ class Ledger:
         )
         if taken is None:
             return False
-        attempt = Attempt(self, request.request_id, owner, taken)
+        attempt: Attempt[T] = Attempt(self, request.request_id, owner, taken)
         try:
             # No recovery point: nothing was ever sent, so nothing can have been applied.
             finished = await reconcile(taken.recovery) if taken.recovery is not None else None

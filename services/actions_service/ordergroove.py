@@ -294,6 +294,46 @@ class OrdergrooveClient:
         )
         return Written(parse_order(_json_or_raise(response), self.timezone), response.status_code)
 
+    async def reactivate(
+        self, subscription_id: str, every: int, period: Period, first_order: date, today: date
+    ) -> int:
+        """Answers `{"success": true}` (recorded): the status only. The first order's date is
+        sent as `start_date`, and as `next_order_date` when it lies ahead (never in the past)."""
+        body: Json = {
+            "every": every,
+            "every_period": period.value,
+            "start_date": first_order.isoformat(),
+        }
+        if first_order > today:
+            body["next_order_date"] = first_order.isoformat()
+        return await self._patch(_path("subscriptions", subscription_id, "reactivate"), body)
+
+    async def change_next_order_date(self, subscription_id: str, order_date: date) -> int:
+        """The answer carries no date: the caller re-reads the orders."""
+        path = _path("subscriptions", subscription_id, "change_next_order_date")
+        return await self._patch(path, {"order_date": order_date.isoformat()})
+
+    async def change_frequency(self, subscription_id: str, every: int, period: Period) -> int:
+        path = _path("subscriptions", subscription_id, "change_frequency")
+        return await self._patch(path, {"every": every, "every_period": period.value})
+
+    async def change_quantity(self, subscription_id: str, quantity: int) -> int:
+        path = _path("subscriptions", subscription_id, "change_quantity")
+        return await self._patch(path, {"quantity": quantity})
+
+    async def change_renewal_behavior(self, subscription_id: str, behavior: str) -> int:
+        path = _path("subscriptions", subscription_id, "change_renewal_behavior")
+        return await self._patch(path, {"renewal_behavior": behavior})
+
+    async def send_now(self, order_id: str) -> int:
+        return await self._patch(_path("orders", order_id, "send_now"), None)
+
+    async def _patch(self, path: str, body: Json | None) -> int:
+        """A write whose answer the caller does not use (it re-reads): its status, or the error."""
+        response = await self._upstream.request("PATCH", path, json=body)
+        _json_or_raise(response)
+        return response.status_code
+
     # --- plumbing ------------------------------------------------------------------------------
 
     async def _get_json(self, path: str, params: Params | None = None) -> Json:

@@ -23,17 +23,13 @@ Json = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class CancelOutcome:
+class ChangeOutcome:
+    """The result of an action: the subscription as Ordergroove now holds it."""
+
     card: SubscriptionCard
     summary: str
-
-
-@dataclass(frozen=True)
-class SkipOutcome:
-    card: SubscriptionCard
-    skipped: Order
-    new_next_order: Order | None
-    summary: str
+    # The order the write targeted, as it was before (a skip's skipped order); None without one.
+    target: Order | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +40,8 @@ class Finished(Generic[T]):
     # The entry for the Gladly customer's timeline; None when there is no one to tell.
     timeline: tuple[str, TimelineEntry] | None  # (Gladly customer id, entry)
     ordergroove_status: int | None  # the write's HTTP status; None when nothing was sent
+    # What changed, before → after, for the audit log (the timeline entry says the same).
+    change: str = ""
 
     @property
     def reconciled(self) -> bool:
@@ -58,31 +56,19 @@ class Codec(Protocol[T]):
     def decode(self, data: Json) -> T: ...
 
 
-class CancelCodec:
-    def encode(self, outcome: CancelOutcome) -> Json:
-        return {"card": _card_json(outcome.card), "summary": outcome.summary}
-
-    def decode(self, data: Json) -> CancelOutcome:
-        return CancelOutcome(card=_card(data["card"]), summary=data["summary"])
-
-
-class SkipCodec:
-    def encode(self, outcome: SkipOutcome) -> Json:
+class ChangeCodec:
+    def encode(self, outcome: ChangeOutcome) -> Json:
         return {
             "card": _card_json(outcome.card),
-            "skipped": _order_json(outcome.skipped),
-            "new_next_order": _order_json(outcome.new_next_order),
             "summary": outcome.summary,
+            "target": _order_json(outcome.target),
         }
 
-    def decode(self, data: Json) -> SkipOutcome:
-        skipped = _order(data["skipped"])
-        assert skipped is not None
-        return SkipOutcome(
-            card=_card(data["card"]),
-            skipped=skipped,
-            new_next_order=_order(data["new_next_order"]),
-            summary=data["summary"],
+    def decode(self, data: Json) -> ChangeOutcome:
+        # Skips recorded before every action shared this shape named their target `skipped`.
+        target = data.get("target", data.get("skipped"))
+        return ChangeOutcome(
+            card=_card(data["card"]), summary=data["summary"], target=_order(target)
         )
 
 
@@ -95,22 +81,26 @@ def refusal(data: Json) -> ActionError:
 
 
 def not_applied_note(
-    action: Action, subscription_id: str, order_id: str, agent_id: str, at: datetime
+    action: Action,
+    subscription_id: str,
+    order_id: str,
+    agent_id: str,
+    at: datetime,
+    attempted: str = "",
 ) -> tuple[str, str]:
     """Title and body of the timeline entry for an action settled as not applied: the
-    customer's agents learn that it was attempted and that nothing changed."""
-    what = (
-        f"skip order {order_id} of subscription {subscription_id}"
-        if action is Action.SKIP and order_id
-        else f"{'skip the next order of' if action is Action.SKIP else 'cancel'} "
-        f"subscription {subscription_id}"
-    )
+    customer's agents learn that it was attempted and that nothing changed. `attempted` is a
+    catalogue action's words for what it does ("change the frequency of")."""
+    if action is Action.SKIP and order_id:
+        what = f"skip order {order_id} of subscription {subscription_id}"
+    else:
+        what = f"{attempted or action.value.replace('_', ' ')} subscription {subscription_id}"
     by = f" by agent {agent_id}" if agent_id else ""
     body = (
         f"An attempt{by} to {what} did not complete and was not applied (settled "
         f"{at:%Y-%m-%d %H:%M} UTC). Nothing was changed; it will not be retried."
     )
-    verb = "Skip" if action is Action.SKIP else "Cancel"
+    verb = action.value.replace("_", " ").capitalize()
     return f"{verb} not applied: subscription {subscription_id}"[:100], body
 
 

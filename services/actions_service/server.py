@@ -253,6 +253,7 @@ async def _start_with(
         ledger,
         reason_names=settings.cancel_reason_names,
         reason_required=settings.cancel_reason_required,
+        max_quantity=settings.max_quantity,
     )
     # Tracing first, so that a refused call is traced too.
     interceptors: list[grpc.aio.ServerInterceptor] = [rpc.server_interceptor()]

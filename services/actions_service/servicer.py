@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Final, NoReturn, TypeAlias, TypeVar
+from typing import Any, Final, NoReturn, Protocol, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf import timestamp_pb2
-from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -24,8 +23,7 @@ from services.actions_service import deadline, spans
 from services.actions_service.actions import (
     ActionContext,
     Actions,
-    CancelCommand,
-    SkipCommand,
+    ChangeCommand,
 )
 from services.actions_service.domain import (
     Action,
@@ -35,26 +33,17 @@ from services.actions_service.domain import (
     Status,
     SubscriptionCard,
 )
-from services.actions_service.errors import ActionError, InvalidArgument, Reason
+from services.actions_service.errors import MEANINGS, ActionError, InvalidArgument, Reason
 from services.actions_service.observe import RpcObservation, trace_trailer
+from services.actions_service.outcomes import ChangeOutcome
 
 log = logging.getLogger(__name__)
 
 ERROR_DOMAIN: Final = "actions.v1.ActionsService"
 
-# The one table from a reason to the gRPC status code it is sent with.
+# From `errors.MEANINGS`, the one table of what each reason means.
 STATUS_CODES: Final[dict[Reason, grpc.StatusCode]] = {
-    Reason.CUSTOMER_NOT_LINKED: grpc.StatusCode.NOT_FOUND,
-    Reason.SUBSCRIPTION_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
-    Reason.SUBSCRIPTION_NOT_ACTIVE: grpc.StatusCode.FAILED_PRECONDITION,
-    Reason.ACTION_DISABLED: grpc.StatusCode.FAILED_PRECONDITION,
-    Reason.CONVERSATION_NOT_OPEN: grpc.StatusCode.FAILED_PRECONDITION,
-    Reason.NEXT_ORDER_CHANGED: grpc.StatusCode.FAILED_PRECONDITION,
-    Reason.ORDERGROOVE_REJECTED: grpc.StatusCode.FAILED_PRECONDITION,
-    Reason.REQUEST_ID_REUSED: grpc.StatusCode.ALREADY_EXISTS,
-    Reason.UPSTREAM_UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
-    Reason.DEADLINE_EXCEEDED: grpc.StatusCode.DEADLINE_EXCEEDED,
-    Reason.ACTION_NOT_APPLIED: grpc.StatusCode.ABORTED,
+    reason: grpc.StatusCode[meaning.grpc_code] for reason, meaning in MEANINGS.items()
 }
 
 _STATUS: Final = {
@@ -68,9 +57,33 @@ _PERIOD: Final = {
     Period.MONTH: pb.FREQUENCY_PERIOD_MONTH,
     Period.YEAR: pb.FREQUENCY_PERIOD_YEAR,
 }
-_ACTION: Final = {Action.CANCEL: pb.ACTION_CANCEL, Action.SKIP: pb.ACTION_SKIP}
+_PERIOD_NAMES: Final = {value: period.name.lower() for period, value in _PERIOD.items()}
+_ACTION: Final = {
+    Action.CANCEL: pb.ACTION_CANCEL,
+    Action.SKIP: pb.ACTION_SKIP,
+    Action.REACTIVATE: pb.ACTION_REACTIVATE,
+    Action.CHANGE_NEXT_ORDER_DATE: pb.ACTION_CHANGE_NEXT_ORDER_DATE,
+    Action.CHANGE_FREQUENCY: pb.ACTION_CHANGE_FREQUENCY,
+    Action.CHANGE_QUANTITY: pb.ACTION_CHANGE_QUANTITY,
+    Action.SEND_NOW: pb.ACTION_SEND_NOW,
+    Action.CHANGE_RENEWAL: pb.ACTION_CHANGE_RENEWAL,
+}
 
-ResponseT = TypeVar("ResponseT", bound=Message)
+
+class ChangeRequest(Protocol):
+    """What every catalogue action's request has."""
+
+    @property
+    def subscription_id(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def context(self) -> pb.ActionContext: ...
+
+
+ResponseT = TypeVar("ResponseT")
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
@@ -119,46 +132,112 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
     async def CancelSubscription(
         self, request: pb.CancelSubscriptionRequest, context: Context
     ) -> pb.CancelSubscriptionResponse:
-        async def run() -> pb.CancelSubscriptionResponse:
-            outcome = await self._actions.cancel(
-                CancelCommand(
-                    subscription_id=request.subscription_id,
-                    customer_id=request.customer_id,
-                    reason_code=request.reason_code,
-                    reason_details=request.reason_details,
-                    request_id=request.request_id,
-                    context=_context(request.context),
-                )
-            )
-            return pb.CancelSubscriptionResponse(
-                subscription=subscription_message(outcome.card), summary=outcome.summary
-            )
-
-        return await self._serve("CancelSubscription", context, run)
+        fields = {"reason_code": request.reason_code, "reason_details": request.reason_details}
+        outcome = await self._run("CancelSubscription", context, Action.CANCEL, request, fields)
+        return pb.CancelSubscriptionResponse(
+            subscription=subscription_message(outcome.card), summary=outcome.summary
+        )
 
     async def SkipNextOrder(
         self, request: pb.SkipNextOrderRequest, context: Context
     ) -> pb.SkipNextOrderResponse:
-        async def run() -> pb.SkipNextOrderResponse:
-            outcome = await self._actions.skip(
-                SkipCommand(
-                    subscription_id=request.subscription_id,
-                    customer_id=request.customer_id,
-                    order_id=request.order_id,
-                    request_id=request.request_id,
-                    context=_context(request.context),
-                )
-            )
-            new_next = outcome.new_next_order
-            return pb.SkipNextOrderResponse(
-                subscription=subscription_message(outcome.card),
-                skipped_order_id=outcome.skipped.order_id,
-                previous_next_order_time=_timestamp(outcome.skipped.place_at),
-                next_order_time=_timestamp(new_next.place_at if new_next else None),
-                summary=outcome.summary,
-            )
+        fields = {"order_id": request.order_id}
+        outcome = await self._run("SkipNextOrder", context, Action.SKIP, request, fields)
+        skipped, new_next = outcome.target, outcome.card.next_order
+        return pb.SkipNextOrderResponse(
+            subscription=subscription_message(outcome.card),
+            skipped_order_id=skipped.order_id if skipped else "",
+            previous_next_order_time=_timestamp(skipped.place_at if skipped else None),
+            next_order_time=_timestamp(new_next.place_at if new_next else None),
+            summary=outcome.summary,
+        )
 
-        return await self._serve("SkipNextOrder", context, run)
+    # --- the catalogue's actions: each names its fields; `_change` does the rest --------------
+
+    async def ReactivateSubscription(
+        self, request: pb.ReactivateSubscriptionRequest, context: Context
+    ) -> pb.SubscriptionChangeResponse:
+        fields = _frequency_fields(request.frequency, "") | {
+            "first_order_date": request.first_order_date
+        }
+        return await self._change(
+            "ReactivateSubscription", context, Action.REACTIVATE, request, fields
+        )
+
+    async def ChangeNextOrderDate(
+        self, request: pb.ChangeNextOrderDateRequest, context: Context
+    ) -> pb.SubscriptionChangeResponse:
+        fields = {"order_date": request.order_date, "expected_date": request.expected_date}
+        return await self._change(
+            "ChangeNextOrderDate", context, Action.CHANGE_NEXT_ORDER_DATE, request, fields
+        )
+
+    async def ChangeFrequency(
+        self, request: pb.ChangeFrequencyRequest, context: Context
+    ) -> pb.SubscriptionChangeResponse:
+        fields = _frequency_fields(request.frequency, "") | _frequency_fields(
+            request.expected_frequency, "expected_"
+        )
+        return await self._change(
+            "ChangeFrequency", context, Action.CHANGE_FREQUENCY, request, fields
+        )
+
+    async def ChangeQuantity(
+        self, request: pb.ChangeQuantityRequest, context: Context
+    ) -> pb.SubscriptionChangeResponse:
+        fields = {
+            "quantity": str(request.quantity),
+            "expected_quantity": str(request.expected_quantity),
+        }
+        return await self._change(
+            "ChangeQuantity", context, Action.CHANGE_QUANTITY, request, fields
+        )
+
+    async def SendNextOrderNow(
+        self, request: pb.SendNextOrderNowRequest, context: Context
+    ) -> pb.SubscriptionChangeResponse:
+        fields = {"expected_order_id": request.expected_order_id}
+        return await self._change("SendNextOrderNow", context, Action.SEND_NOW, request, fields)
+
+    async def ChangeRenewal(
+        self, request: pb.ChangeRenewalRequest, context: Context
+    ) -> pb.SubscriptionChangeResponse:
+        fields = {
+            "renewal_behavior": request.renewal_behavior,
+            "expected_renewal_behavior": request.expected_renewal_behavior,
+        }
+        return await self._change("ChangeRenewal", context, Action.CHANGE_RENEWAL, request, fields)
+
+    async def _change(
+        self,
+        method: str,
+        context: Context,
+        action: Action,
+        request: ChangeRequest,
+        fields: dict[str, str],
+    ) -> pb.SubscriptionChangeResponse:
+        outcome = await self._run(method, context, action, request, fields)
+        return pb.SubscriptionChangeResponse(
+            subscription=subscription_message(outcome.card), summary=outcome.summary
+        )
+
+    async def _run(
+        self,
+        method: str,
+        context: Context,
+        action: Action,
+        request: ChangeRequest,
+        fields: dict[str, str],
+    ) -> ChangeOutcome:
+        command = ChangeCommand(
+            action,
+            request.subscription_id,
+            request.customer_id,
+            fields,
+            request_id=request.request_id,
+            context=_context(request.context),
+        )
+        return await self._serve(method, context, lambda: self._actions.change(command))
 
     async def ListCancelReasons(
         self, request: pb.ListCancelReasonsRequest, context: Context
@@ -248,6 +327,13 @@ def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(value)
     return stamp
+
+
+def _frequency_fields(frequency: pb.Frequency, prefix: str) -> dict[str, str]:
+    return {
+        f"{prefix}every": str(frequency.every),
+        f"{prefix}period": _PERIOD_NAMES.get(frequency.period, ""),
+    }
 
 
 def _context(message: pb.ActionContext) -> ActionContext:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from gateway.card import CANCEL, SKIP, SubscriptionRef, form_url
+from gateway.card import BUTTONS, CANCEL, SKIP, SubscriptionRef, form_url
 from gateway.gladly_auth import GladlySignature
 from services.config import GladlySandboxSettings
 from services.gladly_sandbox.app import create_app
@@ -130,6 +130,23 @@ def cancel(args: argparse.Namespace) -> int:
     return _run_form(form_url(_subscription_ref(args), CANCEL), submission)
 
 
+def press(args: argparse.Namespace) -> int:
+    """Any button of the card, by its name in Gladly, with the form's values as ATTR=VALUE."""
+    segments = {name.lower(): segment for _, name, segment in BUTTONS}
+    segment = segments.get(args.button.lower())
+    if segment is None:
+        raise Refused(
+            f"no button {args.button!r}; the buttons: {', '.join(n for _, n, _ in BUTTONS)}"
+        )
+    values: Json = {}
+    for pair in args.values:
+        attr, equals, value = pair.partition("=")
+        if not equals:
+            raise Refused(f"{pair!r}: expected ATTR=VALUE")
+        values[attr] = value
+    return _run_form(form_url(_subscription_ref(args), segment), values)
+
+
 def _subscription_ref(args: argparse.Namespace) -> SubscriptionRef:
     """The subscription as the card's button names it: the Gladly customer, the Ordergroove
     customer it is linked to, the subscription."""
@@ -141,7 +158,13 @@ def _run_form(form_url: str, submission: Json) -> int:
     with gateway_client() as client:
         form = send(client, "GET", form_url)
         print("\n".join(_form_lines(form)))
-        answer = send(client, "POST", form["actionUrl"], submission)
+        # As Gladly, the form's default values are sent unless the agent changed them.
+        defaults = {
+            section["attr"]: section["defaultValue"]
+            for section in form.get("sections", [])
+            if "attr" in section and "defaultValue" in section
+        }
+        answer = send(client, "POST", form["actionUrl"], defaults | submission)
     print(f"\n{answer['message']}: {answer['detail']}")
     return 0
 
@@ -243,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     cancelled.add_argument("--details", default="", metavar="TEXT")
     _gladly_customer_option(cancelled)
     cancelled.set_defaults(command=cancel)
+
+    pressed = commands.add_parser(
+        "press", help='press any button, e.g. press "Change Quantity" SUB quantity=3'
+    )
+    pressed.add_argument("button", help="the button's name on the card")
+    pressed.add_argument("subscription", metavar="SUBSCRIPTION_ID")
+    pressed.add_argument("values", nargs="*", metavar="ATTR=VALUE", help="the form's values")
+    _gladly_customer_option(pressed)
+    pressed.set_defaults(command=press)
     return parser
 
 

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 from starlette.datastructures import URL, QueryParams
 
 from services.ordergroove_sandbox import render
-from services.ordergroove_sandbox.dates import is_bare_date, parse_timestamp
+from services.ordergroove_sandbox.dates import PERIOD_DAYS, is_bare_date, parse_timestamp
 from services.ordergroove_sandbox.errors import field_error
 from services.ordergroove_sandbox.fields import REQUIRED, parse_json
 from services.ordergroove_sandbox.pagination import paginate, query_of
-from services.ordergroove_sandbox.store import Store
+from services.ordergroove_sandbox.store import RENEWAL_BEHAVIORS, Store
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -152,6 +152,47 @@ def skip_subscription(call: Call) -> Json:
     return render.order(order, call.store)
 
 
+def reactivate(call: Call) -> Json:
+    """Recorded reactivateSubscription success: the answer is `{"success": true}`."""
+    body = _object_body(call)
+    every, period = _positive_int(body, "every"), _period(body)
+    start = _date(call, "start_date", required=True, future=False)
+    assert start is not None
+    first = _date(call, "next_order_date", required=False, future=True) or max(
+        start, call.store.clock()
+    )
+    call.store.reactivate(call.params["id"], every, period, first)
+    return {"success": True}
+
+
+def change_next_order_date(call: Call) -> Json:
+    place = _date(call, "order_date", required=True, future=True)
+    assert place is not None
+    return render.subscription(call.store.change_next_order_date(call.params["id"], place))
+
+
+def change_frequency(call: Call) -> Json:
+    body = _object_body(call)
+    every, period = _positive_int(body, "every"), _period(body)
+    return render.subscription(call.store.change_frequency(call.params["id"], every, period))
+
+
+def change_quantity(call: Call) -> Json:
+    quantity = _positive_int(_object_body(call), "quantity")
+    return render.subscription(call.store.change_quantity(call.params["id"], quantity))
+
+
+def send_now(call: Call) -> Json:
+    return render.order(call.store.send_now(call.params["id"]), call.store)
+
+
+def change_renewal_behavior(call: Call) -> Json:
+    behavior = _object_body(call).get("renewal_behavior")
+    if behavior not in RENEWAL_BEHAVIORS:
+        raise field_error("renewal_behavior", f'"{behavior}" is not a valid choice.')
+    return render.subscription(call.store.change_renewal(call.params["id"], str(behavior)))
+
+
 def list_items(call: Call) -> Json:
     order = call.filter("order")
     records = list(call.store.items.values()) if order is None else call.store.items_of(order)
@@ -175,6 +216,48 @@ def _object_body(call: Call) -> Mapping[str, Any]:
             "non_field_errors", f"Invalid data. Expected a dictionary, but got {kind}."
         )
     return data
+
+
+def _positive_int(body: Mapping[str, Any], name: str) -> int:
+    """Zero or less is refused: an order of nothing, or a frequency of never."""
+    value = body.get(name)
+    if value is None:
+        raise field_error(name, REQUIRED)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise field_error(name, "A valid integer is required.")
+    try:
+        number = int(value)
+    except ValueError:
+        raise field_error(name, "A valid integer is required.") from None
+    if number < 1:
+        raise field_error(name, "Ensure this value is greater than or equal to 1.")
+    return number
+
+
+def _period(body: Mapping[str, Any]) -> int:
+    """`every_period` is 1-4 (days, weeks, months, years)."""
+    value = body.get("every_period")
+    if value not in PERIOD_DAYS or isinstance(value, bool):
+        raise field_error("every_period", f'"{value}" is not a valid choice.')
+    return int(value)
+
+
+def _date(call: Call, name: str, *, required: bool, future: bool) -> datetime | None:
+    """A YYYY-MM-DD date; `future` refuses today and earlier (reference: the next order date
+    must be in the future, reactivate's `next_order_date` not in the past)."""
+    value = _object_body(call).get(name)
+    if value is None or value == "":
+        if required:
+            raise field_error(name, REQUIRED)
+        return None
+    if not isinstance(value, str) or not is_bare_date(value):
+        raise field_error(
+            name, "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+        )
+    moment = parse_timestamp(value)
+    if future and moment.date() <= call.store.clock().date():
+        raise field_error(name, "Date must be in the future.")
+    return moment
 
 
 def _boolean_filter(call: Call, name: str) -> bool | None:
@@ -224,6 +307,17 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(_pattern("/orders/"), {"GET": list_orders}),
     Resource(_pattern("/orders/{id}/"), {"GET": get_order}),
     Resource(_pattern("/orders/{id}/skip_subscription/"), {"PATCH": skip_subscription}),
+    Resource(_pattern("/subscriptions/{id}/reactivate/"), {"PATCH": reactivate}),
+    Resource(
+        _pattern("/subscriptions/{id}/change_next_order_date/"), {"PATCH": change_next_order_date}
+    ),
+    Resource(_pattern("/subscriptions/{id}/change_frequency/"), {"PATCH": change_frequency}),
+    Resource(_pattern("/subscriptions/{id}/change_quantity/"), {"PATCH": change_quantity}),
+    Resource(
+        _pattern("/subscriptions/{id}/change_renewal_behavior/"),
+        {"PATCH": change_renewal_behavior},
+    ),
+    Resource(_pattern("/orders/{id}/send_now/"), {"PATCH": send_now}),
     Resource(_pattern("/items/"), {"GET": list_items}),
     Resource(_pattern("/items/{id}/"), {"GET": get_item}),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -32,6 +33,17 @@ NOT_EDITABLE = "This subscription is not in a state which it can edited"
 # The reference: `cancel/` refuses prepaid subscriptions with 400 (the words are the sandbox's own).
 PREPAID_NOT_CANCELLABLE = "Prepaid subscriptions cannot be cancelled."
 ONLY_UNSENT_SKIPPABLE = "Only unsent orders can be skipped."
+# Recorded reactivateSubscription 400: `{"subscription": ["This subscription is already in active
+# state"]}`.
+ALREADY_ACTIVE = "This subscription is already in active state"
+# The reference: `change_quantity/` answers 400 on a prepaid subscription (the words are ours).
+PREPAID_QUANTITY_FIXED = "The quantity of a prepaid subscription cannot be changed."
+# The reference: `change_renewal_behavior/` is the prepaid route (the words are ours).
+NOT_PREPAID = "Only prepaid subscriptions have a renewal behavior."
+# The reference: `send_now/` places an unsent order (the words are ours).
+ONLY_UNSENT_SENDABLE = "Only unsent orders can be sent now."
+NO_NEXT_ORDER = "This subscription has no upcoming order."
+RENEWAL_BEHAVIORS = ("autorenew", "cancel", "downgrade")
 NOT_IN_ORDER = "Subscription is not part of this order."
 
 T = TypeVar("T")
@@ -190,6 +202,102 @@ class Store:
             item.order = following.public_id
         self._after_items_left(order)
         return order
+
+    def reactivate(
+        self, subscription_id: str, every: int, every_period: int, first_order: datetime
+    ) -> Subscription:
+        """Make a cancelled or inactive subscription live again at the given frequency, with a
+        new unsent order at `first_order` (reference: `reactivate/`, required `every`,
+        `every_period`, `start_date`; optional `next_order_date`)."""
+        subscription = self.subscription(subscription_id)
+        if subscription.live:
+            raise field_error("subscription", ALREADY_ACTIVE)
+        now = self.clock()
+        subscription.live = True
+        subscription.cancelled = None
+        subscription.cancel_reason = None
+        subscription.cancel_reason_code = None
+        subscription.every, subscription.every_period = every, every_period
+        subscription.updated = now
+        self.add_order(subscription.customer, first_order, UNSENT, [subscription])
+        return subscription
+
+    def change_next_order_date(self, subscription_id: str, place: datetime) -> Subscription:
+        """Move the subscription's next unsent order (reference: `change_next_order_date/`
+        `{"order_date"}` in the future). Items of other subscriptions in a shared order stay on
+        their date: this subscription's items move to an order of their own."""
+        subscription = self._live(subscription_id)
+        upcoming = self.next_unsent_order(subscription_id)
+        if upcoming is None:
+            raise refused(NO_NEXT_ORDER)
+        mine = [i for i in self.items_of(upcoming.public_id) if i.subscription == subscription_id]
+        if len(mine) == len(self.items_of(upcoming.public_id)):
+            upcoming.place = place
+            upcoming.updated = self.clock()
+        else:
+            moved = self.add_order(upcoming.customer, place, UNSENT, [])
+            for item in mine:
+                del self._order_items[upcoming.public_id][item.public_id]
+                self._order_items[moved.public_id][item.public_id] = item
+                item.order = moved.public_id
+            self._after_items_left(upcoming)
+        subscription.updated = self.clock()
+        return subscription
+
+    def change_frequency(self, subscription_id: str, every: int, every_period: int) -> Subscription:
+        """Reference: `change_frequency/` `{"every", "every_period": 1-4}`."""
+        subscription = self._live(subscription_id)
+        subscription.every, subscription.every_period = every, every_period
+        subscription.updated = self.clock()
+        return subscription
+
+    def change_quantity(self, subscription_id: str, quantity: int) -> Subscription:
+        """Reference: `change_quantity/` `{"quantity"}`, 400 on prepaid. The unsent orders'
+        items follow the subscription's quantity."""
+        subscription = self.subscription(subscription_id)
+        if subscription.prepaid is not None:
+            raise refused(PREPAID_QUANTITY_FIXED)
+        self._live(subscription_id)
+        subscription.quantity = quantity
+        subscription.updated = self.clock()
+        for item in self._items_of_subscription(subscription_id):
+            if self.orders[item.order].status == UNSENT:
+                item.quantity = quantity
+        return subscription
+
+    def send_now(self, order_id: str) -> Order:
+        """Reference: `orders/{id}/send_now/` places an unsent order within 24 h and answers
+        the order: its place date becomes now."""
+        order = self.order(order_id)
+        if order.status != UNSENT:
+            raise refused(ONLY_UNSENT_SENDABLE)
+        order.place = self.clock()
+        order.updated = order.place
+        return order
+
+    def change_renewal(self, subscription_id: str, behavior: str) -> Subscription:
+        """Reference: `change_renewal_behavior/` `{"renewal_behavior": "autorenew"|"cancel"|
+        "downgrade"}`, the prepaid subscriptions' route."""
+        subscription = self.subscription(subscription_id)
+        if subscription.prepaid is None:
+            raise refused(NOT_PREPAID)
+        subscription.prepaid = replace(subscription.prepaid, renewal_behavior=behavior)
+        subscription.updated = self.clock()
+        return subscription
+
+    def next_unsent_order(self, subscription_id: str) -> Order | None:
+        unsent = [
+            self.orders[o]
+            for o in self.orders_holding(subscription_id)
+            if self.orders[o].status == UNSENT
+        ]
+        return min(unsent, key=lambda o: (o.place, o.public_id), default=None)
+
+    def _live(self, subscription_id: str) -> Subscription:
+        subscription = self.subscription(subscription_id)
+        if not subscription.live:
+            raise refused(NOT_EDITABLE)
+        return subscription
 
     def _skippable(self, order: Order, subscription_id: str) -> tuple[Subscription, list[Item]]:
         """The subscription and its items in the order, or Ordergroove's refusal."""

@@ -24,6 +24,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_UPSTREAM_UNAVAILABLE: _ClassVar[ErrorReason]
     ERROR_REASON_DEADLINE_EXCEEDED: _ClassVar[ErrorReason]
     ERROR_REASON_ACTION_NOT_APPLIED: _ClassVar[ErrorReason]
+    ERROR_REASON_STATE_CHANGED: _ClassVar[ErrorReason]
 
 class SubscriptionsView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -43,6 +44,12 @@ class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ACTION_UNSPECIFIED: _ClassVar[Action]
     ACTION_CANCEL: _ClassVar[Action]
     ACTION_SKIP: _ClassVar[Action]
+    ACTION_REACTIVATE: _ClassVar[Action]
+    ACTION_CHANGE_NEXT_ORDER_DATE: _ClassVar[Action]
+    ACTION_CHANGE_FREQUENCY: _ClassVar[Action]
+    ACTION_CHANGE_QUANTITY: _ClassVar[Action]
+    ACTION_SEND_NOW: _ClassVar[Action]
+    ACTION_CHANGE_RENEWAL: _ClassVar[Action]
 
 class FrequencyPeriod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -63,6 +70,7 @@ ERROR_REASON_REQUEST_ID_REUSED: ErrorReason
 ERROR_REASON_UPSTREAM_UNAVAILABLE: ErrorReason
 ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason
 ERROR_REASON_ACTION_NOT_APPLIED: ErrorReason
+ERROR_REASON_STATE_CHANGED: ErrorReason
 SUBSCRIPTIONS_VIEW_UNSPECIFIED: SubscriptionsView
 SUBSCRIPTIONS_VIEW_BASIC: SubscriptionsView
 SUBSCRIPTIONS_VIEW_FULL: SubscriptionsView
@@ -73,6 +81,12 @@ SUBSCRIPTION_STATUS_INACTIVE: SubscriptionStatus
 ACTION_UNSPECIFIED: Action
 ACTION_CANCEL: Action
 ACTION_SKIP: Action
+ACTION_REACTIVATE: Action
+ACTION_CHANGE_NEXT_ORDER_DATE: Action
+ACTION_CHANGE_FREQUENCY: Action
+ACTION_CHANGE_QUANTITY: Action
+ACTION_SEND_NOW: Action
+ACTION_CHANGE_RENEWAL: Action
 FREQUENCY_PERIOD_UNSPECIFIED: FrequencyPeriod
 FREQUENCY_PERIOD_DAY: FrequencyPeriod
 FREQUENCY_PERIOD_WEEK: FrequencyPeriod
@@ -260,6 +274,108 @@ class SkipNextOrderResponse(_message.Message):
     next_order_time: _timestamp_pb2.Timestamp
     summary: str
     def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., skipped_order_id: _Optional[str] = ..., previous_next_order_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_order_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ReactivateSubscriptionRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "frequency", "first_order_date", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    FIRST_ORDER_DATE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    frequency: Frequency
+    first_order_date: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., frequency: _Optional[_Union[Frequency, _Mapping]] = ..., first_order_date: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class ChangeNextOrderDateRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "order_date", "expected_date", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_DATE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_DATE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    order_date: str
+    expected_date: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_date: _Optional[str] = ..., expected_date: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class ChangeFrequencyRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "frequency", "expected_frequency", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    frequency: Frequency
+    expected_frequency: Frequency
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., frequency: _Optional[_Union[Frequency, _Mapping]] = ..., expected_frequency: _Optional[_Union[Frequency, _Mapping]] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class ChangeQuantityRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "quantity", "expected_quantity", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    quantity: int
+    expected_quantity: int
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., quantity: _Optional[int] = ..., expected_quantity: _Optional[int] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class SendNextOrderNowRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "expected_order_id", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    expected_order_id: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., expected_order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class ChangeRenewalRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "renewal_behavior", "expected_renewal_behavior", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    RENEWAL_BEHAVIOR_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_RENEWAL_BEHAVIOR_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    renewal_behavior: str
+    expected_renewal_behavior: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., renewal_behavior: _Optional[str] = ..., expected_renewal_behavior: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class SubscriptionChangeResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
 
 class ListCancelReasonsRequest(_message.Message):
     __slots__ = ()

@@ -50,6 +50,36 @@ class ActionsServiceStub:
                 request_serializer=actions_dot_v1_dot_actions__pb2.SkipNextOrderRequest.SerializeToString,
                 response_deserializer=actions_dot_v1_dot_actions__pb2.SkipNextOrderResponse.FromString,
                 _registered_method=True)
+        self.ReactivateSubscription = channel.unary_unary(
+                '/actions.v1.ActionsService/ReactivateSubscription',
+                request_serializer=actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                _registered_method=True)
+        self.ChangeNextOrderDate = channel.unary_unary(
+                '/actions.v1.ActionsService/ChangeNextOrderDate',
+                request_serializer=actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                _registered_method=True)
+        self.ChangeFrequency = channel.unary_unary(
+                '/actions.v1.ActionsService/ChangeFrequency',
+                request_serializer=actions_dot_v1_dot_actions__pb2.ChangeFrequencyRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                _registered_method=True)
+        self.ChangeQuantity = channel.unary_unary(
+                '/actions.v1.ActionsService/ChangeQuantity',
+                request_serializer=actions_dot_v1_dot_actions__pb2.ChangeQuantityRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                _registered_method=True)
+        self.SendNextOrderNow = channel.unary_unary(
+                '/actions.v1.ActionsService/SendNextOrderNow',
+                request_serializer=actions_dot_v1_dot_actions__pb2.SendNextOrderNowRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                _registered_method=True)
+        self.ChangeRenewal = channel.unary_unary(
+                '/actions.v1.ActionsService/ChangeRenewal',
+                request_serializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                _registered_method=True)
         self.ListCancelReasons = channel.unary_unary(
                 '/actions.v1.ActionsService/ListCancelReasons',
                 request_serializer=actions_dot_v1_dot_actions__pb2.ListCancelReasonsRequest.SerializeToString,
@@ -87,6 +117,59 @@ class ActionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReactivateSubscription(self, request, context):
+        """The actions below change one subscription each, like CancelSubscription and SkipNextOrder:
+        at most one Ordergroove write per `request_id` (a repeat is answered the first outcome; a
+        lost answer is settled by reading Ordergroove, never by writing again), a refusal before
+        any write when the state the caller was shown (`expected_*`) is no longer Ordergroove's
+        (STATE_CHANGED), and an answer read back from Ordergroove after the write: when Ordergroove
+        does not hold what was asked, the call fails with STATE_CHANGED instead of succeeding. Each
+        writes a before → after summary to the context's Gladly timeline and a row to the audit log.
+
+        Makes a cancelled or inactive subscription ship again. Refused with STATE_CHANGED when it
+        is already active.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeNextOrderDate(self, request, context):
+        """Moves the subscription's next order to a later date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeFrequency(self, request, context):
+        """Changes how often an active subscription ships.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeQuantity(self, request, context):
+        """Changes how many items each order ships (at most the merchant's MAX_QUANTITY). Prepaid
+        subscriptions are refused with ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendNextOrderNow(self, request, context):
+        """Has Ordergroove place the subscription's next order now (within 24 hours). Only the order
+        named is sent: NEXT_ORDER_CHANGED when it is no longer the next order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeRenewal(self, request, context):
+        """What a prepaid subscription does when its paid orders run out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListCancelReasons(self, request, context):
         """The merchant's cancellation reasons, for the reason picker of a cancel form.
         """
@@ -111,6 +194,36 @@ def add_ActionsServiceServicer_to_server(servicer, server):
                     servicer.SkipNextOrder,
                     request_deserializer=actions_dot_v1_dot_actions__pb2.SkipNextOrderRequest.FromString,
                     response_serializer=actions_dot_v1_dot_actions__pb2.SkipNextOrderResponse.SerializeToString,
+            ),
+            'ReactivateSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReactivateSubscription,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+            ),
+            'ChangeNextOrderDate': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeNextOrderDate,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+            ),
+            'ChangeFrequency': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeFrequency,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeFrequencyRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+            ),
+            'ChangeQuantity': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeQuantity,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeQuantityRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+            ),
+            'SendNextOrderNow': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendNextOrderNow,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.SendNextOrderNowRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+            ),
+            'ChangeRenewal': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeRenewal,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
             ),
             'ListCancelReasons': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCancelReasons,
@@ -200,6 +313,168 @@ class ActionsService:
             '/actions.v1.ActionsService/SkipNextOrder',
             actions_dot_v1_dot_actions__pb2.SkipNextOrderRequest.SerializeToString,
             actions_dot_v1_dot_actions__pb2.SkipNextOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReactivateSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/ReactivateSubscription',
+            actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeNextOrderDate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/ChangeNextOrderDate',
+            actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeFrequency(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/ChangeFrequency',
+            actions_dot_v1_dot_actions__pb2.ChangeFrequencyRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeQuantity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/ChangeQuantity',
+            actions_dot_v1_dot_actions__pb2.ChangeQuantityRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendNextOrderNow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/SendNextOrderNow',
+            actions_dot_v1_dot_actions__pb2.SendNextOrderNowRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeRenewal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/ChangeRenewal',
+            actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
             options,
             channel_credentials,
             insecure,

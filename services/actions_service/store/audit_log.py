@@ -50,4 +50,5 @@ def _entry(row: RowMapping) -> AuditEntry:
         ordergroove_status=row["ordergroove_status"],
         trace_id=row["trace_id"],
         request_id=row["request_id"],
+        change=row["change"] or "",
     )

@@ -109,6 +109,8 @@ audit_log = Table(
     Column("ordergroove_status", Integer),
     Column("trace_id", String(64), nullable=False),
     Column("request_id", String(64), nullable=False),
+    # What a completed action changed, before → after (as its timeline entry says).
+    Column("change", String(500)),
 )
 
 # Gladly's request budget, shared by every replica: one row per budget (e.g. `gladly:GET`)

@@ -1,0 +1,48 @@
+"""The catalogue: every action an agent reaches for, each declared once (one module each) and
+run by one use case (`Actions.change`), retry and settler included.
+
+Adding an action: see README, "Adding an action — where to start".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Final
+
+from services.actions_service.catalogue.base import Definition
+from services.actions_service.catalogue.cancel import Cancel
+from services.actions_service.catalogue.change_frequency import ChangeFrequency
+from services.actions_service.catalogue.change_next_order_date import ChangeNextOrderDate
+from services.actions_service.catalogue.change_quantity import ChangeQuantity
+from services.actions_service.catalogue.change_renewal import ChangeRenewal
+from services.actions_service.catalogue.reactivate import Reactivate
+from services.actions_service.catalogue.send_now import SendNow
+from services.actions_service.catalogue.skip import Skip
+from services.actions_service.domain import Action, Order, Subscription
+
+CATALOGUE: Final[dict[Action, Definition]] = {
+    definition.action: definition
+    for definition in (
+        Cancel(),
+        Skip(),
+        Reactivate(),
+        ChangeNextOrderDate(),
+        ChangeFrequency(),
+        ChangeQuantity(),
+        SendNow(),
+        ChangeRenewal(),
+    )
+}
+# Every action has its declaration.
+assert set(CATALOGUE) == set(Action)
+
+
+def offered(
+    subscription: Subscription, next_order: Order | None, enabled: Collection[str]
+) -> tuple[Action, ...]:
+    """The actions switched on and applicable now, in the catalogue's order."""
+    return tuple(
+        action
+        for action, definition in CATALOGUE.items()
+        if action.value in enabled and definition.offered(subscription, next_order)
+    )

@@ -1,0 +1,211 @@
+"""What one action declares: when it is offered, what it refuses, its one write, what proves
+that write happened, and what changed (for the timeline and the answer).
+
+The use case (`Actions.change`) runs every declaration the same way: read the state, refuse
+what the rules refuse (a form whose shown state changed included), record the recovery point,
+write once, re-read and answer what Ordergroove now holds. A lost answer is settled — by a
+retry or by the settler — with the declaration's `proof`, never by writing blindly.
+
+Request fields are strings (they are the action record's request, and its fingerprint): each
+action parses what it takes with the helpers below. `expected_*` fields name the state the
+caller was shown; a change is refused when that state is no longer what Ordergroove holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from services.actions_service import domain
+from services.actions_service.domain import Action, Order, Period, Settled, Status, Subscription
+from services.actions_service.errors import ActionError, InvalidArgument, Reason
+from services.actions_service.idempotency import RecoveryPoint
+from services.actions_service.ordergroove import OrdergrooveClient
+
+Fields = Mapping[str, str]
+MAX_EVERY = 365
+
+
+async def _no_codes() -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class State:
+    """What an action reads of the subscription, before its write and after it."""
+
+    subscription: Subscription
+    next_order: Order | None  # the earliest unsent order holding its items
+    order: Order | None  # the recovery point's order, re-read (None without one)
+    read_at: datetime  # when it was read (UTC)
+    # The subscriptions with items in the recovery point's order, for a declaration that
+    # `reads_order_items` (a skip's proof); else empty.
+    order_items_of: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the rules need besides the state: the merchant's today, settings and codes."""
+
+    today: date  # in the merchant's zone, as Ordergroove's dates are
+    max_quantity: int
+    enabled: Collection[str] = ()
+    reason_required: bool = False
+    reason_names: Mapping[str, str] = field(default_factory=dict)
+    # The merchant's cancel reason codes, read (and cached) when a rule asks for them.
+    reason_codes: Callable[[], Awaitable[list[str]]] = _no_codes
+
+
+class Definition(Protocol):
+    """One action, declared once. A new action is one module with one of these."""
+
+    @property
+    def action(self) -> Action: ...
+
+    @property
+    def done(self) -> str:
+        """The timeline title's first words, e.g. "Frequency changed"."""
+        ...
+
+    @property
+    def attempted(self) -> str:
+        """What was attempted, for the not-applied note, e.g. "change the frequency of"."""
+        ...
+
+    @property
+    def reads_order_items(self) -> bool:
+        """Whether its proof needs the subscriptions in the recovery point's order."""
+        ...
+
+    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+        """Whether the card offers the action now (when it is switched on)."""
+        ...
+
+    async def validate(self, fields: Fields, limits: Limits) -> None:
+        """Refuse malformed input (InvalidArgument), before the action is recorded."""
+        ...
+
+    def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
+        """Refuse, before any write, what the rules refuse and a form whose state changed."""
+        ...
+
+    async def write(
+        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
+    ) -> int:
+        """The one Ordergroove write; its HTTP status."""
+        ...
+
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+        """Whether `state` shows this write applied (also checked right after the write)."""
+        ...
+
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
+        """What changed, before → after, e.g. "Frequency: every month → every 6 weeks"."""
+        ...
+
+
+# --- parsing the string fields ------------------------------------------------------------------
+
+
+def required(fields: Fields, name: str) -> str:
+    value = fields.get(name, "").strip()
+    if not value:
+        raise InvalidArgument(name, "is required")
+    return value
+
+
+def whole_number(fields: Fields, name: str, low: int, high: int) -> int:
+    value = required(fields, name)
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise InvalidArgument(name, f"must be a whole number from {low} to {high}")
+    return int(value)
+
+
+def period(fields: Fields, name: str) -> Period:
+    value = required(fields, name).upper()
+    if value not in Period.__members__:
+        raise InvalidArgument(name, "must be one of day, week, month, year")
+    return Period[value]
+
+
+def day(fields: Fields, name: str) -> date:
+    value = required(fields, name)
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else _bad_date(name)
+    except ValueError:
+        return _bad_date(name)
+
+
+def _bad_date(name: str) -> date:
+    raise InvalidArgument(name, "must be a date, YYYY-MM-DD")
+
+
+def choice(fields: Fields, name: str, choices: tuple[str, ...]) -> str:
+    value = required(fields, name)
+    if value not in choices:
+        raise InvalidArgument(name, f"must be one of {', '.join(choices)}")
+    return value
+
+
+# --- shared rules and words ---------------------------------------------------------------------
+
+
+def period_text(every: int, unit: Period | None) -> str:
+    """ "every month", "every 6 weeks"; "no frequency" when Ordergroove gave none."""
+    if unit is None or every <= 0:
+        return "no frequency"
+    name = unit.name.lower()
+    return f"every {name}" if every == 1 else f"every {every} {name}s"
+
+
+def date_text(value: datetime | date | None) -> str:
+    """The merchant's calendar date ("none scheduled" without one)."""
+    return value.strftime("%Y-%m-%d") if value is not None else "none scheduled"
+
+
+def place_date(order: Order | None) -> date | None:
+    return order.place_at.date() if order is not None and order.place_at is not None else None
+
+
+def next_order_moved(point: RecoveryPoint, state: State) -> str:
+    """ "; next order 2026-12-03 → 2026-12-10" when the change moved it, else ""."""
+    before, after = place_date_of(point), place_date(state.next_order)
+    if before is None or before == after:
+        return ""
+    return f"; next order {date_text(before)} → {date_text(after)}"
+
+
+def place_date_of(point: RecoveryPoint) -> date | None:
+    return point.order_place_at.date() if point.order_place_at is not None else None
+
+
+def require_active(subscription: Subscription) -> None:
+    if subscription.status is not Status.ACTIVE:
+        raise domain.not_active(subscription)
+
+
+def form_changed(what: str, shown: str, now: str, **metadata: str) -> ActionError:
+    """The caller was shown a state that is no longer Ordergroove's: nothing was sent."""
+    return ActionError(
+        Reason.STATE_CHANGED,
+        f"The {what} changed since the form was opened: it was {shown}, it is now {now} "
+        f"(changed by someone else). Nothing was changed; open the form again.",
+        **metadata,
+    )
+
+
+def require_change(name: str, shown: object, asked: object) -> None:
+    """Asking for what is already held would make the proof of the write meaningless."""
+    if shown == asked:
+        raise InvalidArgument(name, "is what the subscription already has: nothing to change")
+
+
+def as_asked(shown: object, asked: object, now: object) -> Settled:
+    """The proof of a change from `shown` to `asked`, by what Ordergroove now holds."""
+    if now == asked:
+        return Settled.APPLIED
+    if now == shown:
+        return Settled.NOT_APPLIED
+    return Settled.IMPOSSIBLE

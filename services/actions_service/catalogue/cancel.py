@@ -1,0 +1,59 @@
+"""Cancel Order: an active subscription and all its later shipments stop. The reason is one of
+the merchant's integer codes (its words on the form), with optional details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.actions_service import domain
+from services.actions_service.catalogue.base import Fields, Limits, State
+from services.actions_service.domain import Action, Order, Settled, Status, Subscription
+from services.actions_service.idempotency import RecoveryPoint
+from services.actions_service.ordergroove import OrdergrooveClient
+
+
+@dataclass(frozen=True)
+class Cancel:
+    action: Action = Action.CANCEL
+    done: str = "Subscription cancelled"
+    reads_order_items: bool = False
+    attempted: str = "cancel"
+
+    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+        # Ordergroove refuses to cancel a prepaid subscription (reference: `cancel/` answers 400).
+        return subscription.status is Status.ACTIVE and not subscription.prepaid
+
+    async def validate(self, fields: Fields, limits: Limits) -> None:
+        code = fields.get("reason_code", "")
+        domain.check_cancel_reason_form(
+            code, fields.get("reason_details", ""), limits.reason_required
+        )
+        # A switched-off action is refused, and audited, in the record: without any read.
+        if code and Action.CANCEL.value in limits.enabled:
+            domain.check_reason_known(code, await limits.reason_codes())
+
+    def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
+        subscription = state.subscription
+        if subscription.status is not Status.ACTIVE:
+            raise domain.not_active(subscription)
+        if subscription.prepaid:
+            raise domain.prepaid_not_cancellable(subscription)
+
+    async def write(
+        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
+    ) -> int:
+        reason = domain.cancel_reason_value(
+            fields.get("reason_code", ""), fields.get("reason_details", "")
+        )
+        return (await ordergroove.cancel_subscription(point.subscription_id, reason)).status
+
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+        """Cancelled is what it was asked; still active, it was not applied."""
+        return domain.cancel_settled(state.subscription)
+
+    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
+        code, details = fields.get("reason_code", ""), fields.get("reason_details", "")
+        words = domain.reason_words(code, limits.reason_names)
+        reason = f"{words} ({code})" if code else "none given"
+        text = f"Status: active → {state.subscription.status.value}. Reason: {reason}"
+        return f"{text}. Details: {details}" if details else text
