@@ -400,7 +400,9 @@ SPECS: Final[tuple[ActionSpec[Any], ...]] = (
     SEND_NOW,
     CHANGE_RENEWAL,
 )
-# Action URLs of forms served before submission ids, as they were shaped; nothing new goes here.
+# Form URLs of cards rendered before the Ordergroove customer was in the path, and action URLs of
+# forms served before submission ids, as they were shaped; nothing new goes here.
+LEGACY_FORMS: Final[tuple[ActionSpec[Any], ...]] = (CANCEL, SKIP)
 LEGACY_ACTIONS: Final[tuple[tuple[str, ActionSpec[Any]], ...]] = (
     (f"{card.LEGACY_SUBSCRIPTION_ROUTE}/cancel", CANCEL),
     (f"{card.LEGACY_SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip", SKIP),
@@ -499,12 +501,15 @@ def routes() -> list[Route]:
         found += [
             Route(form, serve_form(spec), methods=["GET"]),
             Route(action, serve_action(spec), methods=["POST"]),
-            Route(
-                f"{card.LEGACY_SUBSCRIPTION_ROUTE}/{spec.segment}",
-                serve_legacy_form(spec),
-                methods=["GET"],
-            ),
         ]
+    found += [
+        Route(
+            f"{card.LEGACY_SUBSCRIPTION_ROUTE}/{spec.segment}",
+            serve_legacy_form(spec),
+            methods=["GET"],
+        )
+        for spec in LEGACY_FORMS
+    ]
     found += [
         Route(path, serve_legacy_action(spec), methods=["POST"]) for path, spec in LEGACY_ACTIONS
     ]

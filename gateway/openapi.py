@@ -16,7 +16,14 @@ from starlette.responses import Response
 
 from actions.v1 import actions_pb2 as pb
 from gateway import forms, wire
-from gateway.actions import AGENT_HEADER, CONVERSATION_HEADER, LEGACY_ACTIONS, SPECS, ActionSpec
+from gateway.actions import (
+    AGENT_HEADER,
+    CONVERSATION_HEADER,
+    LEGACY_ACTIONS,
+    LEGACY_FORMS,
+    SPECS,
+    ActionSpec,
+)
 from gateway.card import LEGACY_SUBSCRIPTION_ROUTE, SUBMISSION_ROUTE, SUBSCRIPTION_ROUTE
 from gateway.guard import BODY_TOO_LARGE, MAX_BODY_BYTES
 from gateway.signing import AUTHORIZATION_HEADER
@@ -184,9 +191,10 @@ def _action_paths() -> dict[str, Json]:
     for spec in SPECS:
         form = f"{SUBSCRIPTION_ROUTE}/{spec.segment}"
         action = f"{form}{spec.state_route}{SUBMISSION_ROUTE}"
-        legacy_form = f"{LEGACY_SUBSCRIPTION_ROUTE}/{spec.segment}"
         paths.setdefault(form, {})["get"] = _form(form, spec)
         paths.setdefault(action, {})["post"] = _action(action, spec)
+    for spec in LEGACY_FORMS:
+        legacy_form = f"{LEGACY_SUBSCRIPTION_ROUTE}/{spec.segment}"
         paths.setdefault(legacy_form, {})["get"] = _form(legacy_form, spec, legacy=True)
     for path, spec in LEGACY_ACTIONS:
         paths.setdefault(path, {})["post"] = _action(path, spec, legacy=True)

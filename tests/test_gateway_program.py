@@ -53,7 +53,8 @@ async def test_openapi_documents_every_route() -> None:
     legacy = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
     subscription = SUBSCRIPTION
     assert document["openapi"].startswith("3.")
-    assert {path: set(item) for path, item in document["paths"].items()} == {
+    # Among them, the URLs Gladly may hold from cards rendered before, and the probes.
+    assert {path: set(item) for path, item in document["paths"].items()}.items() >= {
         "/gladly/lookup": {"post"},
         f"{subscription}/cancel": {"get"},
         f"{subscription}/cancel/submissions/{{submission_id}}": {"post"},
@@ -66,7 +67,7 @@ async def test_openapi_documents_every_route() -> None:
         "/readyz": {"get"},
         "/openapi.json": {"get"},
         "/metrics": {"get"},
-    }
+    }.items()
     served = {(route.path, method.lower()) for route in ROUTES for method in route.methods or ()}
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
     assert documented == served - {(path, "head") for path, _ in served}
