@@ -23,7 +23,7 @@ from services.actions_service.idempotency import (
     RecoveryPoint,
 )
 from services.actions_service.store import audit_log, outbox
-from services.actions_service.store.db import Database, completes
+from services.actions_service.store.db import Database, shielded
 from services.actions_service.store.schema import actions
 from services.actions_service.store.sql import insert_unless_exists
 
@@ -32,7 +32,7 @@ class ActionRecords:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @completes
+    @shielded
     async def claim(self, new: NewRecord) -> ActionRecord:
         """Create the record leased to `new.owner`, or take it over if it is open and its lease
         is free; either way return the record as it now stands."""
@@ -59,14 +59,14 @@ class ActionRecords:
             row = (await connection.execute(select(actions).where(key))).mappings().one()
         return _record(row)
 
-    @completes
+    @shielded
     async def get(self, request_id: str) -> ActionRecord | None:
         async with self._db.transaction() as connection:
             query = select(actions).where(actions.c.request_id == request_id)
             row = (await connection.execute(query)).mappings().one_or_none()
         return None if row is None else _record(row)
 
-    @completes
+    @shielded
     async def mark_writing(
         self,
         request_id: str,
@@ -88,7 +88,7 @@ class ActionRecords:
             )
         return result.rowcount == 1
 
-    @completes
+    @shielded
     async def finish(
         self,
         request_id: str,
@@ -121,7 +121,7 @@ class ActionRecords:
                 await outbox.add(connection, timeline, now)
         return finished
 
-    @completes
+    @shielded
     async def release(
         self, request_id: str, owner: str, audit: AuditEntry | None, now: datetime | None = None
     ) -> None:
@@ -136,7 +136,7 @@ class ActionRecords:
             if audit is not None:
                 await audit_log.append(connection, audit)
 
-    @completes
+    @shielded
     async def abandoned(self, now: datetime, idle_since: datetime, limit: int) -> list[str]:
         """Open records whose lease is free and that no attempt has touched since
         `idle_since`: the ones left for the settler, oldest first."""
@@ -149,7 +149,7 @@ class ActionRecords:
             )
             return list((await connection.execute(query)).scalars())
 
-    @completes
+    @shielded
     async def take_over_abandoned(
         self,
         request_id: str,
@@ -172,7 +172,7 @@ class ActionRecords:
             row = (await connection.execute(select(actions).where(key))).mappings().one()
         return _record(row)
 
-    @completes
+    @shielded
     async def open_backlog(self) -> tuple[int, datetime | None]:
         """How many records are open, and when the oldest of them was created."""
         async with self._db.transaction() as connection:
@@ -182,7 +182,7 @@ class ActionRecords:
             count, oldest = (await connection.execute(query)).one()
         return int(count), oldest
 
-    @completes
+    @shielded
     async def purge_expired(self, now: datetime) -> int:
         async with self._db.transaction() as connection:
             result = await connection.execute(delete(actions).where(actions.c.expires_at < now))

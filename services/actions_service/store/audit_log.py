@@ -8,7 +8,7 @@ from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.actions_service.idempotency import AuditEntry, Outcome
-from services.actions_service.store.db import Database, completes
+from services.actions_service.store.db import Database, shielded
 from services.actions_service.store.schema import audit_log
 
 
@@ -21,12 +21,12 @@ class AuditLog:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @completes
+    @shielded
     async def append(self, entry: AuditEntry) -> None:
         async with self._db.transaction() as connection:
             await append(connection, entry)
 
-    @completes
+    @shielded
     async def recent(self, limit: int, failed_only: bool = False) -> list[AuditEntry]:
         """Newest first."""
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)

@@ -85,8 +85,9 @@ class Database:
         await self.engine.dispose()
 
 
-def completes(operation: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """A store operation that a cancelled caller (a deadline, a client gone) does not interrupt.
+def shielded(operation: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """A store operation shielded from cancellation: a cancelled caller (a deadline, a client
+    gone) does not interrupt it.
 
     Cancelling a database conversation midway can leave its connection inside a transaction
     that still holds locks (SQLite's writer lock, PostgreSQL row locks); operations are short,

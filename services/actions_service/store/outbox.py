@@ -16,7 +16,7 @@ from sqlalchemy import RowMapping, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.actions_service.idempotency import DeliveryState, OutboxEntry
-from services.actions_service.store.db import Database, completes
+from services.actions_service.store.db import Database, shielded
 from services.actions_service.store.schema import timeline_outbox as outbox
 from services.actions_service.store.sql import insert_unless_exists
 
@@ -55,7 +55,7 @@ class Outbox:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @completes
+    @shielded
     async def claim(
         self, owner: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[OutboxEntry]:
@@ -80,13 +80,13 @@ class Outbox:
             rows = (await connection.execute(statement)).mappings().all()
         return sorted((_entry(row) for row in rows), key=lambda e: e.id)
 
-    @completes
+    @shielded
     async def delivered(self, entry_id: int, owner: str, now: datetime) -> None:
         await self._settle(
             entry_id, owner, state=DeliveryState.DELIVERED, delivered_at=now, last_error=""
         )
 
-    @completes
+    @shielded
     async def retry_at(self, entry_id: int, owner: str, when: datetime, error: str) -> None:
         await self._settle(
             entry_id,
@@ -96,7 +96,7 @@ class Outbox:
             last_error=error[:500],
         )
 
-    @completes
+    @shielded
     async def give_up(self, entry_id: int, owner: str, error: str) -> None:
         await self._settle(
             entry_id,
@@ -106,7 +106,7 @@ class Outbox:
             last_error=error[:500],
         )
 
-    @completes
+    @shielded
     async def release(self, owner: str) -> None:
         """Hand back what this deliverer claimed but did not settle (graceful stop)."""
         async with self._db.transaction() as connection:
@@ -116,7 +116,7 @@ class Outbox:
                 .values(lease_owner=None, lease_until=None)
             )
 
-    @completes
+    @shielded
     async def pending(self) -> Pending:
         """How many entries wait, since when, and when the earliest is due (one query: the
         deliverer asks between rounds, for its sleep and for the backlog metrics)."""
@@ -127,7 +127,7 @@ class Outbox:
             count, oldest, next_due = (await connection.execute(query)).one()
         return Pending(count, oldest, next_due)
 
-    @completes
+    @shielded
     async def backlog(self, limit: int, failed_only: bool = False) -> list[OutboxEntry]:
         """Entries not delivered (pending and failed, or failed only), oldest first."""
         states = [DeliveryState.FAILED]

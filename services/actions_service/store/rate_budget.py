@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.actions_service.store.db import Database, completes
+from services.actions_service.store.db import Database, shielded
 from services.actions_service.store.schema import rate_budget
 
 
@@ -21,7 +21,7 @@ class RateBudgets:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @completes
+    @shielded
     async def take(self, name: str, slot: int, share: int, now: float) -> float | None:
         """Grant one request in `slot` if it has granted fewer than `share` and no wait is in
         force at `now` (unix time). None when granted, else until when a wait is in force (unix
@@ -50,7 +50,7 @@ class RateBudgets:
             blocked_until = (await connection.execute(query)).scalar_one()
         return float(blocked_until)
 
-    @completes
+    @shielded
     async def block(self, name: str, until: float) -> None:
         """Make every replica wait until `until` (unix time), unless a longer wait is in force."""
         async with self._db.transaction() as connection:
