@@ -22,7 +22,6 @@ from grpc_reflection.v1alpha import reflection
 
 from actions.v1 import actions_pb2, actions_pb2_grpc
 from services.actions_service import audit_command, callers
-from services.actions_service.actions import Actions
 from services.actions_service.deliverer import DeliveryPolicy, TimelineDeliverer
 from services.actions_service.gladly import SYSTEM as GLADLY
 from services.actions_service.gladly import GladlyClient
@@ -34,6 +33,7 @@ from services.actions_service.servicer import ActionsServicer
 from services.actions_service.settler import Settler
 from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.upstream import RetryPolicy
+from services.actions_service.use_cases import UseCases
 from services.config import ConfigError, ServiceSettings
 from services.runtime import freeze_startup_heap, listening_socket
 from services.telemetry import prometheus, rpc
@@ -246,7 +246,7 @@ async def _start_with(
         lease_seconds=settings.deadline_seconds + LEASE_GRACE_SECONDS,
         on_finished=deliverer.notify if deliverer else lambda: None,
     )
-    actions = Actions(
+    use_cases = UseCases(
         ordergroove,
         gladly,
         settings.actions_enabled,
@@ -271,7 +271,7 @@ async def _start_with(
         ],
     )
     actions_pb2_grpc.add_ActionsServiceServicer_to_server(
-        ActionsServicer(actions, settings.deadline_seconds), server
+        ActionsServicer(use_cases, settings.deadline_seconds), server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -295,7 +295,7 @@ async def _start_with(
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     if deliverer is not None:
         deliverer.start()
-    settler = Settler(store, actions, settings.settle_after_seconds, settings.deadline_seconds)
+    settler = Settler(store, use_cases, settings.settle_after_seconds, settings.deadline_seconds)
     settler.start()
     grace = settings.deadline_seconds + SHUTDOWN_MARGIN_SECONDS
     return RunningService(server, port, health_servicer, store, deliverer, settler, clients, grace)

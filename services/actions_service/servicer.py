@@ -20,11 +20,6 @@ from grpc_status import rpc_status
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from services.actions_service import deadline, spans
-from services.actions_service.actions import (
-    ActionContext,
-    Actions,
-    ChangeCommand,
-)
 from services.actions_service.domain import (
     Action,
     Order,
@@ -36,6 +31,11 @@ from services.actions_service.domain import (
 from services.actions_service.errors import MEANINGS, ActionError, InvalidArgument, Reason
 from services.actions_service.observe import RpcObservation, trace_trailer
 from services.actions_service.outcomes import ChangeOutcome
+from services.actions_service.use_cases import (
+    ActionContext,
+    ChangeCommand,
+    UseCases,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,8 @@ Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
-    def __init__(self, actions: Actions, deadline_seconds: float) -> None:
-        self._actions = actions
+    def __init__(self, use_cases: UseCases, deadline_seconds: float) -> None:
+        self._use_cases = use_cases
         self._deadline_seconds = deadline_seconds
 
     async def GetSubscriptions(
@@ -102,7 +102,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                     "customer", "customer_id, email or gladly_customer_id is required"
                 )
             spans.annotate_lookup(request.customer_id, request.gladly_customer_id)
-            result = await self._actions.get_subscriptions(
+            result = await self._use_cases.get_subscriptions(
                 customer_id=request.customer_id if by == "customer_id" else None,
                 gladly_customer_id=request.gladly_customer_id
                 if by == "gladly_customer_id"
@@ -237,16 +237,16 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
             request_id=request.request_id,
             context=_context(request.context),
         )
-        return await self._serve(method, context, lambda: self._actions.change(command))
+        return await self._serve(method, context, lambda: self._use_cases.change(command))
 
     async def ListCancelReasons(
         self, request: pb.ListCancelReasonsRequest, context: Context
     ) -> pb.ListCancelReasonsResponse:
         async def run() -> pb.ListCancelReasonsResponse:
-            reasons = await self._actions.list_cancel_reasons()
+            reasons = await self._use_cases.list_cancel_reasons()
             return pb.ListCancelReasonsResponse(
                 reasons=[pb.CancelReason(code=r.code, text=r.text) for r in reasons],
-                reason_required=self._actions.reason_required,
+                reason_required=self._use_cases.reason_required,
             )
 
         return await self._serve("ListCancelReasons", context, run)

@@ -26,8 +26,8 @@ from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.actions_service import callers, deadline, metrics
-from services.actions_service.actions import Actions
 from services.actions_service.store import Store, utcnow
+from services.actions_service.use_cases import UseCases
 from services.telemetry import attributes
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,10 @@ def poll_seconds_for(settle_after: float) -> float:
 
 class Settler:
     def __init__(
-        self, store: Store, actions: Actions, settle_after: float, deadline_seconds: float
+        self, store: Store, use_cases: UseCases, settle_after: float, deadline_seconds: float
     ) -> None:
         self._store = store
-        self._actions = actions
+        self._use_cases = use_cases
         # Within an action's deadline, as any attempt, so that it ends before its lease does.
         self._deadline_seconds = deadline_seconds
         self._settle_after = timedelta(seconds=settle_after)
@@ -97,7 +97,7 @@ class Settler:
                 if record is None:
                     return False
                 async with deadline.deadline(self._deadline_seconds):
-                    return await self._actions.settle(record, idle_since)
+                    return await self._use_cases.settle(record, idle_since)
             except Exception as error:
                 # Left open (released): the next round tries again.
                 span.set_status(Status(StatusCode.ERROR, type(error).__name__))

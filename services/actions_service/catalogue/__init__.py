@@ -1,5 +1,5 @@
 """The catalogue: every action an agent reaches for, each declared once (one module each) and
-run by one use case (`Actions.change`), retry and settler included.
+run by one use case (`UseCases.change`), retry and settler included.
 
 Adding an action: see README, "Adding an action — where to start".
 """

@@ -1,7 +1,7 @@
 """What one action declares: when it is offered, what it refuses, its one write, what proves
 that write happened, and what changed (for the timeline and the answer).
 
-The use case (`Actions.change`) runs every declaration the same way: read the state, refuse
+The use case (`UseCases.change`) runs every declaration the same way: read the state, refuse
 what the rules refuse (a form whose shown state changed included), record the recovery point,
 write once, re-read and answer what Ordergroove now holds. A lost answer is settled — by a
 retry or by the settler — with the declaration's `proof`, never by writing blindly.

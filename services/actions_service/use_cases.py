@@ -100,7 +100,7 @@ class CustomerCards:
         return self.customer is not None
 
 
-class Actions:
+class UseCases:
     def __init__(
         self,
         ordergroove: OrdergrooveClient,
