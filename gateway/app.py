@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from gateway import actions
+from gateway import action_endpoints
 from gateway.errors import EXCEPTION_HANDLERS, error_response
 from gateway.guard import GladlyGuard
 from gateway.lookup import lookup
@@ -42,7 +42,7 @@ async def metrics(request: Request) -> Response:
 ROUTES = [
     Route("/gladly/lookup", lookup, methods=["POST"]),
     # Each action's form and action URLs, and the URLs of cards rendered before them.
-    *actions.routes(),
+    *action_endpoints.routes(),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/openapi.json", openapi_json, methods=["GET"]),

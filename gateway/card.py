@@ -34,7 +34,7 @@ LEGACY_SUBSCRIPTION_ROUTE: Final = (
 SUBMISSION_ROUTE: Final = "/submissions/{submission_id}"
 
 # Each button: the action it runs, its name in Gladly (the contract's) and its URL segment.
-# A new action is a line here and its form and runner in gateway/actions.py.
+# A new action is a line here and its form and runner in gateway/action_endpoints.py.
 CANCEL: Final = "cancel"
 SKIP: Final = "skip"
 REACTIVATE: Final = "reactivate"

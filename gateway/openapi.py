@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from actions.v1 import actions_pb2 as pb
 from gateway import forms, wire
-from gateway.actions import (
+from gateway.action_endpoints import (
     AGENT_HEADER,
     CONVERSATION_HEADER,
     LEGACY_ACTIONS,

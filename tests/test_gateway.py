@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from actions.v1 import actions_pb2 as pb
-from gateway.actions import legacy_request_id
+from gateway.action_endpoints import legacy_request_id
 from gateway.app import create_app
 from gateway.errors import failure_response
 from gateway.gladly_auth import GladlySignature
