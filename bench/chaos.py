@@ -40,8 +40,8 @@ from bench.__main__ import seed_customer
 from bench.clients import AsGladly
 from bench.stack import OG_API_KEY, Stack, restart, running_stack
 from services.actions_service.domain import Action, timeline_item_id
-from services.actions_service.idempotency import OPEN_STATES, RecordState
 from services.actions_service.store import Store
+from services.actions_service.store.rows import OPEN_STATES, RecordState
 from services.actions_service.store.schema import actions
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"

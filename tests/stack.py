@@ -22,9 +22,9 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 from actions.v1 import actions_pb2_grpc
-from services.actions_service.idempotency import AuditEntry
 from services.actions_service.server import RunningService, start
 from services.actions_service.store import Store
+from services.actions_service.store.rows import AuditEntry
 from services.config import ServiceSettings, replaced
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO

@@ -16,7 +16,8 @@ import pytest
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from services.actions_service.domain import Action, timeline_item_id
-from services.actions_service.idempotency import (
+from services.actions_service.store import Store, utcnow
+from services.actions_service.store.rows import (
     AuditEntry,
     DeliveryState,
     NewRecord,
@@ -24,7 +25,6 @@ from services.actions_service.idempotency import (
     Outcome,
     RecordState,
 )
-from services.actions_service.store import Store, utcnow
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.stack import (

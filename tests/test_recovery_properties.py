@@ -27,7 +27,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_m
 
 from actions.v1 import actions_pb2 as pb
 from services.actions_service.domain import Action, timeline_item_id
-from services.actions_service.idempotency import FINAL_REFUSALS, AuditEntry
+from services.actions_service.idempotency import FINAL_REFUSALS
+from services.actions_service.store.rows import AuditEntry
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app

@@ -15,7 +15,7 @@ import pytest
 
 from actions.v1 import actions_pb2 as pb
 from services.actions_service.errors import Reason
-from services.actions_service.idempotency import RecordState
+from services.actions_service.store.rows import RecordState
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.demo import (
     DEMO_CUSTOMER_ID,

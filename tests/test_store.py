@@ -13,16 +13,16 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from services.actions_service.idempotency import (
+from services.actions_service.domain import RecoveryPoint
+from services.actions_service.store import Store
+from services.actions_service.store.rows import (
     AuditEntry,
     DeliveryState,
     NewRecord,
     OutboxEntry,
     Outcome,
     RecordState,
-    RecoveryPoint,
 )
-from services.actions_service.store import Store
 from services.actions_service.store.schema import metadata
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)

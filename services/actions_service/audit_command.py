@@ -8,8 +8,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TextIO
 
-from services.actions_service.idempotency import AuditEntry, OutboxEntry
 from services.actions_service.store import Store
+from services.actions_service.store.rows import AuditEntry, OutboxEntry
 
 AUDIT_COLUMNS = (
     "at",

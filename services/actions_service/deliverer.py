@@ -27,9 +27,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from services.actions_service import metrics
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.gladly import GladlyClient, TimelineRefused
-from services.actions_service.idempotency import OutboxEntry
 from services.actions_service.store import Store, lease_owner, utcnow
 from services.actions_service.store.outbox import Pending
+from services.actions_service.store.rows import OutboxEntry
 from services.actions_service.upstream import RetryPolicy
 from services.telemetry import attributes
 from services.telemetry.context import link_to

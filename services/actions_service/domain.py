@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, StrEnum
+from typing import Any
 
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
 
@@ -131,6 +132,35 @@ class SubscriptionCard:
     available_actions: tuple[Action, ...]
     # The merchant's words for the subscription's cancel reason code; "" without a code.
     cancel_reason_text: str = ""
+
+
+@dataclass(frozen=True)
+class RecoveryPoint:
+    """What the one Ordergroove write targets, recorded before it is sent."""
+
+    subscription_id: str
+    customer_id: str
+    order_id: str = ""  # a skip's order: a retry skips this order and no other
+    order_place_at: datetime | None = None
+
+    def to_json(self) -> dict[str, str]:
+        place_at = self.order_place_at.isoformat() if self.order_place_at else ""
+        return {
+            "subscription_id": self.subscription_id,
+            "customer_id": self.customer_id,
+            "order_id": self.order_id,
+            "order_place_at": place_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RecoveryPoint:
+        place_at = str(data.get("order_place_at") or "")
+        return cls(
+            subscription_id=str(data["subscription_id"]),
+            customer_id=str(data.get("customer_id", "")),
+            order_id=str(data.get("order_id", "")),
+            order_place_at=datetime.fromisoformat(place_at) if place_at else None,
+        )
 
 
 @dataclass(frozen=True)

@@ -21,20 +21,24 @@ from datetime import datetime, timedelta
 from typing import Final, Generic, TypeVar
 
 from services.actions_service import callers, deadline, idempotency, spans
-from services.actions_service.domain import Action, TimelineEntry, canonical_request_id
+from services.actions_service.domain import (
+    Action,
+    RecoveryPoint,
+    TimelineEntry,
+    canonical_request_id,
+)
 from services.actions_service.errors import ActionError, Reason
-from services.actions_service.idempotency import (
+from services.actions_service.idempotency import Decision
+from services.actions_service.outcomes import Codec, Finished, refusal, refusal_json
+from services.actions_service.store import Store, lease_owner, utcnow
+from services.actions_service.store.rows import (
     ActionRecord,
     AuditEntry,
-    Decision,
     NewRecord,
     OutboxEntry,
     Outcome,
     RecordState,
-    RecoveryPoint,
 )
-from services.actions_service.outcomes import Codec, Finished, refusal, refusal_json
-from services.actions_service.store import Store, lease_owner, utcnow
 from services.telemetry.context import current_trace_id, current_traceparent
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opentelemetry import trace
 
-from services.actions_service.idempotency import AuditEntry
+from services.actions_service.store.rows import AuditEntry
 from services.telemetry import attributes
 
 

@@ -27,6 +27,7 @@ from services.actions_service.domain import (
     Customer,
     Order,
     Product,
+    RecoveryPoint,
     Settled,
     Status,
     Subscription,
@@ -35,7 +36,7 @@ from services.actions_service.domain import (
 )
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
 from services.actions_service.gladly import GladlyClient
-from services.actions_service.idempotency import ActionRecord, RecoveryPoint, is_final_refusal
+from services.actions_service.idempotency import is_final_refusal
 from services.actions_service.ledger import ActionRequest, Attempt, Ledger
 from services.actions_service.ordergroove import OrdergrooveClient
 from services.actions_service.outcomes import (
@@ -44,6 +45,7 @@ from services.actions_service.outcomes import (
     Finished,
     not_applied_note,
 )
+from services.actions_service.store.rows import ActionRecord
 
 log = logging.getLogger(__name__)
 

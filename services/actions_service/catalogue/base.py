@@ -19,9 +19,16 @@ from datetime import date, datetime
 from typing import Protocol
 
 from services.actions_service import domain
-from services.actions_service.domain import Action, Order, Period, Settled, Status, Subscription
+from services.actions_service.domain import (
+    Action,
+    Order,
+    Period,
+    RecoveryPoint,
+    Settled,
+    Status,
+    Subscription,
+)
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
-from services.actions_service.idempotency import RecoveryPoint
 from services.actions_service.ordergroove import OrdergrooveClient
 
 Fields = Mapping[str, str]

@@ -19,8 +19,15 @@ from services.actions_service.catalogue.base import (
     require_change,
     whole_number,
 )
-from services.actions_service.domain import Action, Order, Period, Settled, Status, Subscription
-from services.actions_service.idempotency import RecoveryPoint
+from services.actions_service.domain import (
+    Action,
+    Order,
+    Period,
+    RecoveryPoint,
+    Settled,
+    Status,
+    Subscription,
+)
 from services.actions_service.ordergroove import OrdergrooveClient
 
 

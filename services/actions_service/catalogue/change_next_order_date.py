@@ -17,9 +17,15 @@ from services.actions_service.catalogue.base import (
     require_active,
     require_change,
 )
-from services.actions_service.domain import Action, Order, Settled, Status, Subscription
+from services.actions_service.domain import (
+    Action,
+    Order,
+    RecoveryPoint,
+    Settled,
+    Status,
+    Subscription,
+)
 from services.actions_service.errors import InvalidArgument
-from services.actions_service.idempotency import RecoveryPoint
 from services.actions_service.ordergroove import OrdergrooveClient
 
 

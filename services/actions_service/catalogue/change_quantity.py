@@ -15,9 +15,15 @@ from services.actions_service.catalogue.base import (
     require_change,
     whole_number,
 )
-from services.actions_service.domain import Action, Order, Settled, Status, Subscription
+from services.actions_service.domain import (
+    Action,
+    Order,
+    RecoveryPoint,
+    Settled,
+    Status,
+    Subscription,
+)
 from services.actions_service.errors import ActionError, Reason
-from services.actions_service.idempotency import RecoveryPoint
 from services.actions_service.ordergroove import OrdergrooveClient
 
 # Far above any merchant's maximum: a shown quantity is only compared, never sent.

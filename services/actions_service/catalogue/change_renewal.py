@@ -15,9 +15,8 @@ from services.actions_service.catalogue.base import (
     form_changed,
     require_change,
 )
-from services.actions_service.domain import Action, Order, Settled, Subscription
+from services.actions_service.domain import Action, Order, RecoveryPoint, Settled, Subscription
 from services.actions_service.errors import ActionError, Reason
-from services.actions_service.idempotency import RecoveryPoint
 from services.actions_service.ordergroove import OrdergrooveClient
 
 # Ordergroove's names (reference: `change_renewal_behavior/`) and what the agent reads.

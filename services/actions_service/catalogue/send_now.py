@@ -18,13 +18,13 @@ from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
     Action,
     Order,
+    RecoveryPoint,
     Settled,
     Status,
     Subscription,
     check_optional_id,
 )
 from services.actions_service.errors import ActionError, Reason
-from services.actions_service.idempotency import RecoveryPoint
 from services.actions_service.ordergroove import OrdergrooveClient
 
 # Ordergroove's status of a placed order (reference: order statuses).

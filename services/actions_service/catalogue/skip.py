@@ -8,8 +8,14 @@ from dataclasses import dataclass
 
 from services.actions_service import domain
 from services.actions_service.catalogue.base import Fields, Limits, State, date_text, place_date
-from services.actions_service.domain import Action, Order, Settled, Status, Subscription
-from services.actions_service.idempotency import RecoveryPoint
+from services.actions_service.domain import (
+    Action,
+    Order,
+    RecoveryPoint,
+    Settled,
+    Status,
+    Subscription,
+)
 from services.actions_service.ordergroove import OrdergrooveClient
 
 

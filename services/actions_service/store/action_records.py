@@ -12,7 +12,10 @@ from typing import Any
 
 from sqlalchemy import RowMapping, delete, func, select, update
 
-from services.actions_service.idempotency import (
+from services.actions_service.domain import RecoveryPoint
+from services.actions_service.store import audit_log, outbox
+from services.actions_service.store.db import Database, shielded
+from services.actions_service.store.rows import (
     OPEN_STATES,
     REQUEST_ID_TTL,
     ActionRecord,
@@ -20,10 +23,7 @@ from services.actions_service.idempotency import (
     NewRecord,
     OutboxEntry,
     RecordState,
-    RecoveryPoint,
 )
-from services.actions_service.store import audit_log, outbox
-from services.actions_service.store.db import Database, shielded
 from services.actions_service.store.schema import actions
 from services.actions_service.store.sql import insert_unless_exists
 

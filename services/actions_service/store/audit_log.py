@@ -7,8 +7,8 @@ from dataclasses import asdict
 from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.actions_service.idempotency import AuditEntry, Outcome
 from services.actions_service.store.db import Database, shielded
+from services.actions_service.store.rows import AuditEntry, Outcome
 from services.actions_service.store.schema import audit_log
 
 

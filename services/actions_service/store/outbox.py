@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import RowMapping, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.actions_service.idempotency import DeliveryState, OutboxEntry
 from services.actions_service.store.db import Database, shielded
+from services.actions_service.store.rows import DeliveryState, OutboxEntry
 from services.actions_service.store.schema import timeline_outbox as outbox
 from services.actions_service.store.sql import insert_unless_exists
 
