@@ -18,11 +18,11 @@ from actions.v1 import actions_pb2_grpc
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.store import Store, utcnow
 from services.actions_service.store.rows import (
+    AttemptOutcome,
     AuditEntry,
     DeliveryState,
     NewRecord,
     OutboxEntry,
-    Outcome,
     RecordState,
 )
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
@@ -208,7 +208,7 @@ async def _queue_entry(store: Store, request_id: str) -> None:
         NewRecord(request_id, "skip", "f", {}, owner, now, now + timedelta(seconds=5))
     )
     audit = AuditEntry(
-        now, "internal", "skip", "c", "s", "o", Outcome.DONE, "", 200, "", request_id
+        now, "internal", "skip", "c", "s", "o", AttemptOutcome.DONE, "", 200, "", request_id
     )
     entry = OutboxEntry(
         timeline_item_id(Action.SKIP, request_id), request_id, GLADLY_CUSTOMER, "t", "b", now

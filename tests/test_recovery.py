@@ -15,7 +15,7 @@ import pytest
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from services.actions_service.errors import Reason
-from services.actions_service.store.rows import Outcome
+from services.actions_service.store.rows import AttemptOutcome
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.demo import (
     DEMO_CUSTOMER_ID,
@@ -208,7 +208,7 @@ async def test_a_crashed_attempts_lease_expires_and_its_retry_reconciles(
     assert answer.skipped_order_id == DOG_FOOD_ORDER
     assert len(await journal(ordergroove, "PATCH")) == 1
     assert (await outcomes(store_url))[-1] == ("reconciled", None)
-    assert Outcome.DONE.value not in [o for o, _ in await outcomes(store_url)]
+    assert AttemptOutcome.DONE.value not in [o for o, _ in await outcomes(store_url)]
 
 
 async def _retry_until_answered(

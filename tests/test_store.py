@@ -16,11 +16,11 @@ from sqlalchemy.engine import Connection
 from services.actions_service.domain import RecoveryPoint
 from services.actions_service.store import Store
 from services.actions_service.store.rows import (
+    AttemptOutcome,
     AuditEntry,
     DeliveryState,
     NewRecord,
     OutboxEntry,
-    Outcome,
     RecordState,
 )
 from services.actions_service.store.schema import metadata
@@ -48,7 +48,7 @@ def claim(request_id: str, owner: str, now: datetime = NOW, fingerprint: str = "
     )
 
 
-def audit(request_id: str, outcome: Outcome = Outcome.DONE) -> AuditEntry:
+def audit(request_id: str, outcome: AttemptOutcome = AttemptOutcome.DONE) -> AuditEntry:
     return AuditEntry(
         at=NOW,
         who="internal",

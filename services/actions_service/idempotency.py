@@ -8,7 +8,7 @@ An action record is keyed by its `request_id` and moves through these states:
                          │                           │
                          └── settler: not applied ───┴──────▶ NOT_APPLIED
 
-A record is worked on only by the holder of its lease. A failure that leaves the outcome open
+A record is worked on only by the holder of its lease. A failure that leaves the action unsettled
 releases the lease (a crash lets it expire); the next attempt with the same request id takes the
 record over: from PENDING it starts afresh (nothing was written), from WRITING it reconciles with
 Ordergroove before anything else, because the write may or may not have happened. DONE and
@@ -37,7 +37,7 @@ FINAL_REFUSALS: Final = frozenset(r for r, meaning in MEANINGS.items() if meanin
 
 class Decision(Enum):
     RUN = "run"  # this attempt holds the lease: do (or resume) the work
-    REPLAY = "replay"  # answer the stored outcome
+    REPLAY = "replay"  # answer the stored result
     BUSY = "busy"  # another attempt holds the lease: wait for it
     REUSED = "reused"  # the request id belongs to a different request
 

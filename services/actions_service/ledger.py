@@ -1,7 +1,7 @@
 """Running an action at most once, whatever fails: the use case's work inside its action record.
 
 `async with ledger.attempt(request, codec) as attempt:` claims the record for the request id and
-then, by `idempotency.decide`, answers a stored outcome, waits for the attempt holding the lease,
+then, by `idempotency.decide`, answers the stored result, waits for the attempt holding the lease,
 refuses a reused id, or lets the block run the action, recording how it ended when it leaves.
 The action records a recovery point before its one Ordergroove write (`Attempt.before_write`);
 an attempt that takes over an open record is handed that point and reconciles first. Every attempt
@@ -29,14 +29,14 @@ from services.actions_service.domain import (
 )
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.idempotency import Decision
-from services.actions_service.outcomes import Codec, Finished, refusal, refusal_json
+from services.actions_service.results import Codec, Finished, refusal, refusal_json
 from services.actions_service.store import Store, lease_owner, utcnow
 from services.actions_service.store.rows import (
     ActionRecord,
+    AttemptOutcome,
     AuditEntry,
     NewRecord,
     OutboxEntry,
-    Outcome,
     RecordState,
 )
 from services.telemetry.context import current_trace_id, current_traceparent
@@ -99,7 +99,7 @@ class Attempt(Generic[T]):
     def finish(self, finished: Finished[T]) -> T:
         """The action's result, recorded when the attempt's block ends."""
         self.finished = finished
-        return finished.outcome
+        return finished.result
 
     async def before_write(self, point: RecoveryPoint) -> None:
         """Durably record what the write targets; raises if this attempt lost its lease."""
@@ -129,7 +129,7 @@ class Ledger:
         """The action's record, claimed for `request`: a repeat is answered what was stored
         (`attempt.replayed`, or the stored refusal raised), a reused id is refused, an attempt in
         flight is waited for; otherwise the body runs the action and calls `attempt.finish`.
-        Leaving the block records the outcome, or the failure it raised."""
+        Leaving the block records the result, or the failure it raised."""
         owner = lease_owner()
         fingerprint = idempotency.fingerprint(request.action, request.payload)
         spans.annotate_action(request.action.value, request.request_id, request.payload)
@@ -155,7 +155,7 @@ class Ledger:
                 return
             if decision is Decision.REUSED:
                 await self.store.audit.append(
-                    self._audit(request, None, Outcome.REFUSED, Reason.REQUEST_ID_REUSED)
+                    self._audit(request, None, AttemptOutcome.REFUSED, Reason.REQUEST_ID_REUSED)
                 )
                 raise _reused(request.request_id)
             if decision is Decision.RUN:
@@ -174,7 +174,7 @@ class Ledger:
     async def _record_success(
         self, request: ActionRequest, attempt: Attempt[T], finished: Finished[T], codec: Codec[T]
     ) -> None:
-        outcome = Outcome.RECONCILED if finished.reconciled else Outcome.DONE
+        outcome = AttemptOutcome.RECONCILED if finished.reconciled else AttemptOutcome.DONE
         audit = replace(
             self._audit(request, attempt.point, outcome, "", finished.ordergroove_status),
             change=finished.change,
@@ -183,7 +183,7 @@ class Ledger:
             request.request_id,
             attempt.owner,
             state=RecordState.DONE,
-            result=codec.encode(finished.outcome),
+            result=codec.encode(finished.result),
             audit=audit,
             timeline=_outbox_entry(request.request_id, finished.timeline),
         )
@@ -195,7 +195,9 @@ class Ledger:
         status = error.upstream_status if isinstance(error, ActionError) else None
         try:
             if isinstance(error, ActionError) and idempotency.is_final_refusal(error.reason):
-                audit = self._audit(request, attempt.point, Outcome.REFUSED, error.reason, status)
+                audit = self._audit(
+                    request, attempt.point, AttemptOutcome.REFUSED, error.reason, status
+                )
                 await self.store.records.finish(
                     request.request_id,
                     attempt.owner,
@@ -205,7 +207,7 @@ class Ledger:
                 )
             else:
                 audit = self._audit(
-                    request, attempt.point, Outcome.FAILED, _failure_reason(error), status
+                    request, attempt.point, AttemptOutcome.FAILED, _failure_reason(error), status
                 )
                 await self.store.records.release(request.request_id, attempt.owner, audit)
         except Exception:
@@ -250,7 +252,7 @@ class Ledger:
             owner,
             state=RecordState.NOT_APPLIED,
             result=refusal_json(error),
-            audit=self._audit(request, taken.recovery, Outcome.NOT_APPLIED, error.reason),
+            audit=self._audit(request, taken.recovery, AttemptOutcome.NOT_APPLIED, error.reason),
             timeline=_outbox_entry(request.request_id, not_applied_note()),
         )
         self._on_finished()
@@ -260,7 +262,7 @@ class Ledger:
         self,
         request: ActionRequest,
         point: RecoveryPoint | None,
-        outcome: Outcome,
+        outcome: AttemptOutcome,
         reason: str,
         status: int | None = None,
     ) -> AuditEntry:

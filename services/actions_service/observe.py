@@ -1,8 +1,9 @@
-"""What every RPC leaves behind: its outcome on the server span, its metrics, one log line.
+"""What every RPC leaves behind: its answer on the server span, its metrics, one log line.
 
-The span itself is the gRPC instrumentation's; this adds what only the service knows — the
-outcome (`ok`, or the reason the caller was given), Gladly's correlation id — and names the
-trace in the trailing metadata of every error, so a caller can find it.
+The span itself is the gRPC instrumentation's; this adds what only the service knows — its
+answer (`ok`, or the reason the caller was given: the `actions.outcome` label), Gladly's
+correlation id — and names the trace in the trailing metadata of every error, so a caller can
+find it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ OK: Final = "ok"
 # What an RPC that raised counts as: the status code the caller sees.
 CANCELLED: Final = grpc.StatusCode.CANCELLED.name
 INTERNAL: Final = grpc.StatusCode.INTERNAL.name
-# Outcomes that are the service's or its upstreams' failure, not the caller's: logged as warnings.
+# Answers that are the service's or its upstreams' failure, not the caller's: logged as warnings.
 FAILURES: Final = frozenset(
     {Reason.UPSTREAM_UNAVAILABLE, Reason.DEADLINE_EXCEEDED, INTERNAL, CANCELLED}
 )
@@ -47,14 +48,14 @@ def correlation_id(metadata: Any) -> str:
 
 
 class RpcObservation:
-    """`with RpcObservation(method, metadata) as rpc:` around serving one RPC. Set `rpc.outcome`
+    """`with RpcObservation(method, metadata) as rpc:` around serving one RPC. Set `rpc.answer`
     when it fails (the abort that follows leaves the block by an exception); an exception that
     leaves it otherwise counts as CANCELLED or INTERNAL."""
 
     def __init__(self, method: str, metadata: Any) -> None:
         self.method = method
         self.correlation_id = correlation_id(metadata)
-        self.outcome = OK
+        self.answer = OK
         self._labels = {RPC_METHOD: method}
         self._started = 0.0
 
@@ -73,20 +74,20 @@ class RpcObservation:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if exc is not None and self.outcome == OK:
-            self.outcome = CANCELLED if isinstance(exc, asyncio.CancelledError) else INTERNAL
+        if exc is not None and self.answer == OK:
+            self.answer = CANCELLED if isinstance(exc, asyncio.CancelledError) else INTERNAL
         seconds = time.perf_counter() - self._started
         metrics.RPC_ACTIVE.add(-1, self._labels)
-        metrics.RPC_DURATION.record(seconds, {**self._labels, attributes.OUTCOME: self.outcome})
-        trace.get_current_span().set_attribute(attributes.OUTCOME, self.outcome)
+        metrics.RPC_DURATION.record(seconds, {**self._labels, attributes.OUTCOME: self.answer})
+        trace.get_current_span().set_attribute(attributes.OUTCOME, self.answer)
         log.log(
-            logging.WARNING if self.outcome in FAILURES else logging.INFO,
+            logging.WARNING if self.answer in FAILURES else logging.INFO,
             "%s %s",
             self.method,
-            self.outcome,
+            self.answer,
             extra={
                 RPC_METHOD: self.method,
-                attributes.OUTCOME: self.outcome,
+                attributes.OUTCOME: self.answer,
                 "duration_ms": round(seconds * 1000, 1),
                 **attributes.correlation_fields(self.correlation_id),
             },

@@ -30,7 +30,7 @@ from services.actions_service.domain import (
 )
 from services.actions_service.errors import MEANINGS, ActionError, InvalidArgument, Reason
 from services.actions_service.observe import RpcObservation, trace_trailer
-from services.actions_service.outcomes import ChangeOutcome
+from services.actions_service.results import ActionResult
 from services.actions_service.use_cases import (
     ActionContext,
     ChangeCommand,
@@ -133,23 +133,23 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
         self, request: pb.CancelSubscriptionRequest, context: Context
     ) -> pb.CancelSubscriptionResponse:
         fields = {"reason_code": request.reason_code, "reason_details": request.reason_details}
-        outcome = await self._run("CancelSubscription", context, Action.CANCEL, request, fields)
+        result = await self._run("CancelSubscription", context, Action.CANCEL, request, fields)
         return pb.CancelSubscriptionResponse(
-            subscription=subscription_message(outcome.card), summary=outcome.summary
+            subscription=subscription_message(result.card), summary=result.summary
         )
 
     async def SkipNextOrder(
         self, request: pb.SkipNextOrderRequest, context: Context
     ) -> pb.SkipNextOrderResponse:
         fields = {"order_id": request.order_id}
-        outcome = await self._run("SkipNextOrder", context, Action.SKIP, request, fields)
-        skipped, new_next = outcome.target, outcome.card.next_order
+        result = await self._run("SkipNextOrder", context, Action.SKIP, request, fields)
+        skipped, new_next = result.target, result.card.next_order
         return pb.SkipNextOrderResponse(
-            subscription=subscription_message(outcome.card),
+            subscription=subscription_message(result.card),
             skipped_order_id=skipped.order_id if skipped else "",
             previous_next_order_time=_timestamp(skipped.place_at if skipped else None),
             next_order_time=_timestamp(new_next.place_at if new_next else None),
-            summary=outcome.summary,
+            summary=result.summary,
         )
 
     # --- the catalogue's actions: each names its fields; `_change` does the rest --------------
@@ -216,9 +216,9 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
         request: ChangeRequest,
         fields: dict[str, str],
     ) -> pb.SubscriptionChangeResponse:
-        outcome = await self._run(method, context, action, request, fields)
+        result = await self._run(method, context, action, request, fields)
         return pb.SubscriptionChangeResponse(
-            subscription=subscription_message(outcome.card), summary=outcome.summary
+            subscription=subscription_message(result.card), summary=result.summary
         )
 
     async def _run(
@@ -228,7 +228,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
         action: Action,
         request: ChangeRequest,
         fields: dict[str, str],
-    ) -> ChangeOutcome:
+    ) -> ActionResult:
         command = ChangeCommand(
             action,
             request.subscription_id,
@@ -260,7 +260,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                 async with deadline.deadline(self._time_allowed(context)):
                     return await run()
             except Exception as error:
-                status, rpc.outcome = failure_status(error)
+                status, rpc.answer = failure_status(error)
                 await abort(context, status)
 
     def _time_allowed(self, context: Context) -> float:
@@ -351,7 +351,7 @@ async def abort(context: Context, status: status_pb2.Status) -> NoReturn:
 
 
 def failure_status(error: Exception) -> tuple[status_pb2.Status, str]:
-    """The status a failure is answered with, and the outcome it is counted as."""
+    """The status a failure is answered with, and the answer it is counted as (metrics, log)."""
     if isinstance(error, deadline.DeadlineExceeded):
         error = ActionError(
             Reason.DEADLINE_EXCEEDED, "The action did not complete within its deadline."

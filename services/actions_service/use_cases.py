@@ -39,10 +39,10 @@ from services.actions_service.gladly import GladlyClient
 from services.actions_service.idempotency import is_final_refusal
 from services.actions_service.ledger import ActionRequest, Attempt, Ledger
 from services.actions_service.ordergroove import OrdergrooveClient
-from services.actions_service.outcomes import (
-    ChangeCodec,
-    ChangeOutcome,
+from services.actions_service.results import (
+    ActionResult,
     Finished,
+    ResultCodec,
     not_applied_note,
 )
 from services.actions_service.store.rows import ActionRecord
@@ -231,13 +231,13 @@ class UseCases:
 
     # --- every action: one use case for every declaration of the catalogue ------------------
 
-    async def change(self, command: ChangeCommand) -> ChangeOutcome:
+    async def change(self, command: ChangeCommand) -> ActionResult:
         """Run one action of the catalogue, at most once per request id."""
         definition = catalogue.CATALOGUE[command.action]
         self._validate_common(command)
         await definition.validate(command.fields, self.limits())
         request = self._request(command)
-        async with self._ledger.attempt(request, ChangeCodec()) as attempt:
+        async with self._ledger.attempt(request, ResultCodec()) as attempt:
             if attempt.replayed is not None:
                 return attempt.replayed
             return attempt.finish(
@@ -249,8 +249,8 @@ class UseCases:
         definition: Definition,
         command: ChangeCommand,
         request_id: str,
-        attempt: Attempt[ChangeOutcome],
-    ) -> Finished[ChangeOutcome]:
+        attempt: Attempt[ActionResult],
+    ) -> Finished[ActionResult]:
         """Read and refuse, record the target, write once, read again: the answer is what
         Ordergroove now holds. A resumed attempt first settles by the declaration's proof."""
         domain.check_enabled(definition.action, self._enabled)
@@ -354,7 +354,7 @@ class UseCases:
         point: RecoveryPoint,
         state: State,
         status: int | None,
-    ) -> Finished[ChangeOutcome]:
+    ) -> Finished[ActionResult]:
         """The card as Ordergroove now holds it, and the timeline's before → after."""
         sub = state.subscription
         product = await self._ordergroove.get_product(sub.product_id, sub.customer_id)
@@ -377,7 +377,7 @@ class UseCases:
             else None
         )
         return Finished(
-            ChangeOutcome(card=card, summary=body, target=target),
+            ActionResult(card=card, summary=body, target=target),
             timeline=self._timeline(context, TimelineEntry(item_id, title, body, now)),
             ordergroove_status=status,
             change=change[:500],
@@ -411,7 +411,7 @@ class UseCases:
         note = partial(
             self._not_applied_note, request, record.recovery, context, definition.attempted
         )
-        return await self._ledger.settle(record, idle_since, request, proven, ChangeCodec(), note)
+        return await self._ledger.settle(record, idle_since, request, proven, ResultCodec(), note)
 
     async def _proven(
         self,
@@ -419,7 +419,7 @@ class UseCases:
         command: ChangeCommand,
         request_id: str,
         point: RecoveryPoint,
-    ) -> Finished[ChangeOutcome] | None:
+    ) -> Finished[ActionResult] | None:
         """The action's result when the declaration's proof shows its write applied."""
         try:
             state = await self._read_state(definition, point)

@@ -99,7 +99,7 @@ class ActionRecords:
         audit: AuditEntry,
         timeline: OutboxEntry | None = None,
     ) -> bool:
-        """Store the final outcome, its audit row and its timeline entry in one transaction."""
+        """Store the final result, its audit row and its timeline entry in one transaction."""
         now = audit.at
         async with self._db.transaction() as connection:
             updated = await connection.execute(
@@ -125,7 +125,7 @@ class ActionRecords:
     async def release(
         self, request_id: str, owner: str, audit: AuditEntry | None, now: datetime | None = None
     ) -> None:
-        """Give up the lease with the outcome still open, so a retry may take over at once.
+        """Give up the lease with the action unsettled, so a retry may take over at once.
         Without an audit row (a settler that could not read Ordergroove) nothing was attempted."""
         async with self._db.transaction() as connection:
             await connection.execute(

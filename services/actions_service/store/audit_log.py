@@ -8,7 +8,7 @@ from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.actions_service.store.db import Database, shielded
-from services.actions_service.store.rows import AuditEntry, Outcome
+from services.actions_service.store.rows import AttemptOutcome, AuditEntry
 from services.actions_service.store.schema import audit_log
 
 
@@ -31,7 +31,7 @@ class AuditLog:
         """Newest first."""
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         if failed_only:
-            query = query.where(audit_log.c.outcome == Outcome.FAILED)
+            query = query.where(audit_log.c.outcome == AttemptOutcome.FAILED)
         async with self._db.transaction() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [_entry(row) for row in rows]
@@ -45,7 +45,7 @@ def _entry(row: RowMapping) -> AuditEntry:
         customer_id=row["customer_id"],
         subscription_id=row["subscription_id"],
         order_id=row["order_id"],
-        outcome=Outcome(row["outcome"]),
+        outcome=AttemptOutcome(row["outcome"]),
         reason=row["reason"],
         ordergroove_status=row["ordergroove_status"],
         trace_id=row["trace_id"],

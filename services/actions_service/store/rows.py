@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from services.actions_service.domain import RecoveryPoint
 
-# How long a request id is remembered: a repeat within this time gets the first outcome.
+# How long a request id is remembered: a repeat within this time gets the first result.
 REQUEST_ID_TTL: Final = timedelta(hours=24)
 
 
@@ -28,13 +28,14 @@ class RecordState(StrEnum):
 OPEN_STATES: Final = (RecordState.PENDING, RecordState.WRITING)
 
 
-class Outcome(StrEnum):
+class AttemptOutcome(StrEnum):
     """What one attempt ended with, as the audit log says it."""
 
     DONE = "done"
     RECONCILED = "reconciled"  # a lost answer was settled by reading Ordergroove's state
     REFUSED = "refused"
-    FAILED = "failed"  # the outcome is open; a retry with the same request id settles it
+    # Not settled (the write may have happened): a retry with the same request id settles it.
+    FAILED = "failed"
     NOT_APPLIED = "not_applied"  # settled in the background: not applied, and never sent since
 
 
@@ -46,7 +47,7 @@ class ActionRecord:
     lease_owner: str | None
     attempts: int
     recovery: RecoveryPoint | None
-    result: dict[str, Any] | None  # the outcome to replay (DONE) or the refusal (REFUSED, ...)
+    result: dict[str, Any] | None  # the result to replay (DONE) or the refusal (REFUSED, ...)
     action: str = ""
     request: Mapping[str, str] = field(default_factory=dict)  # the request's payload
     updated_at: datetime | None = None
@@ -79,7 +80,7 @@ class AuditEntry:
     customer_id: str
     subscription_id: str
     order_id: str
-    outcome: Outcome
+    outcome: AttemptOutcome
     reason: str  # the refusal's or failure's reason; "" when done
     ordergroove_status: int | None  # HTTP status of the write, or of Ordergroove's refusal
     trace_id: str

@@ -1,4 +1,4 @@
-"""Stored outcomes are answered again to repeats: what was stored must come back whole."""
+"""Stored results are answered again to repeats: what was stored must come back whole."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from services.actions_service.domain import (
     Subscription,
     SubscriptionCard,
 )
-from services.actions_service.outcomes import ChangeCodec, ChangeOutcome
+from services.actions_service.results import ActionResult, ResultCodec
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -41,17 +41,17 @@ def card(**changes: object) -> SubscriptionCard:
 
 
 def test_a_prepaid_card_with_reason_words_comes_back_whole() -> None:
-    outcome = ChangeOutcome(card(), "summary", Order("order-0", 1, None))
-    codec = ChangeCodec()
-    again = codec.decode(codec.encode(outcome))
-    assert again == outcome
+    result = ActionResult(card(), "summary", Order("order-0", 1, None))
+    codec = ResultCodec()
+    again = codec.decode(codec.encode(result))
+    assert again == result
     assert again.card.next_order is not None and again.card.next_order.place_at is not None
     assert again.card.next_order.place_at.strftime("%Y-%m-%d") == "2026-02-01"
 
 
 def test_a_record_stored_before_prepaid_plans_still_decodes() -> None:
-    codec = ChangeCodec()
-    stored = codec.encode(ChangeOutcome(card(), "summary"))
+    codec = ResultCodec()
+    stored = codec.encode(ActionResult(card(), "summary"))
     del stored["target"]  # a cancel recorded before every action shared one shape
     subscription = stored["card"]["subscription"]
     del subscription["prepaid_plan"], stored["card"]["cancel_reason_text"]
@@ -62,10 +62,10 @@ def test_a_record_stored_before_prepaid_plans_still_decodes() -> None:
 
 
 def test_a_skip_recorded_before_every_action_shared_one_shape_still_decodes() -> None:
-    stored = ChangeCodec().encode(ChangeOutcome(card(), "summary"))
+    stored = ResultCodec().encode(ActionResult(card(), "summary"))
     del stored["target"]
     stored |= {
         "skipped": {"order_id": "order-0", "status": 1, "place_at": None},
         "new_next_order": None,
     }
-    assert ChangeCodec().decode(stored).target == Order("order-0", 1, None)
+    assert ResultCodec().decode(stored).target == Order("order-0", 1, None)

@@ -23,7 +23,7 @@ Json = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class ChangeOutcome:
+class ActionResult:
     """The result of an action: the subscription as Ordergroove now holds it."""
 
     card: SubscriptionCard
@@ -36,7 +36,7 @@ class ChangeOutcome:
 class Finished(Generic[T]):
     """A completed action: its result, and what the store records with it."""
 
-    outcome: T
+    result: T
     # The entry for the Gladly customer's timeline; None when there is no one to tell.
     timeline: tuple[str, TimelineEntry] | None  # (Gladly customer id, entry)
     ordergroove_status: int | None  # the write's HTTP status; None when nothing was sent
@@ -51,23 +51,23 @@ class Finished(Generic[T]):
 
 
 class Codec(Protocol[T]):
-    def encode(self, outcome: T) -> Json: ...
+    def encode(self, result: T) -> Json: ...
 
     def decode(self, data: Json) -> T: ...
 
 
-class ChangeCodec:
-    def encode(self, outcome: ChangeOutcome) -> Json:
+class ResultCodec:
+    def encode(self, result: ActionResult) -> Json:
         return {
-            "card": _card_json(outcome.card),
-            "summary": outcome.summary,
-            "target": _order_json(outcome.target),
+            "card": _card_json(result.card),
+            "summary": result.summary,
+            "target": _order_json(result.target),
         }
 
-    def decode(self, data: Json) -> ChangeOutcome:
+    def decode(self, data: Json) -> ActionResult:
         # Skips recorded before every action shared this shape named their target `skipped`.
         target = data.get("target", data.get("skipped"))
-        return ChangeOutcome(
+        return ActionResult(
             card=_card(data["card"]), summary=data["summary"], target=_order(target)
         )
 
