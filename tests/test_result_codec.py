@@ -12,14 +12,14 @@ from services.actions_service.domain import (
     PrepaidPlan,
     Product,
     Subscription,
-    SubscriptionCard,
+    SubscriptionView,
 )
 from services.actions_service.results import ActionResult, ResultCodec
 
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-def card(**changes: object) -> SubscriptionCard:
+def view(**changes: object) -> SubscriptionView:
     subscription = Subscription(
         "sub-1",
         "cust-1",
@@ -31,7 +31,7 @@ def card(**changes: object) -> SubscriptionCard:
         created_at=datetime(2026, 1, 1, 23, 30, tzinfo=CHICAGO),
         cancel_reason_code="12",
     )
-    return SubscriptionCard(
+    return SubscriptionView(
         subscription=subscription,
         product=Product("HDPH-001", "Premium Headphones"),
         next_order=Order("order-1", 1, datetime(2026, 2, 1, 23, 30, tzinfo=CHICAGO)),
@@ -40,29 +40,29 @@ def card(**changes: object) -> SubscriptionCard:
     )
 
 
-def test_a_prepaid_card_with_reason_words_comes_back_whole() -> None:
-    result = ActionResult(card(), "summary", Order("order-0", 1, None))
+def test_a_prepaid_subscription_with_reason_words_comes_back_whole() -> None:
+    result = ActionResult(view(), "summary", Order("order-0", 1, None))
     codec = ResultCodec()
     again = codec.decode(codec.encode(result))
     assert again == result
-    assert again.card.next_order is not None and again.card.next_order.place_at is not None
-    assert again.card.next_order.place_at.strftime("%Y-%m-%d") == "2026-02-01"
+    assert again.view.next_order is not None and again.view.next_order.place_at is not None
+    assert again.view.next_order.place_at.strftime("%Y-%m-%d") == "2026-02-01"
 
 
 def test_a_record_stored_before_prepaid_plans_still_decodes() -> None:
     codec = ResultCodec()
-    stored = codec.encode(ActionResult(card(), "summary"))
+    stored = codec.encode(ActionResult(view(), "summary"))
     del stored["target"]  # a cancel recorded before every action shared one shape
     subscription = stored["card"]["subscription"]
     del subscription["prepaid_plan"], stored["card"]["cancel_reason_text"]
     subscription["prepaid"] = True
     again = codec.decode(stored)
-    assert again.card.subscription.prepaid and again.card.subscription.prepaid_plan == PrepaidPlan()
-    assert again.card.cancel_reason_text == ""
+    assert again.view.subscription.prepaid and again.view.subscription.prepaid_plan == PrepaidPlan()
+    assert again.view.cancel_reason_text == ""
 
 
 def test_a_skip_recorded_before_every_action_shared_one_shape_still_decodes() -> None:
-    stored = ResultCodec().encode(ActionResult(card(), "summary"))
+    stored = ResultCodec().encode(ActionResult(view(), "summary"))
     del stored["target"]
     stored |= {
         "skipped": {"order_id": "order-0", "status": 1, "place_at": None},

@@ -123,8 +123,9 @@ class Subscription:
 
 
 @dataclass(frozen=True)
-class SubscriptionCard:
-    """A subscription with everything the Subscriptions card shows about it."""
+class SubscriptionView:
+    """A subscription as the API shows it (`pb.Subscription`): with its product, its next order
+    and the actions available now — what the gateway makes a card of."""
 
     subscription: Subscription
     product: Product

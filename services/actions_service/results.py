@@ -13,7 +13,7 @@ from services.actions_service.domain import (
     PrepaidPlan,
     Product,
     Subscription,
-    SubscriptionCard,
+    SubscriptionView,
     TimelineEntry,
 )
 from services.actions_service.errors import ActionError, Reason
@@ -26,7 +26,7 @@ Json = dict[str, Any]
 class ActionResult:
     """The result of an action: the subscription as Ordergroove now holds it."""
 
-    card: SubscriptionCard
+    view: SubscriptionView
     summary: str
     # The order the write targeted, as it was before (a skip's skipped order); None without one.
     target: Order | None = None
@@ -59,7 +59,8 @@ class Codec(Protocol[T]):
 class ResultCodec:
     def encode(self, result: ActionResult) -> Json:
         return {
-            "card": _card_json(result.card),
+            # Stored under "card" since the first records: the key stays.
+            "card": _view_json(result.view),
             "summary": result.summary,
             "target": _order_json(result.target),
         }
@@ -68,7 +69,7 @@ class ResultCodec:
         # Skips recorded before every action shared this shape named their target `skipped`.
         target = data.get("target", data.get("skipped"))
         return ActionResult(
-            card=_card(data["card"]), summary=data["summary"], target=_order(target)
+            view=_view(data["card"]), summary=data["summary"], target=_order(target)
         )
 
 
@@ -107,8 +108,8 @@ def not_applied_note(
 # --- the parts -----------------------------------------------------------------------------------
 
 
-def _card_json(card: SubscriptionCard) -> Json:
-    sub = card.subscription
+def _view_json(view: SubscriptionView) -> Json:
+    sub = view.subscription
     return {
         "subscription": asdict(sub)
         | {
@@ -117,19 +118,19 @@ def _card_json(card: SubscriptionCard) -> Json:
             "updated_at": _time_json(sub.updated_at),
             "cancelled_at": _time_json(sub.cancelled_at),
         },
-        "product": asdict(card.product),
-        "next_order": _order_json(card.next_order),
-        "available_actions": [action.value for action in card.available_actions],
-        "cancel_reason_text": card.cancel_reason_text,
+        "product": asdict(view.product),
+        "next_order": _order_json(view.next_order),
+        "available_actions": [action.value for action in view.available_actions],
+        "cancel_reason_text": view.cancel_reason_text,
     }
 
 
-def _card(data: Json) -> SubscriptionCard:
+def _view(data: Json) -> SubscriptionView:
     sub = dict(data["subscription"])
     # Records stored before the prepaid plan was kept say only `prepaid`: a plan without facts.
     was_prepaid = sub.pop("prepaid", False)
     plan = sub.get("prepaid_plan")
-    return SubscriptionCard(
+    return SubscriptionView(
         subscription=Subscription(
             **sub
             | {

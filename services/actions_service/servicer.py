@@ -26,7 +26,7 @@ from services.actions_service.domain import (
     Period,
     PrepaidPlan,
     Status,
-    SubscriptionCard,
+    SubscriptionView,
 )
 from services.actions_service.errors import MEANINGS, ActionError, InvalidArgument, Reason
 from services.actions_service.observe import RpcObservation, trace_trailer
@@ -122,7 +122,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                     email=customer.email,
                     phone_number=customer.phone_number,
                 ),
-                subscriptions=[subscription_message(card) for card in result.cards],
+                subscriptions=[subscription_message(view) for view in result.views],
                 total_count=result.total_count,
                 active_count=result.active_count,
             )
@@ -135,7 +135,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
         fields = {"reason_code": request.reason_code, "reason_details": request.reason_details}
         result = await self._run("CancelSubscription", context, Action.CANCEL, request, fields)
         return pb.CancelSubscriptionResponse(
-            subscription=subscription_message(result.card), summary=result.summary
+            subscription=subscription_message(result.view), summary=result.summary
         )
 
     async def SkipNextOrder(
@@ -143,9 +143,9 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
     ) -> pb.SkipNextOrderResponse:
         fields = {"order_id": request.order_id}
         result = await self._run("SkipNextOrder", context, Action.SKIP, request, fields)
-        skipped, new_next = result.target, result.card.next_order
+        skipped, new_next = result.target, result.view.next_order
         return pb.SkipNextOrderResponse(
-            subscription=subscription_message(result.card),
+            subscription=subscription_message(result.view),
             skipped_order_id=skipped.order_id if skipped else "",
             previous_next_order_time=_timestamp(skipped.place_at if skipped else None),
             next_order_time=_timestamp(new_next.place_at if new_next else None),
@@ -218,7 +218,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
     ) -> pb.SubscriptionChangeResponse:
         result = await self._run(method, context, action, request, fields)
         return pb.SubscriptionChangeResponse(
-            subscription=subscription_message(result.card), summary=result.summary
+            subscription=subscription_message(result.view), summary=result.summary
         )
 
     async def _run(
@@ -268,8 +268,8 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
         return self._deadline_seconds if caller is None else min(caller, self._deadline_seconds)
 
 
-def subscription_message(card: SubscriptionCard) -> pb.Subscription:
-    sub, product, upcoming = card.subscription, card.product, card.next_order
+def subscription_message(view: SubscriptionView) -> pb.Subscription:
+    sub, product, upcoming = view.subscription, view.product, view.next_order
     return pb.Subscription(
         subscription_id=sub.subscription_id,
         customer_id=sub.customer_id,
@@ -293,10 +293,10 @@ def subscription_message(card: SubscriptionCard) -> pb.Subscription:
         cancel_time=_timestamp(sub.cancelled_at),
         cancel_reason_code=sub.cancel_reason_code,
         cancel_reason_details=sub.cancel_reason_details,
-        cancel_reason_text=card.cancel_reason_text,
+        cancel_reason_text=view.cancel_reason_text,
         prepaid=sub.prepaid,
         prepaid_plan=_prepaid_plan(sub.prepaid_plan),
-        available_actions=[_ACTION[action] for action in card.available_actions],
+        available_actions=[_ACTION[action] for action in view.available_actions],
     )
 
 

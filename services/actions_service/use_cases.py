@@ -1,4 +1,4 @@
-"""The use cases: read a customer's card, and run any action of the catalogue on a subscription.
+"""The use cases: read a customer's subscriptions, and run any action of the catalogue on one.
 
 Transport-free: the gRPC servicer translates requests into these calls and results back. Every
 action runs the same way, by its declaration in `catalogue`: validate, read what it needs from
@@ -31,7 +31,7 @@ from services.actions_service.domain import (
     Settled,
     Status,
     Subscription,
-    SubscriptionCard,
+    SubscriptionView,
     TimelineEntry,
 )
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
@@ -91,9 +91,9 @@ class ChangeCommand:
 
 
 @dataclass(frozen=True)
-class CustomerCards:
+class CustomerSubscriptions:
     customer: Customer | None
-    cards: tuple[SubscriptionCard, ...] = ()
+    views: tuple[SubscriptionView, ...] = ()
     total_count: int = 0
     active_count: int = 0
 
@@ -132,7 +132,7 @@ class UseCases:
         gladly_customer_id: str | None = None,
         email: str = "",
         full: bool = True,
-    ) -> CustomerCards:
+    ) -> CustomerSubscriptions:
         """By Ordergroove customer id, by the Gladly customer linked to one, or by e-mail."""
         if gladly_customer_id is not None:
             domain.require_id("gladly_customer_id", gladly_customer_id)
@@ -140,23 +140,23 @@ class UseCases:
                 raise InvalidArgument("gladly_customer_id", "needs Gladly API credentials")
             customer_id = await self._gladly.linked_customer_id(gladly_customer_id)
             if not customer_id:
-                return CustomerCards(customer=None)
+                return CustomerSubscriptions(customer=None)
         if customer_id is not None:
             domain.require_id("customer_id", customer_id)
             async with task_group() as group:
                 customer_task = group.create_task(self._ordergroove.get_customer(customer_id))
                 listing_task = group.create_task(self._listing(customer_id, full))
-            customer, (subscriptions, cards) = customer_task.result(), listing_task.result()
+            customer, (subscriptions, views) = customer_task.result(), listing_task.result()
         else:
             customer = await self._ordergroove.find_customer_by_email(domain.check_email(email))
-            subscriptions, cards = (
+            subscriptions, views = (
                 await self._listing(customer.customer_id, full) if customer else ([], [])
             )
         if customer is None:
-            return CustomerCards(customer=None)
-        return CustomerCards(
+            return CustomerSubscriptions(customer=None)
+        return CustomerSubscriptions(
             customer=customer,
-            cards=tuple(cards),
+            views=tuple(views),
             total_count=len(subscriptions),
             active_count=sum(s.status is Status.ACTIVE for s in subscriptions),
         )
@@ -168,8 +168,8 @@ class UseCases:
 
     async def _listing(
         self, customer_id: str, full: bool
-    ) -> tuple[list[Subscription], list[SubscriptionCard]]:
-        """The customer's subscriptions and, when `full`, their cards. Products and next orders
+    ) -> tuple[list[Subscription], list[SubscriptionView]]:
+        """The customer's subscriptions and, when `full`, their views. Products and next orders
         are asked for per product and per order, not per subscription: orders ship several
         subscriptions at once, so a large card needs far fewer requests."""
         if not full:
@@ -179,11 +179,11 @@ class UseCases:
             next_orders_task = group.create_task(self._next_orders(customer_id))
         subscriptions, products = listed_task.result()
         next_orders = next_orders_task.result()
-        cards = [
-            self._card(s, products.get(s.product_id), next_orders.get(s.subscription_id))
+        views = [
+            self._view(s, products.get(s.product_id), next_orders.get(s.subscription_id))
             for s in subscriptions
         ]
-        return subscriptions, cards
+        return subscriptions, views
 
     async def _subscriptions_and_products(
         self, customer_id: str
@@ -212,12 +212,12 @@ class UseCases:
             await self._ordergroove.read_customer_unsent_orders(customer_id, on_page=read_items)
         return domain.next_orders((order, task.result()) for order, task in held)
 
-    def _card(
+    def _view(
         self, subscription: Subscription, product: Product | None, upcoming: Order | None
-    ) -> SubscriptionCard:
+    ) -> SubscriptionView:
         if subscription.status is not Status.ACTIVE:
             upcoming = None  # only live subscriptions have orders to come
-        return SubscriptionCard(
+        return SubscriptionView(
             subscription=subscription,
             product=product or Product(subscription.product_id),
             next_order=upcoming,
@@ -355,10 +355,10 @@ class UseCases:
         state: State,
         status: int | None,
     ) -> Finished[ActionResult]:
-        """The card as Ordergroove now holds it, and the timeline's before → after."""
+        """The subscription as Ordergroove now holds it, and the timeline's before → after."""
         sub = state.subscription
         product = await self._ordergroove.get_product(sub.product_id, sub.customer_id)
-        card = self._card(sub, product, state.next_order)
+        view = self._view(sub, product, state.next_order)
         label = product.name or product.sku or product.product_id or "subscription"
         context = command.context
         by = f" by agent {context.agent_id}" if context.agent_id else ""
@@ -377,7 +377,7 @@ class UseCases:
             else None
         )
         return Finished(
-            ActionResult(card=card, summary=body, target=target),
+            ActionResult(view=view, summary=body, target=target),
             timeline=self._timeline(context, TimelineEntry(item_id, title, body, now)),
             ordergroove_status=status,
             change=change[:500],
