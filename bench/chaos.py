@@ -42,7 +42,7 @@ from bench.stack import OG_API_KEY, Stack, restart, running_stack
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.store import Store
 from services.actions_service.store.rows import OPEN_STATES, RecordState
-from services.actions_service.store.schema import actions
+from services.actions_service.store.schema import action_records
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SETTLE_AFTER_SECONDS = 5
@@ -177,7 +177,9 @@ async def records(store_url: str) -> dict[str, RecordState]:
     store = await Store.open(store_url)
     try:
         async with store.database.transaction() as connection:
-            rows = await connection.execute(select(actions.c.request_id, actions.c.state))
+            rows = await connection.execute(
+                select(action_records.c.request_id, action_records.c.state)
+            )
             return {request_id: RecordState(state) for request_id, state in rows}
     finally:
         await store.close()

@@ -204,7 +204,7 @@ def test_every_known_action_has_a_case_a_proto_action_and_fits_the_store() -> No
     assert set(KNOWN_ACTIONS) - {"cancel", "skip"} == set(BY_NAME)
     assert {Action(name) for name in KNOWN_ACTIONS} == set(Action)
     assert {case.action for case in CASES} <= set(_ACTION.values())
-    for table in (schema.actions, schema.audit_log):
+    for table in (schema.action_records, schema.audit_log):
         column = table.c.action.type
         assert isinstance(column, String) and column.length is not None
         assert all(len(action.value) <= column.length for action in Action), table.name

@@ -24,7 +24,7 @@ from services.actions_service.store.rows import (
     OutboxEntry,
     RecordState,
 )
-from services.actions_service.store.schema import actions
+from services.actions_service.store.schema import action_records
 from services.actions_service.store.sql import insert_unless_exists
 
 
@@ -37,32 +37,37 @@ class ActionRecords:
         """Create the record leased to `new.owner`, or take it over if it is open and its lease
         is free; either way return the record as it now stands."""
         async with self._db.transaction() as connection:
-            key = actions.c.request_id == new.request_id
-            await connection.execute(delete(actions).where(key, actions.c.expires_at < new.now))
-            created = await insert_unless_exists(connection, actions, "request_id", _new_row(new))
+            key = action_records.c.request_id == new.request_id
+            await connection.execute(
+                delete(action_records).where(key, action_records.c.expires_at < new.now)
+            )
+            created = await insert_unless_exists(
+                connection, action_records, "request_id", _new_row(new)
+            )
             if not created:
                 await connection.execute(
-                    update(actions)
+                    update(action_records)
                     .where(
                         key,
-                        actions.c.fingerprint == new.fingerprint,
-                        actions.c.state.in_(OPEN_STATES),
-                        (actions.c.lease_until.is_(None)) | (actions.c.lease_until < new.now),
+                        action_records.c.fingerprint == new.fingerprint,
+                        action_records.c.state.in_(OPEN_STATES),
+                        (action_records.c.lease_until.is_(None))
+                        | (action_records.c.lease_until < new.now),
                     )
                     .values(
                         lease_owner=new.owner,
                         lease_until=new.lease_until,
-                        attempts=actions.c.attempts + 1,
+                        attempts=action_records.c.attempts + 1,
                         updated_at=new.now,
                     )
                 )
-            row = (await connection.execute(select(actions).where(key))).mappings().one()
+            row = (await connection.execute(select(action_records).where(key))).mappings().one()
         return _record(row)
 
     @shielded
     async def get(self, request_id: str) -> ActionRecord | None:
         async with self._db.transaction() as connection:
-            query = select(actions).where(actions.c.request_id == request_id)
+            query = select(action_records).where(action_records.c.request_id == request_id)
             row = (await connection.execute(query)).mappings().one_or_none()
         return None if row is None else _record(row)
 
@@ -142,9 +147,9 @@ class ActionRecords:
         `idle_since`: the ones left for the settler, oldest first."""
         async with self._db.transaction() as connection:
             query = (
-                select(actions.c.request_id)
+                select(action_records.c.request_id)
                 .where(_abandoned(now, idle_since))
-                .order_by(actions.c.updated_at)
+                .order_by(action_records.c.updated_at)
                 .limit(limit)
             )
             return list((await connection.execute(query)).scalars())
@@ -161,23 +166,23 @@ class ActionRecords:
         """Lease an abandoned record to `owner` (the settler); None when it is no longer
         abandoned — a retry or another replica's settler got there first."""
         async with self._db.transaction() as connection:
-            key = actions.c.request_id == request_id
+            key = action_records.c.request_id == request_id
             taken = await connection.execute(
-                update(actions)
+                update(action_records)
                 .where(key, _abandoned(now, idle_since))
                 .values(lease_owner=owner, lease_until=lease_until, updated_at=now)
             )
             if taken.rowcount != 1:
                 return None
-            row = (await connection.execute(select(actions).where(key))).mappings().one()
+            row = (await connection.execute(select(action_records).where(key))).mappings().one()
         return _record(row)
 
     @shielded
     async def open_backlog(self) -> tuple[int, datetime | None]:
         """How many records are open, and when the oldest of them was created."""
         async with self._db.transaction() as connection:
-            query = select(func.count(), func.min(actions.c.created_at)).where(
-                actions.c.state.in_(OPEN_STATES)
+            query = select(func.count(), func.min(action_records.c.created_at)).where(
+                action_records.c.state.in_(OPEN_STATES)
             )
             count, oldest = (await connection.execute(query)).one()
         return int(count), oldest
@@ -185,24 +190,26 @@ class ActionRecords:
     @shielded
     async def purge_expired(self, now: datetime) -> int:
         async with self._db.transaction() as connection:
-            result = await connection.execute(delete(actions).where(actions.c.expires_at < now))
+            result = await connection.execute(
+                delete(action_records).where(action_records.c.expires_at < now)
+            )
         return result.rowcount
 
 
 def _owned(request_id: str, owner: str) -> Any:
     """An UPDATE of an open record that only its lease holder can make."""
-    return update(actions).where(
-        actions.c.request_id == request_id,
-        actions.c.lease_owner == owner,
-        actions.c.state.in_(OPEN_STATES),
+    return update(action_records).where(
+        action_records.c.request_id == request_id,
+        action_records.c.lease_owner == owner,
+        action_records.c.state.in_(OPEN_STATES),
     )
 
 
 def _abandoned(now: datetime, idle_since: datetime) -> Any:
     return (
-        actions.c.state.in_(OPEN_STATES)
-        & (actions.c.lease_until.is_(None) | (actions.c.lease_until < now))
-        & (actions.c.updated_at < idle_since)
+        action_records.c.state.in_(OPEN_STATES)
+        & (action_records.c.lease_until.is_(None) | (action_records.c.lease_until < now))
+        & (action_records.c.updated_at < idle_since)
     )
 
 

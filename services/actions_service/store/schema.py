@@ -52,7 +52,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-actions = Table(
+# The table of action records (named `actions` in the database since the first migration).
+action_records = Table(
     "actions",
     metadata,
     Column("request_id", String(64), primary_key=True),
