@@ -254,36 +254,37 @@ def order_to_skip(orders: Iterable[Order], requested_order_id: str) -> Order:
     return upcoming
 
 
-class Settled(Enum):
-    """What Ordergroove's state says about a write whose answer was lost."""
+class Proof(Enum):
+    """What Ordergroove's state proves about a write whose answer was lost (a declaration's
+    `proof`): the action record is then settled by it, as reconciled or by sending again."""
 
     APPLIED = "applied"
-    NOT_APPLIED = "not_applied"  # safe to send again, to the same target
+    NOT_YET = "not_yet"  # not applied: safe to send again, to the same target
     IMPOSSIBLE = "impossible"  # not applied, and it cannot be any more
 
 
-def skip_settled(
+def skip_proof(
     subscription: Subscription, order: Order | None, subscription_in_order: bool
-) -> Settled:
+) -> Proof:
     """A skip takes the subscription's items out of the recorded order: gone means it happened.
     Still there, the skip is sent again to that same order while it is unsent, never to another.
     A subscription no longer active lost its items to that, not to a skip: nothing to settle.
     """
     if order is None or subscription.status is not Status.ACTIVE:
-        return Settled.IMPOSSIBLE
+        return Proof.IMPOSSIBLE
     if not subscription_in_order:
-        return Settled.APPLIED
+        return Proof.APPLIED
     if order.status == ORDER_STATUS_UNSENT:
-        return Settled.NOT_APPLIED
-    return Settled.IMPOSSIBLE
+        return Proof.NOT_YET
+    return Proof.IMPOSSIBLE
 
 
-def cancel_settled(subscription: Subscription) -> Settled:
+def cancel_proof(subscription: Subscription) -> Proof:
     if subscription.status is Status.CANCELLED:
-        return Settled.APPLIED
+        return Proof.APPLIED
     if subscription.status is Status.ACTIVE:
-        return Settled.NOT_APPLIED
-    return Settled.IMPOSSIBLE
+        return Proof.NOT_YET
+    return Proof.IMPOSSIBLE
 
 
 def cancel_reason_value(code: str, details: str) -> str | None:

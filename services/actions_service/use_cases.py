@@ -27,8 +27,8 @@ from services.actions_service.domain import (
     Customer,
     Order,
     Product,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
     SubscriptionView,
@@ -261,17 +261,17 @@ class UseCases:
         else:
             point = attempt.recovery
             state = await self._read_state(definition, point)
-            settled = definition.proof(point, state, command.fields)
-            if settled is Settled.APPLIED:
+            proof = definition.proof(point, state, command.fields)
+            if proof is Proof.APPLIED:
                 return await self._change_result(
                     definition, command, request_id, point, state, None
                 )
-            if settled is Settled.IMPOSSIBLE:
+            if proof is Proof.IMPOSSIBLE:
                 raise _no_longer_possible(definition, point, state)
         await attempt.before_write(point)
         status = await definition.write(self._ordergroove, point, command.fields, limits)
         after = await self._read_state(definition, point)
-        if definition.proof(point, after, command.fields) is not Settled.APPLIED:
+        if definition.proof(point, after, command.fields) is not Proof.APPLIED:
             raise _not_as_asked(definition, point, after, command.fields, limits)
         return await self._change_result(definition, command, request_id, point, after, status)
 
@@ -427,7 +427,7 @@ class UseCases:
             if is_final_refusal(error.reason):
                 return None  # e.g. the subscription is gone: nothing of ours was applied
             raise
-        if definition.proof(point, state, command.fields) is not Settled.APPLIED:
+        if definition.proof(point, state, command.fields) is not Proof.APPLIED:
             return None
         return await self._change_result(definition, command, request_id, point, state, None)
 

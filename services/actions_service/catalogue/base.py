@@ -23,8 +23,8 @@ from services.actions_service.domain import (
     Action,
     Order,
     Period,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
 )
@@ -104,7 +104,7 @@ class Definition(Protocol):
         """The one Ordergroove write; its HTTP status."""
         ...
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         """Whether `state` shows this write applied (also checked right after the write)."""
         ...
 
@@ -209,10 +209,10 @@ def require_change(name: str, shown: object, asked: object) -> None:
         raise InvalidArgument(name, "is what the subscription already has: nothing to change")
 
 
-def as_asked(shown: object, asked: object, now: object) -> Settled:
+def as_asked(shown: object, asked: object, now: object) -> Proof:
     """The proof of a change from `shown` to `asked`, by what Ordergroove now holds."""
     if now == asked:
-        return Settled.APPLIED
+        return Proof.APPLIED
     if now == shown:
-        return Settled.NOT_APPLIED
-    return Settled.IMPOSSIBLE
+        return Proof.NOT_YET
+    return Proof.IMPOSSIBLE

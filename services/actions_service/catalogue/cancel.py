@@ -10,8 +10,8 @@ from services.actions_service.catalogue.base import Fields, Limits, State
 from services.actions_service.domain import (
     Action,
     Order,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
 )
@@ -53,9 +53,9 @@ class Cancel:
         )
         return (await ordergroove.cancel_subscription(point.subscription_id, reason)).status
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         """Cancelled is what it was asked; still active, it was not applied."""
-        return domain.cancel_settled(state.subscription)
+        return domain.cancel_proof(state.subscription)
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         code, details = fields.get("reason_code", ""), fields.get("reason_details", "")

@@ -23,8 +23,8 @@ from services.actions_service.domain import (
     Action,
     Order,
     Period,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
 )
@@ -63,7 +63,7 @@ class ChangeFrequency:
     ) -> int:
         return await ordergroove.change_frequency(point.subscription_id, *_asked(fields))
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         sub = state.subscription
         return as_asked(_shown(fields), _asked(fields), (sub.every, sub.period))
 

@@ -20,8 +20,8 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Order,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
 )
@@ -58,7 +58,7 @@ class ChangeNextOrderDate:
             point.subscription_id, day(fields, "order_date")
         )
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         shown, asked = day(fields, "expected_date"), day(fields, "order_date")
         return as_asked(shown, asked, place_date(state.next_order))
 

@@ -18,8 +18,8 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Order,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
 )
@@ -67,7 +67,7 @@ class ChangeQuantity:
         quantity = whole_number(fields, "quantity", 1, limits.max_quantity)
         return await ordergroove.change_quantity(point.subscription_id, quantity)
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         shown = whole_number(fields, "expected_quantity", 0, _ANY_QUANTITY)
         asked = whole_number(fields, "quantity", 1, _ANY_QUANTITY)
         return as_asked(shown, asked, state.subscription.quantity)

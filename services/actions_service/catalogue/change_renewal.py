@@ -15,7 +15,7 @@ from services.actions_service.catalogue.base import (
     form_changed,
     require_change,
 )
-from services.actions_service.domain import Action, Order, RecoveryPoint, Settled, Subscription
+from services.actions_service.domain import Action, Order, Proof, RecoveryPoint, Subscription
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
@@ -70,7 +70,7 @@ class ChangeRenewal:
             point.subscription_id, fields["renewal_behavior"]
         )
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         shown = fields.get("expected_renewal_behavior", "")
         return as_asked(shown, fields["renewal_behavior"], _current(state.subscription))
 

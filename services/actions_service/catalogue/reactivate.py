@@ -21,8 +21,8 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Order,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
 )
@@ -62,13 +62,13 @@ class Reactivate:
             limits.today,
         )
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         """Live again at the asked frequency; not live: not applied (it was not live before)."""
         sub = state.subscription
         if not sub.live:
-            return Settled.NOT_APPLIED
+            return Proof.NOT_YET
         asked = (whole_number(fields, "every", 1, MAX_EVERY), period(fields, "period"))
-        return Settled.APPLIED if (sub.every, sub.period) == asked else Settled.IMPOSSIBLE
+        return Proof.APPLIED if (sub.every, sub.period) == asked else Proof.IMPOSSIBLE
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         sub = state.subscription

@@ -18,8 +18,8 @@ from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
     Action,
     Order,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
     check_optional_id,
@@ -64,20 +64,20 @@ class SendNow:
     ) -> int:
         return await ordergroove.send_now(point.order_id)
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         """Sent: placed, or still unsent but due within 24 h from a later date; untouched:
         not applied; anything else (cancelled, moved elsewhere) happened to it otherwise."""
         order = state.order
         if order is None:
-            return Settled.IMPOSSIBLE
+            return Proof.IMPOSSIBLE
         if order.status == ORDER_STATUS_PLACED:
-            return Settled.APPLIED
+            return Proof.APPLIED
         if order.status != ORDER_STATUS_UNSENT or order.place_at is None:
-            return Settled.IMPOSSIBLE
+            return Proof.IMPOSSIBLE
         if order.place_at == point.order_place_at:
-            return Settled.NOT_APPLIED
+            return Proof.NOT_YET
         due_soon = order.place_at <= state.read_at + PLACED_WITHIN
-        return Settled.APPLIED if due_soon else Settled.IMPOSSIBLE
+        return Proof.APPLIED if due_soon else Proof.IMPOSSIBLE
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         placed = state.order.place_at if state.order else None

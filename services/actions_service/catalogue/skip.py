@@ -11,8 +11,8 @@ from services.actions_service.catalogue.base import Fields, Limits, State, date_
 from services.actions_service.domain import (
     Action,
     Order,
+    Proof,
     RecoveryPoint,
-    Settled,
     Status,
     Subscription,
 )
@@ -45,9 +45,9 @@ class Skip:
         written = await ordergroove.skip_subscription(point.order_id, point.subscription_id)
         return written.status
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Settled:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
         still_held = point.subscription_id in state.order_items_of
-        return domain.skip_settled(state.subscription, state.order, still_held)
+        return domain.skip_proof(state.subscription, state.order, still_held)
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         return (
