@@ -15,7 +15,7 @@ ORDER_ID: Final = "actions.order_id"
 OUTCOME: Final = "actions.outcome"
 # What this attempt did to the action record (the audit log's outcome): done, reconciled, ...
 ATTEMPT_OUTCOME: Final = "actions.attempt.outcome"
-REPLAYED: Final = "actions.replayed"  # a repeat answered from the stored outcome
+REPLAYED: Final = "actions.replayed"  # a repeat answered from the stored result
 DEADLINE_SECONDS: Final = "actions.deadline_seconds"
 DELIVERY_ATTEMPT: Final = "actions.delivery.attempt"  # of a timeline entry, from 1
 
