@@ -71,6 +71,18 @@ class RpcFailure(Exception):
                 ]
 
 
+# What the catalogue's RPCs answer: each its own message of the same two fields, the
+# subscription read back and the summary.
+ChangeResponse = (
+    pb.ReactivateSubscriptionResponse
+    | pb.ChangeNextOrderDateResponse
+    | pb.ChangeFrequencyResponse
+    | pb.ChangeQuantityResponse
+    | pb.SendNextOrderNowResponse
+    | pb.ChangeRenewalResponse
+)
+
+
 class ActionsClient:
     def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, token: str = "") -> None:
         self._channel = channel
@@ -114,11 +126,9 @@ class ActionsClient:
     async def skip_next_order(self, request: pb.SkipNextOrderRequest) -> pb.SkipNextOrderResponse:
         return await self._call(self._stub.SkipNextOrder, request)
 
-    async def change(self, rpc_name: str, request: Message) -> pb.SubscriptionChangeResponse:
-        """One of the catalogue's actions, by its RPC's name (all answer the same message)."""
-        method: Callable[..., Awaitable[pb.SubscriptionChangeResponse]] = getattr(
-            self._stub, rpc_name
-        )
+    async def change(self, rpc_name: str, request: Message) -> ChangeResponse:
+        """One of the catalogue's actions, by its RPC's name."""
+        method: Callable[..., Awaitable[ChangeResponse]] = getattr(self._stub, rpc_name)
         return await self._call(method, request)
 
     async def list_cancel_reasons(self) -> pb.ListCancelReasonsResponse:

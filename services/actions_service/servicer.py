@@ -84,6 +84,16 @@ class ChangeRequest(Protocol):
 
 
 ResponseT = TypeVar("ResponseT")
+# Every catalogue RPC answers its own message (buf STANDARD) of the same two fields.
+ChangeResponse = TypeVar(
+    "ChangeResponse",
+    pb.ReactivateSubscriptionResponse,
+    pb.ChangeNextOrderDateResponse,
+    pb.ChangeFrequencyResponse,
+    pb.ChangeQuantityResponse,
+    pb.SendNextOrderNowResponse,
+    pb.ChangeRenewalResponse,
+)
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
@@ -156,70 +166,103 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
 
     async def ReactivateSubscription(
         self, request: pb.ReactivateSubscriptionRequest, context: Context
-    ) -> pb.SubscriptionChangeResponse:
+    ) -> pb.ReactivateSubscriptionResponse:
         fields = _frequency_fields(request.frequency, "") | {
             "first_order_date": request.first_order_date
         }
         return await self._change(
-            "ReactivateSubscription", context, Action.REACTIVATE, request, fields
+            pb.ReactivateSubscriptionResponse,
+            "ReactivateSubscription",
+            context,
+            Action.REACTIVATE,
+            request,
+            fields,
         )
 
     async def ChangeNextOrderDate(
         self, request: pb.ChangeNextOrderDateRequest, context: Context
-    ) -> pb.SubscriptionChangeResponse:
+    ) -> pb.ChangeNextOrderDateResponse:
         fields = {"order_date": request.order_date, "expected_date": request.expected_date}
         return await self._change(
-            "ChangeNextOrderDate", context, Action.CHANGE_NEXT_ORDER_DATE, request, fields
+            pb.ChangeNextOrderDateResponse,
+            "ChangeNextOrderDate",
+            context,
+            Action.CHANGE_NEXT_ORDER_DATE,
+            request,
+            fields,
         )
 
     async def ChangeFrequency(
         self, request: pb.ChangeFrequencyRequest, context: Context
-    ) -> pb.SubscriptionChangeResponse:
+    ) -> pb.ChangeFrequencyResponse:
         fields = _frequency_fields(request.frequency, "") | _frequency_fields(
             request.expected_frequency, "expected_"
         )
         return await self._change(
-            "ChangeFrequency", context, Action.CHANGE_FREQUENCY, request, fields
+            pb.ChangeFrequencyResponse,
+            "ChangeFrequency",
+            context,
+            Action.CHANGE_FREQUENCY,
+            request,
+            fields,
         )
 
     async def ChangeQuantity(
         self, request: pb.ChangeQuantityRequest, context: Context
-    ) -> pb.SubscriptionChangeResponse:
+    ) -> pb.ChangeQuantityResponse:
         fields = {
             "quantity": str(request.quantity),
             "expected_quantity": str(request.expected_quantity),
         }
         return await self._change(
-            "ChangeQuantity", context, Action.CHANGE_QUANTITY, request, fields
+            pb.ChangeQuantityResponse,
+            "ChangeQuantity",
+            context,
+            Action.CHANGE_QUANTITY,
+            request,
+            fields,
         )
 
     async def SendNextOrderNow(
         self, request: pb.SendNextOrderNowRequest, context: Context
-    ) -> pb.SubscriptionChangeResponse:
+    ) -> pb.SendNextOrderNowResponse:
         fields = {"expected_order_id": request.expected_order_id}
-        return await self._change("SendNextOrderNow", context, Action.SEND_NOW, request, fields)
+        return await self._change(
+            pb.SendNextOrderNowResponse,
+            "SendNextOrderNow",
+            context,
+            Action.SEND_NOW,
+            request,
+            fields,
+        )
 
     async def ChangeRenewal(
         self, request: pb.ChangeRenewalRequest, context: Context
-    ) -> pb.SubscriptionChangeResponse:
+    ) -> pb.ChangeRenewalResponse:
         fields = {
             "renewal_behavior": request.renewal_behavior,
             "expected_renewal_behavior": request.expected_renewal_behavior,
         }
-        return await self._change("ChangeRenewal", context, Action.CHANGE_RENEWAL, request, fields)
+        return await self._change(
+            pb.ChangeRenewalResponse,
+            "ChangeRenewal",
+            context,
+            Action.CHANGE_RENEWAL,
+            request,
+            fields,
+        )
 
     async def _change(
         self,
+        response: Callable[..., ChangeResponse],
         method: str,
         context: Context,
         action: Action,
         request: ChangeRequest,
         fields: dict[str, str],
-    ) -> pb.SubscriptionChangeResponse:
+    ) -> ChangeResponse:
         result = await self._run(method, context, action, request, fields)
-        return pb.SubscriptionChangeResponse(
-            subscription=subscription_message(result.view), summary=result.summary
-        )
+        return response(subscription=subscription_message(result.view), summary=result.summary)
 
     async def _run(
         self,

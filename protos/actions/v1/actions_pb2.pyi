@@ -369,7 +369,47 @@ class ChangeRenewalRequest(_message.Message):
     context: ActionContext
     def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., renewal_behavior: _Optional[str] = ..., expected_renewal_behavior: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
 
-class SubscriptionChangeResponse(_message.Message):
+class ReactivateSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ChangeNextOrderDateResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ChangeFrequencyResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ChangeQuantityResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class SendNextOrderNowResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ChangeRenewalResponse(_message.Message):
     __slots__ = ("subscription", "summary")
     SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]

@@ -53,32 +53,32 @@ class ActionsServiceStub:
         self.ReactivateSubscription = channel.unary_unary(
                 '/actions.v1.ActionsService/ReactivateSubscription',
                 request_serializer=actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionRequest.SerializeToString,
-                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionResponse.FromString,
                 _registered_method=True)
         self.ChangeNextOrderDate = channel.unary_unary(
                 '/actions.v1.ActionsService/ChangeNextOrderDate',
                 request_serializer=actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateRequest.SerializeToString,
-                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateResponse.FromString,
                 _registered_method=True)
         self.ChangeFrequency = channel.unary_unary(
                 '/actions.v1.ActionsService/ChangeFrequency',
                 request_serializer=actions_dot_v1_dot_actions__pb2.ChangeFrequencyRequest.SerializeToString,
-                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.ChangeFrequencyResponse.FromString,
                 _registered_method=True)
         self.ChangeQuantity = channel.unary_unary(
                 '/actions.v1.ActionsService/ChangeQuantity',
                 request_serializer=actions_dot_v1_dot_actions__pb2.ChangeQuantityRequest.SerializeToString,
-                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.ChangeQuantityResponse.FromString,
                 _registered_method=True)
         self.SendNextOrderNow = channel.unary_unary(
                 '/actions.v1.ActionsService/SendNextOrderNow',
                 request_serializer=actions_dot_v1_dot_actions__pb2.SendNextOrderNowRequest.SerializeToString,
-                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.SendNextOrderNowResponse.FromString,
                 _registered_method=True)
         self.ChangeRenewal = channel.unary_unary(
                 '/actions.v1.ActionsService/ChangeRenewal',
                 request_serializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.SerializeToString,
-                response_deserializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalResponse.FromString,
                 _registered_method=True)
         self.ListCancelReasons = channel.unary_unary(
                 '/actions.v1.ActionsService/ListCancelReasons',
@@ -198,32 +198,32 @@ def add_ActionsServiceServicer_to_server(servicer, server):
             'ReactivateSubscription': grpc.unary_unary_rpc_method_handler(
                     servicer.ReactivateSubscription,
                     request_deserializer=actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionRequest.FromString,
-                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionResponse.SerializeToString,
             ),
             'ChangeNextOrderDate': grpc.unary_unary_rpc_method_handler(
                     servicer.ChangeNextOrderDate,
                     request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateRequest.FromString,
-                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateResponse.SerializeToString,
             ),
             'ChangeFrequency': grpc.unary_unary_rpc_method_handler(
                     servicer.ChangeFrequency,
                     request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeFrequencyRequest.FromString,
-                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.ChangeFrequencyResponse.SerializeToString,
             ),
             'ChangeQuantity': grpc.unary_unary_rpc_method_handler(
                     servicer.ChangeQuantity,
                     request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeQuantityRequest.FromString,
-                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.ChangeQuantityResponse.SerializeToString,
             ),
             'SendNextOrderNow': grpc.unary_unary_rpc_method_handler(
                     servicer.SendNextOrderNow,
                     request_deserializer=actions_dot_v1_dot_actions__pb2.SendNextOrderNowRequest.FromString,
-                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.SendNextOrderNowResponse.SerializeToString,
             ),
             'ChangeRenewal': grpc.unary_unary_rpc_method_handler(
                     servicer.ChangeRenewal,
                     request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.FromString,
-                    response_serializer=actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.SerializeToString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalResponse.SerializeToString,
             ),
             'ListCancelReasons': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCancelReasons,
@@ -339,7 +339,7 @@ class ActionsService:
             target,
             '/actions.v1.ActionsService/ReactivateSubscription',
             actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionRequest.SerializeToString,
-            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            actions_dot_v1_dot_actions__pb2.ReactivateSubscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -366,7 +366,7 @@ class ActionsService:
             target,
             '/actions.v1.ActionsService/ChangeNextOrderDate',
             actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateRequest.SerializeToString,
-            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            actions_dot_v1_dot_actions__pb2.ChangeNextOrderDateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -393,7 +393,7 @@ class ActionsService:
             target,
             '/actions.v1.ActionsService/ChangeFrequency',
             actions_dot_v1_dot_actions__pb2.ChangeFrequencyRequest.SerializeToString,
-            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            actions_dot_v1_dot_actions__pb2.ChangeFrequencyResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -420,7 +420,7 @@ class ActionsService:
             target,
             '/actions.v1.ActionsService/ChangeQuantity',
             actions_dot_v1_dot_actions__pb2.ChangeQuantityRequest.SerializeToString,
-            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            actions_dot_v1_dot_actions__pb2.ChangeQuantityResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -447,7 +447,7 @@ class ActionsService:
             target,
             '/actions.v1.ActionsService/SendNextOrderNow',
             actions_dot_v1_dot_actions__pb2.SendNextOrderNowRequest.SerializeToString,
-            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            actions_dot_v1_dot_actions__pb2.SendNextOrderNowResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -474,7 +474,7 @@ class ActionsService:
             target,
             '/actions.v1.ActionsService/ChangeRenewal',
             actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.SerializeToString,
-            actions_dot_v1_dot_actions__pb2.SubscriptionChangeResponse.FromString,
+            actions_dot_v1_dot_actions__pb2.ChangeRenewalResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,7 +62,7 @@ class ActionsServiceStub:
     next order for those items at the skipped date plus the subscription's frequency. Items of other
     subscriptions in the same order stay in it.
     """
-    ReactivateSubscription: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ReactivateSubscriptionRequest, _actions_pb2.SubscriptionChangeResponse]
+    ReactivateSubscription: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ReactivateSubscriptionRequest, _actions_pb2.ReactivateSubscriptionResponse]
     """The actions below change one subscription each, like CancelSubscription and SkipNextOrder:
     at most one Ordergroove write per `request_id` (a repeat is answered the first outcome; a
     lost answer is settled by reading Ordergroove, never by writing again), a refusal before
@@ -74,19 +74,19 @@ class ActionsServiceStub:
     Makes a cancelled or inactive subscription ship again. Refused with STATE_CHANGED when it
     is already active.
     """
-    ChangeNextOrderDate: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeNextOrderDateRequest, _actions_pb2.SubscriptionChangeResponse]
+    ChangeNextOrderDate: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeNextOrderDateRequest, _actions_pb2.ChangeNextOrderDateResponse]
     """Moves the subscription's next order to a later date."""
-    ChangeFrequency: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeFrequencyRequest, _actions_pb2.SubscriptionChangeResponse]
+    ChangeFrequency: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeFrequencyRequest, _actions_pb2.ChangeFrequencyResponse]
     """Changes how often an active subscription ships."""
-    ChangeQuantity: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeQuantityRequest, _actions_pb2.SubscriptionChangeResponse]
+    ChangeQuantity: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeQuantityRequest, _actions_pb2.ChangeQuantityResponse]
     """Changes how many items each order ships (at most the merchant's MAX_QUANTITY). Prepaid
     subscriptions are refused with ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
     """
-    SendNextOrderNow: _grpc.UnaryUnaryMultiCallable[_actions_pb2.SendNextOrderNowRequest, _actions_pb2.SubscriptionChangeResponse]
+    SendNextOrderNow: _grpc.UnaryUnaryMultiCallable[_actions_pb2.SendNextOrderNowRequest, _actions_pb2.SendNextOrderNowResponse]
     """Has Ordergroove place the subscription's next order now (within 24 hours). Only the order
     named is sent: NEXT_ORDER_CHANGED when it is no longer the next order.
     """
-    ChangeRenewal: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeRenewalRequest, _actions_pb2.SubscriptionChangeResponse]
+    ChangeRenewal: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeRenewalRequest, _actions_pb2.ChangeRenewalResponse]
     """What a prepaid subscription does when its paid orders run out."""
     ListCancelReasons: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ListCancelReasonsRequest, _actions_pb2.ListCancelReasonsResponse]
     """The merchant's cancellation reasons, for the reason picker of a cancel form."""
@@ -110,7 +110,7 @@ class ActionsServiceAsyncStub(ActionsServiceStub):
     next order for those items at the skipped date plus the subscription's frequency. Items of other
     subscriptions in the same order stay in it.
     """
-    ReactivateSubscription: _aio.UnaryUnaryMultiCallable[_actions_pb2.ReactivateSubscriptionRequest, _actions_pb2.SubscriptionChangeResponse]  # type: ignore[assignment]
+    ReactivateSubscription: _aio.UnaryUnaryMultiCallable[_actions_pb2.ReactivateSubscriptionRequest, _actions_pb2.ReactivateSubscriptionResponse]  # type: ignore[assignment]
     """The actions below change one subscription each, like CancelSubscription and SkipNextOrder:
     at most one Ordergroove write per `request_id` (a repeat is answered the first outcome; a
     lost answer is settled by reading Ordergroove, never by writing again), a refusal before
@@ -122,19 +122,19 @@ class ActionsServiceAsyncStub(ActionsServiceStub):
     Makes a cancelled or inactive subscription ship again. Refused with STATE_CHANGED when it
     is already active.
     """
-    ChangeNextOrderDate: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeNextOrderDateRequest, _actions_pb2.SubscriptionChangeResponse]  # type: ignore[assignment]
+    ChangeNextOrderDate: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeNextOrderDateRequest, _actions_pb2.ChangeNextOrderDateResponse]  # type: ignore[assignment]
     """Moves the subscription's next order to a later date."""
-    ChangeFrequency: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeFrequencyRequest, _actions_pb2.SubscriptionChangeResponse]  # type: ignore[assignment]
+    ChangeFrequency: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeFrequencyRequest, _actions_pb2.ChangeFrequencyResponse]  # type: ignore[assignment]
     """Changes how often an active subscription ships."""
-    ChangeQuantity: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeQuantityRequest, _actions_pb2.SubscriptionChangeResponse]  # type: ignore[assignment]
+    ChangeQuantity: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeQuantityRequest, _actions_pb2.ChangeQuantityResponse]  # type: ignore[assignment]
     """Changes how many items each order ships (at most the merchant's MAX_QUANTITY). Prepaid
     subscriptions are refused with ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
     """
-    SendNextOrderNow: _aio.UnaryUnaryMultiCallable[_actions_pb2.SendNextOrderNowRequest, _actions_pb2.SubscriptionChangeResponse]  # type: ignore[assignment]
+    SendNextOrderNow: _aio.UnaryUnaryMultiCallable[_actions_pb2.SendNextOrderNowRequest, _actions_pb2.SendNextOrderNowResponse]  # type: ignore[assignment]
     """Has Ordergroove place the subscription's next order now (within 24 hours). Only the order
     named is sent: NEXT_ORDER_CHANGED when it is no longer the next order.
     """
-    ChangeRenewal: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeRenewalRequest, _actions_pb2.SubscriptionChangeResponse]  # type: ignore[assignment]
+    ChangeRenewal: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeRenewalRequest, _actions_pb2.ChangeRenewalResponse]  # type: ignore[assignment]
     """What a prepaid subscription does when its paid orders run out."""
     ListCancelReasons: _aio.UnaryUnaryMultiCallable[_actions_pb2.ListCancelReasonsRequest, _actions_pb2.ListCancelReasonsResponse]  # type: ignore[assignment]
     """The merchant's cancellation reasons, for the reason picker of a cancel form."""
@@ -179,7 +179,7 @@ class ActionsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _actions_pb2.ReactivateSubscriptionRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_actions_pb2.SubscriptionChangeResponse, _abc.Awaitable[_actions_pb2.SubscriptionChangeResponse]]:
+    ) -> _typing.Union[_actions_pb2.ReactivateSubscriptionResponse, _abc.Awaitable[_actions_pb2.ReactivateSubscriptionResponse]]:
         """The actions below change one subscription each, like CancelSubscription and SkipNextOrder:
         at most one Ordergroove write per `request_id` (a repeat is answered the first outcome; a
         lost answer is settled by reading Ordergroove, never by writing again), a refusal before
@@ -197,7 +197,7 @@ class ActionsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _actions_pb2.ChangeNextOrderDateRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_actions_pb2.SubscriptionChangeResponse, _abc.Awaitable[_actions_pb2.SubscriptionChangeResponse]]:
+    ) -> _typing.Union[_actions_pb2.ChangeNextOrderDateResponse, _abc.Awaitable[_actions_pb2.ChangeNextOrderDateResponse]]:
         """Moves the subscription's next order to a later date."""
 
     @_abc_1.abstractmethod
@@ -205,7 +205,7 @@ class ActionsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _actions_pb2.ChangeFrequencyRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_actions_pb2.SubscriptionChangeResponse, _abc.Awaitable[_actions_pb2.SubscriptionChangeResponse]]:
+    ) -> _typing.Union[_actions_pb2.ChangeFrequencyResponse, _abc.Awaitable[_actions_pb2.ChangeFrequencyResponse]]:
         """Changes how often an active subscription ships."""
 
     @_abc_1.abstractmethod
@@ -213,7 +213,7 @@ class ActionsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _actions_pb2.ChangeQuantityRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_actions_pb2.SubscriptionChangeResponse, _abc.Awaitable[_actions_pb2.SubscriptionChangeResponse]]:
+    ) -> _typing.Union[_actions_pb2.ChangeQuantityResponse, _abc.Awaitable[_actions_pb2.ChangeQuantityResponse]]:
         """Changes how many items each order ships (at most the merchant's MAX_QUANTITY). Prepaid
         subscriptions are refused with ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
         """
@@ -223,7 +223,7 @@ class ActionsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _actions_pb2.SendNextOrderNowRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_actions_pb2.SubscriptionChangeResponse, _abc.Awaitable[_actions_pb2.SubscriptionChangeResponse]]:
+    ) -> _typing.Union[_actions_pb2.SendNextOrderNowResponse, _abc.Awaitable[_actions_pb2.SendNextOrderNowResponse]]:
         """Has Ordergroove place the subscription's next order now (within 24 hours). Only the order
         named is sent: NEXT_ORDER_CHANGED when it is no longer the next order.
         """
@@ -233,7 +233,7 @@ class ActionsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _actions_pb2.ChangeRenewalRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_actions_pb2.SubscriptionChangeResponse, _abc.Awaitable[_actions_pb2.SubscriptionChangeResponse]]:
+    ) -> _typing.Union[_actions_pb2.ChangeRenewalResponse, _abc.Awaitable[_actions_pb2.ChangeRenewalResponse]]:
         """What a prepaid subscription does when its paid orders run out."""
 
     @_abc_1.abstractmethod
