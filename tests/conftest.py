@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -57,8 +58,17 @@ async def gladly(gladly_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def service(ordergroove_url: str, gladly_url: str) -> AsyncIterator[ServiceHandle]:
-    async with running_service(service_settings(ordergroove_url, gladly_url)) as handle:
+def service_overrides() -> dict[str, Any]:
+    """What a test module changes in its `service`'s settings (e.g. a `store_url`): none here."""
+    return {}
+
+
+@pytest.fixture
+async def service(
+    ordergroove_url: str, gladly_url: str, service_overrides: dict[str, Any]
+) -> AsyncIterator[ServiceHandle]:
+    settings = service_settings(ordergroove_url, gladly_url, **service_overrides)
+    async with running_service(settings) as handle:
         yield handle
 
 

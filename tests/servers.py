@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -44,3 +46,14 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+async def wait_until_healthy(url: str, failure: str) -> None:
+    """Wait (bounded, 10 s) until the program at `url` answers /healthz, else fail: `failure`."""
+    async with httpx.AsyncClient(base_url=url) as client:
+        for _ in range(200):
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError(failure)

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
+from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from services.actions_service.server import RunningService, start
 from services.actions_service.store import Store
@@ -28,10 +29,17 @@ from services.actions_service.store.rows import AuditEntry
 from services.config import ServiceSettings, replaced
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
-from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
+from services.ordergroove_sandbox.demo import (
+    DEMO_CUSTOMER_ID,
+    DEMO_NEXT_ORDER_IDS,
+    DEMO_SUBSCRIPTION_IDS,
+    Role,
+)
 
 if TYPE_CHECKING:
     from actions.v1.actions_pb2_grpc import ActionsServiceAsyncStub
+
+Json = dict[str, Any]
 
 GLADLY_USER = "sandbox@example.com"
 GLADLY_TOKEN = "sandbox-token"
@@ -42,6 +50,14 @@ SKIP_PATH = (
     f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]}"
     f"/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/skip"
 )
+
+# The agent who acts in the service's tests, on the Gladly sandbox's demo customer.
+AGENT = pb.ActionContext(agent_id="agent-7", gladly_customer_id=GLADLY_DEMO)
+
+# The dog food subscription, its next order, and Ordergroove's path that skips it there.
+DOG_FOOD = DEMO_SUBSCRIPTION_IDS[Role.DOG_FOOD]
+DOG_FOOD_ORDER = DEMO_NEXT_ORDER_IDS[Role.DOG_FOOD]
+DOG_FOOD_SKIP_PATH = f"/orders/{DOG_FOOD_ORDER}/skip_subscription/"
 
 
 def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) -> ServiceSettings:
@@ -113,6 +129,50 @@ def failure_of(error: grpc.aio.AioRpcError) -> RpcFailure:
                 detail.Unpack(bad)
                 violations = [v.field for v in bad.field_violations]
     return RpcFailure(error.code(), error.details() or "", reason, metadata, violations)
+
+
+# --- the gateway, as Gladly calls it -----------------------------------------------------------
+
+
+async def detailed(caller: httpx.AsyncClient, **query: str) -> list[Json]:
+    """The DETAILED lookup of the demo customer (`query` adds or replaces fields)."""
+    query = {"externalCustomerId": DEMO_CUSTOMER_ID, "id": GLADLY_DEMO} | query
+    response = await caller.post(
+        "/gladly/lookup",
+        json={"lookupLevel": "DETAILED", "query": query, "uniqueMatchRequired": True},
+    )
+    assert response.status_code == 200, response.text
+    results: list[Json] = response.json()["results"]
+    return results
+
+
+async def card_of(caller: httpx.AsyncClient, subscription_id: str) -> Json:
+    [result] = await detailed(caller)
+    return next(t for t in result["transactions"] if t["subscriptionId"] == subscription_id)
+
+
+async def button(caller: httpx.AsyncClient, subscription_id: str, name: str) -> str:
+    """The form URL of the card's one button `name`."""
+    card = await card_of(caller, subscription_id)
+    [form_url] = [a["formUrl"] for a in card["actions"] if a["name"] == name]
+    return str(form_url)
+
+
+async def open_form(caller: httpx.AsyncClient, subscription_id: str, name: str) -> Json:
+    """The form the card's button `name` opens."""
+    response = await caller.get(await button(caller, subscription_id, name))
+    assert response.status_code == 200, response.text
+    form: Json = response.json()
+    return form
+
+
+def error_of(response: httpx.Response, status: int) -> Json:
+    """The one error item of an error answer, after checking its status and shape."""
+    assert response.status_code == status, response.text
+    [item] = response.json()["errors"]
+    assert re.fullmatch(r"[0-9a-f]{32}", item["traceId"])
+    assert "Traceback" not in response.text
+    return dict(item)
 
 
 # --- the action store ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -172,12 +172,8 @@ STALE_CASES = [c for c in CASES if c.name != "reactivate"]  # reactivate's state
 
 
 @pytest.fixture
-async def service(
-    ordergroove_url: str, gladly_url: str, store_url: str
-) -> AsyncIterator[ServiceHandle]:
-    settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
-    async with running_service(settings) as handle:
-        yield handle
+def service_overrides(store_url: str) -> dict[str, Any]:
+    return {"store_url": store_url}
 
 
 async def card_of(service: ServiceHandle, role: Role) -> pb.Subscription:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import grpc
 import httpx
@@ -35,14 +34,15 @@ from tests.conftest import GATEWAY_SIGNING_KEY
 from tests.servers import serve_asgi
 from tests.stack import (
     add_fault,
+    card_of,
     customer_timeline,
+    detailed,
+    error_of,
     eventually,
     running_service,
     seed_customer,
     service_settings,
 )
-
-Json = dict[str, Any]
 
 COFFEE = DEMO_SUBSCRIPTION_IDS[Role.SHARED_COFFEE]
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
@@ -58,31 +58,6 @@ SUBMISSION = "/submissions/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3
 @pytest.fixture
 def gladly_url(unlimited_gladly_url: str) -> str:
     return unlimited_gladly_url  # several actions per test exceed Gladly's 10 requests/second
-
-
-async def detailed(caller: httpx.AsyncClient, **query: str) -> list[Json]:
-    query = {"externalCustomerId": DEMO_CUSTOMER_ID, "id": GLADLY_DEMO} | query
-    response = await caller.post(
-        "/gladly/lookup",
-        json={"lookupLevel": "DETAILED", "query": query, "uniqueMatchRequired": True},
-    )
-    assert response.status_code == 200, response.text
-    results: list[Json] = response.json()["results"]
-    return results
-
-
-async def card_of(caller: httpx.AsyncClient, subscription_id: str) -> Json:
-    [result] = await detailed(caller)
-    return next(t for t in result["transactions"] if t["subscriptionId"] == subscription_id)
-
-
-def error_of(response: httpx.Response, status: int) -> Json:
-    """The one error item of an error answer, after checking its status and shape."""
-    assert response.status_code == status, response.text
-    [item] = response.json()["errors"]
-    assert re.fullmatch(r"[0-9a-f]{32}", item["traceId"])
-    assert "Traceback" not in response.text
-    return dict(item)
 
 
 # --- lookup --------------------------------------------------------------------------------------

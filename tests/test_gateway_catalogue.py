@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
-from tests.test_gateway import Json, card_of, error_of
+from tests.stack import Json, card_of, error_of, open_form
 
 
 @pytest.fixture
@@ -106,21 +106,12 @@ CASES = [
 ids = [case.button for case in CASES]
 
 
-async def open_form(caller: httpx.AsyncClient, case: Case) -> Json:
-    card = await card_of(caller, DEMO_SUBSCRIPTION_IDS[case.subject])
-    [button] = [a for a in card["actions"] if a["name"] == case.button]
-    response = await caller.get(button["formUrl"])
-    assert response.status_code == 200, response.text
-    form: Json = response.json()
-    return form
-
-
 @pytest.mark.parametrize("case", CASES, ids=ids)
 async def test_the_button_opens_a_form_showing_the_state_and_its_submission_changes_it(
     gladly_caller: httpx.AsyncClient, case: Case
 ) -> None:
     card = await card_of(gladly_caller, DEMO_SUBSCRIPTION_IDS[case.subject])
-    form = await open_form(gladly_caller, case)
+    form = await open_form(gladly_caller, DEMO_SUBSCRIPTION_IDS[case.subject], case.button)
     assert case.shows in form["sections"][0]["text"], form
     response = await gladly_caller.post(form["actionUrl"], json=case.submit(card))
     assert response.status_code == 200, response.text
@@ -133,7 +124,7 @@ async def test_a_form_whose_state_changed_meanwhile_is_refused(
     gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient, case: Case
 ) -> None:
     card = await card_of(gladly_caller, DEMO_SUBSCRIPTION_IDS[case.subject])
-    form = await open_form(gladly_caller, case)
+    form = await open_form(gladly_caller, DEMO_SUBSCRIPTION_IDS[case.subject], case.button)
     assert case.meanwhile is not None
     await case.meanwhile(ordergroove, DEMO_SUBSCRIPTION_IDS[case.subject])
     response = await gladly_caller.post(form["actionUrl"], json=case.submit(card))
@@ -146,7 +137,7 @@ async def test_a_form_whose_state_changed_meanwhile_is_refused(
 
 
 async def test_a_bad_value_points_at_its_form_field(gladly_caller: httpx.AsyncClient) -> None:
-    form = await open_form(gladly_caller, CASES[3])
+    form = await open_form(gladly_caller, DEMO_SUBSCRIPTION_IDS[CASES[3].subject], CASES[3].button)
     response = await gladly_caller.post(form["actionUrl"], json={"quantity": "500"})
     error = error_of(response, 400)
     assert error["attr"] == "quantity" and "from 1 to 12" in error["detail"]

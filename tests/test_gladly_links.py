@@ -39,15 +39,16 @@ from tests.servers import serve_asgi
 from tests.stack import (
     add_fault,
     audit_rows,
+    button,
     customer_timeline,
+    detailed,
     eventually,
     fails,
     journal,
+    open_form,
     running_service,
     service_settings,
 )
-
-Json = dict[str, Any]
 
 COFFEE = DEMO_SUBSCRIPTION_IDS[Role.SHARED_COFFEE]
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
@@ -70,31 +71,6 @@ async def ordergroove_url(ordergroove_app: Starlette) -> AsyncIterator[str]:
 @pytest.fixture
 def gladly_url(unlimited_gladly_url: str) -> str:
     return unlimited_gladly_url  # several actions per test exceed Gladly's 10 requests/second
-
-
-async def detailed(caller: httpx.AsyncClient, **query: str) -> list[Json]:
-    query = {"externalCustomerId": DEMO_CUSTOMER_ID, "id": GLADLY_DEMO} | query
-    response = await caller.post(
-        "/gladly/lookup",
-        json={"lookupLevel": "DETAILED", "query": query, "uniqueMatchRequired": True},
-    )
-    assert response.status_code == 200, response.text
-    results: list[Json] = response.json()["results"]
-    return results
-
-
-async def button(caller: httpx.AsyncClient, subscription_id: str, name: str) -> str:
-    [result] = await detailed(caller)
-    card = next(t for t in result["transactions"] if t["subscriptionId"] == subscription_id)
-    form_url: str = next(a["formUrl"] for a in card["actions"] if a["name"] == name)
-    return form_url
-
-
-async def open_form(caller: httpx.AsyncClient, subscription_id: str, name: str) -> Json:
-    response = await caller.get(await button(caller, subscription_id, name))
-    assert response.status_code == 200, response.text
-    form: Json = response.json()
-    return form
 
 
 # --- 1. the link travels with the card -----------------------------------------------------------

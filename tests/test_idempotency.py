@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -22,6 +21,7 @@ from services.ordergroove_sandbox.demo import (
     Role,
 )
 from tests.stack import (
+    AGENT,
     ServiceHandle,
     add_fault,
     audit_rows,
@@ -33,14 +33,10 @@ from tests.stack import (
     service_settings,
 )
 
-AGENT = pb.ActionContext(agent_id="agent-7", gladly_customer_id=GLADLY_CUSTOMER)
-
 
 @pytest.fixture
-async def service(ordergroove_url: str, gladly_url: str, store_url: str) -> AsyncIterator[Any]:
-    settings = service_settings(ordergroove_url, gladly_url, store_url=store_url)
-    async with running_service(settings) as handle:
-        yield handle
+def service_overrides(store_url: str) -> dict[str, Any]:
+    return {"store_url": store_url}
 
 
 def skip(role: Role, request_id: str, **fields: Any) -> pb.SkipNextOrderRequest:

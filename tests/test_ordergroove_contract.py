@@ -52,6 +52,10 @@ class Recorded:
     answers: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
 
+    def on(self, method: str, path: str, status: int, body: Any) -> None:
+        """Answer `method` on `path` with `status` and `body` (or `body(request)`)."""
+        self.answers[method, path] = (status, body)
+
     async def __call__(self, request: Request) -> Response:
         raw = await request.body()
         self.received.append(
@@ -71,9 +75,12 @@ class Recorded:
 
 
 @pytest.fixture
-async def recorded() -> AsyncIterator[tuple[Recorded, OrdergrooveClient]]:
-    answers = Recorded()
+def answers() -> Recorded:
+    return Recorded()
 
+
+@pytest.fixture
+async def client(answers: Recorded) -> AsyncIterator[OrdergrooveClient]:
     async def endpoint(request: Request) -> Response:
         return await answers(request)
 
@@ -83,16 +90,15 @@ async def recorded() -> AsyncIterator[tuple[Recorded, OrdergrooveClient]]:
             base_url, API_KEY, policy=RetryPolicy(attempts=1), timezone=CHICAGO
         )
         try:
-            yield answers, client
+            yield client
         finally:
             await client.aclose()
 
 
 async def test_cancel_reasons_are_integer_codes_without_words(
-    recorded: tuple[Recorded, OrdergrooveClient],
+    answers: Recorded, client: OrdergrooveClient
 ) -> None:
-    answers, client = recorded
-    answers.answers["GET", "/merchant/cancel_reason/"] = (200, RECORDED["get_cancellation_reasons"])
+    answers.on("GET", "/merchant/cancel_reason/", 200, RECORDED["get_cancellation_reasons"])
     assert await client.list_cancel_reason_codes() == ["12"]
     [sent] = answers.received
     assert sent.headers["x-api-key"] == API_KEY
@@ -100,11 +106,10 @@ async def test_cancel_reasons_are_integer_codes_without_words(
 
 
 async def test_a_prepaid_subscription_as_recorded(
-    recorded: tuple[Recorded, OrdergrooveClient],
+    answers: Recorded, client: OrdergrooveClient
 ) -> None:
-    answers, client = recorded
     path = f"/subscriptions/{SUBSCRIPTION_ID}/"
-    answers.answers["GET", path] = (200, RECORDED["subscription_prepaid"])
+    answers.on("GET", path, 200, RECORDED["subscription_prepaid"])
     subscription = await client.get_subscription(SUBSCRIPTION_ID)
     assert subscription is not None
     assert subscription.prepaid_plan == PrepaidPlan(0, 3, "autorenew")
@@ -119,21 +124,16 @@ async def test_a_prepaid_subscription_as_recorded(
 
 
 async def test_a_missing_subscription_answers_error_not_detail(
-    recorded: tuple[Recorded, OrdergrooveClient],
+    answers: Recorded, client: OrdergrooveClient
 ) -> None:
-    answers, client = recorded
-    answers.answers["GET", "/subscriptions/does-not-exist/"] = (
-        404,
-        RECORDED["subscription_not_found"],
-    )
+    answers.on("GET", "/subscriptions/does-not-exist/", 404, RECORDED["subscription_not_found"])
     assert await client.get_subscription("does-not-exist") is None
 
 
 async def test_listed_subscriptions_with_a_string_reason_code(
-    recorded: tuple[Recorded, OrdergrooveClient],
+    answers: Recorded, client: OrdergrooveClient
 ) -> None:
-    answers, client = recorded
-    answers.answers["GET", "/subscriptions/"] = (200, RECORDED["subscriptions_cancelled"])
+    answers.on("GET", "/subscriptions/", 200, RECORDED["subscriptions_cancelled"])
     [cancelled] = await client.list_subscriptions("00026001")
     # Recorded as the string "4" though documented as an integer.
     assert (cancelled.cancel_reason_code, cancelled.cancel_reason_details) == ("4", "Overstocked")
@@ -143,9 +143,8 @@ async def test_listed_subscriptions_with_a_string_reason_code(
 
 
 async def test_cursor_pages_are_followed_one_after_another(
-    recorded: tuple[Recorded, OrdergrooveClient],
+    answers: Recorded, client: OrdergrooveClient
 ) -> None:
-    answers, client = recorded
     first, second = RECORDED["subscriptions_success"]["results"]
 
     def page(request: Request) -> dict[str, Any]:
@@ -153,7 +152,7 @@ async def test_cursor_pages_are_followed_one_after_another(
             return {"next": None, "previous": None, "results": [second]}
         return {"next": f"{request.url}&cursor=cD0x", "previous": None, "results": [first]}
 
-    answers.answers["GET", "/subscriptions/"] = (200, page)
+    answers.on("GET", "/subscriptions/", 200, page)
     listed = await client.list_subscriptions("cust_12345")
     assert [s.subscription_id for s in listed] == ["sub_67890", "sub_67891"]
     assert [dict(r.query).get("cursor") for r in answers.received] == [None, "cD0x"]
@@ -161,10 +160,9 @@ async def test_cursor_pages_are_followed_one_after_another(
 
 
 async def test_products_are_read_by_external_id_in_one_request(
-    recorded: tuple[Recorded, OrdergrooveClient],
+    answers: Recorded, client: OrdergrooveClient
 ) -> None:
-    answers, client = recorded
-    answers.answers["GET", "/products/"] = (200, RECORDED["products_success_list"])
+    answers.on("GET", "/products/", 200, RECORDED["products_success_list"])
     wanted = ["HDPH-001", "SHIRT-002", "HDPH-002"]  # the recorded request's ids
     products = await client.get_products(wanted, "cust_12345")
     assert products["HDPH-001"].name == "Premium Headphones"
@@ -185,11 +183,10 @@ async def test_products_are_read_by_external_id_in_one_request(
     ],
 )
 async def test_cancel_sends_the_recorded_body(
-    recorded: tuple[Recorded, OrdergrooveClient], reason: str | None, body: Any
+    answers: Recorded, client: OrdergrooveClient, reason: str | None, body: Any
 ) -> None:
-    answers, client = recorded
     path = f"/subscriptions/{SUBSCRIPTION_ID}/cancel/"
-    answers.answers["PATCH", path] = (200, RECORDED["subscription_prepaid"])
+    answers.on("PATCH", path, 200, RECORDED["subscription_prepaid"])
     written = await client.cancel_subscription(SUBSCRIPTION_ID, reason)
     assert written.status == 200 and written.value.subscription_id == SUBSCRIPTION_ID
     [sent] = answers.received
@@ -197,17 +194,12 @@ async def test_cancel_sends_the_recorded_body(
 
 
 async def test_refusals_keep_ordergrooves_words(
-    recorded: tuple[Recorded, OrdergrooveClient],
+    answers: Recorded, client: OrdergrooveClient
 ) -> None:
-    answers, client = recorded
-    answers.answers["PATCH", "/subscriptions/invalid_subscription_id/cancel/"] = (
-        400,
-        RECORDED["cancel_error"],
+    answers.on(
+        "PATCH", "/subscriptions/invalid_subscription_id/cancel/", 400, RECORDED["cancel_error"]
     )
-    answers.answers["PATCH", "/orders/invalid_order_id/skip_subscription/"] = (
-        400,
-        RECORDED["skip_400"],
-    )
+    answers.on("PATCH", "/orders/invalid_order_id/skip_subscription/", 400, RECORDED["skip_400"])
     with pytest.raises(ActionError) as cancel:
         await client.cancel_subscription("invalid_subscription_id", "1|Customer request")
     assert cancel.value.reason is Reason.ORDERGROOVE_REJECTED
@@ -218,11 +210,10 @@ async def test_refusals_keep_ordergrooves_words(
 
 
 async def test_a_skip_answers_the_order_in_the_merchants_zone(
-    recorded: tuple[Recorded, OrdergrooveClient],
+    answers: Recorded, client: OrdergrooveClient
 ) -> None:
-    answers, client = recorded
     path = "/orders/c4e05d04ccc411e8ada3bc764e101db1/skip_subscription/"
-    answers.answers["PATCH", path] = (200, RECORDED["skip_success"])
+    answers.on("PATCH", path, 200, RECORDED["skip_success"])
     written = await client.skip_subscription("c4e05d04ccc411e8ada3bc764e101db1", "a1b2c3d4")
     assert written.value.place_at == datetime(2019, 6, 6, 12, 8, 37, tzinfo=CHICAGO)
     assert answers.received[0].body == {"subscription": "a1b2c3d4"}
@@ -230,9 +221,8 @@ async def test_a_skip_answers_the_order_in_the_merchants_zone(
 
 @pytest.mark.parametrize("hostile", ["a/b", "x?customer=other", "../customers/1", "a#b", "%2F"])
 async def test_an_id_cannot_change_the_path(
-    recorded: tuple[Recorded, OrdergrooveClient], hostile: str
+    answers: Recorded, client: OrdergrooveClient, hostile: str
 ) -> None:
-    answers, client = recorded
     await client.get_subscription(hostile)
     await client.get_customer(hostile)
     await client.get_order(hostile)

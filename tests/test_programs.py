@@ -28,7 +28,7 @@ from gateway.server import MAX_HEAD_BYTES, uvicorn_config
 from services.config import Address, GatewaySettings
 from services.devstack import StackSettings, banner
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
-from tests.servers import free_port
+from tests.servers import free_port, wait_until_healthy
 from tests.stack import ServiceProcess, add_fault, service_environment
 
 PROGRAMS = Path(sys.executable).parent
@@ -222,14 +222,7 @@ async def running_gateway(env: dict[str, str]) -> AsyncIterator[int]:
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(200):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the gateway did not start")
+        await wait_until_healthy(f"http://127.0.0.1:{port}", "the gateway did not start")
         yield port
     finally:
         process.kill()

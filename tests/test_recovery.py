@@ -4,7 +4,6 @@ is only ever sent to the order recorded before the first write."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,12 @@ from actions.v1 import actions_pb2_grpc
 from services.actions_service.errors import Reason
 from services.actions_service.store.rows import AttemptOutcome
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
-from services.ordergroove_sandbox.demo import (
-    DEMO_CUSTOMER_ID,
-    DEMO_NEXT_ORDER_IDS,
-    DEMO_SUBSCRIPTION_IDS,
-    Role,
-)
+from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID
 from tests.stack import (
+    AGENT,
+    DOG_FOOD,
+    DOG_FOOD_ORDER,
+    DOG_FOOD_SKIP_PATH,
     ServiceHandle,
     ServiceProcess,
     add_fault,
@@ -32,24 +30,13 @@ from tests.stack import (
     eventually,
     fails,
     journal,
-    running_service,
     service_environment,
-    service_settings,
 )
-
-AGENT = pb.ActionContext(agent_id="agent-7", gladly_customer_id=GLADLY_CUSTOMER)
-DOG_FOOD = DEMO_SUBSCRIPTION_IDS[Role.DOG_FOOD]
-DOG_FOOD_ORDER = DEMO_NEXT_ORDER_IDS[Role.DOG_FOOD]
-SKIP_PATH = f"/orders/{DOG_FOOD_ORDER}/skip_subscription/"
 
 
 @pytest.fixture
-async def service(ordergroove_url: str, gladly_url: str, store_url: str) -> AsyncIterator[Any]:
-    settings = service_settings(
-        ordergroove_url, gladly_url, store_url=store_url, deadline_seconds=1.0
-    )
-    async with running_service(settings) as handle:
-        yield handle
+def service_overrides(store_url: str) -> dict[str, Any]:
+    return {"store_url": store_url, "deadline_seconds": 1.0}
 
 
 def skip_dog_food(request_id: str, **fields: Any) -> pb.SkipNextOrderRequest:
@@ -91,7 +78,7 @@ async def test_a_lost_skip_answer_is_reconciled_on_retry(
     assert answer.skipped_order_id == DOG_FOOD_ORDER
     assert answer.subscription.next_order.order_id == after_first[0]
     assert await unsent_orders(ordergroove, DOG_FOOD) == after_first  # nothing more skipped
-    assert [r["path"] for r in await journal(ordergroove, "PATCH")] == [SKIP_PATH]
+    assert [r["path"] for r in await journal(ordergroove, "PATCH")] == [DOG_FOOD_SKIP_PATH]
     assert await outcomes(store_url) == [
         ("failed", 500 if "status" in fault else None),
         ("reconciled", None),
@@ -129,7 +116,10 @@ async def test_a_write_that_did_not_happen_is_sent_again_to_the_same_order(
     answer = await service.stub.SkipNextOrder(request)
     assert answer.skipped_order_id == DOG_FOOD_ORDER
     patches = await journal(ordergroove, "PATCH")
-    assert [(r["path"], r["status"]) for r in patches] == [(SKIP_PATH, 500), (SKIP_PATH, 200)]
+    assert [(r["path"], r["status"]) for r in patches] == [
+        (DOG_FOOD_SKIP_PATH, 500),
+        (DOG_FOOD_SKIP_PATH, 200),
+    ]
     assert await outcomes(store_url) == [("failed", 500), ("done", 200)]
 
 
@@ -149,7 +139,7 @@ async def test_a_retry_never_skips_whatever_is_next_now(
     answer = await service.stub.SkipNextOrder(request)
     assert answer.skipped_order_id == DOG_FOOD_ORDER
     assert await unsent_orders(ordergroove, DOG_FOOD) == following
-    assert [r["path"] for r in await journal(ordergroove, "PATCH")] == [SKIP_PATH] * 2
+    assert [r["path"] for r in await journal(ordergroove, "PATCH")] == [DOG_FOOD_SKIP_PATH] * 2
     assert await outcomes(store_url) == [("failed", 500), ("done", 200), ("reconciled", None)]
 
 
@@ -168,7 +158,7 @@ async def test_a_subscription_cancelled_meanwhile_is_refused_not_skipped_elsewhe
     failure = await fails(service.stub.SkipNextOrder(request))
     assert failure.reason == Reason.SUBSCRIPTION_NOT_ACTIVE
     assert [r["path"] for r in await journal(ordergroove, "PATCH")] == [
-        SKIP_PATH,
+        DOG_FOOD_SKIP_PATH,
         f"/subscriptions/{DOG_FOOD}/cancel/",
     ]
 

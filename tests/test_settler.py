@@ -5,7 +5,6 @@ applied without ever sending it — by exactly one replica."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -17,13 +16,12 @@ from actions.v1 import actions_pb2 as pb
 from services.actions_service.errors import Reason
 from services.actions_service.store.rows import RecordState
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
-from services.ordergroove_sandbox.demo import (
-    DEMO_CUSTOMER_ID,
-    DEMO_NEXT_ORDER_IDS,
-    DEMO_SUBSCRIPTION_IDS,
-    Role,
-)
+from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID
 from tests.stack import (
+    AGENT,
+    DOG_FOOD,
+    DOG_FOOD_ORDER,
+    DOG_FOOD_SKIP_PATH,
     ServiceHandle,
     add_fault,
     audit_rows,
@@ -37,27 +35,12 @@ from tests.stack import (
 )
 from tests.telemetry import Recorded
 
-AGENT = pb.ActionContext(agent_id="agent-7", gladly_customer_id=GLADLY_CUSTOMER)
-DOG_FOOD = DEMO_SUBSCRIPTION_IDS[Role.DOG_FOOD]
-DOG_FOOD_ORDER = DEMO_NEXT_ORDER_IDS[Role.DOG_FOOD]
-SKIP_PATH = f"/orders/{DOG_FOOD_ORDER}/skip_subscription/"
 SETTLE_AFTER = 0.5
 
 
-def settler_settings(ordergroove_url: str, gladly_url: str, store_url: str) -> Any:
-    return service_settings(
-        ordergroove_url,
-        gladly_url,
-        store_url=store_url,
-        deadline_seconds=1.0,
-        settle_after_seconds=SETTLE_AFTER,
-    )
-
-
 @pytest.fixture
-async def service(ordergroove_url: str, gladly_url: str, store_url: str) -> AsyncIterator[Any]:
-    async with running_service(settler_settings(ordergroove_url, gladly_url, store_url)) as handle:
-        yield handle
+def service_overrides(store_url: str) -> dict[str, Any]:
+    return {"store_url": store_url, "deadline_seconds": 1.0, "settle_after_seconds": SETTLE_AFTER}
 
 
 def skip_dog_food(request_id: str) -> pb.SkipNextOrderRequest:
@@ -101,7 +84,7 @@ async def test_an_applied_write_that_nobody_retries_is_reconciled_and_told(
     answer = await service.stub.SkipNextOrder(request)
     assert answer.skipped_order_id == DOG_FOOD_ORDER
     assert answer.summary == entry["content"]["body"]
-    assert [r["path"] for r in await journal(ordergroove, "PATCH")] == [SKIP_PATH]
+    assert [r["path"] for r in await journal(ordergroove, "PATCH")] == [DOG_FOOD_SKIP_PATH]
 
 
 async def test_a_write_that_did_not_happen_is_closed_as_not_applied_and_never_sent(
@@ -130,7 +113,7 @@ async def test_a_write_that_did_not_happen_is_closed_as_not_applied_and_never_se
     assert failure.code == grpc.StatusCode.ABORTED
     assert failure.reason == Reason.ACTION_NOT_APPLIED
     patches = await journal(ordergroove, "PATCH")
-    assert [(r["path"], r["status"]) for r in patches] == [(SKIP_PATH, 500)]
+    assert [(r["path"], r["status"]) for r in patches] == [(DOG_FOOD_SKIP_PATH, 500)]
 
 
 async def test_an_action_that_never_reached_its_write_is_not_applied_without_reading(
@@ -181,12 +164,13 @@ async def test_replicas_settle_a_record_once(
     ordergroove_url: str,
     gladly_url: str,
     store_url: str,
+    service_overrides: dict[str, Any],
     ordergroove: httpx.AsyncClient,
     gladly: httpx.AsyncClient,
 ) -> None:
     if store_url.startswith("sqlite:///:memory:"):
         pytest.skip("replicas share a store")
-    settings = settler_settings(ordergroove_url, gladly_url, store_url)
+    settings = service_settings(ordergroove_url, gladly_url, **service_overrides)
     async with AsyncExitStack() as replicas:
         handles = [await replicas.enter_async_context(running_service(settings)) for _ in "ab"]
         await add_fault(ordergroove, method="PATCH", status=500, times=1)

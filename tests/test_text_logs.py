@@ -27,7 +27,7 @@ from services.actions_service import audit_command
 from services.devstack import local_environment
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from services.telemetry.logs import TextFormatter, wants_colour
-from tests.servers import free_port
+from tests.servers import free_port, wait_until_healthy
 from tests.stack import SERVICE_PROGRAM, ServiceProcess, service_environment
 
 GATEWAY_PROGRAM = Path(sys.executable).with_name("actions-gateway")
@@ -128,14 +128,7 @@ async def gateway_process(grpc_target: str, log: Path) -> AsyncIterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=url) as client:
-            for _ in range(200):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError(f"the gateway did not start (its output: {log})")
+        await wait_until_healthy(url, f"the gateway did not start (its output: {log})")
         yield url
     finally:
         process.send_signal(signal.SIGTERM)
