@@ -15,10 +15,11 @@ import platform
 import statistics
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,16 @@ import httpx
 
 from bench.clients import AsGladly, Direct
 from bench.load import Call, Latencies, closed_loop, paced, sequential
-from bench.stack import OG_API_KEY, SIGNING_KEY, Stack, free_port, rss_kib, running_stack
+from bench.stack import (
+    OG_API_KEY,
+    SIGNING_KEY,
+    Stack,
+    cpu_seconds,
+    earlier_pair,
+    free_port,
+    rss_kib,
+    running_stack,
+)
 from services.devstack import BIN, Program, stop_all, wait_until_ready
 
 RESULTS = Path(__file__).parent / "results"
@@ -34,7 +44,9 @@ DEMO_CUSTOMER = "demo-customer-1"
 P99_LIMIT_MS = 1000.0
 
 
-SUITES = ("overhead", "fan_out", "throughput", "memory", "deadline", "cpu")
+SUITES = ("overhead", "fan_out", "throughput", "memory", "deadline", "cpu", "hop")
+# `hop` compares with an earlier revision: run when asked (`--only hop --before <revision>`).
+DEFAULT_SUITES = tuple(suite for suite in SUITES if suite != "hop")
 # The programs whose CPU time per lookup is reported.
 CPU_PROGRAMS = ("actions-service", "actions-gateway")
 CPU_RATE = 20  # lookups per second in the `cpu` suite
@@ -44,7 +56,8 @@ CPU_RATE = 20  # lookups per second in the `cpu` suite
 class Options:
     latency_ms: int
     quick: bool
-    suites: tuple[str, ...] = SUITES
+    suites: tuple[str, ...] = DEFAULT_SUITES
+    before: str = "HEAD"  # the git revision the `hop` suite measures this tree against
 
     @property
     def rtt_ms(self) -> float:
@@ -246,6 +259,117 @@ async def cpu(options: Options) -> dict[str, Any]:
     return result
 
 
+HOP_RATES = (20, 50)
+HOP_ROUNDS = 3
+
+
+async def hop(options: Options) -> dict[str, Any]:
+    """This tree's service + gateway against those of `options.before`, beside each other on the
+    same sandboxes, and the same upstream calls made directly: the demo card paced at
+    HOP_RATES, and the 200-order card one at a time. The arms take turns in short blocks, so
+    that each sees the same machine state; CPU is each arm's own processes' over its blocks."""
+    result: dict[str, Any] = {"before": options.before}
+    with (
+        running_stack() as stack,
+        earlier_pair(stack, options.before) as (earlier_url, earlier_pids),
+    ):
+        await set_latency(stack, options.latency_ms)
+        wide = "hop-200-0"
+        await seed_customer(stack, wide, 200)
+        gateways = {"before": AsGladly(earlier_url), "after": AsGladly(stack.gateway_url)}
+        pids = {"before": earlier_pids, "after": {n: stack.pids()[n][0] for n in CPU_PROGRAMS}}
+        direct = Direct(stack.ordergroove_url, stack.gladly_url)
+        for gladly in gateways.values():
+            await sequential(partial(gladly.detailed_lookup, DEMO_CUSTOMER), 20)
+        await sequential(lambda: direct.lookup(DEMO_CUSTOMER), 20)
+        block = options.scale(10, 3)
+        for rate in HOP_RATES:
+
+            def demo(arm: str, rate: float = rate) -> Awaitable[Latencies]:
+                if arm == "direct":
+                    return paced(lambda: direct.lookup(DEMO_CUSTOMER), rate, block)
+                gladly = gateways[arm]
+                return paced(lambda: gladly.detailed_lookup(DEMO_CUSTOMER), rate, block)
+
+            result[f"demo at {rate}/s"] = await _take_turns(demo, pids)
+
+        for gladly in gateways.values():
+            await sequential(partial(gladly.detailed_lookup, wide), 0)  # warm-up
+
+        def wide_card(arm: str) -> Awaitable[Latencies]:
+            lookup = partial(gateways[arm].detailed_lookup, wide)
+            return sequential(lookup, options.scale(10, 3), warmup=0)
+
+        result["200 orders, one at a time"] = await _take_turns(wide_card, pids, direct=False)
+        for gladly in gateways.values():
+            await gladly.aclose()
+        await direct.aclose()
+    _hop_table(result, options)
+    return result
+
+
+async def _take_turns(
+    measure: Callable[[str], Awaitable[Latencies]],
+    pids: dict[str, dict[str, int]],
+    *,
+    direct: bool = True,
+) -> dict[str, Any]:
+    arms = [*pids, "direct"] if direct else [*pids]
+    runs: dict[str, list[Latencies]] = {arm: [] for arm in arms}
+    cpu = {arm: dict.fromkeys(CPU_PROGRAMS, 0.0) for arm in pids}
+    for _ in range(HOP_ROUNDS):
+        for arm in arms:
+            started = {n: cpu_seconds(pid) for n, pid in pids.get(arm, {}).items()}
+            runs[arm].append(await measure(arm))
+            for name, seconds in started.items():
+                cpu[arm][name] += cpu_seconds(pids[arm][name]) - seconds
+    merged = {
+        arm: Latencies(
+            tuple(x for run in r for x in run.samples),
+            errors=sum(run.errors for run in r),
+            first_error=next((run.first_error for run in r if run.errors), ""),
+        )
+        for arm, r in runs.items()
+    }
+    result: dict[str, Any] = {}
+    for arm, latencies in merged.items():
+        count = max(len(latencies.samples) + latencies.errors, 1)
+        result[arm] = _summary(latencies)
+        if arm in cpu:
+            result[arm]["cpu_ms"] = {n: cpu[arm][n] * 1000 / count for n in CPU_PROGRAMS}
+        if "direct" in merged and arm != "direct":
+            result[arm] |= {
+                "added_p50_ms": latencies.p50 - merged["direct"].p50,
+                "added_p99_ms": latencies.p99 - merged["direct"].p99,
+            }
+    return result
+
+
+def _hop_table(result: dict[str, Any], options: Options) -> None:
+    rows: list[list[object]] = []
+    for name, arms in result.items():
+        if not isinstance(arms, dict):
+            continue
+        for arm, r in arms.items():
+            rows.append(
+                [
+                    f"{name}: {arm}",
+                    ms(r["p50"]),
+                    ms(r["p99"]),
+                    ms(r["added_p50_ms"]) if "added_p50_ms" in r else "",
+                    ms(r["added_p99_ms"]) if "added_p99_ms" in r else "",
+                    f"{r['p50'] / options.rtt_ms:.2f}",
+                    *(ms(r["cpu_ms"][n]) if "cpu_ms" in r else "" for n in CPU_PROGRAMS),
+                ]
+            )
+    table(
+        f"The hop, {result['before']} (before) beside this tree (after), same run (ms)",
+        ["", "p50", "p99", "added p50", "added p99", "p50 / round trip"]
+        + [f"{n} CPU/call" for n in CPU_PROGRAMS],
+        rows,
+    )
+
+
 def _compare(ours: Latencies, direct: Latencies) -> dict[str, Any]:
     return {
         "ours": _summary(ours),
@@ -289,8 +413,9 @@ async def fan_out(stack: Stack, options: Options) -> dict[str, Any]:
         async def lookup(customer: str = customer) -> None:
             await gladly.detailed_lookup(customer)
 
+        await sequential(lookup, 0)  # warm-up, before the CPU is read
         before = stack.cpu()
-        latencies = await sequential(lookup, options.scale(40, 10))
+        latencies = await sequential(lookup, options.scale(40, 10), warmup=0)
         result[customer] = _summary(latencies) | {
             "cpu_ms": _cpu_per_call(stack, before, latencies),
             "subscriptions": count,
@@ -507,6 +632,8 @@ async def run(options: Options) -> dict[str, Any]:
         results["deadline"] = await deadline_precision(options)
     if "cpu" in options.suites:
         results["cpu"] = await cpu(options)
+    if "hop" in options.suites:
+        results["hop"] = await hop(options)
     return results
 
 
@@ -517,9 +644,14 @@ def main() -> None:
     parser.add_argument(
         "--only", action="append", choices=SUITES, help="run this suite only (repeatable)"
     )
+    parser.add_argument(
+        "--before",
+        default="HEAD",
+        help="git revision the `hop` suite runs beside this tree (default: the last commit)",
+    )
     args = parser.parse_args()
-    suites = tuple(args.only or SUITES)
-    results = asyncio.run(run(Options(args.latency_ms, args.quick, suites)))
+    suites = tuple(args.only or DEFAULT_SUITES)
+    results = asyncio.run(run(Options(args.latency_ms, args.quick, suites, args.before)))
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(results, indent=2))

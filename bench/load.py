@@ -54,9 +54,13 @@ async def _timed(call: Call) -> float | str:
     return (time.perf_counter() - started) * 1000
 
 
-async def sequential(call: Call, count: int, prepare: Call | None = None) -> Latencies:
+async def sequential(
+    call: Call, count: int, prepare: Call | None = None, *, warmup: int = WARMUP
+) -> Latencies:
     """One call at a time: latency without queueing. `prepare`, when given, runs before each
-    call (warm-up calls included) and is not timed; its failure counts as the call's."""
+    call (warm-up calls included) and is not timed; its failure counts as the call's. A caller
+    measuring CPU per call warms up first and passes `warmup=0`, so that the warm-up calls'
+    CPU is not counted against the measured ones."""
 
     async def once() -> float | str:
         if prepare is not None:
@@ -66,7 +70,7 @@ async def sequential(call: Call, count: int, prepare: Call | None = None) -> Lat
                 return f"{type(error).__name__}: {error}"
         return await _timed(call)
 
-    for _ in range(WARMUP):
+    for _ in range(warmup):
         await once()
     results = [await once() for _ in range(count)]
     return _collect(results, 0.0)

@@ -150,6 +150,43 @@ def running_stack(
         shutil.rmtree(store_dir, ignore_errors=True)
 
 
+@contextmanager
+def earlier_pair(stack: Stack, ref: str) -> Iterator[tuple[str, dict[str, int]]]:
+    """The Actions service and the gateway of git revision `ref`, started beside `stack`'s own
+    against the same sandboxes, on ports of their own (and a store of their own). Yields the
+    earlier gateway's URL and both processes' ids, so that one run measures both trees side by
+    side on the same machine state."""
+    tree = tempfile.mkdtemp(prefix="bench-earlier-")
+    store_dir = tempfile.mkdtemp(prefix="bench-earlier-store-")
+    grpc_port, gateway_port = free_port(), free_port()
+    archive = subprocess.run(  # noqa: S603
+        ["git", "archive", ref],  # noqa: S607
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)  # noqa: S603, S607
+    env = stack.env | {
+        # The earlier tree's packages are found before this one's (installed as editable).
+        "PYTHONPATH": f"{tree}:{tree}/protos",
+        "ACTIONS_GRPC_LISTEN": f"127.0.0.1:{grpc_port}",
+        "ACTIONS_GRPC_TARGET": f"127.0.0.1:{grpc_port}",
+        "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
+        "STORE_URL": f"sqlite:///{store_dir}/bench.db",
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+    pids: dict[str, int] = {}
+    try:
+        for name in ("actions-service", "actions-gateway"):
+            processes.append(_spawn(name, env))
+            pids[name] = processes[-1].pid
+            _wait_log(processes[-1], READY_MARKERS[name])
+        yield f"http://127.0.0.1:{gateway_port}", pids
+    finally:
+        stop_all(processes)
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.rmtree(store_dir, ignore_errors=True)
+
+
 def restart(stack: Stack, program: str, index: int) -> None:
     """Start a process of `program` in place of its `index`th (e.g. one killed), and wait until
     it serves."""

@@ -1,8 +1,9 @@
 """The gateway's one client of the Actions gRPC service.
 
-Every call carries the action deadline, the bearer token, the trace (`traceparent`, by the gRPC
-instrumentation) and Gladly's correlation id; a failed call is raised as an `RpcFailure` holding
-the decoded `google.rpc.Status`, so nothing above this module sees grpc errors.
+Every call carries the action deadline, the bearer token, the trace (`traceparent`, with the
+call's client span from `telemetry.rpc.RpcClientSpans`) and Gladly's correlation id; a failed
+call is raised as an `RpcFailure` holding the decoded `google.rpc.Status`, so nothing above this
+module sees grpc errors.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import grpc
 from google.protobuf.message import Message
@@ -25,12 +26,11 @@ from services.telemetry import attributes, rpc
 
 log = logging.getLogger(__name__)
 
+ResponseT = TypeVar("ResponseT", bound=Message)
+
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ActionsService"].full_name
 READINESS_TIMEOUT_SECONDS = 1.0
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
-
-RequestT = TypeVar("RequestT", bound=Message)
-ResponseT = TypeVar("ResponseT", bound=Message)
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,12 @@ ChangeResponse = (
 
 
 class ActionsClient:
-    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, token: str = "") -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, target: str, deadline_seconds: float, token: str = ""
+    ) -> None:
         self._channel = channel
         self._stub = actions_pb2_grpc.ActionsServiceStub(channel)
+        self._spans = rpc.RpcClientSpans(target, SERVICE_NAME)
         # The health stubs ship untyped, so the one method needed is bound by hand.
         self._health_check = channel.unary_unary(
             "/grpc.health.v1.Health/Check",
@@ -102,12 +105,12 @@ class ActionsClient:
     ) -> ActionsClient:
         """`lb_policy` `round_robin` with a `dns:///host:port` target spreads calls over every
         address the name resolves to (a headless Service's pods) instead of one connection."""
+        # No interceptors: the span is made in `_call` (see `telemetry.rpc`). No retries either:
+        # the gateway names no retry policy, and the retry layer buffers every call for one.
         channel = grpc.aio.insecure_channel(
-            target,
-            options=[("grpc.lb_policy_name", lb_policy)],
-            interceptors=rpc.client_interceptors(target),
+            target, options=[("grpc.lb_policy_name", lb_policy), ("grpc.enable_retries", 0)]
         )
-        return cls(channel, deadline_seconds, token)
+        return cls(channel, target, deadline_seconds, token)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -116,23 +119,27 @@ class ActionsClient:
         self, request: pb.GetSubscriptionsRequest, *, deadline_seconds: float | None = None
     ) -> pb.GetSubscriptionsResponse:
         """`deadline_seconds` replaces the action deadline (a lookup has a budget of its own)."""
-        return await self._call(self._stub.GetSubscriptions, request, deadline_seconds)
+        return await self._call(
+            "GetSubscriptions", request, pb.GetSubscriptionsResponse, deadline_seconds
+        )
 
     async def cancel_subscription(
         self, request: pb.CancelSubscriptionRequest
     ) -> pb.CancelSubscriptionResponse:
-        return await self._call(self._stub.CancelSubscription, request)
+        return await self._call("CancelSubscription", request, pb.CancelSubscriptionResponse)
 
     async def skip_next_order(self, request: pb.SkipNextOrderRequest) -> pb.SkipNextOrderResponse:
-        return await self._call(self._stub.SkipNextOrder, request)
+        return await self._call("SkipNextOrder", request, pb.SkipNextOrderResponse)
 
     async def change(self, rpc_name: str, request: Message) -> ChangeResponse:
-        """One of the catalogue's actions, by its RPC's name."""
-        method: Callable[..., Awaitable[ChangeResponse]] = getattr(self._stub, rpc_name)
-        return await self._call(method, request)
+        """One of the catalogue's actions, by its RPC's name (`<name>Response` is its answer)."""
+        response: type[ChangeResponse] = getattr(pb, f"{rpc_name}Response")
+        return await self._call(rpc_name, request, response)
 
     async def list_cancel_reasons(self) -> pb.ListCancelReasonsResponse:
-        return await self._call(self._stub.ListCancelReasons, pb.ListCancelReasonsRequest())
+        return await self._call(
+            "ListCancelReasons", pb.ListCancelReasonsRequest(), pb.ListCancelReasonsResponse
+        )
 
     async def ready(self) -> bool:
         """Whether the service answers its health check SERVING, asked with a short timeout.
@@ -151,16 +158,21 @@ class ActionsClient:
 
     async def _call(
         self,
-        method: Callable[..., Awaitable[ResponseT]],
-        request: RequestT,
+        rpc_name: str,
+        request: Message,
+        answer: type[ResponseT],
         deadline_seconds: float | None = None,
     ) -> ResponseT:
+        """Calls `rpc_name` of the ActionsService (e.g. "SkipNextOrder"), which answers an
+        `answer`. By name, so that its span is named without asking grpc for the method."""
+        method: Callable[..., Awaitable[Message]] = getattr(self._stub, rpc_name)
         metadata = self._metadata
         if correlation := correlation_id():
             metadata = (*metadata, (attributes.CORRELATION_ID_METADATA, correlation))
         timeout = self._deadline if deadline_seconds is None else deadline_seconds
         try:
-            return await method(request, timeout=timeout, metadata=metadata)
+            with self._spans.call(rpc_name, metadata) as traced:
+                return cast(ResponseT, await method(request, timeout=timeout, metadata=traced))
         except grpc.aio.AioRpcError as error:
             _log_if_token_refused(error)
             raise RpcFailure.from_error(error) from None

@@ -206,6 +206,11 @@ async def test_a_deadline_is_an_event_and_every_error_names_its_trace(
     assert server.status.status_code is StatusCode.ERROR
     assert _attributes(server)["actions.outcome"] == "DEADLINE_EXCEEDED"
     assert "actions.deadline_exceeded" in [e.name for e in server.events]
+    # The gateway's client span of the call records the failure too.
+    [client] = [s for s in _named(spans, SKIP_RPC) if s.kind is SpanKind.CLIENT]
+    assert client.status.status_code is StatusCode.ERROR
+    deadline_exceeded = grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
+    assert _attributes(client)["rpc.grpc.status_code"] == deadline_exceeded
 
     # A direct gRPC caller gets the trace id in the trailing metadata, also when refused.
     authorized = (("authorization", f"Bearer {BEARER_TOKEN}"),)
