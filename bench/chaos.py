@@ -87,10 +87,6 @@ MUST_BE_ZERO = (
 ALL = "all"
 
 
-def _in_days(days: int) -> Callable[[], str]:
-    return lambda: (date.today() + timedelta(days=days)).isoformat()
-
-
 @dataclass(frozen=True)
 class Kind:
     """One kind of action: its button, the Ordergroove write it makes (the last segment of the
@@ -123,7 +119,8 @@ KINDS: Final = (
         card.CHANGE_NEXT_ORDER_DATE,
         "change_next_order_date",
         {},
-        lambda form: {"orderDate": _in_days(20)()},
+        # Not the seeded 7 days ahead: asking for the date it already has is refused.
+        lambda form: {"orderDate": (date.today() + timedelta(days=20)).isoformat()},
     ),
     Kind(
         Action.CHANGE_FREQUENCY,
