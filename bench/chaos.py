@@ -245,9 +245,14 @@ async def seed_targets(stack: Stack, per_kind: int) -> list[Target]:
 async def steady(rate: float, until: float, call: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Start `call` `rate` times a second until `until`, whatever the answers do."""
     tasks: list[asyncio.Task[None]] = []
-    while time.monotonic() < until:
-        tasks.append(asyncio.create_task(call()))
-        await asyncio.sleep(1 / rate)
+    try:
+        while time.monotonic() < until:
+            tasks.append(asyncio.create_task(call()))
+            await asyncio.sleep(1 / rate)
+    except asyncio.CancelledError:  # interrupted: none of them outlives the run
+        for task in tasks:
+            task.cancel()
+        raise
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
