@@ -4,8 +4,9 @@ Two Actions service replicas and two gateways on one PostgreSQL store serve a st
 lookups and of every kind of action (as Gladly sends them, signed, through the gateways: the
 form, then its action URL) while Ordergroove flaps (5xx, 423, 429, hangs, answers lost after
 the write), Gladly answers 429 and 5xx, and one service replica is killed with SIGKILL and
-restarted, twice. Half the failed submissions are submitted again (the same form: the same
-request), some before the settler's turn and some after; the settler must settle the others.
+restarted, twice. Some forms are submitted twice at once; half the failed submissions are
+submitted again (the same form: the same request), some before the settler's turn and some
+after; the settler must settle the others.
 The run then waits (bounded) until no record is open and no timeline entry pending, and
 prints one table.
 
@@ -76,6 +77,7 @@ GLADLY_FAULTS: tuple[dict[str, Any], ...] = (
     {"method": "POST", "status": 500},
 )
 FORM_TRIES = 3  # an agent presses the button again when the form does not open
+DOUBLE_CLICKS = 0.15  # the share of forms submitted twice at once (the same request)
 MUST_BE_ZERO = (
     "applied twice",
     "applied unasked",
@@ -155,6 +157,7 @@ class Target:
     order_id: str  # its next order ("" without one)
     sent: bool = False
     form_failed: bool = False
+    double_clicked: bool = False
     resubmitted: bool = False
     answer: int | None = None  # the gateway's last status for the action (None: no answer)
 
@@ -273,8 +276,9 @@ async def timed(
 
 async def press(gladly: AsGladly, tally: Tally, target: Target) -> None:
     """What Gladly does for a button: fetch the form (again, if it did not open), then submit
-    its defaults with what the agent entered to its action URL; after a failed answer, half
-    the agents submit the same form again, before or after the settler had its turn."""
+    its defaults with what the agent entered to its action URL (some twice at once, a double
+    click); after a failed answer, half the agents submit the same form again, before or after
+    the settler had its turn."""
     ref = card.SubscriptionRef(target.gladly_id, target.customer_id, target.subscription_id)
     form: dict[str, Any] | None = None
     for _ in range(FORM_TRIES):
@@ -293,11 +297,19 @@ async def press(gladly: AsGladly, tally: Tally, target: Target) -> None:
     }
     target.sent = True
     body = defaults | target.kind.entered(form)
-    answered = await timed(gladly, tally, tally.actions, "POST", form["actionUrl"], body)
+    submit = ("POST", form["actionUrl"], body)
+    if random.random() < DOUBLE_CLICKS:
+        target.double_clicked = True
+        answered, _ = await asyncio.gather(
+            timed(gladly, tally, tally.actions, *submit),
+            timed(gladly, tally, tally.actions, *submit),
+        )
+    else:
+        answered = await timed(gladly, tally, tally.actions, *submit)
     if (answered is None or answered.status_code >= 500) and random.random() < 0.5:
         await asyncio.sleep(random.uniform(0, 2 * SETTLE_AFTER_SECONDS))
         target.resubmitted = True
-        answered = await timed(gladly, tally, tally.actions, "POST", form["actionUrl"], body)
+        answered = await timed(gladly, tally, tally.actions, *submit)
     target.answer = answered.status_code if answered is not None else None
 
 
@@ -417,6 +429,7 @@ def count(
         done = sum(r.state is RecordState.DONE for r in mine)
         add("actions sent", kind, target.sent)
         add("forms failed", kind, target.form_failed)
+        add("submitted twice at once", kind, target.double_clicked)
         add("submitted again", kind, target.resubmitted)
         add("answered 200 (at last)", kind, target.answer == 200)
         add("applied exactly once", kind, times == 1)
