@@ -228,12 +228,13 @@ async def seed_targets(stack: Stack, per_kind: int) -> list[Target]:
             created.raise_for_status()
             linked = await http.post(
                 f"{stack.gladly_url}/_sandbox/customers",
-                json={"id": f"gladly-{customer}", "externalCustomerId": customer},
+                json={
+                    "id": f"gladly-{customer}",
+                    "externalCustomerId": customer,
+                    "conversation": "OPEN",
+                },
             )
             linked.raise_for_status()
-            await http.post(
-                f"{stack.gladly_url}/_sandbox/customers/gladly-{customer}/conversations"
-            )
             [subscription] = created.json()["subscriptions"]
             orders = created.json()["orders"]
             return Target(kind, customer, subscription, orders[0] if orders else "")
