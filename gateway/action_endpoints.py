@@ -366,9 +366,14 @@ SEND_NOW: Final = _change_spec(
     "SendNextOrderNow",
     "Next order sent",
     SubmittedForm,
-    lambda s, url: change_forms.send_now_form(url({"order_id": s.next_order.order_id}), s),
-    lambda sub: {"expected_order_id": sub.state["order_id"]},
-    state=(("orders", "order_id"),),
+    lambda s, url: change_forms.send_now_form(
+        url({"order_id": s.next_order.order_id, "expected_date": s.next_order.place_date}), s
+    ),
+    lambda sub: {
+        "expected_order_id": sub.state["order_id"],
+        "expected_date": sub.state["expected_date"],
+    },
+    state=(("orders", "order_id"), ("dates", "expected_date")),
     summary="Place the named next order now",
     empty_body=True,  # a form without inputs
 )

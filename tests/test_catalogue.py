@@ -144,7 +144,10 @@ CASES = [
         pb.ACTION_SEND_NOW,
         Role.DOG_FOOD,
         Role.INACTIVE_LAUNDRY,
-        lambda s: {"expected_order_id": s.next_order.order_id},
+        lambda s: {
+            "expected_order_id": s.next_order.order_id,
+            "expected_date": s.next_order.place_date,
+        },
         lambda s: {"expected_order_id": "some-other-order"},
         lambda before, after: (
             after.next_order.order_id == before.next_order.order_id
@@ -261,6 +264,20 @@ async def test_a_stale_form_is_refused_without_a_write(
     assert "changed" in failure.message or "no longer" in failure.message
     assert await writes(ordergroove) == []
     assert await card_of(service, case.subject) == before
+
+
+async def test_sending_now_an_order_that_moved_to_another_date_is_refused(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    """The same order, no longer on the date the form showed (another agent, the customer):
+    nothing is sent."""
+    case = BY_NAME["send_now"]
+    before = await card_of(service, case.subject)
+    shown = {"expected_order_id": before.next_order.order_id, "expected_date": "2020-01-01"}
+    failure = await fails(call(service, case, case.request(before, str(uuid.uuid4()), shown)))
+    assert failure.reason == Reason.STATE_CHANGED
+    assert before.next_order.place_date in failure.message
+    assert await writes(ordergroove) == []
 
 
 async def test_reactivating_a_subscription_reactivated_meanwhile_is_refused(

@@ -226,7 +226,10 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
     async def SendNextOrderNow(
         self, request: pb.SendNextOrderNowRequest, context: Context
     ) -> pb.SendNextOrderNowResponse:
-        fields = {"expected_order_id": request.expected_order_id}
+        fields = {
+            "expected_order_id": request.expected_order_id,
+            "expected_date": request.expected_date,
+        }
         return await self._change(
             pb.SendNextOrderNowResponse,
             "SendNextOrderNow",

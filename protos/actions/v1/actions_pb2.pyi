@@ -340,18 +340,20 @@ class ChangeQuantityRequest(_message.Message):
     def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., quantity: _Optional[int] = ..., expected_quantity: _Optional[int] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
 
 class SendNextOrderNowRequest(_message.Message):
-    __slots__ = ("subscription_id", "customer_id", "expected_order_id", "request_id", "context")
+    __slots__ = ("subscription_id", "customer_id", "expected_order_id", "request_id", "context", "expected_date")
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_DATE_FIELD_NUMBER: _ClassVar[int]
     subscription_id: str
     customer_id: str
     expected_order_id: str
     request_id: str
     context: ActionContext
-    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., expected_order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+    expected_date: str
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., expected_order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ..., expected_date: _Optional[str] = ...) -> None: ...
 
 class ChangeRenewalRequest(_message.Message):
     __slots__ = ("subscription_id", "customer_id", "renewal_behavior", "expected_renewal_behavior", "request_id", "context")

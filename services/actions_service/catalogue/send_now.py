@@ -1,5 +1,6 @@
 """Send Next Order Now: Ordergroove places the next order within 24 hours. The form names the
-order (`expected_order_id`); only that order is sent, never "whatever is next now"."""
+order (`expected_order_id`) and its date (`expected_date`); only that order is sent, never
+"whatever is next now", and not once it has moved to another date."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from services.actions_service.catalogue.base import (
     Limits,
     State,
     date_text,
+    day,
+    form_changed,
+    place_date,
     require_active,
     required,
 )
@@ -45,6 +49,8 @@ class SendNow:
 
     async def validate(self, fields: Fields, limits: Limits) -> None:
         check_optional_id("expected_order_id", required(fields, "expected_order_id"))
+        if fields.get("expected_date"):
+            day(fields, "expected_date")
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
         require_active(state.subscription)
@@ -57,6 +63,10 @@ class SendNow:
                 f"sent, skipped or moved); the next order is now {now}. Nothing was sent.",
                 order_id=shown,
                 next_order_id=upcoming.order_id if upcoming else "",
+            )
+        if fields.get("expected_date") and place_date(upcoming) != day(fields, "expected_date"):
+            raise form_changed(
+                "next order date", fields["expected_date"], date_text(place_date(upcoming))
             )
 
     async def write(
