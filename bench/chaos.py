@@ -33,21 +33,17 @@ import os
 import random
 import signal
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-import psycopg
 from sqlalchemy import select
 
 from bench.clients import AsGladly
-from bench.stack import Stack, restart, running_stack
+from bench.stack import Stack, postgres_schema, restart, running_stack
 from gateway import card
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.store import Store
@@ -190,20 +186,6 @@ def _arguments() -> argparse.Namespace:
     if not 5 <= arguments.seconds <= 200:
         parser.error("--seconds: from 5 to 200")
     return arguments
-
-
-@asynccontextmanager
-async def fresh_schema(dsn: str) -> AsyncIterator[str]:
-    """A new PostgreSQL schema for this run, dropped afterwards; yields its STORE_URL."""
-    schema = f"chaos_{uuid.uuid4().hex[:12]}"
-    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            parts = urlsplit(dsn)
-            query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
-            yield urlunsplit(parts._replace(query=urlencode(query)))
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 # --- the targets -----------------------------------------------------------------------------
@@ -557,7 +539,7 @@ async def run(
 async def chaos(arguments: argparse.Namespace) -> int:
     dsn = os.environ.get("CHAOS_POSTGRES_DSN") or os.environ.get("TEST_POSTGRES_DSN") or DEFAULT_DSN
     started = time.monotonic()
-    async with fresh_schema(dsn) as store_url:
+    async with postgres_schema(dsn, "chaos") as store_url:
         store = await Store.open(store_url)  # migrated once, before the replicas start
         overrides = {
             "STORE_URL": store_url,

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.stack import postgres_schema
 from gateway.app import create_app as create_gateway_app
 from gateway.gladly_auth import GladlySignature
 from services.config import GatewaySettings
@@ -16,7 +17,6 @@ from tests.servers import serve_asgi
 from tests.stack import (
     ServiceHandle,
     postgres_dsn,
-    postgres_schema,
     running_service,
     service_settings,
 )
@@ -111,7 +111,7 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/var/actions.db"
         return
-    async with postgres_schema(postgres_dsn()) as url:
+    async with postgres_schema(postgres_dsn(), "test") as url:
         yield url
 
 

@@ -7,17 +7,14 @@ import os
 import re
 import signal
 import sys
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import grpc
 import httpx
-import psycopg
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
@@ -186,21 +183,6 @@ def postgres_dsn() -> str:
     if not dsn:
         pytest.skip(f"{POSTGRES_DSN_VARIABLE} is not set: no PostgreSQL to test the store against")
     return dsn
-
-
-@asynccontextmanager
-async def postgres_schema(dsn: str) -> AsyncIterator[str]:
-    """A fresh schema for one test, dropped afterwards; yields a STORE_URL whose connections
-    use it (libpq `options=-csearch_path=…`), so reruns start clean."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            parts = urlsplit(dsn)
-            query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
-            yield urlunsplit(parts._replace(query=urlencode(query)))
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @asynccontextmanager

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from actions.v1 import actions_pb2 as pb
+from bench.stack import postgres_schema
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.idempotency import FINAL_REFUSALS
 from services.actions_service.store.rows import AuditEntry
@@ -44,7 +45,6 @@ from tests.stack import (
     journal,
     opened_store,
     postgres_dsn,
-    postgres_schema,
     running_service,
     service_settings,
 )
@@ -281,7 +281,7 @@ class OnSqlite(ActionsMachine):
 
 class OnPostgres(ActionsMachine):
     async def new_store(self, stack: AsyncExitStack) -> str:
-        return await stack.enter_async_context(postgres_schema(postgres_dsn()))
+        return await stack.enter_async_context(postgres_schema(postgres_dsn(), "test"))
 
 
 MACHINE_SETTINGS = settings(
