@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -42,6 +43,7 @@ from services.devstack import BIN, Program, stop_all, wait_until_ready
 RESULTS = Path(__file__).parent / "results"
 DEMO_CUSTOMER = "demo-customer-1"
 P99_LIMIT_MS = 1000.0
+AGENTS = 32  # customers looked up in turn under closed-loop load
 
 
 SUITES = ("overhead", "fan_out", "throughput", "memory", "deadline", "cpu", "hop")
@@ -112,6 +114,17 @@ async def seed_customer(
         )
         linked.raise_for_status()
         return list(created.json()["subscriptions"])
+
+
+async def many_customers(stack: Stack, prefix: str) -> Callable[[], str]:
+    """AGENTS customers shaped like the demo one (12 subscriptions in 6 orders), and a function
+    that names them in turn. Load at many callers looks up many customers, as Gladly's agents
+    do: one customer looked up by every caller at once would measure Ordergroove's limit of 5
+    paginating requests in flight, which the service keeps per customer."""
+    customers = [f"{prefix}-{n}" for n in range(AGENTS)]
+    for customer in customers:
+        await seed_customer(stack, customer, 12, next_orders=6)
+    return partial(next, itertools.cycle(customers))
 
 
 async def unsent_orders(stack: Stack, customer_id: str) -> int:
@@ -261,6 +274,9 @@ async def cpu(options: Options) -> dict[str, Any]:
 
 HOP_RATES = (20, 50)
 HOP_ROUNDS = 3
+HOP_CALLERS = 16  # the closed loop's callers: where one process each levelled off before
+SANDBOXES = ("ordergroove-sandbox", "gladly-sandbox")
+LOAD_GENERATOR = "load generator"  # this process: it signs, sends and reads every call
 
 
 async def hop(options: Options) -> dict[str, Any]:
@@ -278,6 +294,7 @@ async def hop(options: Options) -> dict[str, Any]:
         await seed_customer(stack, wide, 200)
         gateways = {"before": AsGladly(earlier_url), "after": AsGladly(stack.gateway_url)}
         pids = {"before": earlier_pids, "after": {n: stack.pids()[n][0] for n in CPU_PROGRAMS}}
+        shared = {n: stack.pids()[n][0] for n in SANDBOXES} | {LOAD_GENERATOR: os.getpid()}
         direct = Direct(stack.ordergroove_url, stack.gladly_url)
         for gladly in gateways.values():
             await sequential(partial(gladly.detailed_lookup, DEMO_CUSTOMER), 20)
@@ -291,16 +308,31 @@ async def hop(options: Options) -> dict[str, Any]:
                 gladly = gateways[arm]
                 return paced(lambda: gladly.detailed_lookup(DEMO_CUSTOMER), rate, block)
 
-            result[f"demo at {rate}/s"] = await _take_turns(demo, pids)
+            result[f"demo at {rate}/s"] = await _take_turns(demo, pids, shared)
 
         for gladly in gateways.values():
             await sequential(partial(gladly.detailed_lookup, wide), 0)  # warm-up
 
+        await sequential(lambda: direct.lookup(wide), 0)
+
         def wide_card(arm: str) -> Awaitable[Latencies]:
+            if arm == "direct":
+                return sequential(lambda: direct.lookup(wide), options.scale(10, 3), warmup=0)
             lookup = partial(gateways[arm].detailed_lookup, wide)
             return sequential(lookup, options.scale(10, 3), warmup=0)
 
-        result["200 orders, one at a time"] = await _take_turns(wide_card, pids, direct=False)
+        result["200 orders, one at a time"] = await _take_turns(wide_card, pids, shared)
+
+        next_customer = await many_customers(stack, "hop-agent")
+
+        def saturated(arm: str) -> Awaitable[Latencies]:
+            if arm == "direct":
+                return closed_loop(lambda: direct.lookup(next_customer()), HOP_CALLERS, block)
+            gladly = gateways[arm]
+            lookup = gladly.detailed_lookup
+            return closed_loop(lambda: lookup(next_customer()), HOP_CALLERS, block)
+
+        result[f"demo, {HOP_CALLERS} callers"] = await _take_turns(saturated, pids, shared)
         for gladly in gateways.values():
             await gladly.aclose()
         await direct.aclose()
@@ -311,21 +343,25 @@ async def hop(options: Options) -> dict[str, Any]:
 async def _take_turns(
     measure: Callable[[str], Awaitable[Latencies]],
     pids: dict[str, dict[str, int]],
-    *,
-    direct: bool = True,
+    shared: dict[str, int],
 ) -> dict[str, Any]:
-    arms = [*pids, "direct"] if direct else [*pids]
+    """Each arm of `pids` and "direct" measured in turn, HOP_ROUNDS times. CPU per call is each
+    arm's own processes' and the `shared` ones' (sandboxes, load generator) over its blocks."""
+    arms = [*pids, "direct"]
     runs: dict[str, list[Latencies]] = {arm: [] for arm in arms}
-    cpu = {arm: dict.fromkeys(CPU_PROGRAMS, 0.0) for arm in pids}
+    cpu: dict[str, dict[str, float]] = {arm: {} for arm in arms}
     for _ in range(HOP_ROUNDS):
         for arm in arms:
-            started = {n: cpu_seconds(pid) for n, pid in pids.get(arm, {}).items()}
+            watched = pids.get(arm, {}) | shared
+            started = {name: cpu_seconds(pid) for name, pid in watched.items()}
             runs[arm].append(await measure(arm))
             for name, seconds in started.items():
-                cpu[arm][name] += cpu_seconds(pids[arm][name]) - seconds
+                spent = cpu_seconds(watched[name]) - seconds
+                cpu[arm][name] = cpu[arm].get(name, 0.0) + spent
     merged = {
         arm: Latencies(
             tuple(x for run in r for x in run.samples),
+            seconds=sum(run.seconds for run in r),
             errors=sum(run.errors for run in r),
             first_error=next((run.first_error for run in r if run.errors), ""),
         )
@@ -334,10 +370,11 @@ async def _take_turns(
     result: dict[str, Any] = {}
     for arm, latencies in merged.items():
         count = max(len(latencies.samples) + latencies.errors, 1)
-        result[arm] = _summary(latencies)
-        if arm in cpu:
-            result[arm]["cpu_ms"] = {n: cpu[arm][n] * 1000 / count for n in CPU_PROGRAMS}
-        if "direct" in merged and arm != "direct":
+        result[arm] = _summary(latencies) | {
+            "rate": latencies.rate,
+            "cpu_ms": {name: spent * 1000 / count for name, spent in cpu[arm].items()},
+        }
+        if arm != "direct":
             result[arm] |= {
                 "added_p50_ms": latencies.p50 - merged["direct"].p50,
                 "added_p99_ms": latencies.p99 - merged["direct"].p99,
@@ -347,6 +384,8 @@ async def _take_turns(
 
 def _hop_table(result: dict[str, Any], options: Options) -> None:
     rows: list[list[object]] = []
+    cpu_rows: list[list[object]] = []
+    watched = [*CPU_PROGRAMS, *SANDBOXES, LOAD_GENERATOR]
     for name, arms in result.items():
         if not isinstance(arms, dict):
             continue
@@ -354,19 +393,31 @@ def _hop_table(result: dict[str, Any], options: Options) -> None:
             rows.append(
                 [
                     f"{name}: {arm}",
+                    f"{r['rate']:.1f}",
                     ms(r["p50"]),
                     ms(r["p99"]),
                     ms(r["added_p50_ms"]) if "added_p50_ms" in r else "",
                     ms(r["added_p99_ms"]) if "added_p99_ms" in r else "",
                     f"{r['p50'] / options.rtt_ms:.2f}",
-                    *(ms(r["cpu_ms"][n]) if "cpu_ms" in r else "" for n in CPU_PROGRAMS),
+                ]
+            )
+            spent = [r["cpu_ms"].get(program) for program in watched]
+            cpu_rows.append(
+                [
+                    f"{name}: {arm}",
+                    *(ms(x) if x is not None else "" for x in spent),
+                    ms(sum(x for x in spent if x is not None)),
                 ]
             )
     table(
         f"The hop, {result['before']} (before) beside this tree (after), same run (ms)",
-        ["", "p50", "p99", "added p50", "added p99", "p50 / round trip"]
-        + [f"{n} CPU/call" for n in CPU_PROGRAMS],
+        ["", "calls/s", "p50", "p99", "added p50", "added p99", "p50 / round trip"],
         rows,
+    )
+    table(
+        "CPU per call by process, same blocks (ms)",
+        ["", *watched, "all"],
+        cpu_rows,
     )
 
 
@@ -475,7 +526,8 @@ async def throughput(stack: Stack, options: Options, label: str) -> dict[str, An
     """Lookups/s and actions/s at rising concurrency, and the no-gRPC baseline's lookups/s."""
     gladly = AsGladly(stack.gateway_url)
     result: dict[str, Any] = {}
-    result["lookups"] = await ramp(lambda: gladly.detailed_lookup(DEMO_CUSTOMER), options)
+    next_customer = await many_customers(stack, f"agent-{len(stack.pids()['actions-service'])}")
+    result["lookups"] = await ramp(lambda: gladly.detailed_lookup(next_customer()), options)
     pool: list[tuple[str, str]] = []
     for n in range(options.scale(20, 6)):
         customer = f"cancel-{len(stack.pids()['actions-service'])}-{n}"
@@ -505,7 +557,7 @@ async def throughput(stack: Stack, options: Options, label: str) -> dict[str, An
     with baseline_server(stack) as baseline_url:
         baseline = AsGladly(baseline_url)
         result["baseline_lookups"] = await ramp(
-            lambda: baseline.detailed_lookup(DEMO_CUSTOMER), options
+            lambda: baseline.detailed_lookup(next_customer()), options
         )
         await baseline.aclose()
     best = _best_rate(result["lookups"])

@@ -8,7 +8,9 @@ import socket
 import subprocess
 import tempfile
 import threading
+import tomllib
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -71,9 +73,12 @@ READY_MARKERS = {
 }
 
 
-def _spawn(program: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+def _spawn(
+    program: str, env: Mapping[str, str], command: list[str] | None = None, cwd: str | None = None
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603
-        [str(BIN / program)],
+        command or [str(BIN / program)],
+        cwd=cwd,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -81,19 +86,24 @@ def _spawn(program: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _wait_log(process: subprocess.Popen[bytes], marker: str, seconds: float = 20) -> None:
-    """Block until the process logs `marker`, then keep draining its log in the background."""
+    """Block until the process logs `marker`, then keep draining its log in the background.
+    A process that does not get there within `seconds` fails the run with its last lines."""
     assert process.stderr is not None
     found = threading.Event()
+    last_lines: deque[bytes] = deque(maxlen=10)
 
     def read() -> None:
         assert process.stderr is not None
         for line in process.stderr:
+            if not found.is_set():
+                last_lines.append(line)
             if marker.encode() in line:
                 found.set()
 
     threading.Thread(target=read, daemon=True).start()
     if not found.wait(seconds):
-        raise RuntimeError(f"{process.args!r} did not log {marker!r} within {seconds} s")
+        log = b"".join(last_lines).decode(errors="replace")
+        raise RuntimeError(f"{process.args!r} did not log {marker!r} within {seconds} s:\n{log}")
 
 
 @contextmanager
@@ -169,6 +179,7 @@ def earlier_pair(stack: Stack, ref: str) -> Iterator[tuple[str, dict[str, int]]]
         capture_output=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)  # noqa: S603, S607
+    python = _interpreter_for(Path(tree))
     env = stack.env | {
         # The earlier tree's packages are found before this one's (installed as editable).
         "PYTHONPATH": f"{tree}:{tree}/protos",
@@ -181,7 +192,7 @@ def earlier_pair(stack: Stack, ref: str) -> Iterator[tuple[str, dict[str, int]]]
     pids: dict[str, int] = {}
     try:
         for name in ("actions-service", "actions-gateway"):
-            processes.append(_spawn(name, env))
+            processes.append(_spawn(name, env, _entry_point(python, Path(tree), name), cwd=tree))
             pids[name] = processes[-1].pid
             _wait_log(processes[-1], READY_MARKERS[name])
         yield f"http://127.0.0.1:{gateway_port}", pids
@@ -189,6 +200,35 @@ def earlier_pair(stack: Stack, ref: str) -> Iterator[tuple[str, dict[str, int]]]
         stop_all(processes)
         shutil.rmtree(tree, ignore_errors=True)
         shutil.rmtree(store_dir, ignore_errors=True)
+
+
+def _interpreter_for(tree: Path) -> Path:
+    """This environment's Python when the earlier tree locks the same packages; otherwise a
+    virtual environment of its own made from its lock (an earlier tree may need a package this
+    one no longer has), kept under the tree so that it goes with it."""
+    lock = tree / "requirements.lock"
+    if lock.read_bytes() == (Path(__file__).parent.parent / "requirements.lock").read_bytes():
+        return BIN / "python"
+    venv = tree / ".venv"
+    uv = str(BIN / "uv")
+    make = [uv, "venv", "--quiet", "--python", str(BIN / "python"), str(venv)]
+    subprocess.run(make, check=True, capture_output=True)  # noqa: S603
+    python = venv / "bin" / "python"
+    sync = [uv, "pip", "sync", "--quiet", "--python", str(python), "--require-hashes", str(lock)]
+    subprocess.run(sync, check=True, capture_output=True)  # noqa: S603
+    return python
+
+
+def _entry_point(python: Path, tree: Path, program: str) -> list[str]:
+    """The command that runs `program` as the tree's own `[project.scripts]` declares it (run in
+    the tree: `python -c` looks for modules in the working directory first)."""
+    scripts = tomllib.loads((tree / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, function = scripts[program].partition(":")
+    return [
+        str(python),
+        "-c",
+        f"import sys; from {module} import {function}; sys.exit({function}())",
+    ]
 
 
 def restart(stack: Stack, program: str, index: int) -> None:
