@@ -30,13 +30,14 @@ from bench.clients import AsGladly, Direct
 from bench.load import Call, Latencies, closed_loop, paced, sequential
 from bench.stack import (
     OG_API_KEY,
+    PAIR,
     SIGNING_KEY,
     Stack,
     cpu_seconds,
-    earlier_pair,
     free_port,
     rss_kib,
     running_stack,
+    second_pair,
 )
 from services.devstack import BIN, Program, stop_all, wait_until_ready
 
@@ -49,8 +50,6 @@ AGENTS = 32  # customers looked up in turn under closed-loop load
 SUITES = ("overhead", "fan_out", "throughput", "memory", "deadline", "cpu", "hop")
 # `hop` compares with an earlier revision: run when asked (`--only hop --before <revision>`).
 DEFAULT_SUITES = tuple(suite for suite in SUITES if suite != "hop")
-# The programs whose CPU time per lookup is reported.
-CPU_PROGRAMS = ("actions-service", "actions-gateway")
 CPU_RATE = 20  # lookups per second in the `cpu` suite
 
 
@@ -220,7 +219,7 @@ async def overhead(stack: Stack, options: Options) -> dict[str, Any]:
                 ms(r["direct"]["p99"]),
                 ms(r["added_p99_ms"]),
                 f"{r['ratio_p99']:.2f}",
-                *(ms(r["cpu_ms"][name]) if "cpu_ms" in r else "" for name in CPU_PROGRAMS),
+                *(ms(r["cpu_ms"][name]) if "cpu_ms" in r else "" for name in PAIR),
             ]
             for name, r in result.items()
         ],
@@ -233,40 +232,40 @@ def _cpu_per_call(stack: Stack, before: dict[str, float], calls: Latencies) -> d
     run, divided by the calls made; the clock ticks are 10 ms, so runs are hundreds of calls)."""
     after = stack.cpu()
     count = max(len(calls.samples) + calls.errors, 1)
-    return {name: (after[name] - before[name]) * 1000 / count for name in CPU_PROGRAMS}
+    return {name: (after[name] - before[name]) * 1000 / count for name in PAIR}
 
 
 async def cpu(options: Options) -> dict[str, Any]:
-    """CPU per DETAILED lookup of the demo card, tracing on and tracing off (the sampler
-    `always_off`: no span recorded), each in a stack of its own, at CPU_RATE lookups/s (below
-    what the machine carries, so that no queue builds up)."""
-    result: dict[str, Any] = {}
-    for label, env in (
-        ("tracing on", {}),
-        ("tracing off", {"OTEL_TRACES_SAMPLER": "always_off"}),
-    ):
-        with running_stack(env_overrides=env) as stack:
-            await set_latency(stack, options.latency_ms)
-            gladly = AsGladly(stack.gateway_url)
+    """CPU per DETAILED lookup of the demo card with tracing on, and with tracing off (the
+    sampler `always_off`: no span recorded) in a second pair beside it on the same sandboxes,
+    paced at CPU_RATE lookups/s (below what the machine carries, so that no queue builds up).
+    The two take turns in blocks, as the `hop` suite's arms do, so that both see the same
+    machine state."""
+    off = {"OTEL_TRACES_SAMPLER": "always_off"}
+    with running_stack() as stack, second_pair(stack, env_overrides=off) as (off_url, off_pids):
+        await set_latency(stack, options.latency_ms)
+        gateways = {"tracing on": AsGladly(stack.gateway_url), "tracing off": AsGladly(off_url)}
+        pids = {"tracing on": {n: stack.pids()[n][0] for n in PAIR}, "tracing off": off_pids}
+        for gladly in gateways.values():
+            await sequential(partial(gladly.detailed_lookup, DEMO_CUSTOMER), 20)  # warm
 
-            async def lookup(gladly: AsGladly = gladly) -> None:
-                await gladly.detailed_lookup(DEMO_CUSTOMER)
+        def demo(arm: str) -> Awaitable[Latencies]:
+            lookup = partial(gateways[arm].detailed_lookup, DEMO_CUSTOMER)
+            return paced(lookup, CPU_RATE, options.scale(10, 3))
 
-            await sequential(lookup, 20)  # connections made, caches warm
-            before = stack.cpu()
-            latencies = await paced(lookup, CPU_RATE, options.scale(30, 10))
-            result[label] = _cpu_per_call(stack, before, latencies) | _summary(latencies)
+        result = await _take_turns(demo, pids, {}, direct=False)
+        for gladly in gateways.values():
             await gladly.aclose()
-    on, off = result["tracing on"], result["tracing off"]
-    result["tracing_cost"] = {name: on[name] / off[name] - 1 for name in CPU_PROGRAMS}
+    on, off_ = result["tracing on"]["cpu_ms"], result["tracing off"]["cpu_ms"]
+    result["tracing_cost"] = {name: on[name] / off_[name] - 1 for name in PAIR}
     rows: list[list[object]] = []
     for label in ("tracing on", "tracing off"):
-        figures = [result[label][name] for name in CPU_PROGRAMS]
+        figures = [result[label]["cpu_ms"][name] for name in PAIR]
         rows.append([label, *map(ms, figures), ms(result[label]["p50"]), ms(result[label]["p99"])])
-    ratios = [f"{1 + result['tracing_cost'][name]:.2f}" for name in CPU_PROGRAMS]
+    ratios = [f"{1 + result['tracing_cost'][name]:.2f}" for name in PAIR]
     table(
         f"CPU per DETAILED lookup of the demo card at {CPU_RATE}/s (ms of process CPU time)",
-        ["", *CPU_PROGRAMS, "p50 ms", "p99 ms"],
+        ["", *PAIR, "p50 ms", "p99 ms"],
         [*rows, ["tracing on ÷ off", *ratios, "", ""]],
     )
     return result
@@ -287,13 +286,13 @@ async def hop(options: Options) -> dict[str, Any]:
     result: dict[str, Any] = {"before": options.before}
     with (
         running_stack() as stack,
-        earlier_pair(stack, options.before) as (earlier_url, earlier_pids),
+        second_pair(stack, ref=options.before) as (earlier_url, earlier_pids),
     ):
         await set_latency(stack, options.latency_ms)
         wide = "hop-200-0"
         await seed_customer(stack, wide, 200)
         gateways = {"before": AsGladly(earlier_url), "after": AsGladly(stack.gateway_url)}
-        pids = {"before": earlier_pids, "after": {n: stack.pids()[n][0] for n in CPU_PROGRAMS}}
+        pids = {"before": earlier_pids, "after": {n: stack.pids()[n][0] for n in PAIR}}
         shared = {n: stack.pids()[n][0] for n in SANDBOXES} | {LOAD_GENERATOR: os.getpid()}
         direct = Direct(stack.ordergroove_url, stack.gladly_url)
         for gladly in gateways.values():
@@ -344,10 +343,13 @@ async def _take_turns(
     measure: Callable[[str], Awaitable[Latencies]],
     pids: dict[str, dict[str, int]],
     shared: dict[str, int],
+    *,
+    direct: bool = True,
 ) -> dict[str, Any]:
-    """Each arm of `pids` and "direct" measured in turn, HOP_ROUNDS times. CPU per call is each
-    arm's own processes' and the `shared` ones' (sandboxes, load generator) over its blocks."""
-    arms = [*pids, "direct"]
+    """Each arm of `pids` (and "direct") measured in turn, HOP_ROUNDS times. CPU per call is
+    each arm's own processes' and the `shared` ones' (sandboxes, load generator) over its
+    blocks."""
+    arms = [*pids, "direct"] if direct else [*pids]
     runs: dict[str, list[Latencies]] = {arm: [] for arm in arms}
     cpu: dict[str, dict[str, float]] = {arm: {} for arm in arms}
     for _ in range(HOP_ROUNDS):
@@ -374,7 +376,7 @@ async def _take_turns(
             "rate": latencies.rate,
             "cpu_ms": {name: spent * 1000 / count for name, spent in cpu[arm].items()},
         }
-        if arm != "direct":
+        if direct and arm != "direct":
             result[arm] |= {
                 "added_p50_ms": latencies.p50 - merged["direct"].p50,
                 "added_p99_ms": latencies.p99 - merged["direct"].p99,
@@ -385,7 +387,7 @@ async def _take_turns(
 def _hop_table(result: dict[str, Any], options: Options) -> None:
     rows: list[list[object]] = []
     cpu_rows: list[list[object]] = []
-    watched = [*CPU_PROGRAMS, *SANDBOXES, LOAD_GENERATOR]
+    watched = [*PAIR, *SANDBOXES, LOAD_GENERATOR]
     for name, arms in result.items():
         if not isinstance(arms, dict):
             continue
@@ -477,7 +479,7 @@ async def fan_out(stack: Stack, options: Options) -> dict[str, Any]:
     table(
         f"Fan-out: DETAILED lookup by number of subscriptions (round trip {options.rtt_ms} ms)",
         ["subscriptions", "next orders", "p50 ms", "p99 ms", "p50 / round trip"]
-        + [f"{name} CPU/call" for name in CPU_PROGRAMS],
+        + [f"{name} CPU/call" for name in PAIR],
         [
             [
                 r["subscriptions"],
@@ -485,7 +487,7 @@ async def fan_out(stack: Stack, options: Options) -> dict[str, Any]:
                 ms(r["p50"]),
                 ms(r["p99"]),
                 f"{r['rtt_multiple']:.2f}",
-                *(ms(r["cpu_ms"][name]) for name in CPU_PROGRAMS),
+                *(ms(r["cpu_ms"][name]) for name in PAIR),
             ]
             for r in result.values()
         ],

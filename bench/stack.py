@@ -67,6 +67,7 @@ class Stack:
 
 # What each program logs once it serves; with several processes on one port (SO_REUSEPORT) a
 # probe through the port cannot tell which process answered, so each one's log is read.
+PAIR = ("actions-service", "actions-gateway")  # the programs a second pair runs, in start order
 READY_MARKERS = {
     "actions-service": "actions-service listening",
     "actions-gateway": "Application startup complete",
@@ -165,47 +166,59 @@ def running_stack(
 
 
 @contextmanager
-def earlier_pair(stack: Stack, ref: str) -> Iterator[tuple[str, dict[str, int]]]:
-    """The Actions service and the gateway of git revision `ref`, started beside `stack`'s own
-    against the same sandboxes, on ports of their own (and a store of their own). Yields the
-    earlier gateway's URL and both processes' ids, so that one run measures both trees side by
-    side on the same machine state."""
-    tree = tempfile.mkdtemp(prefix="bench-earlier-")
-    store_dir = tempfile.mkdtemp(prefix="bench-earlier-store-")
-    grpc_port, gateway_port = free_port(), free_port()
+def second_pair(
+    stack: Stack, *, ref: str | None = None, env_overrides: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, int]]]:
+    """A second Actions service and gateway beside `stack`'s own, against the same sandboxes, on
+    ports and a store of their own: those of git revision `ref` when given (else this tree's),
+    with `env_overrides` on top of the stack's settings. Yields the second gateway's URL and
+    both processes' ids, so that one run measures both pairs side by side on the same machine
+    state."""
+    with tempfile.TemporaryDirectory(prefix="bench-pair-") as scratch:
+        grpc_port, gateway_port = free_port(), free_port()
+        env = stack.env | {
+            "ACTIONS_GRPC_LISTEN": f"127.0.0.1:{grpc_port}",
+            "ACTIONS_GRPC_TARGET": f"127.0.0.1:{grpc_port}",
+            "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
+            "STORE_URL": f"sqlite:///{scratch}/bench.db",
+        }
+        commands: dict[str, list[str] | None] = dict.fromkeys(PAIR)
+        tree: Path | None = None
+        if ref is not None:
+            tree = _unpacked(ref, Path(scratch) / "tree")
+            python = _interpreter_for(tree)
+            # The earlier tree's packages are found before this one's (installed as editable).
+            env["PYTHONPATH"] = f"{tree}:{tree}/protos"
+            commands = {name: _entry_point(python, tree, name) for name in PAIR}
+        env |= dict(env_overrides or {})
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            for name in PAIR:
+                cwd = str(tree) if tree else None
+                processes.append(_spawn(name, env, commands[name], cwd=cwd))
+                _wait_log(processes[-1], READY_MARKERS[name])
+            pids = {name: process.pid for name, process in zip(PAIR, processes, strict=False)}
+            yield f"http://127.0.0.1:{gateway_port}", pids
+        finally:
+            stop_all(processes)
+
+
+def _unpacked(ref: str, tree: Path) -> Path:
+    """The files of git revision `ref`, written out under `tree`."""
+    tree.mkdir()
     archive = subprocess.run(  # noqa: S603
         ["git", "archive", ref],  # noqa: S607
         check=True,
         capture_output=True,
     ).stdout
-    subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)  # noqa: S603, S607
-    python = _interpreter_for(Path(tree))
-    env = stack.env | {
-        # The earlier tree's packages are found before this one's (installed as editable).
-        "PYTHONPATH": f"{tree}:{tree}/protos",
-        "ACTIONS_GRPC_LISTEN": f"127.0.0.1:{grpc_port}",
-        "ACTIONS_GRPC_TARGET": f"127.0.0.1:{grpc_port}",
-        "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
-        "STORE_URL": f"sqlite:///{store_dir}/bench.db",
-    }
-    processes: list[subprocess.Popen[bytes]] = []
-    pids: dict[str, int] = {}
-    try:
-        for name in ("actions-service", "actions-gateway"):
-            processes.append(_spawn(name, env, _entry_point(python, Path(tree), name), cwd=tree))
-            pids[name] = processes[-1].pid
-            _wait_log(processes[-1], READY_MARKERS[name])
-        yield f"http://127.0.0.1:{gateway_port}", pids
-    finally:
-        stop_all(processes)
-        shutil.rmtree(tree, ignore_errors=True)
-        shutil.rmtree(store_dir, ignore_errors=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)  # noqa: S603, S607
+    return tree
 
 
 def _interpreter_for(tree: Path) -> Path:
     """This environment's Python when the earlier tree locks the same packages; otherwise a
     virtual environment of its own made from its lock (an earlier tree may need a package this
-    one no longer has), kept under the tree so that it goes with it."""
+    one no longer has), kept in the tree so that it goes with it."""
     lock = tree / "requirements.lock"
     if lock.read_bytes() == (Path(__file__).parent.parent / "requirements.lock").read_bytes():
         return BIN / "python"
