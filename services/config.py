@@ -712,6 +712,18 @@ class OrdergrooveSandboxSettings(OrdergrooveKeySettings):
         Address("127.0.0.1", 8181),
         "where `ordergroove-sandbox` listens",
     )
+    public_url: Annotated[str, Parse(_optional_url)] = setting(
+        "ORDERGROOVE_SANDBOX_PUBLIC_URL",
+        "",
+        "where a browser reaches `ordergroove-sandbox`: the `image_url` of its made-up products "
+        "points there",
+        shown="`http://` + `ORDERGROOVE_SANDBOX_LISTEN`",
+    )
+
+    @property
+    def public(self) -> str:
+        """Where browsers reach the sandbox: its PUBLIC_URL, else its own LISTEN address."""
+        return self.public_url or f"http://{self.ordergroove_sandbox_listen}"
 
 
 class GladlySandboxSettings(GladlyCredentials, SigningKeySettings, GatewayAddressSettings):

@@ -13,7 +13,7 @@ from gateway.gladly_auth import GladlySignature
 from services.config import GatewaySettings
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
-from tests.servers import serve_asgi
+from tests.servers import serve_asgi, serve_asgi_built
 from tests.stack import (
     ServiceHandle,
     postgres_dsn,
@@ -31,7 +31,7 @@ def telemetry() -> Recorded:
 
 @pytest.fixture
 async def ordergroove_url() -> AsyncIterator[str]:
-    async with serve_asgi(create_ordergroove_app()) as url:
+    async with serve_asgi_built(lambda url: create_ordergroove_app(public_url=url)) as url:
         yield url
 
 

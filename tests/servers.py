@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -16,15 +16,27 @@ from starlette.types import ASGIApp
 @asynccontextmanager
 async def serve_asgi(app: ASGIApp) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
+    async with serve_asgi_built(lambda _: app) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serve_asgi_built(build: Callable[[str], ASGIApp]) -> AsyncIterator[str]:
+    """Serve the app `build(base_url)` makes, for an app that must know its own URL (the
+    Ordergroove sandbox's picture links): the port is bound before the app is built."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # asyncio sets no TCP_NODELAY on sockets it did not create: without it every answer
     # waits for a delayed ACK (about 40 ms on loopback).
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, access_log=False
+        build(url),
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+        access_log=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -33,7 +45,7 @@ async def serve_asgi(app: ASGIApp) -> AsyncIterator[str]:
             if task.done():
                 task.result()
             await asyncio.sleep(0.005)
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.should_exit = True
         await task

@@ -103,6 +103,7 @@ def test_values_are_parsed() -> None:
         ("ACTIONS_GRPC_LISTEN", "8080"),
         ("GATEWAY_LISTEN", "host:99999"),
         ("ORDERGROOVE_SANDBOX_LISTEN", ":80"),
+        ("ORDERGROOVE_SANDBOX_PUBLIC_URL", "localhost:8181"),
         ("ORDERGROOVE_BASE_URL", "ftp://example.com"),
         ("OTEL_TRACES_EXPORTER", "jaeger"),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
@@ -231,6 +232,14 @@ def test_each_program_reads_its_own_settings() -> None:
     assert sandbox.gateway == "http://127.0.0.1:8080"  # GATEWAY_URL unset: GATEWAY_LISTEN's
     moved = GladlySandboxSettings.from_env({"GATEWAY_LISTEN": "127.0.0.1:9090"})
     assert moved.gateway == "http://127.0.0.1:9090"
+
+
+def test_browsers_reach_the_ordergroove_sandbox_at_its_listen_address_unless_told() -> None:
+    assert OrdergrooveSandboxSettings.from_env({}).public == "http://127.0.0.1:8181"
+    moved = OrdergrooveSandboxSettings.from_env({"ORDERGROOVE_SANDBOX_LISTEN": "0.0.0.0:9191"})
+    assert moved.public == "http://0.0.0.0:9191"
+    told = {"ORDERGROOVE_SANDBOX_PUBLIC_URL": "http://localhost:8181/"}
+    assert OrdergrooveSandboxSettings.from_env(told).public == "http://localhost:8181"
 
 
 def test_known_actions_are_the_domains() -> None:

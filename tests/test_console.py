@@ -32,7 +32,7 @@ from services.gladly_sandbox.console import ConsoleSettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
 from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
-from tests.servers import serve_asgi
+from tests.servers import serve_asgi, serve_asgi_built
 from tests.stack import running_service, service_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -85,7 +85,7 @@ def in_background(serve: Callable[[], AbstractAsyncContextManager[T]]) -> Iterat
 async def real_stack() -> AsyncIterator[Stack]:
     console = ConsoleSettings(signing_key=SIGNING_KEY, trace_url=TRACE_URL)
     async with (
-        serve_asgi(create_ordergroove_app()) as ordergroove_url,
+        serve_asgi_built(lambda url: create_ordergroove_app(public_url=url)) as ordergroove_url,
         # A card, a form and an action exceed Gladly's 10 requests/second.
         serve_asgi(create_gladly_app(rate_limit=1_000_000, console=console)) as gladly_url,
         running_service(service_settings(ordergroove_url, gladly_url)) as service,
@@ -307,6 +307,15 @@ def test_search_open_and_skip_the_next_order(page: Any) -> None:
     after = fact(subscription(page, VITAMINS), "nextOrderDate").locator("time")
     sync_api.expect(after).not_to_have_attribute("datetime", before or "")
     timeline_shows(page, "Skipped")
+
+
+def test_product_pictures_come_from_the_ordergroove_sandbox(page: Any, stack: Stack) -> None:
+    open_demo_customer(page)
+    picture = subscription(page, VITAMINS).locator("img")
+    src = f"{stack.ordergroove_url}/_sandbox/images/VIT-MULTI-60.svg"
+    sync_api.expect(picture).to_have_attribute("src", src)
+    page.wait_for_load_state("load")  # pictures included: lazy loading needs JavaScript
+    assert picture.evaluate("img => img.naturalWidth") > 0
 
 
 def test_cancel_with_a_reason(page: Any) -> None:

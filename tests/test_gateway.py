@@ -94,7 +94,9 @@ async def test_basic_lookup_finds_each_customer_once(gladly_caller: httpx.AsyncC
         assert response.json() == {"results": []}
 
 
-async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.AsyncClient) -> None:
+async def test_detailed_lookup_is_the_subscriptions_card(
+    gladly_caller: httpx.AsyncClient, ordergroove_url: str
+) -> None:
     [result] = await detailed(gladly_caller)
     assert result["externalCustomerId"] == DEMO_CUSTOMER_ID
     assert result["name"] == "Dana Demo"
@@ -130,7 +132,7 @@ async def test_detailed_lookup_is_the_subscriptions_card(gladly_caller: httpx.As
         "productId": coffee["productId"],
         "productName": "Ethiopian Yirgacheffe Coffee Beans, 12 oz",
         "productSku": "COF-ETH-12",
-        "productImageUrl": "https://images.example.com/products/cof-eth-12.jpg",
+        "productImageUrl": f"{ordergroove_url}/_sandbox/images/COF-ETH-12.svg",
         "actions": [
             {"name": "Cancel Order", "formUrl": f"{LINKED}/{COFFEE}/cancel"},
             {"name": "Skip Next Order", "formUrl": f"{LINKED}/{COFFEE}/skip"},

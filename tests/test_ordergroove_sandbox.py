@@ -25,6 +25,7 @@ from services.ordergroove_sandbox.demo import (
     DEMO_CUSTOMER_ID,
     DEMO_NEXT_ORDER_IDS,
     DEMO_PAST_ORDER_ID,
+    DEMO_PRODUCT_IDS,
     DEMO_SHARED_ORDER_ID,
     DEMO_SUBSCRIPTION_IDS,
     INACTIVE_ROLES,
@@ -34,7 +35,7 @@ from services.ordergroove_sandbox.demo import (
 )
 from services.ordergroove_sandbox.journal import Journal
 from services.ordergroove_sandbox.server import main
-from tests.servers import serve_asgi
+from tests.servers import serve_asgi_built
 from tests.stack import eventually, seed_customer
 
 API_KEY = "test-key"
@@ -45,7 +46,7 @@ Json = dict[str, Any]
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with (
-        serve_asgi(create_app(api_key=API_KEY)) as base_url,
+        serve_asgi_built(lambda url: create_app(api_key=API_KEY, public_url=url)) as base_url,
         httpx.AsyncClient(base_url=base_url, headers={"x-api-key": API_KEY}, timeout=5) as c,
     ):
         yield c
@@ -223,7 +224,7 @@ async def test_place_range_and_customer_filters(client: httpx.AsyncClient) -> No
     others = await get_json(client, "/subscriptions/", customer=OTHER_CUSTOMER_ID)
     assert others["count"] == 2
     product = await get_json(client, f"/products/{others['results'][0]['product']}/")
-    assert product["image_url"].startswith("https://images.example.com/")
+    assert product["image_url"].startswith(picture_url(client, ""))
     assert product["external_product_id"] == others["results"][0]["product"]
     assert "public_id" not in product
     reasons = await get_json(client, "/merchant/cancel_reason/")
@@ -469,6 +470,44 @@ async def test_seeding_deals_live_subscriptions_into_next_orders(
     assert held == [set(seeded["subscriptions"][n::3]) for n in range(3)]
     unsent = await get_json(client, "/orders/", customer="dealt", status=1)
     assert [o["public_id"] for o in unsent["results"]] == seeded["orders"]
+
+
+def picture_url(client: httpx.AsyncClient, name: str) -> str:
+    return str(client.base_url.join(f"/_sandbox/images/{name}"))
+
+
+async def picture(url: str) -> httpx.Response:
+    """The answer to a browser's <img>: no API key."""
+    async with httpx.AsyncClient() as browser:
+        return await browser.get(url)
+
+
+async def test_made_up_products_have_pictures_the_sandbox_serves(
+    client: httpx.AsyncClient,
+) -> None:
+    vitamins = await get_json(client, f"/products/{DEMO_PRODUCT_IDS[Role.VITAMINS]}/")
+    assert vitamins["image_url"] == picture_url(client, "VIT-MULTI-60.svg")
+    tile = await picture(vitamins["image_url"])
+    assert tile.status_code == 200
+    assert tile.headers["content-type"] == "image/svg+xml"
+    assert tile.text.startswith("<svg") and ">DM</text>" in tile.text  # Daily Multivitamin
+    assert (await picture(vitamins["image_url"])).text == tile.text  # the same on every load
+    await seed_customer(client, merchant_user_id="pics", email="pics@example.com", count=1)
+    [seeded] = (await get_json(client, "/subscriptions/", customer="pics"))["results"]
+    product = await get_json(client, f"/products/{seeded['product']}/")
+    assert (await picture(product["image_url"])).headers["content-type"] == "image/svg+xml"
+
+
+async def test_only_products_in_the_store_have_pictures(client: httpx.AsyncClient) -> None:
+    for path in (
+        "NO-SUCH-SKU.svg",
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E.svg",
+        "VIT-MULTI-60.png",
+        "vit-multi-60.svg",
+    ):
+        missing = await picture(picture_url(client, path))
+        assert missing.status_code == 404, path
+        assert "script" not in missing.text
 
 
 async def test_seeding_refuses_bad_input_field_by_field(client: httpx.AsyncClient) -> None:

@@ -7,6 +7,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
+from services.config import OrdergrooveSandboxSettings
 from services.ordergroove_sandbox import api
 from services.ordergroove_sandbox.control import control_routes
 from services.ordergroove_sandbox.faults import METHODS
@@ -14,10 +15,13 @@ from services.ordergroove_sandbox.state import Sandbox
 from services.runtime import client_gone
 
 DEFAULT_API_KEY = "sandbox-api-key"
+DEFAULT_PUBLIC_URL = OrdergrooveSandboxSettings().public
 
 
-def create_app(api_key: str = DEFAULT_API_KEY, seed_demo: bool = True) -> Starlette:
-    sandbox = Sandbox(api_key, seed_demo)
+def create_app(
+    api_key: str = DEFAULT_API_KEY, seed_demo: bool = True, public_url: str = DEFAULT_PUBLIC_URL
+) -> Starlette:
+    sandbox = Sandbox(api_key, public_url, seed_demo)
 
     async def ordergroove(request: Request) -> Response:
         return await api.handle(request, sandbox)

@@ -1,4 +1,5 @@
-"""`/_sandbox/...`: the switches tests and benchmarks use. No API key, plain JSON."""
+"""`/_sandbox/...`: the switches tests and benchmarks use, and the made-up products' pictures.
+No API key (a browser loads the pictures); plain JSON but for the pictures."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from services.ordergroove_sandbox.errors import ApiError, not_found
 from services.ordergroove_sandbox.fields import parse_json
+from services.ordergroove_sandbox.images import IMAGE_ROUTE, SVG_MEDIA_TYPE, product_tile
 from services.ordergroove_sandbox.seeding import parse_customer_seed, plant
 from services.ordergroove_sandbox.state import Sandbox
 
@@ -38,7 +40,7 @@ async def remove_fault(request: Request, sandbox: Sandbox) -> Response:
 
 async def add_customer(request: Request, sandbox: Sandbox) -> Response:
     seed = parse_customer_seed(parse_json(await request.body()), sandbox.store)
-    return JSONResponse(plant(sandbox.store, seed), 201)
+    return JSONResponse(plant(sandbox.store, seed, sandbox.public_url), 201)
 
 
 async def reset(_: Request, sandbox: Sandbox) -> Response:
@@ -53,6 +55,13 @@ async def list_requests(_: Request, sandbox: Sandbox) -> Response:
 async def clear_requests(_: Request, sandbox: Sandbox) -> Response:
     sandbox.journal.clear()
     return Response(status_code=204)
+
+
+async def product_image(request: Request, sandbox: Sandbox) -> Response:
+    """The picture of a product in the store, drawn from the stored product, never from the
+    path; any other sku is a 404."""
+    product = sandbox.store.product_with_sku(request.path_params["sku"])
+    return Response(product_tile(product), media_type=SVG_MEDIA_TYPE)
 
 
 async def healthz(_: Request, __: Sandbox) -> Response:
@@ -79,4 +88,5 @@ def control_routes(sandbox: Sandbox) -> list[BaseRoute]:
         route("/requests", "GET", list_requests),
         route("/requests", "DELETE", clear_requests),
         route("/healthz", "GET", healthz),
+        route(IMAGE_ROUTE, "GET", product_image),
     ]

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Final
 
 from services.ordergroove_sandbox.dates import DAYS, MONTHS, WEEKS, subtract_frequency
+from services.ordergroove_sandbox.images import image_url
 from services.ordergroove_sandbox.model import (
     REJECTED,
     SUCCESS,
@@ -146,7 +147,7 @@ _PLANS: Final = (
 # fmt: on
 
 
-def seed_demo(store: Store) -> None:
+def seed_demo(store: Store, public_url: str) -> None:
     now = store.clock()
     today = now.replace(hour=6, minute=0, second=0)
     store.add_customer(
@@ -169,7 +170,7 @@ def seed_demo(store: Store) -> None:
             created=now - timedelta(days=150),
         )
     )
-    subscriptions = {plan.role: _add_subscription(store, plan, now) for plan in _PLANS}
+    subscriptions = {plan.role: _add_subscription(store, plan, now, public_url) for plan in _PLANS}
     for plan in _PLANS:
         if plan.next_in_days is not None and plan.role not in SHARED_ROLES:
             place = today + timedelta(days=plan.next_in_days)
@@ -179,14 +180,14 @@ def seed_demo(store: Store) -> None:
         _add_history(store, subscriptions[role])
 
 
-def _add_subscription(store: Store, plan: _Plan, now: datetime) -> Subscription:
+def _add_subscription(store: Store, plan: _Plan, now: datetime, public_url: str) -> Subscription:
     customer = OTHER_CUSTOMER_ID if plan.role in OTHER_ROLES else DEMO_CUSTOMER_ID
     product = store.add_product(
         Product(
             DEMO_PRODUCT_IDS[plan.role],
             plan.name,
             plan.sku,
-            f"https://images.example.com/products/{plan.sku.lower()}.jpg",
+            image_url(public_url, plan.sku),
             Decimal(plan.price),
             created=now - timedelta(days=700),
         )

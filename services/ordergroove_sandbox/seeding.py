@@ -16,6 +16,7 @@ from services.ordergroove_sandbox import render
 from services.ordergroove_sandbox.dates import MONTHS, subtract_frequency
 from services.ordergroove_sandbox.errors import ApiError
 from services.ordergroove_sandbox.fields import Fields, expect_object
+from services.ordergroove_sandbox.images import image_url
 from services.ordergroove_sandbox.model import (
     SUCCESS,
     UNSENT,
@@ -135,7 +136,7 @@ def _parse_subscription(fields: Fields, store: Store) -> SubscriptionSeed:
     )
 
 
-def plant(store: Store, seed: CustomerSeed) -> dict[str, Any]:
+def plant(store: Store, seed: CustomerSeed, public_url: str) -> dict[str, Any]:
     """Create the customer, its subscriptions and orders; the body of the 201 answer."""
     if seed.merchant_user_id in store.customers:
         raise ApiError(409, {"detail": "A customer with this merchant_user_id already exists."})
@@ -150,7 +151,7 @@ def plant(store: Store, seed: CustomerSeed) -> dict[str, Any]:
             created=now,
         )
     )
-    records = [_plant_subscription(store, customer, s, now) for s in seed.subscriptions]
+    records = [_plant_subscription(store, customer, s, now, public_url) for s in seed.subscriptions]
     places = {
         r.public_id: s.next_order_place or now + timedelta(days=7)
         for r, s in zip(records, seed.subscriptions, strict=True)
@@ -168,9 +169,9 @@ def plant(store: Store, seed: CustomerSeed) -> dict[str, Any]:
 
 
 def _plant_subscription(
-    store: Store, customer: Customer, seed: SubscriptionSeed, now: datetime
+    store: Store, customer: Customer, seed: SubscriptionSeed, now: datetime, public_url: str
 ) -> SubscriptionRecord:
-    product = _product(store, seed, now)
+    product = _product(store, seed, now, public_url)
     started = now - timedelta(days=60)
     cancelled = now if seed.cancelled else None
     reason = SEEDED_CANCEL_REASON if seed.cancelled else None
@@ -195,7 +196,7 @@ def _plant_subscription(
     )
 
 
-def _product(store: Store, seed: SubscriptionSeed, now: datetime) -> Product:
+def _product(store: Store, seed: SubscriptionSeed, now: datetime, public_url: str) -> Product:
     """The named product, or a new one: prices default to the product's own."""
     if seed.product_id is not None:
         return store.products[seed.product_id]
@@ -206,7 +207,7 @@ def _product(store: Store, seed: SubscriptionSeed, now: datetime) -> Product:
             public_id,
             _PRODUCT_NAMES[len(store.products) % len(_PRODUCT_NAMES)],
             sku,
-            f"https://images.example.com/products/{sku.lower()}.jpg",
+            image_url(public_url, sku),
             DEFAULT_PRICE if seed.price is None else seed.price,
             created=now - timedelta(days=365),
         )

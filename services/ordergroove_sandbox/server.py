@@ -23,7 +23,7 @@ def main() -> None:
     # request from holding the shutdown open.
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings.ordergroove_api_key),
+            create_app(settings.ordergroove_api_key, public_url=settings.public),
             log_level="info",
             timeout_graceful_shutdown=1,
         )

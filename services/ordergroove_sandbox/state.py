@@ -10,8 +10,11 @@ from services.ordergroove_sandbox.store import Store
 
 
 class Sandbox:
-    def __init__(self, api_key: str, seed_demo: bool = True, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, api_key: str, public_url: str, seed_demo: bool = True, clock: Clock = utc_now
+    ) -> None:
         self.api_key = api_key
+        self.public_url = public_url  # where browsers reach this sandbox (its products' pictures)
         self.seed_demo = seed_demo
         self.clock = clock
         self.faults = Faults()
@@ -29,5 +32,5 @@ class Sandbox:
         # The merchant's reasons are configuration, not demo data: present in every store.
         store.cancel_reasons = list(CANCEL_REASONS)
         if self.seed_demo:
-            seed_demo(store)
+            seed_demo(store, self.public_url)
         return store

@@ -134,6 +134,10 @@ class Store:
     def product(self, external_product_id: str) -> Product:
         return _found(self.products.get(external_product_id))
 
+    def product_with_sku(self, sku: str) -> Product:
+        # A scan: only the sandbox's pictures look products up by sku, one per card shown.
+        return _found(next((p for p in self.products.values() if p.sku == sku), None))
+
     def subscription(self, public_id: str) -> Subscription:
         return _found(self.subscriptions.get(public_id))
 
