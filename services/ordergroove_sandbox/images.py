@@ -17,7 +17,7 @@ def image_url(public_url: str, sku: str) -> str:
     # Real Ordergroove products carry the merchant's own picture URL, on its CDN (the recorded
     # answers hold absolute https URLs). The sandbox hosts pictures of its made-up products
     # itself, so that the agent console shows them with no image host to run or reach.
-    return f"{public_url}/_sandbox/images/{sku}.svg"
+    return public_url + "/_sandbox" + IMAGE_ROUTE.format(sku=sku)
 
 
 def product_tile(product: Product) -> str:
