@@ -197,7 +197,7 @@ def second_pair(
                 cwd = str(tree) if tree else None
                 processes.append(_spawn(name, env, commands[name], cwd=cwd))
                 _wait_log(processes[-1], READY_MARKERS[name])
-            pids = {name: process.pid for name, process in zip(PAIR, processes, strict=False)}
+            pids = {name: process.pid for name, process in zip(PAIR, processes, strict=True)}
             yield f"http://127.0.0.1:{gateway_port}", pids
         finally:
             stop_all(processes)

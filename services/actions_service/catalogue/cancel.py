@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.actions_service import domain
-from services.actions_service.catalogue.base import Fields, Limits, State
+from services.actions_service.catalogue.base import Fields, Limits, State, require_active
 from services.actions_service.domain import (
     Action,
     Order,
@@ -39,11 +39,9 @@ class Cancel:
             domain.check_reason_known(code, await limits.reason_codes())
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
-        subscription = state.subscription
-        if subscription.status is not Status.ACTIVE:
-            raise domain.not_active(subscription)
-        if subscription.prepaid:
-            raise domain.prepaid_not_cancellable(subscription)
+        require_active(state.subscription)
+        if state.subscription.prepaid:
+            raise domain.prepaid_not_cancellable(state.subscription)
 
     async def write(
         self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits

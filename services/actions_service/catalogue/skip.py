@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.actions_service import domain
-from services.actions_service.catalogue.base import Fields, Limits, State, date_text, place_date
+from services.actions_service.catalogue.base import (
+    Fields,
+    Limits,
+    State,
+    date_text,
+    place_date,
+    require_active,
+)
 from services.actions_service.domain import (
     Action,
     Order,
@@ -34,8 +41,7 @@ class Skip:
         domain.check_optional_id("order_id", fields.get("order_id", ""))
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
-        if state.subscription.status is not Status.ACTIVE:
-            raise domain.not_active(state.subscription)
+        require_active(state.subscription)
         upcoming = [state.next_order] if state.next_order is not None else []
         domain.order_to_skip(upcoming, fields.get("order_id", ""))
 
