@@ -27,7 +27,6 @@ from actions.v1 import actions_pb2 as pb
 from gateway import card, change_forms, forms, signing
 from gateway.card import SubscriptionRef
 from gateway.errors import AGENT_ACTIONABLE, error_response, failure_response
-from gateway.guard import wire_path
 from gateway.rpc import ActionsClient, RpcFailure, client_of
 from gateway.wire import (
     ActionResult,
@@ -108,13 +107,6 @@ def request_id(submission_id: str, body: bytes, context: pb.ActionContext) -> st
     return str(uuid.uuid5(REQUEST_ID_NAMESPACE, name))
 
 
-def legacy_request_id(method: str, raw_path: str, body: bytes, context: pb.ActionContext) -> str:
-    """Action URLs served before submission ids: derived from the request as it was then."""
-    digest = hashlib.sha256(body).hexdigest()
-    name = f"{method} {raw_path} {digest} {context.agent_id} {context.conversation_id}"
-    return str(uuid.uuid5(REQUEST_ID_NAMESPACE, name))
-
-
 def new_submission_id() -> str:
     return str(uuid.uuid4())
 
@@ -159,7 +151,10 @@ async def _skip_form(
     subscription = await _offered(client, ref, pb.ACTION_SKIP)
     if isinstance(subscription, Response):
         return subscription
-    return forms.skip_form(url({"order_id": subscription.next_order.order_id}), subscription)
+    order = subscription.next_order
+    return forms.skip_form(
+        url({"order_id": order.order_id, "expected_date": order.place_date}), subscription
+    )
 
 
 # Why a form is not served, for an action the card no longer offers.
@@ -170,6 +165,14 @@ async def _offered(
     client: ActionsClient, ref: SubscriptionRef, action: pb.Action
 ) -> pb.Subscription | Response:
     """The subscription as the card shows it now, when it offers `action`; else the answer."""
+    found = await _offered_on_card(client, ref, action)
+    return found if isinstance(found, Response) else found[0]
+
+
+async def _offered_on_card(
+    client: ActionsClient, ref: SubscriptionRef, action: pb.Action
+) -> tuple[pb.Subscription, pb.GetSubscriptionsResponse] | Response:
+    """`_offered`, with the whole card it was read from."""
     request = pb.GetSubscriptionsRequest(customer_id=ref.og_customer_id)
     found = await client.get_subscriptions(request)
     if not found.linked:
@@ -190,7 +193,7 @@ async def _offered(
     if action not in subscription.available_actions:
         title, why = _NOT_OFFERED.get(action, ("Not available", "cannot be changed so now"))
         return error_response(400, title, f"Subscription {ref.subscription_id} {why}.")
-    return subscription
+    return subscription, found
 
 
 async def _skip(client: ActionsClient, submission: Submission[SubmittedForm]) -> ActionResult:
@@ -199,6 +202,7 @@ async def _skip(client: ActionsClient, submission: Submission[SubmittedForm]) ->
             subscription_id=submission.ref.subscription_id,
             customer_id=submission.ref.og_customer_id,
             order_id=submission.state["order_id"],
+            expected_date=submission.state["expected_date"],
             request_id=submission.request_id,
             context=submission.context,
         )
@@ -220,7 +224,7 @@ SKIP: Final = ActionSpec(
     _skip,
     SubmittedForm,
     summary="Skip the named next order",
-    state=(("orders", "order_id"),),
+    state=(("orders", "order_id"), ("dates", "expected_date")),
     empty_body=True,
 )
 # --- the catalogue's actions: a form showing the state, and a runner naming it -------------------
@@ -251,6 +255,23 @@ def _change_spec(
         subscription = await _offered(client, ref, action)
         return subscription if isinstance(subscription, Response) else build(subscription, url)
 
+    return ActionSpec(
+        segment,
+        build_form,
+        _change_runner(rpc_name, done, fields),
+        body,
+        summary=summary,
+        state=state,
+        field_attrs=change_forms.FIELD_ATTRS,
+        empty_body=empty_body,
+    )
+
+
+def _change_runner(
+    rpc_name: str, done: str, fields: Callable[[Submission[Body]], dict[str, object]]
+) -> Runner[Body]:
+    """The RPC of a catalogue action, with its fields from the submission."""
+
     async def run(client: ActionsClient, submission: Submission[Body]) -> ActionResult:
         request = getattr(pb, f"{rpc_name}Request")(
             subscription_id=submission.ref.subscription_id,
@@ -262,16 +283,7 @@ def _change_spec(
         response = await client.change(rpc_name, request)
         return ActionResult(message=done, detail=response.summary)
 
-    return ActionSpec(
-        segment,
-        build_form,
-        run,
-        body,
-        summary=summary,
-        state=state,
-        field_attrs=change_forms.FIELD_ATTRS,
-        empty_body=empty_body,
-    )
+    return run
 
 
 def _frequency(every: str, period: str) -> pb.Frequency:
@@ -360,21 +372,46 @@ CHANGE_QUANTITY: Final = _change_spec(
     state=(("quantities", "expected_quantity"),),
     summary="Change how many items each order ships",
 )
-SEND_NOW: Final = _change_spec(
+
+
+async def _send_now_form(
+    client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
+) -> Form | Response:
+    """The whole order ships: the form lists everything in it, by the card's product names,
+    and its URL names the subscriptions it holds."""
+    found = await _offered_on_card(client, ref, pb.ACTION_SEND_NOW)
+    if isinstance(found, Response):
+        return found
+    subscription, card_read = found
+    order = subscription.next_order
+    shipping = sorted({line.subscription_id for line in order.lines if line.subscription_id})
+    state = {
+        "order_id": order.order_id,
+        "expected_date": order.place_date,
+        "expected_subscriptions": ",".join(shipping) or subscription.subscription_id,
+    }
+    names = {
+        s.subscription_id: s.product.name or s.product.product_id for s in card_read.subscriptions
+    }
+    return change_forms.send_now_form(url(state), subscription, names)
+
+
+SEND_NOW: Final = ActionSpec(
     card.SEND_NOW,
-    pb.ACTION_SEND_NOW,
-    "SendNextOrderNow",
-    "Next order sent",
-    SubmittedForm,
-    lambda s, url: change_forms.send_now_form(
-        url({"order_id": s.next_order.order_id, "expected_date": s.next_order.place_date}), s
+    _send_now_form,
+    _change_runner(
+        "SendNextOrderNow",
+        "Next order sent",
+        lambda sub: {
+            "expected_order_id": sub.state["order_id"],
+            "expected_date": sub.state["expected_date"],
+            "expected_subscriptions": sub.state["expected_subscriptions"].split(","),
+        },
     ),
-    lambda sub: {
-        "expected_order_id": sub.state["order_id"],
-        "expected_date": sub.state["expected_date"],
-    },
-    state=(("orders", "order_id"), ("dates", "expected_date")),
-    summary="Place the named next order now",
+    SubmittedForm,
+    summary="Place the named next order now: the whole order, every subscription in it",
+    state=(("orders", "order_id"), ("dates", "expected_date"), ("ships", "expected_subscriptions")),
+    field_attrs=change_forms.FIELD_ATTRS,
     empty_body=True,  # a form without inputs
 )
 CHANGE_RENEWAL: Final = _change_spec(
@@ -405,12 +442,18 @@ SPECS: Final[tuple[ActionSpec[Any], ...]] = (
     SEND_NOW,
     CHANGE_RENEWAL,
 )
-# Form URLs of cards rendered before the Ordergroove customer was in the path, and action URLs of
-# forms served before submission ids, as they were shaped; nothing new goes here.
+# Form URLs of cards rendered before the Ordergroove customer was in the path: they serve today's
+# form (with a new submission id). Nothing new goes here.
 LEGACY_FORMS: Final[tuple[ActionSpec[Any], ...]] = (CANCEL, SKIP)
-LEGACY_ACTIONS: Final[tuple[tuple[str, ActionSpec[Any]], ...]] = (
-    (f"{card.LEGACY_SUBSCRIPTION_ROUTE}/cancel", CANCEL),
-    (f"{card.LEGACY_SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip", SKIP),
+# Action URLs of forms served by earlier versions: forms without a submission id (their repeats
+# could not be told from new clicks) and forms that did not name all they showed. Submitting
+# one is answered 410, and nothing is done: the agent opens the form again.
+RETIRED_ACTIONS: Final[tuple[str, ...]] = (
+    f"{card.LEGACY_SUBSCRIPTION_ROUTE}/cancel",
+    f"{card.LEGACY_SUBSCRIPTION_ROUTE}/orders/{{order_id}}/skip",
+    f"{card.SUBSCRIPTION_ROUTE}/{card.SKIP}/orders/{{order_id}}{card.SUBMISSION_ROUTE}",
+    f"{card.SUBSCRIPTION_ROUTE}/{card.SEND_NOW}/orders/{{order_id}}/dates/{{expected_date}}"
+    f"{card.SUBMISSION_ROUTE}",
 )
 
 
@@ -473,21 +516,13 @@ def serve_action(spec: ActionSpec[Any]) -> Callable[[Request], Awaitable[Respons
     return endpoint
 
 
-def serve_legacy_action(spec: ActionSpec[Any]) -> Callable[[Request], Awaitable[Response]]:
-    """An action URL of a form served before submission ids: the service resolves the link
-    from the Gladly profile, and the request_id is derived as it was then."""
-
-    async def endpoint(request: Request) -> Response:
-        body = await request.body()
-        submitted = decode(body, spec.body, allow_empty=spec.empty_body)
-        gladly_customer_id = request.path_params["gladly_customer_id"]
-        ref = SubscriptionRef(gladly_customer_id, "", request.path_params["subscription_id"])
-        context = _context(request, submitted, gladly_customer_id)
-        rid = legacy_request_id(request.method, wire_path(request.scope), body, context)
-        submission = Submission(ref, _state(request, spec), submitted, rid, context)
-        return await _run(request, spec, submission)
-
-    return endpoint
+async def retired_action(request: Request) -> Response:
+    return error_response(
+        410,
+        "Form out of date",
+        "This form was served by an earlier version and can no longer be submitted: nothing was "
+        "changed. Open the action again from the Subscriptions card.",
+    )
 
 
 async def _run(request: Request, spec: ActionSpec[Any], submission: Submission[Any]) -> Response:
@@ -515,9 +550,7 @@ def routes() -> list[Route]:
         )
         for spec in LEGACY_FORMS
     ]
-    found += [
-        Route(path, serve_legacy_action(spec), methods=["POST"]) for path, spec in LEGACY_ACTIONS
-    ]
+    found += [Route(path, retired_action, methods=["POST"]) for path in RETIRED_ACTIONS]
     return found
 
 

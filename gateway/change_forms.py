@@ -150,19 +150,34 @@ def change_quantity_form(action_url: str, subscription: pb.Subscription) -> Form
     )
 
 
-def send_now_form(action_url: str, subscription: pb.Subscription) -> Form:
+def send_now_form(action_url: str, subscription: pb.Subscription, names: Mapping[str, str]) -> Form:
+    """Ordergroove places the whole order: everything in it is listed, this subscription's
+    items first. `names` are the card's product names by subscription."""
     order = subscription.next_order
+    lines = sorted(
+        order.lines, key=lambda line: line.subscription_id != subscription.subscription_id
+    )
+    shipped = "; ".join(_line_words(line, subscription, names) for line in lines)
     return _form(
         "Send next order now",
         "Send now",
         action_url,
         [
             _text(
-                f"Places order {order.order_id} of {order.place_date} now (within 24 hours): "
-                f"{subscription.quantity} of {_product(subscription)}."
+                f"Places the whole order {order.order_id} of {order.place_date} now (within 24 "
+                f"hours). Everything in it ships: {shipped or _product(subscription)}."
             )
         ],
     )
+
+
+def _line_words(line: pb.OrderLine, subscription: pb.Subscription, names: Mapping[str, str]) -> str:
+    product = names.get(line.subscription_id) or line.product_id
+    if line.subscription_id == subscription.subscription_id:
+        return f"{line.quantity} of {product} (this subscription)"
+    if line.subscription_id:
+        return f"{line.quantity} of {product} (subscription {line.subscription_id})"
+    return f"{line.quantity} of {product} (a one-off item)"
 
 
 def change_renewal_form(action_url: str, subscription: pb.Subscription) -> Form:

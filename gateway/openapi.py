@@ -19,8 +19,8 @@ from gateway import forms, wire
 from gateway.action_endpoints import (
     AGENT_HEADER,
     CONVERSATION_HEADER,
-    LEGACY_ACTIONS,
     LEGACY_FORMS,
+    RETIRED_ACTIONS,
     SPECS,
     ActionSpec,
 )
@@ -104,6 +104,7 @@ _REASONS: Final = {
     404: "No such route or subscription",
     405: "Method not allowed on this route",
     409: "The request id was used for another request",
+    410: "A form served by an earlier version: nothing was done; open it again",
     413: BODY_TOO_LARGE,
     503: "The actions service or Ordergroove is unavailable",
     504: "Not completed within the deadline",
@@ -196,9 +197,19 @@ def _action_paths() -> dict[str, Json]:
     for spec in LEGACY_FORMS:
         legacy_form = f"{LEGACY_SUBSCRIPTION_ROUTE}/{spec.segment}"
         paths.setdefault(legacy_form, {})["get"] = _form(legacy_form, spec, legacy=True)
-    for path, spec in LEGACY_ACTIONS:
-        paths.setdefault(path, {})["post"] = _action(path, spec, legacy=True)
+    for path in RETIRED_ACTIONS:
+        paths.setdefault(path, {})["post"] = _retired(path)
     return paths
+
+
+def _retired(path: str) -> Json:
+    return {
+        "summary": "An action URL of a form served by an earlier version: answered 410",
+        "security": _SIGNED,
+        "parameters": _parameters(path),
+        "responses": _errors(401, 410),
+        "deprecated": True,
+    }
 
 
 def _probe(summary: str, statuses: tuple[int, ...]) -> Json:

@@ -149,9 +149,11 @@ CASES = [
             "expected_date": s.next_order.place_date,
         },
         lambda s: {"expected_order_id": "some-other-order"},
+        # Ordergroove answers the order with status 6, SEND_NOW (recorded
+        # `sendOrderNow/live_response`): it is no longer the next order, nor sent again.
         lambda before, after: (
-            after.next_order.order_id == before.next_order.order_id
-            and after.next_order.place_date < before.next_order.place_date
+            after.next_order.order_id != before.next_order.order_id
+            and (pb.ACTION_SEND_NOW not in after.available_actions or after.HasField("next_order"))
         ),
         "Order ",
     ),

@@ -6,11 +6,12 @@ are decided here; the Ordergroove and Gladly adapters only fetch and send.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -133,35 +134,73 @@ class SubscriptionView:
     available_actions: tuple[Action, ...]
     # The merchant's words for the subscription's cancel reason code; "" without a code.
     cancel_reason_text: str = ""
+    # What the next order holds: every subscription's items (Ordergroove ships the whole order).
+    next_order_lines: tuple[OrderLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One item of an order: whose subscription (empty for a one-off), which product, how many."""
+
+    subscription_id: str
+    product_id: str
+    quantity: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subscription_id": self.subscription_id,
+            "product_id": self.product_id,
+            "quantity": self.quantity,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OrderLine:
+        return cls(str(data["subscription_id"]), str(data["product_id"]), int(data["quantity"]))
 
 
 @dataclass(frozen=True)
 class RecoveryPoint:
-    """What the one Ordergroove write targets, recorded before it is sent."""
+    """What the one Ordergroove write targets, and what it will change as it was read right
+    before the write (in the action's turn): the snapshot that a retry's or the settler's proof
+    compares Ordergroove with, so that only this write can satisfy it."""
 
     subscription_id: str
     customer_id: str
-    order_id: str = ""  # a skip's order: a retry skips this order and no other
+    order_id: str = ""  # the next order: a retry skips or sends this order and no other
     order_place_at: datetime | None = None
+    # Ordergroove's `updated` of the subscription before the write: a later one means it was
+    # changed since (by the write, or by someone else).
+    subscription_updated_at: datetime | None = None
+    order_lines: tuple[OrderLine, ...] = ()  # what the order held (read by skip and send now)
 
-    def to_json(self) -> dict[str, str]:
-        place_at = self.order_place_at.isoformat() if self.order_place_at else ""
+    def to_json(self) -> dict[str, Any]:
         return {
             "subscription_id": self.subscription_id,
             "customer_id": self.customer_id,
             "order_id": self.order_id,
-            "order_place_at": place_at,
+            "order_place_at": _iso(self.order_place_at),
+            "subscription_updated_at": _iso(self.subscription_updated_at),
+            "order_lines": [line.to_json() for line in self.order_lines],
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RecoveryPoint:
-        place_at = str(data.get("order_place_at") or "")
         return cls(
             subscription_id=str(data["subscription_id"]),
             customer_id=str(data.get("customer_id", "")),
             order_id=str(data.get("order_id", "")),
-            order_place_at=datetime.fromisoformat(place_at) if place_at else None,
+            order_place_at=_from_iso(data.get("order_place_at")),
+            subscription_updated_at=_from_iso(data.get("subscription_updated_at")),
+            order_lines=tuple(OrderLine.from_json(line) for line in data.get("order_lines", ())),
         )
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _from_iso(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
 
 
 @dataclass(frozen=True)
@@ -181,18 +220,33 @@ def named_reasons(codes: Iterable[str], names: Mapping[str, str]) -> list[Cancel
     return [CancelReason(code, reason_words(code, names)) for code in codes]
 
 
+def periods_later(day: date, every: int, period: Period) -> date:
+    """`day` plus `every` periods: months and years by the calendar, the day clamped to the
+    month's length (Jan 31 + 1 month is the last day of February)."""
+    if period is Period.DAY:
+        return day + timedelta(days=every)
+    if period is Period.WEEK:
+        return day + timedelta(weeks=every)
+    months = every * (12 if period is Period.YEAR else 1)
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return day.replace(
+        year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1])
+    )
+
+
 def next_order(orders: Iterable[Order]) -> Order | None:
     """The earliest unsent order; Ordergroove does not sort, so we do."""
     unsent = [o for o in orders if o.status == ORDER_STATUS_UNSENT and o.place_at is not None]
     return min(unsent, key=lambda o: (o.place_at, o.order_id), default=None)
 
 
-def next_orders(holdings: Iterable[tuple[Order, Collection[str]]]) -> dict[str, Order]:
-    """Each subscription's next order, from orders and the subscriptions each one holds items of:
-    one order often ships several subscriptions, and a subscription may have several to come."""
+def next_orders(holdings: Iterable[tuple[Order, Iterable[OrderLine]]]) -> dict[str, Order]:
+    """Each subscription's next order, from orders and what each one holds: one order often
+    ships several subscriptions, and a subscription may have several to come."""
     orders_of: dict[str, list[Order]] = {}
-    for order, subscription_ids in holdings:
-        for subscription_id in subscription_ids:
+    for order, lines in holdings:
+        for subscription_id in {line.subscription_id for line in lines if line.subscription_id}:
             orders_of.setdefault(subscription_id, []).append(order)
     upcoming = {sid: next_order(orders) for sid, orders in orders_of.items()}
     return {sid: order for sid, order in upcoming.items() if order is not None}
@@ -232,59 +286,23 @@ def subscription_not_found(subscription_id: str) -> ActionError:
     )
 
 
-def order_to_skip(orders: Iterable[Order], requested_order_id: str) -> Order:
-    """The next unsent order, which must be the one the caller saw when it named one.
-
-    A skip is never moved to "whatever is next now": skipping a later order than the agent saw
-    would cost the customer a delivery they did not agree to lose.
-    """
-    upcoming = next_order(orders)
-    if upcoming is None:
-        raise ActionError(
-            Reason.NEXT_ORDER_CHANGED, "The subscription has no upcoming order to skip."
-        )
-    if requested_order_id and upcoming.order_id != requested_order_id:
-        raise ActionError(
-            Reason.NEXT_ORDER_CHANGED,
-            f"Order {requested_order_id} is no longer the next order of this subscription "
-            f"(it was already skipped, sent or moved); the next order is now {upcoming.order_id}.",
-            order_id=requested_order_id,
-            next_order_id=upcoming.order_id,
-        )
-    return upcoming
-
-
 class Proof(Enum):
     """What Ordergroove's state proves about a write whose answer was lost (a declaration's
-    `proof`): the action record is then settled by it, as reconciled or by sending again."""
+    `proof`), compared with the snapshot taken before it: the action record is then settled
+    by it. Only this write can prove APPLIED; a state that moved on since proves nothing."""
 
     APPLIED = "applied"
-    NOT_YET = "not_yet"  # not applied: safe to send again, to the same target
-    IMPOSSIBLE = "impossible"  # not applied, and it cannot be any more
+    NOT_YET = "not_yet"  # not applied, and the target is as it was: safe to send again
+    NOT_APPLIED = "not_applied"  # not applied, and it cannot be any more (e.g. the order left)
+    UNKNOWN = "unknown"  # changed since by someone else: cannot tell whether it was applied
 
 
-def skip_proof(
-    subscription: Subscription, order: Order | None, subscription_in_order: bool
-) -> Proof:
-    """A skip takes the subscription's items out of the recorded order: gone means it happened.
-    Still there, the skip is sent again to that same order while it is unsent, never to another.
-    A subscription no longer active lost its items to that, not to a skip: nothing to settle.
-    """
-    if order is None or subscription.status is not Status.ACTIVE:
-        return Proof.IMPOSSIBLE
-    if not subscription_in_order:
-        return Proof.APPLIED
-    if order.status == ORDER_STATUS_UNSENT:
-        return Proof.NOT_YET
-    return Proof.IMPOSSIBLE
+@dataclass(frozen=True)
+class Finding:
+    """A proof and its evidence: what Ordergroove holds that says so, in words."""
 
-
-def cancel_proof(subscription: Subscription) -> Proof:
-    if subscription.status is Status.CANCELLED:
-        return Proof.APPLIED
-    if subscription.status is Status.ACTIVE:
-        return Proof.NOT_YET
-    return Proof.IMPOSSIBLE
+    proof: Proof
+    evidence: str
 
 
 def cancel_reason_value(code: str, details: str) -> str | None:

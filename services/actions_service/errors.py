@@ -26,6 +26,7 @@ class Reason(StrEnum):
     DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
     ACTION_NOT_APPLIED = "ACTION_NOT_APPLIED"
     STATE_CHANGED = "STATE_CHANGED"
+    ACTION_UNCONFIRMED = "ACTION_UNCONFIRMED"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ MEANINGS: Final[Mapping[Reason, Meaning]] = {
     Reason.STATE_CHANGED: Meaning(
         "FAILED_PRECONDITION", True, "Changed since the form was opened", 400
     ),
+    # A lost answer whose subscription someone else changed since: neither "done" nor "not
+    # applied" would be true. Kept: repeats are answered the same.
+    Reason.ACTION_UNCONFIRMED: Meaning("ABORTED", True, "Could not confirm the action", 400),
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -49,6 +50,9 @@ T = TypeVar("T")
 WAIT_POLL_SECONDS: Final = 0.05
 # A repeat stops waiting this long before its deadline, to answer clearly instead of timing out.
 WAIT_MARGIN_SECONDS: Final = 0.1
+# How often an action waiting for its turn on a customer asks again (with jitter, so that
+# waiters on several replicas do not ask in step).
+TURN_POLL_SECONDS: Final = 0.02
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,13 @@ class ActionRequest:
     def __post_init__(self) -> None:
         # The record's key: the same UUID written in another case is the same request.
         object.__setattr__(self, "request_id", canonical_request_id(self.request_id))
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """A lost answer that cannot be settled: the state moved on since (`evidence` says how)."""
+
+    evidence: str
 
 
 class LeaseLost(ActionError):
@@ -123,6 +134,25 @@ class Ledger:
         # Longer than any attempt may run (its deadline), so a live attempt keeps its lease.
         self.lease = timedelta(seconds=lease_seconds)
         self._on_finished = on_finished
+
+    @asynccontextmanager
+    async def turn(self, customer_id: str) -> AsyncIterator[None]:
+        """One action at a time on an Ordergroove customer's subscriptions and orders, across
+        replicas: the shown-state check, the write and the re-read of one action run while no
+        other action of ours on that customer does. An order belongs to one customer, so one
+        turn per customer serializes actions on the same subscription and on the same order
+        (a shared order ships several subscriptions) without any lock ordering. A holder that
+        died frees it when its lease (the deadline and a margin) runs out."""
+        key, owner = f"customer:{customer_id}", lease_owner()
+        while True:
+            now = utcnow()
+            if await self.store.turns.take(key, owner, now, now + self.lease):
+                break
+            await _wait_for_turn()
+        try:
+            yield
+        finally:
+            await self.store.turns.give_back(key, owner)
 
     @asynccontextmanager
     async def attempt(self, request: ActionRequest, codec: Codec[T]) -> AsyncIterator[Attempt[T]]:
@@ -220,13 +250,14 @@ class Ledger:
         record: ActionRecord,
         idle_since: datetime,
         request: ActionRequest,
-        reconcile: Callable[[RecoveryPoint], Awaitable[Finished[T] | None]],
+        reconcile: Callable[[RecoveryPoint], Awaitable[Finished[T] | Unconfirmed | None]],
         codec: Codec[T],
-        not_applied_note: Callable[[], tuple[str, TimelineEntry] | None],
+        note: Callable[[str], tuple[str, TimelineEntry] | None],
     ) -> bool:
         """Settle a record that no retry took over: lease it (the database picks one settler),
         then `reconcile` its recovery point — the retry path's reading of Ordergroove, which
-        never writes — and complete it, or close it as not applied with `not_applied_note`.
+        never writes — and complete it, close it as not applied (None), or, when the state moved
+        on since, as unconfirmed; `note(evidence)` is the timeline's word of the last two.
         False when the record was no longer abandoned; raises when Ordergroove could not be
         read (the record is released for the next round)."""
         owner = lease_owner()
@@ -243,17 +274,27 @@ class Ledger:
         except BaseException:
             await self.store.records.release(request.request_id, owner, None, utcnow())
             raise
-        if finished is not None:
+        if isinstance(finished, Finished):
             await self._record_success(request, attempt, finished, codec)
             return True
-        error = not_applied(request.request_id)
+        evidence = finished.evidence if finished is not None else ""
+        error = (
+            unconfirmed(request.request_id, evidence)
+            if evidence
+            else not_applied(request.request_id)
+        )
+        state, outcome = (
+            (RecordState.UNCONFIRMED, AttemptOutcome.UNCONFIRMED)
+            if evidence
+            else (RecordState.NOT_APPLIED, AttemptOutcome.NOT_APPLIED)
+        )
         await self.store.records.finish(
             request.request_id,
             owner,
-            state=RecordState.NOT_APPLIED,
+            state=state,
             result=refusal_json(error),
-            audit=self._audit(request, taken.recovery, AttemptOutcome.NOT_APPLIED, error.reason),
-            timeline=_outbox_entry(request.request_id, not_applied_note()),
+            audit=self._audit(request, taken.recovery, outcome, error.reason),
+            timeline=_outbox_entry(request.request_id, note(evidence)),
         )
         self._on_finished()
         return True
@@ -293,9 +334,18 @@ def not_applied(request_id: str) -> ActionError:
     )
 
 
+def unconfirmed(request_id: str, evidence: str) -> ActionError:
+    return ActionError(
+        Reason.ACTION_UNCONFIRMED,
+        f"This action did not complete, and whether it was applied could not be confirmed: "
+        f"{evidence}. It will not be retried; the Subscriptions card shows the state now.",
+        request_id=request_id,
+    )
+
+
 def _replay(record: ActionRecord, codec: Codec[T]) -> T:
     assert record.result is not None
-    if record.state in (RecordState.REFUSED, RecordState.NOT_APPLIED):
+    if record.state in (RecordState.REFUSED, RecordState.NOT_APPLIED, RecordState.UNCONFIRMED):
         raise refusal(record.result)
     return codec.decode(record.result)
 
@@ -318,6 +368,18 @@ async def _wait_for_other_attempt(request_id: str) -> None:
             request_id=request_id,
         )
     await asyncio.sleep(WAIT_POLL_SECONDS)
+
+
+async def _wait_for_turn() -> None:
+    pause = TURN_POLL_SECONDS * (0.5 + random.random())
+    left = deadline.remaining()
+    if left is not None and left < pause + WAIT_MARGIN_SECONDS:
+        raise ActionError(
+            Reason.DEADLINE_EXCEEDED,
+            "Another action on this customer's subscriptions was still running: nothing was "
+            "sent. Open the form again to see what it changed.",
+        )
+    await asyncio.sleep(pause)
 
 
 def _failure_reason(error: BaseException) -> str:

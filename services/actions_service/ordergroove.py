@@ -25,6 +25,7 @@ from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
     Customer,
     Order,
+    OrderLine,
     Period,
     PrepaidPlan,
     Product,
@@ -267,10 +268,16 @@ class OrdergrooveClient:
         body = await self._get_or_none(_path("orders", order_id))
         return None if body is None else parse_order(body, self.timezone)
 
-    async def subscriptions_in_order(self, order_id: str, customer_id: str) -> set[str]:
-        """The subscriptions the order holds items of (an item may also be a one-off)."""
+    async def order_lines(self, order_id: str, customer_id: str) -> list[OrderLine]:
+        """What the order holds: each item's subscription (empty for a one-off), product and
+        quantity (recorded `getOrderItems`: `subscription`, `product`, `quantity`)."""
         rows = await self._get_all("/items/", {"order": order_id}, customer_id, single_read=True)
-        return {sid for row in rows if (sid := _str(row.get("subscription")))}
+        return [
+            OrderLine(
+                _str(row.get("subscription")), _str(row.get("product")), _int(row.get("quantity"))
+            )
+            for row in rows
+        ]
 
     # --- writes --------------------------------------------------------------------------------
 

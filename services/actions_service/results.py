@@ -81,27 +81,37 @@ def refusal(data: Json) -> ActionError:
     return ActionError(Reason(data["reason"]), data["message"], **data["metadata"])
 
 
-def not_applied_note(
+def settled_note(
     action: Action,
     subscription_id: str,
     order_id: str,
     agent_id: str,
     at: datetime,
     attempted: str = "",
+    unconfirmed: str = "",
 ) -> tuple[str, str]:
-    """Title and body of the timeline entry for an action settled as not applied: the
-    customer's agents learn that it was attempted and that nothing changed. `attempted` is a
-    catalogue action's words for what it does ("change the frequency of")."""
+    """Title and body of the timeline entry for an action settled in the background: the
+    customer's agents learn that it was attempted and that it was not applied — or, with the
+    evidence in `unconfirmed`, that whether it was cannot be told. `attempted` is a catalogue
+    action's words for what it does ("change the frequency of")."""
     if action is Action.SKIP and order_id:
         what = f"skip order {order_id} of subscription {subscription_id}"
     else:
         what = f"{attempted or action.value.replace('_', ' ')} subscription {subscription_id}"
     by = f" by agent {agent_id}" if agent_id else ""
-    body = (
-        f"An attempt{by} to {what} did not complete and was not applied (settled "
-        f"{at:%Y-%m-%d %H:%M} UTC). Nothing was changed; it will not be retried."
-    )
     verb = action.value.replace("_", " ").capitalize()
+    settled = f"settled {at:%Y-%m-%d %H:%M} UTC"
+    if unconfirmed:
+        body = (
+            f"An attempt{by} to {what} did not complete, and whether it was applied could not "
+            f"be confirmed: {unconfirmed} ({settled}). It will not be retried; the "
+            f"Subscriptions card shows the state now."
+        )
+        return f"{verb} unconfirmed: subscription {subscription_id}"[:100], body
+    body = (
+        f"An attempt{by} to {what} did not complete and was not applied ({settled}). Nothing "
+        f"was changed; it will not be retried."
+    )
     return f"{verb} not applied: subscription {subscription_id}"[:100], body
 
 

@@ -23,6 +23,7 @@ from services.actions_service import deadline, spans
 from services.actions_service.domain import (
     Action,
     Order,
+    OrderLine,
     Period,
     PrepaidPlan,
     Status,
@@ -151,7 +152,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
     async def SkipNextOrder(
         self, request: pb.SkipNextOrderRequest, context: Context
     ) -> pb.SkipNextOrderResponse:
-        fields = {"order_id": request.order_id}
+        fields = {"order_id": request.order_id, "expected_date": request.expected_date}
         result = await self._run("SkipNextOrder", context, Action.SKIP, request, fields)
         skipped, new_next = result.target, result.view.next_order
         return pb.SkipNextOrderResponse(
@@ -229,6 +230,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
         fields = {
             "expected_order_id": request.expected_order_id,
             "expected_date": request.expected_date,
+            "expected_subscriptions": ",".join(sorted(set(request.expected_subscriptions))),
         }
         return await self._change(
             pb.SendNextOrderNowResponse,
@@ -333,7 +335,7 @@ def subscription_message(view: SubscriptionView) -> pb.Subscription:
             every=sub.every,
             period=_PERIOD[sub.period] if sub.period else pb.FREQUENCY_PERIOD_UNSPECIFIED,
         ),
-        next_order=_next_order(upcoming),
+        next_order=_next_order(upcoming, view.next_order_lines),
         create_time=_timestamp(sub.created_at),
         update_time=_timestamp(sub.updated_at),
         cancel_time=_timestamp(sub.cancelled_at),
@@ -356,7 +358,7 @@ def _prepaid_plan(plan: PrepaidPlan | None) -> pb.PrepaidPlan | None:
     )
 
 
-def _next_order(order: Order | None) -> pb.NextOrder | None:
+def _next_order(order: Order | None, lines: tuple[OrderLine, ...]) -> pb.NextOrder | None:
     if order is None:
         return None
     return pb.NextOrder(
@@ -364,6 +366,14 @@ def _next_order(order: Order | None) -> pb.NextOrder | None:
         place_time=_timestamp(order.place_at),
         # Ordergroove's times are kept in the merchant's zone: this is the merchant's date.
         place_date=order.place_at.strftime("%Y-%m-%d") if order.place_at else "",
+        lines=[
+            pb.OrderLine(
+                subscription_id=line.subscription_id,
+                product_id=line.product_id,
+                quantity=line.quantity,
+            )
+            for line in lines
+        ],
     )
 
 

@@ -25,7 +25,9 @@ from services.actions_service.domain import (
     Action,
     CancelReason,
     Customer,
+    Finding,
     Order,
+    OrderLine,
     Product,
     Proof,
     RecoveryPoint,
@@ -36,20 +38,21 @@ from services.actions_service.domain import (
 )
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
 from services.actions_service.gladly import GladlyClient
-from services.actions_service.idempotency import is_final_refusal
-from services.actions_service.ledger import ActionRequest, Attempt, Ledger
+from services.actions_service.ledger import ActionRequest, Attempt, Ledger, Unconfirmed
 from services.actions_service.ordergroove import OrdergrooveClient
 from services.actions_service.results import (
     ActionResult,
     Finished,
     ResultCodec,
-    not_applied_note,
+    settled_note,
 )
 from services.actions_service.store.rows import ActionRecord
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# A subscription without an order to come.
+_NONE: tuple[None, tuple[OrderLine, ...]] = (None, ())
 
 
 @dataclass(frozen=True)
@@ -57,25 +60,6 @@ class ActionContext:
     agent_id: str = ""
     gladly_customer_id: str = ""
     conversation_id: str = ""
-
-
-@dataclass(frozen=True)
-class CancelCommand:
-    subscription_id: str
-    customer_id: str
-    reason_code: str
-    reason_details: str = ""
-    request_id: str = ""
-    context: ActionContext = field(default_factory=ActionContext)
-
-
-@dataclass(frozen=True)
-class SkipCommand:
-    subscription_id: str
-    customer_id: str
-    order_id: str = ""
-    request_id: str = ""
-    context: ActionContext = field(default_factory=ActionContext)
 
 
 @dataclass(frozen=True)
@@ -180,7 +164,7 @@ class UseCases:
         subscriptions, products = listed_task.result()
         next_orders = next_orders_task.result()
         views = [
-            self._view(s, products.get(s.product_id), next_orders.get(s.subscription_id))
+            self._view(s, products.get(s.product_id), *next_orders.get(s.subscription_id, _NONE))
             for s in subscriptions
         ]
         return subscriptions, views
@@ -192,8 +176,11 @@ class UseCases:
         product_ids = sorted({s.product_id for s in subscriptions if s.product_id})
         return subscriptions, await self._ordergroove.get_products(product_ids, customer_id)
 
-    async def _next_orders(self, customer_id: str) -> dict[str, Order]:
-        held: list[tuple[Order, asyncio.Task[set[str]]]] = []
+    async def _next_orders(
+        self, customer_id: str
+    ) -> dict[str, tuple[Order, tuple[OrderLine, ...]]]:
+        """Each subscription's next order and what that order holds."""
+        held: list[tuple[Order, asyncio.Task[list[OrderLine]]]] = []
         async with task_group() as group:
 
             def read_items(orders: list[Order]) -> None:
@@ -203,26 +190,33 @@ class UseCases:
                     (
                         order,
                         group.create_task(
-                            self._ordergroove.subscriptions_in_order(order.order_id, customer_id)
+                            self._ordergroove.order_lines(order.order_id, customer_id)
                         ),
                     )
                     for order in orders
                 )
 
             await self._ordergroove.read_customer_unsent_orders(customer_id, on_page=read_items)
-        return domain.next_orders((order, task.result()) for order, task in held)
+        lines = {order.order_id: tuple(task.result()) for order, task in held}
+        upcoming = domain.next_orders((order, lines[order.order_id]) for order, _ in held)
+        return {sid: (order, lines[order.order_id]) for sid, order in upcoming.items()}
 
     def _view(
-        self, subscription: Subscription, product: Product | None, upcoming: Order | None
+        self,
+        subscription: Subscription,
+        product: Product | None,
+        upcoming: Order | None,
+        lines: tuple[OrderLine, ...] = (),
     ) -> SubscriptionView:
         if subscription.status is not Status.ACTIVE:
-            upcoming = None  # only live subscriptions have orders to come
+            upcoming, lines = None, ()  # only live subscriptions have orders to come
         return SubscriptionView(
             subscription=subscription,
             product=product or Product(subscription.product_id),
             next_order=upcoming,
             available_actions=catalogue.offered(subscription, upcoming, self._enabled),
             cancel_reason_text=self.reason_words(subscription.cancel_reason_code),
+            next_order_lines=lines,
         )
 
     def reason_words(self, code: str) -> str:
@@ -251,29 +245,35 @@ class UseCases:
         request_id: str,
         attempt: Attempt[ActionResult],
     ) -> Finished[ActionResult]:
-        """Read and refuse, record the target, write once, read again: the answer is what
-        Ordergroove now holds. A resumed attempt first settles by the declaration's proof."""
+        """In the customer's turn: read and refuse, record the target and its snapshot, write
+        once, read again — the answer is what Ordergroove now holds. A resumed attempt first
+        settles by the declaration's proof against the recorded snapshot."""
         domain.check_enabled(definition.action, self._enabled)
-        limits = self.limits()
-        if attempt.recovery is None:
-            state = await self._checked_state(definition, command, limits)
-            point = _recovery_point(state)
-        else:
-            point = attempt.recovery
-            state = await self._read_state(definition, point)
-            proof = definition.proof(point, state, command.fields)
-            if proof is Proof.APPLIED:
-                return await self._change_result(
-                    definition, command, request_id, point, state, None
-                )
-            if proof is Proof.IMPOSSIBLE:
-                raise _no_longer_possible(definition, point, state)
-        await attempt.before_write(point)
-        status = await definition.write(self._ordergroove, point, command.fields, limits)
-        after = await self._read_state(definition, point)
-        if definition.proof(point, after, command.fields) is not Proof.APPLIED:
-            raise _not_as_asked(definition, point, after, command.fields, limits)
-        return await self._change_result(definition, command, request_id, point, after, status)
+        limits, point = self.limits(), attempt.recovery
+        customer_id = (
+            point.customer_id
+            if point is not None
+            else command.customer_id or await self._linked_customer_id(command.context)
+        )
+        async with self._ledger.turn(customer_id):
+            if point is None:
+                state = await self._checked_state(definition, command, customer_id, limits)
+                point = _recovery_point(state)
+            else:
+                state = await self._read_state(definition, point)
+                finding = definition.proof(point, state, command.fields)
+                if finding.proof is Proof.APPLIED:
+                    return await self._change_result(
+                        definition, command, request_id, point, state, None
+                    )
+                if finding.proof is not Proof.NOT_YET:
+                    raise _unsettled(definition, point, finding)
+            await attempt.before_write(point)
+            status = await definition.write(self._ordergroove, point, command.fields, limits)
+            after = await self._read_state(definition, point)
+            if definition.proof(point, after, command.fields).proof is not Proof.APPLIED:
+                raise _not_as_asked(definition, point, after, command.fields, limits)
+            return await self._change_result(definition, command, request_id, point, after, status)
 
     def limits(self) -> Limits:
         return Limits(
@@ -286,21 +286,17 @@ class UseCases:
         )
 
     async def _checked_state(
-        self, definition: Definition, command: ChangeCommand, limits: Limits
+        self, definition: Definition, command: ChangeCommand, customer_id: str, limits: Limits
     ) -> State:
         """The customer, the subscription, its unsent orders and the conversation, read
-        concurrently; then what the rules and the shown state refuse."""
-        customer_id = command.customer_id or await self._linked_customer_id(command.context)
-        subscription_id = command.subscription_id
+        concurrently (and what the next order holds, for a declaration that reads it); then
+        what the rules and the shown state refuse."""
+        og, subscription_id = self._ordergroove, command.subscription_id
         async with task_group() as group:
-            customer_task = group.create_task(self._ordergroove.get_customer(customer_id))
-            subscription_task = group.create_task(
-                self._ordergroove.get_subscription(subscription_id)
-            )
+            customer_task = group.create_task(og.get_customer(customer_id))
+            subscription_task = group.create_task(og.get_subscription(subscription_id))
             conversation_task = group.create_task(self._conversation_open(command.context))
-            orders_task = group.create_task(
-                self._ordergroove.list_unsent_orders(subscription_id, customer_id)
-            )
+            orders_task = group.create_task(og.list_unsent_orders(subscription_id, customer_id))
         if customer_task.result() is None:
             raise ActionError(
                 Reason.CUSTOMER_NOT_LINKED,
@@ -311,7 +307,13 @@ class UseCases:
         if subscription is None or subscription.customer_id != customer_id:
             # Same answer for another customer's: do not reveal other customers' subscriptions.
             raise domain.subscription_not_found(subscription_id)
-        state = State(subscription, domain.next_order(orders_task.result()), None, _now())
+        upcoming = domain.next_order(orders_task.result())
+        lines = (
+            tuple(await og.order_lines(upcoming.order_id, customer_id))
+            if upcoming is not None and definition.reads_order_items
+            else ()
+        )
+        state = State(subscription, upcoming, None, _now(), lines)
         definition.refuse(state, command.fields, limits)
         if not conversation_task.result():
             raise ActionError(
@@ -321,8 +323,8 @@ class UseCases:
         return state
 
     async def _read_state(self, definition: Definition, point: RecoveryPoint) -> State:
-        """The subscription, its next order and the recorded order (with the subscriptions it
-        holds items of, when the proof needs them), as Ordergroove holds them now."""
+        """The subscription, its next order and the recorded order (with what it holds, when
+        the proof needs it), as Ordergroove holds them now."""
         og = self._ordergroove
         async with task_group() as group:
             subscription_task = group.create_task(og.get_subscription(point.subscription_id))
@@ -330,8 +332,8 @@ class UseCases:
                 og.list_unsent_orders(point.subscription_id, point.customer_id)
             )
             order_task = group.create_task(og.get_order(point.order_id)) if point.order_id else None
-            items_task = (
-                group.create_task(og.subscriptions_in_order(point.order_id, point.customer_id))
+            lines_task = (
+                group.create_task(og.order_lines(point.order_id, point.customer_id))
                 if point.order_id and definition.reads_order_items
                 else None
             )
@@ -343,7 +345,7 @@ class UseCases:
             domain.next_order(orders_task.result()),
             order_task.result() if order_task is not None else None,
             _now(),
-            frozenset(items_task.result()) if items_task is not None else frozenset(),
+            tuple(lines_task.result()) if lines_task is not None else (),
         )
 
     async def _change_result(
@@ -364,6 +366,12 @@ class UseCases:
         by = f" by agent {context.agent_id}" if context.agent_id else ""
         where = f" in conversation {context.conversation_id}" if context.conversation_id else ""
         now = datetime.now(UTC)
+        if point.order_lines:
+            products = await self._ordergroove.get_products(
+                sorted({line.product_id for line in point.order_lines}), sub.customer_id
+            )
+            names = {pid: p.name or p.sku for pid, p in products.items()}
+            state = replace(state, product_names=names)
         change = definition.change(point, state, command.fields, self.limits())
         body = (
             f"{change}. Subscription {sub.subscription_id} ({label}){by}{where}, "
@@ -408,9 +416,7 @@ class UseCases:
         # The audit log names the settler, not the agent.
         request = self._request(replace(command, context=replace(context, agent_id="")))
         proven = partial(self._proven, definition, command, record.request_id)
-        note = partial(
-            self._not_applied_note, request, record.recovery, context, definition.attempted
-        )
+        note = partial(self._settled_note, request, record.recovery, context, definition.attempted)
         return await self._ledger.settle(record, idle_since, request, proven, ResultCodec(), note)
 
     async def _proven(
@@ -419,29 +425,42 @@ class UseCases:
         command: ChangeCommand,
         request_id: str,
         point: RecoveryPoint,
-    ) -> Finished[ActionResult] | None:
-        """The action's result when the declaration's proof shows its write applied."""
-        try:
-            state = await self._read_state(definition, point)
-        except ActionError as error:
-            if is_final_refusal(error.reason):
-                return None  # e.g. the subscription is gone: nothing of ours was applied
-            raise
-        if definition.proof(point, state, command.fields) is not Proof.APPLIED:
-            return None
-        return await self._change_result(definition, command, request_id, point, state, None)
+    ) -> Finished[ActionResult] | Unconfirmed | None:
+        """The action's result when the declaration's proof shows its write applied; None when
+        it shows it was not; Unconfirmed when the state moved on since. Read in the customer's
+        turn, so that no action of ours is halfway through its write meanwhile."""
+        async with self._ledger.turn(point.customer_id):
+            try:
+                state = await self._read_state(definition, point)
+            except ActionError as error:
+                if error.reason is Reason.SUBSCRIPTION_NOT_FOUND:
+                    return Unconfirmed(f"subscription {point.subscription_id} is gone")
+                raise
+            finding = definition.proof(point, state, command.fields)
+            if finding.proof is Proof.UNKNOWN:
+                return Unconfirmed(finding.evidence)
+            if finding.proof is not Proof.APPLIED:
+                return None
+            return await self._change_result(definition, command, request_id, point, state, None)
 
-    def _not_applied_note(
+    def _settled_note(
         self,
         request: ActionRequest,
         point: RecoveryPoint | None,
         context: ActionContext,
-        attempted: str = "",
+        attempted: str,
+        unconfirmed: str,
     ) -> tuple[str, TimelineEntry] | None:
         now = datetime.now(UTC)
         order_id = point.order_id if point else request.order_id
-        title, body = not_applied_note(
-            request.action, request.subscription_id, order_id, context.agent_id, now, attempted
+        title, body = settled_note(
+            request.action,
+            request.subscription_id,
+            order_id,
+            context.agent_id,
+            now,
+            attempted,
+            unconfirmed,
         )
         item_id = domain.timeline_item_id(request.action, request.request_id, "not-applied")
         return self._timeline(context, TimelineEntry(item_id, title, body, now))
@@ -520,27 +539,33 @@ def _now() -> datetime:
 
 
 def _recovery_point(state: State) -> RecoveryPoint:
-    """What the write targets: the subscription, and its next order as it was read."""
+    """What the write targets — the subscription and its next order as read in the turn — and
+    the snapshot its proof compares with."""
     upcoming, sub = state.next_order, state.subscription
     return RecoveryPoint(
         sub.subscription_id,
         sub.customer_id,
         upcoming.order_id if upcoming else "",
         upcoming.place_at if upcoming else None,
+        subscription_updated_at=sub.updated_at,
+        order_lines=state.order_lines,
     )
 
 
-def _no_longer_possible(definition: Definition, point: RecoveryPoint, state: State) -> ActionError:
-    if (
-        state.subscription.status is not Status.ACTIVE
-        and definition.action is not Action.REACTIVATE
-    ):
-        return domain.not_active(state.subscription)
+def _unsettled(definition: Definition, point: RecoveryPoint, finding: Finding) -> ActionError:
+    """An earlier attempt's lost answer that a retry cannot complete: not applied and no longer
+    possible, or unknown because the state moved on since. Nothing more is sent either way."""
+    attempt = f"The earlier attempt to {definition.attempted} subscription {point.subscription_id}"
+    if finding.proof is Proof.UNKNOWN:
+        return ActionError(
+            Reason.ACTION_UNCONFIRMED,
+            f"{attempt} lost its answer, and whether it was applied could not be confirmed: "
+            f"{finding.evidence}. Nothing more was sent; the card shows the state now.",
+        )
     return ActionError(
         Reason.STATE_CHANGED,
-        f"The earlier attempt to {definition.attempted} subscription {point.subscription_id} "
-        f"was not applied, and the subscription has changed since: nothing was sent. Open the "
-        f"form again.",
+        f"{attempt} was not applied ({finding.evidence}), and it cannot be any more: nothing "
+        f"more was sent. Open the form again.",
     )
 
 

@@ -14,6 +14,7 @@ UNSENT = 1
 REJECTED = 3
 CANCELLED = 4
 SUCCESS = 5
+SEND_NOW = 6  # what `send_now/` answers (recorded `sendOrderNow/live_response`)
 
 CENT = Decimal("0.01")
 

@@ -18,6 +18,7 @@ from services.ordergroove_sandbox.errors import field_error, not_found, refused
 from services.ordergroove_sandbox.model import (
     CANCELLED,
     CENT,
+    SEND_NOW,
     UNSENT,
     CancelReason,
     Customer,
@@ -271,11 +272,13 @@ class Store:
 
     def send_now(self, order_id: str) -> Order:
         """Reference: `orders/{id}/send_now/` places an unsent order within 24 h and answers
-        the order: its place date becomes now."""
+        the order with `status: 6` (SEND_NOW) and `place` now (recorded
+        `sendOrderNow/live_response/rawData.json`)."""
         order = self.order(order_id)
         if order.status != UNSENT:
             raise refused(ONLY_UNSENT_SENDABLE)
         order.place = self.clock()
+        order.status = SEND_NOW
         order.updated = order.place
         return order
 

@@ -25,6 +25,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_DEADLINE_EXCEEDED: _ClassVar[ErrorReason]
     ERROR_REASON_ACTION_NOT_APPLIED: _ClassVar[ErrorReason]
     ERROR_REASON_STATE_CHANGED: _ClassVar[ErrorReason]
+    ERROR_REASON_ACTION_UNCONFIRMED: _ClassVar[ErrorReason]
 
 class SubscriptionsView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -71,6 +72,7 @@ ERROR_REASON_UPSTREAM_UNAVAILABLE: ErrorReason
 ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason
 ERROR_REASON_ACTION_NOT_APPLIED: ErrorReason
 ERROR_REASON_STATE_CHANGED: ErrorReason
+ERROR_REASON_ACTION_UNCONFIRMED: ErrorReason
 SUBSCRIPTIONS_VIEW_UNSPECIFIED: SubscriptionsView
 SUBSCRIPTIONS_VIEW_BASIC: SubscriptionsView
 SUBSCRIPTIONS_VIEW_FULL: SubscriptionsView
@@ -204,14 +206,26 @@ class Frequency(_message.Message):
     def __init__(self, every: _Optional[int] = ..., period: _Optional[_Union[FrequencyPeriod, str]] = ...) -> None: ...
 
 class NextOrder(_message.Message):
-    __slots__ = ("order_id", "place_time", "place_date")
+    __slots__ = ("order_id", "place_time", "place_date", "lines")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     PLACE_TIME_FIELD_NUMBER: _ClassVar[int]
     PLACE_DATE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     place_time: _timestamp_pb2.Timestamp
     place_date: str
-    def __init__(self, order_id: _Optional[str] = ..., place_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., place_date: _Optional[str] = ...) -> None: ...
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
+    def __init__(self, order_id: _Optional[str] = ..., place_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., place_date: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ...) -> None: ...
+
+class OrderLine(_message.Message):
+    __slots__ = ("subscription_id", "product_id", "quantity")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    product_id: str
+    quantity: int
+    def __init__(self, subscription_id: _Optional[str] = ..., product_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
 
 class ActionContext(_message.Message):
     __slots__ = ("agent_id", "gladly_customer_id", "conversation_id")
@@ -248,18 +262,20 @@ class CancelSubscriptionResponse(_message.Message):
     def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
 
 class SkipNextOrderRequest(_message.Message):
-    __slots__ = ("subscription_id", "customer_id", "order_id", "request_id", "context")
+    __slots__ = ("subscription_id", "customer_id", "order_id", "request_id", "context", "expected_date")
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_DATE_FIELD_NUMBER: _ClassVar[int]
     subscription_id: str
     customer_id: str
     order_id: str
     request_id: str
     context: ActionContext
-    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+    expected_date: str
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ..., expected_date: _Optional[str] = ...) -> None: ...
 
 class SkipNextOrderResponse(_message.Message):
     __slots__ = ("subscription", "skipped_order_id", "previous_next_order_time", "next_order_time", "summary")
@@ -340,20 +356,22 @@ class ChangeQuantityRequest(_message.Message):
     def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., quantity: _Optional[int] = ..., expected_quantity: _Optional[int] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
 
 class SendNextOrderNowRequest(_message.Message):
-    __slots__ = ("subscription_id", "customer_id", "expected_order_id", "request_id", "context", "expected_date")
+    __slots__ = ("subscription_id", "customer_id", "expected_order_id", "request_id", "context", "expected_date", "expected_subscriptions")
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_DATE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
     subscription_id: str
     customer_id: str
     expected_order_id: str
     request_id: str
     context: ActionContext
     expected_date: str
-    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., expected_order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ..., expected_date: _Optional[str] = ...) -> None: ...
+    expected_subscriptions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., expected_order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ..., expected_date: _Optional[str] = ..., expected_subscriptions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ChangeRenewalRequest(_message.Message):
     __slots__ = ("subscription_id", "customer_id", "renewal_behavior", "expected_renewal_behavior", "request_id", "context")

@@ -156,8 +156,9 @@ class ActionsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SendNextOrderNow(self, request, context):
-        """Has Ordergroove place the subscription's next order now (within 24 hours). Only the order
-        named is sent: NEXT_ORDER_CHANGED when it is no longer the next order.
+        """Has Ordergroove place the subscription's next order now (within 24 hours): the whole order,
+        other subscriptions' items in it included. Only the order named is sent: NEXT_ORDER_CHANGED
+        when it is no longer the next order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -83,8 +83,9 @@ class ActionsServiceStub:
     subscriptions are refused with ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
     """
     SendNextOrderNow: _grpc.UnaryUnaryMultiCallable[_actions_pb2.SendNextOrderNowRequest, _actions_pb2.SendNextOrderNowResponse]
-    """Has Ordergroove place the subscription's next order now (within 24 hours). Only the order
-    named is sent: NEXT_ORDER_CHANGED when it is no longer the next order.
+    """Has Ordergroove place the subscription's next order now (within 24 hours): the whole order,
+    other subscriptions' items in it included. Only the order named is sent: NEXT_ORDER_CHANGED
+    when it is no longer the next order.
     """
     ChangeRenewal: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeRenewalRequest, _actions_pb2.ChangeRenewalResponse]
     """What a prepaid subscription does when its paid orders run out."""
@@ -131,8 +132,9 @@ class ActionsServiceAsyncStub(ActionsServiceStub):
     subscriptions are refused with ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
     """
     SendNextOrderNow: _aio.UnaryUnaryMultiCallable[_actions_pb2.SendNextOrderNowRequest, _actions_pb2.SendNextOrderNowResponse]  # type: ignore[assignment]
-    """Has Ordergroove place the subscription's next order now (within 24 hours). Only the order
-    named is sent: NEXT_ORDER_CHANGED when it is no longer the next order.
+    """Has Ordergroove place the subscription's next order now (within 24 hours): the whole order,
+    other subscriptions' items in it included. Only the order named is sent: NEXT_ORDER_CHANGED
+    when it is no longer the next order.
     """
     ChangeRenewal: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeRenewalRequest, _actions_pb2.ChangeRenewalResponse]  # type: ignore[assignment]
     """What a prepaid subscription does when its paid orders run out."""
@@ -224,8 +226,9 @@ class ActionsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _actions_pb2.SendNextOrderNowRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_actions_pb2.SendNextOrderNowResponse, _abc.Awaitable[_actions_pb2.SendNextOrderNowResponse]]:
-        """Has Ordergroove place the subscription's next order now (within 24 hours). Only the order
-        named is sent: NEXT_ORDER_CHANGED when it is no longer the next order.
+        """Has Ordergroove place the subscription's next order now (within 24 hours): the whole order,
+        other subscriptions' items in it included. Only the order named is sent: NEXT_ORDER_CHANGED
+        when it is no longer the next order.
         """
 
     @_abc_1.abstractmethod

@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from services.actions_service import domain
 from services.actions_service.domain import (
     Action,
+    Finding,
     Order,
+    OrderLine,
     Period,
     Proof,
     RecoveryPoint,
@@ -32,6 +34,7 @@ from services.actions_service.errors import ActionError, InvalidArgument, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
 Fields = Mapping[str, str]
+T = TypeVar("T")
 MAX_EVERY = 365
 
 
@@ -47,9 +50,14 @@ class State:
     next_order: Order | None  # the earliest unsent order holding its items
     order: Order | None  # the recovery point's order, re-read (None without one)
     read_at: datetime  # when it was read (UTC)
-    # The subscriptions with items in the recovery point's order, for a declaration that
-    # `reads_order_items` (a skip's proof); else empty.
-    order_items_of: frozenset[str] = frozenset()
+    # What the next order (before the write) or the recovery point's order (after it) holds,
+    # for a declaration that `reads_order_items` (skip, send now); else empty.
+    order_lines: tuple[OrderLine, ...] = ()
+    # The names of the products in the recovery point's lines, for the timeline's words.
+    product_names: Mapping[str, str] = field(default_factory=dict)
+
+    def order_holds(self, subscription_id: str) -> bool:
+        return any(line.subscription_id == subscription_id for line in self.order_lines)
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ class Definition(Protocol):
 
     @property
     def reads_order_items(self) -> bool:
-        """Whether its proof needs the subscriptions in the recovery point's order."""
+        """Whether its rules and proof need what the next order holds (every subscription's)."""
         ...
 
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
@@ -104,8 +112,9 @@ class Definition(Protocol):
         """The one Ordergroove write; its HTTP status."""
         ...
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
-        """Whether `state` shows this write applied (also checked right after the write)."""
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
+        """Whether `state` shows this write applied, compared with the snapshot in `point`
+        (also checked right after the write); a state that moved on since is UNKNOWN."""
         ...
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
@@ -209,10 +218,30 @@ def require_change(name: str, shown: object, asked: object) -> None:
         raise InvalidArgument(name, "is what the subscription already has: nothing to change")
 
 
-def as_asked(shown: object, asked: object, now: object) -> Proof:
-    """The proof of a change from `shown` to `asked`, by what Ordergroove now holds."""
+def touched(point: RecoveryPoint, state: State) -> bool:
+    """Whether the subscription changed since the snapshot (Ordergroove's `updated` moved on).
+    A record written before snapshots were taken has nothing to compare: untouched."""
+    before = point.subscription_updated_at
+    return before is not None and state.subscription.updated_at != before
+
+
+def as_asked(
+    point: RecoveryPoint,
+    state: State,
+    what: str,
+    change: tuple[T, T, T],
+    words: Callable[[T], str] = str,
+) -> Finding:
+    """The proof of a change of `what` (`change`: shown, asked, held now): applied when
+    Ordergroove holds what was asked; not yet when it holds what was shown and nothing touched
+    the subscription since the snapshot; else someone else changed it meanwhile, and whether
+    this write was applied cannot be told."""
+    shown, asked, now = change
     if now == asked:
-        return Proof.APPLIED
-    if now == shown:
-        return Proof.NOT_YET
-    return Proof.IMPOSSIBLE
+        return Finding(Proof.APPLIED, f"the {what} is {words(now)}, as asked")
+    if now == shown and not touched(point, state):
+        return Finding(Proof.NOT_YET, f"the {what} is still {words(now)}, untouched since")
+    return Finding(
+        Proof.UNKNOWN,
+        f"the {what} is now {words(now)}, and the subscription was changed since by someone else",
+    )

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.actions_service import domain
-from services.actions_service.catalogue.base import Fields, Limits, State, require_active
+from services.actions_service.catalogue.base import Fields, Limits, State, require_active, touched
 from services.actions_service.domain import (
     Action,
+    Finding,
     Order,
     Proof,
     RecoveryPoint,
@@ -51,9 +52,19 @@ class Cancel:
         )
         return (await ordergroove.cancel_subscription(point.subscription_id, reason)).status
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
-        """Cancelled is what it was asked; still active, it was not applied."""
-        return domain.cancel_proof(state.subscription)
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
+        """Cancelled (with this reason, when one was sent) is what was asked; still active and
+        untouched, it was not applied; anything else someone else did meanwhile."""
+        sub, code = state.subscription, fields.get("reason_code", "")
+        if sub.status is Status.CANCELLED and (not code or sub.cancel_reason_code == code):
+            return Finding(Proof.APPLIED, "the subscription is cancelled")
+        if sub.status is Status.ACTIVE and not touched(point, state):
+            return Finding(Proof.NOT_YET, "the subscription is still active, untouched since")
+        reason = f" (reason {sub.cancel_reason_code or 'none'})" if sub.cancel_reason_code else ""
+        return Finding(
+            Proof.UNKNOWN,
+            f"the subscription is {sub.status.value}{reason} and was changed since by someone else",
+        )
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         code, details = fields.get("reason_code", ""), fields.get("reason_details", "")

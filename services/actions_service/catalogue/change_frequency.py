@@ -21,9 +21,9 @@ from services.actions_service.catalogue.base import (
 )
 from services.actions_service.domain import (
     Action,
+    Finding,
     Order,
     Period,
-    Proof,
     RecoveryPoint,
     Status,
     Subscription,
@@ -63,9 +63,11 @@ class ChangeFrequency:
     ) -> int:
         return await ordergroove.change_frequency(point.subscription_id, *_asked(fields))
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
         sub = state.subscription
-        return as_asked(_shown(fields), _asked(fields), (sub.every, sub.period))
+        held: tuple[int, Period | None] = (sub.every, sub.period)
+        change = (_shown(fields), _asked(fields), held)
+        return as_asked(point, state, "frequency", change, lambda f: period_text(*f))
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         sub = state.subscription

@@ -19,8 +19,8 @@ from services.actions_service.catalogue.base import (
 )
 from services.actions_service.domain import (
     Action,
+    Finding,
     Order,
-    Proof,
     RecoveryPoint,
     Status,
     Subscription,
@@ -58,9 +58,10 @@ class ChangeNextOrderDate:
             point.subscription_id, day(fields, "order_date")
         )
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
         shown, asked = day(fields, "expected_date"), day(fields, "order_date")
-        return as_asked(shown, asked, place_date(state.next_order))
+        change = (shown, asked, place_date(state.next_order))
+        return as_asked(point, state, "next order date", change, date_text)
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         return f"Next order: {fields['expected_date']} → {date_text(place_date(state.next_order))}"

@@ -17,8 +17,8 @@ from services.actions_service.catalogue.base import (
 )
 from services.actions_service.domain import (
     Action,
+    Finding,
     Order,
-    Proof,
     RecoveryPoint,
     Status,
     Subscription,
@@ -67,10 +67,10 @@ class ChangeQuantity:
         quantity = whole_number(fields, "quantity", 1, limits.max_quantity)
         return await ordergroove.change_quantity(point.subscription_id, quantity)
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
         shown = whole_number(fields, "expected_quantity", 0, _ANY_QUANTITY)
         asked = whole_number(fields, "quantity", 1, _ANY_QUANTITY)
-        return as_asked(shown, asked, state.subscription.quantity)
+        return as_asked(point, state, "quantity", (shown, asked, state.subscription.quantity))
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         return f"Quantity: {fields['expected_quantity']} → {state.subscription.quantity}"

@@ -15,7 +15,7 @@ from services.actions_service.catalogue.base import (
     form_changed,
     require_change,
 )
-from services.actions_service.domain import Action, Order, Proof, RecoveryPoint, Subscription
+from services.actions_service.domain import Action, Finding, Order, RecoveryPoint, Subscription
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
@@ -70,9 +70,10 @@ class ChangeRenewal:
             point.subscription_id, fields["renewal_behavior"]
         )
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
         shown = fields.get("expected_renewal_behavior", "")
-        return as_asked(shown, fields["renewal_behavior"], _current(state.subscription))
+        change = (shown, fields["renewal_behavior"], _current(state.subscription))
+        return as_asked(point, state, "renewal", change, _words)
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         shown = fields.get("expected_renewal_behavior", "")

@@ -16,10 +16,12 @@ from services.actions_service.catalogue.base import (
     period,
     period_text,
     place_date,
+    touched,
     whole_number,
 )
 from services.actions_service.domain import (
     Action,
+    Finding,
     Order,
     Proof,
     RecoveryPoint,
@@ -62,13 +64,19 @@ class Reactivate:
             limits.today,
         )
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
-        """Live again at the asked frequency; not live: not applied (it was not live before)."""
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
+        """Live again at the asked frequency; still not live and untouched: not applied."""
         sub = state.subscription
-        if not sub.live:
-            return Proof.NOT_YET
         asked = (whole_number(fields, "every", 1, MAX_EVERY), period(fields, "period"))
-        return Proof.APPLIED if (sub.every, sub.period) == asked else Proof.IMPOSSIBLE
+        if sub.live and (sub.every, sub.period) == asked:
+            return Finding(Proof.APPLIED, f"the subscription is active, {period_text(*asked)}")
+        if not sub.live and not touched(point, state):
+            return Finding(Proof.NOT_YET, "the subscription is still not active, untouched since")
+        return Finding(
+            Proof.UNKNOWN,
+            f"the subscription is {sub.status.value}, {period_text(sub.every, sub.period)}, and "
+            f"was changed since by someone else",
+        )
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         sub = state.subscription

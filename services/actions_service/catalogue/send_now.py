@@ -1,11 +1,13 @@
-"""Send Next Order Now: Ordergroove places the next order within 24 hours. The form names the
-order (`expected_order_id`) and its date (`expected_date`); only that order is sent, never
-"whatever is next now", and not once it has moved to another date."""
+"""Send Next Order Now: Ordergroove places the whole next order at once — every subscription's
+items in it, not only this one's. The form lists what ships and names the order
+(`expected_order_id`), its date (`expected_date`) and the subscriptions it holds
+(`expected_subscriptions`); only that order is sent, and not once it has moved or its contents
+changed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Final
 
 from services.actions_service.catalogue.base import (
     Fields,
@@ -21,7 +23,9 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
     Action,
+    Finding,
     Order,
+    OrderLine,
     Proof,
     RecoveryPoint,
     Status,
@@ -31,17 +35,25 @@ from services.actions_service.domain import (
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
-# Ordergroove's status of a placed order (reference: order statuses).
-ORDER_STATUS_PLACED = 5
-# Reference: `send_now/` "places within 24 h".
-PLACED_WITHIN = timedelta(hours=24)
+ORDER_STATUS_CANCELLED: Final = 4
+# Statuses of an order whose placement has begun or ended — SEND_NOW (6, what `send_now/`
+# answers: recorded `sendOrderNow/live_response`), SUCCESS (5), REJECTED (3) and the pending,
+# error and retry states (9 to 15, 18 to 20) — from the status list in ENDPOINTS.md. MERGED (17) is
+# not among them: the order went into another one.
+PLACEMENT_STATUSES: Final = frozenset({3, 5, 6, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20})
+
+
+def subscriptions_of(lines: tuple[OrderLine, ...]) -> str:
+    """The subscriptions an order holds items of, as the form names them: sorted, by commas."""
+    return ",".join(sorted({line.subscription_id for line in lines if line.subscription_id}))
 
 
 @dataclass(frozen=True)
 class SendNow:
     action: Action = Action.SEND_NOW
     done: str = "Next order sent now"
-    reads_order_items: bool = False
+    # The whole order ships: its contents are shown, checked and named on the timeline.
+    reads_order_items: bool = True
     attempted: str = "send now the next order of"
 
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
@@ -51,6 +63,8 @@ class SendNow:
         check_optional_id("expected_order_id", required(fields, "expected_order_id"))
         if fields.get("expected_date"):
             day(fields, "expected_date")
+        for subscription_id in filter(None, fields.get("expected_subscriptions", "").split(",")):
+            check_optional_id("expected_subscriptions", subscription_id)
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
         require_active(state.subscription)
@@ -68,30 +82,52 @@ class SendNow:
             raise form_changed(
                 "next order date", fields["expected_date"], date_text(place_date(upcoming))
             )
+        expected, held = (
+            fields.get("expected_subscriptions", ""),
+            subscriptions_of(state.order_lines),
+        )
+        if expected and expected != held:
+            raise form_changed(
+                "order's contents",
+                f"subscriptions {expected.replace(',', ', ')}",
+                f"subscriptions {held.replace(',', ', ') or 'none'}",
+            )
 
     async def write(
         self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
     ) -> int:
         return await ordergroove.send_now(point.order_id)
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
-        """Sent: placed, or still unsent but due within 24 h from a later date; untouched:
-        not applied; anything else (cancelled, moved elsewhere) happened to it otherwise."""
-        order = state.order
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
+        """Sent: its placement began — unless its own date has passed meanwhile, when it may
+        have been placed on schedule. Unsent on its date: not yet; moved or cancelled: not
+        applied (it was not sent)."""
+        order, name = state.order, point.order_id
         if order is None:
-            return Proof.IMPOSSIBLE
-        if order.status == ORDER_STATUS_PLACED:
-            return Proof.APPLIED
-        if order.status != ORDER_STATUS_UNSENT or order.place_at is None:
-            return Proof.IMPOSSIBLE
-        if order.place_at == point.order_place_at:
-            return Proof.NOT_YET
-        due_soon = order.place_at <= state.read_at + PLACED_WITHIN
-        return Proof.APPLIED if due_soon else Proof.IMPOSSIBLE
+            return Finding(Proof.UNKNOWN, f"order {name} is no longer there")
+        if order.status in PLACEMENT_STATUSES:
+            due = point.order_place_at
+            if due is not None and state.read_at >= due:
+                return Finding(
+                    Proof.UNKNOWN,
+                    f"order {name} was placed, but its date ({date_text(due)}) has come: it may "
+                    f"have been placed on schedule",
+                )
+            return Finding(Proof.APPLIED, f"order {name} was placed (status {order.status})")
+        if order.status == ORDER_STATUS_UNSENT and order.place_at == point.order_place_at:
+            return Finding(Proof.NOT_YET, f"order {name} is still unsent on its date")
+        if order.status in (ORDER_STATUS_UNSENT, ORDER_STATUS_CANCELLED):
+            where = "cancelled" if order.status == ORDER_STATUS_CANCELLED else "moved"
+            return Finding(Proof.NOT_APPLIED, f"order {name} was {where}, not sent")
+        return Finding(Proof.UNKNOWN, f"order {name} has status {order.status}")
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
-        placed = state.order.place_at if state.order else None
+        shipped = "; ".join(
+            f"{line.quantity} of {state.product_names.get(line.product_id) or line.product_id}"
+            + (f" (subscription {line.subscription_id})" if line.subscription_id else "")
+            for line in point.order_lines
+        )
         return (
-            f"Order {point.order_id} sent now: order date {date_text(point.order_place_at)} "
-            f"→ {date_text(placed)}"
+            f"Order {point.order_id} placed now, the whole order: {shipped or 'no items listed'}"
+            f"; order date {date_text(point.order_place_at)} → today"
         )

@@ -1,6 +1,7 @@
 """Skip Next Order: the subscription's items leave its next unsent order, and Ordergroove
-generates the next order for them one frequency later. The form names the order (`order_id`);
-only that order is skipped, never "whatever is next now"."""
+generates the next order for them one frequency later. The form names the order (`order_id`)
+and its date (`expected_date`); only that order is skipped, never "whatever is next now", and
+not once it has moved to another date."""
 
 from __future__ import annotations
 
@@ -12,17 +13,23 @@ from services.actions_service.catalogue.base import (
     Limits,
     State,
     date_text,
+    day,
+    form_changed,
     place_date,
+    place_date_of,
     require_active,
 )
 from services.actions_service.domain import (
+    ORDER_STATUS_UNSENT,
     Action,
+    Finding,
     Order,
     Proof,
     RecoveryPoint,
     Status,
     Subscription,
 )
+from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
 
@@ -39,11 +46,30 @@ class Skip:
 
     async def validate(self, fields: Fields, limits: Limits) -> None:
         domain.check_optional_id("order_id", fields.get("order_id", ""))
+        if fields.get("expected_date"):
+            day(fields, "expected_date")
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
         require_active(state.subscription)
-        upcoming = [state.next_order] if state.next_order is not None else []
-        domain.order_to_skip(upcoming, fields.get("order_id", ""))
+        upcoming, named = state.next_order, fields.get("order_id", "")
+        if upcoming is None:
+            raise ActionError(
+                Reason.NEXT_ORDER_CHANGED, "The subscription has no upcoming order to skip."
+            )
+        if named and upcoming.order_id != named:
+            raise ActionError(
+                Reason.NEXT_ORDER_CHANGED,
+                f"Order {named} is no longer the next order of this subscription (it was "
+                f"already skipped, sent or moved); the next order is now {upcoming.order_id}. "
+                f"Nothing was skipped.",
+                order_id=named,
+                next_order_id=upcoming.order_id,
+            )
+        # An order that keeps its id but moves is another delivery than the one shown.
+        if fields.get("expected_date") and place_date(upcoming) != day(fields, "expected_date"):
+            raise form_changed(
+                "next order's date", fields["expected_date"], date_text(place_date(upcoming))
+            )
 
     async def write(
         self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
@@ -51,12 +77,50 @@ class Skip:
         written = await ordergroove.skip_subscription(point.order_id, point.subscription_id)
         return written.status
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Proof:
-        still_held = point.subscription_id in state.order_items_of
-        return domain.skip_proof(state.subscription, state.order, still_held)
+    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
+        """Skipped: the items left the recorded order and the subscription's next order is one
+        frequency after that order's date (a date change moves them elsewhere). Still in the
+        order: not yet while it is unsent on its date, else not applied (sent or moved)."""
+        order, sub, skipped = state.order, state.subscription, place_date_of(point)
+        if order is None or skipped is None:
+            return Finding(Proof.UNKNOWN, f"order {point.order_id} is no longer there")
+        if state.order_holds(point.subscription_id):
+            if order.status == ORDER_STATUS_UNSENT and place_date(order) == skipped:
+                return Finding(
+                    Proof.NOT_YET, f"its items are still in order {point.order_id} of {skipped}"
+                )
+            return Finding(
+                Proof.NOT_APPLIED,
+                f"its items are still in order {point.order_id}, which is now "
+                f"{_order_words(order)}",
+            )
+        if sub.status is not Status.ACTIVE or sub.period is None or sub.every <= 0:
+            return Finding(
+                Proof.UNKNOWN,
+                f"its items left order {point.order_id}, and the subscription is now "
+                f"{sub.status.value}",
+            )
+        following = domain.periods_later(skipped, sub.every, sub.period)
+        now = place_date(state.next_order)
+        if now == following:
+            return Finding(
+                Proof.APPLIED,
+                f"its items left order {point.order_id}; its next order is {following}",
+            )
+        return Finding(
+            Proof.UNKNOWN,
+            f"its items left order {point.order_id}, but its next order is {date_text(now)}, "
+            f"not one frequency later ({following}): it was changed otherwise",
+        )
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         return (
             f"Skipped the {date_text(point.order_place_at)} order ({point.order_id}): next "
             f"order {date_text(point.order_place_at)} → {date_text(place_date(state.next_order))}"
         )
+
+
+def _order_words(order: Order) -> str:
+    if order.status == ORDER_STATUS_UNSENT:
+        return f"unsent on {date_text(place_date(order))}"
+    return f"no longer unsent (status {order.status})"

@@ -19,6 +19,7 @@ from services.actions_service.store.db import Database, StoreUnavailable
 from services.actions_service.store.migrate import migrate
 from services.actions_service.store.outbox import Outbox
 from services.actions_service.store.rate_budget import RateBudgets
+from services.actions_service.store.turns import Turns
 
 __all__ = ["Store", "StoreUnavailable", "lease_owner", "utcnow"]
 
@@ -45,6 +46,7 @@ class Store:
         self.outbox = Outbox(database)
         self.audit = AuditLog(database)
         self.budgets = RateBudgets(database)
+        self.turns = Turns(database)
 
     @classmethod
     async def open(cls, store_url: str) -> Store:

@@ -23,6 +23,9 @@ class RecordState(StrEnum):
     DONE = "done"
     REFUSED = "refused"
     NOT_APPLIED = "not_applied"  # settled in the background: the write did not happen
+    # Settled in the background: the subscription changed since, so whether the write happened
+    # cannot be told.
+    UNCONFIRMED = "unconfirmed"
 
 
 OPEN_STATES: Final = (RecordState.PENDING, RecordState.WRITING)
@@ -37,6 +40,7 @@ class AttemptOutcome(StrEnum):
     # Not settled (the write may have happened): a retry with the same request id settles it.
     FAILED = "failed"
     NOT_APPLIED = "not_applied"  # settled in the background: not applied, and never sent since
+    UNCONFIRMED = "unconfirmed"  # settled in the background: changed since, cannot be told
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,16 @@ audit_log = Table(
     Column("change", String(500)),
 )
 
+# Whose turn it is to act on an Ordergroove customer: one row per customer while an action holds
+# it, until its holder gives it back or `until` passes (a holder that died).
+turns = Table(
+    "turns",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("until", UtcDateTime, nullable=False),
+)
+
 # Gladly's request budget, shared by every replica: one row per budget (e.g. `gladly:GET`)
 # counting the requests granted in the current time slot, and when Gladly last said to wait.
 rate_budget = Table(

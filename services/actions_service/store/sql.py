@@ -17,6 +17,12 @@ async def insert_unless_exists(
     The unique key decides between concurrent inserters, in one process or across replicas.
     """
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(values).on_conflict_do_nothing(index_elements=[key])
+    statement = (
+        dialect.insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[key])
+        # RETURNING, not rowcount: psycopg's async cursor does not count this statement's row.
+        .returning(table.c[key])
+    )
     result = await connection.execute(statement)
-    return result.rowcount == 1
+    return result.first() is not None
