@@ -147,7 +147,7 @@ async def test_a_subscription_cancelled_meanwhile_is_refused_not_skipped_elsewhe
     service: ServiceHandle, ordergroove: httpx.AsyncClient
 ) -> None:
     """A cancel empties the recorded order as a skip would: the retry must not take that for
-    its skip, nor skip anything else, but say what it found."""
+    its skip, nor skip anything else, nor claim it did not happen — it says what it found."""
     await add_fault(ordergroove, method="PATCH", status=500, times=1)
     request = skip_dog_food(str(uuid.uuid4()))
     await fails(service.stub.SkipNextOrder(request))
@@ -156,7 +156,8 @@ async def test_a_subscription_cancelled_meanwhile_is_refused_not_skipped_elsewhe
     )
     assert cancelled.status_code == 200
     failure = await fails(service.stub.SkipNextOrder(request))
-    assert failure.reason == Reason.SUBSCRIPTION_NOT_ACTIVE
+    assert failure.reason == Reason.ACTION_UNCONFIRMED
+    assert "cancelled" in failure.message
     assert [r["path"] for r in await journal(ordergroove, "PATCH")] == [
         DOG_FOOD_SKIP_PATH,
         f"/subscriptions/{DOG_FOOD}/cancel/",
