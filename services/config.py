@@ -641,8 +641,9 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
         "SETTLE_AFTER_SECONDS",
         300.0,
         "an open action that no attempt has touched for this long is settled in the background: "
-        "completed if Ordergroove shows it applied, else closed as not applied, never sent (at "
-        "least `ACTIONS_DEADLINE_SECONDS`, at most 3600)",
+        "completed if Ordergroove shows it applied, closed as not applied (never sent) if it "
+        "shows it was not, or as unconfirmed if the subscription changed since (at least "
+        "`ACTIONS_DEADLINE_SECONDS`, at most 3600)",
     )
     metrics_listen: Annotated[Address | None, Parse(_optional_address)] = setting(
         "METRICS_LISTEN",
