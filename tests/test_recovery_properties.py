@@ -2,7 +2,8 @@
 real service, store and sandboxes; then, once every request is settled, the invariants:
 
 - each action is written to Ordergroove at most once (the sandbox's journal), and only actions
-  that completed were written;
+  that completed were written — or actions answered "could not confirm" (a lost answer whose
+  subscription another request changed since), which may have been either;
 - each completed action has exactly one entry on the Gladly timeline (after the outbox drained);
 - the audit log agrees with Ordergroove: one done/reconciled row per completed action, with the
   status Ordergroove answered its write with, and one refused row per refused action.
@@ -28,6 +29,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_m
 from actions.v1 import actions_pb2 as pb
 from bench.stack import postgres_schema
 from services.actions_service.domain import Action, timeline_item_id
+from services.actions_service.errors import Reason
 from services.actions_service.idempotency import FINAL_REFUSALS
 from services.actions_service.store.rows import AuditEntry
 from services.gladly_sandbox.app import create_app as create_gladly_app
@@ -75,7 +77,8 @@ GLADLY_FAULTS = {
 APPLIED_STATUSES = {200, 500, 499}
 DEADLINE_SECONDS = 0.5
 
-Answer = tuple[str, str]  # ("ok", skipped order or cancelled subscription) / ("refused", reason)
+# ("ok", skipped order or cancelled subscription) / ("refused", reason) / ("unconfirmed", "")
+Answer = tuple[str, str]
 
 
 @dataclass
@@ -190,14 +193,14 @@ class ActionsMachine(RuleBasedStateMachine):
         await self._check_timeline()
 
     def _check_writes(self, applied: list[str]) -> None:
-        """Each completed action wrote its target once; nothing else was written."""
+        """Each completed action wrote its target once; nothing else was written but, at most
+        once each, the actions that could not be confirmed."""
         assert len(applied) == len(set(applied)), f"a target written twice: {applied}"
-        expected = {
-            _path(request.action, request.final[1])
-            for request in self.issued.values()
-            if request.final is not None and request.final[0] == "ok"
-        }
-        assert set(applied) == expected
+        finals = [(r.action, r.final) for r in self.issued.values() if r.final is not None]
+        expected = {_path(action, value) for action, (kind, value) in finals if kind == "ok"}
+        unconfirmed = sum(kind == "unconfirmed" for _, (kind, _) in finals)
+        assert expected <= set(applied)
+        assert len(applied) <= len(expected) + unconfirmed
 
     def _check_audit(self, audit: list[AuditEntry], patches: list[dict[str, Any]]) -> None:
         status_of = {p["path"]: p["status"] for p in patches}
@@ -205,6 +208,10 @@ class ActionsMachine(RuleBasedStateMachine):
         for request_id, request in self.issued.items():
             assert request.final is not None
             kind, value = request.final
+            if kind == "unconfirmed":
+                assert rows[(request_id, "refused")] + rows[(request_id, "unconfirmed")] == 1
+                assert rows[(request_id, "done")] + rows[(request_id, "reconciled")] == 0
+                continue
             if kind == "refused":
                 assert rows[(request_id, "refused")] == 1
                 assert rows[(request_id, "done")] + rows[(request_id, "reconciled")] == 0
@@ -264,6 +271,8 @@ class ActionsMachine(RuleBasedStateMachine):
             return ("ok", subscription_id)
         except grpc.aio.AioRpcError as error:
             reason = failure_of(error).reason
+            if reason == Reason.ACTION_UNCONFIRMED:
+                return ("unconfirmed", "")
             return ("refused", reason) if reason in FINAL_REFUSALS else None
 
 
