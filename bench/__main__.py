@@ -39,6 +39,7 @@ from bench.stack import (
     running_stack,
     second_pair,
 )
+from gateway.card import CANCEL, SKIP, SubscriptionRef
 from services.devstack import BIN, Program, stop_all, wait_until_ready
 
 RESULTS = Path(__file__).parent / "results"
@@ -185,18 +186,19 @@ async def overhead(stack: Stack, options: Options) -> dict[str, Any]:
         result[f"lookup_at_{rate}_per_s_vs_plain_httpx"] = _compare(ours, plain_httpx)
     await plain.aclose()
     subs = await seed_customer(stack, "skipper", 2)
-    next_order = ""
+    skipped = SubscriptionRef("gladly-skipper", "skipper", subs[0])
+    skip_form = ""
 
-    async def find_next_order() -> None:
-        # Gladly's form names the order to skip; looking it up is not part of the skip.
-        nonlocal next_order
-        next_order = await direct.next_order_id(subs[0])
+    async def open_skip_form() -> None:
+        # The agent's form names the order to skip; opening it is not part of the skip.
+        nonlocal skip_form
+        skip_form = await gladly.open_form(skipped, SKIP)
 
     async def skip_through_gateway() -> None:
-        await gladly.skip("gladly-skipper", subs[0], next_order)
+        await gladly.skip(skip_form)
 
     skips = options.scale(100, 20)
-    ours_skip = await sequential(skip_through_gateway, skips, prepare=find_next_order)
+    ours_skip = await sequential(skip_through_gateway, skips, prepare=open_skip_form)
     theirs_skip = await sequential(lambda: direct.skip("gladly-skipper", "skipper", subs[1]), skips)
     await gladly.aclose()
     await direct.aclose()
@@ -530,16 +532,19 @@ async def throughput(stack: Stack, options: Options, label: str) -> dict[str, An
     result: dict[str, Any] = {}
     next_customer = await many_customers(stack, f"agent-{len(stack.pids()['actions-service'])}")
     result["lookups"] = await ramp(lambda: gladly.detailed_lookup(next_customer()), options)
-    pool: list[tuple[str, str]] = []
+    pool: list[str] = []  # cancel forms, opened beforehand: the ramp times their submissions
     for n in range(options.scale(20, 6)):
         customer = f"cancel-{len(stack.pids()['actions-service'])}-{n}"
-        pool += [(f"gladly-{customer}", sub) for sub in await seed_customer(stack, customer, 200)]
+        refs = [
+            SubscriptionRef(f"gladly-{customer}", customer, sub)
+            for sub in await seed_customer(stack, customer, 200)
+        ]
+        pool += await asyncio.gather(*(gladly.open_form(ref, CANCEL) for ref in refs))
 
     async def cancel() -> None:
         if not pool:
             raise RuntimeError("no subscriptions left to cancel")
-        gladly_id, subscription = pool.pop()
-        await gladly.cancel(gladly_id, subscription)
+        await gladly.cancel(pool.pop())
 
     result["actions"] = await ramp(cancel, options)
     changes: list[tuple[str, str, str]] = []

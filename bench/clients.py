@@ -19,6 +19,8 @@ from httpx_aiohttp import AiohttpTransport
 
 from bench.baseline import all_rows, get_json
 from bench.stack import GLADLY_TOKEN, GLADLY_USER, OG_API_KEY, SIGNING_KEY
+from gateway import card
+from gateway.card import SubscriptionRef
 from gateway.signing import sign
 from services.actions_service import gladly as gladly_api
 from services.actions_service import ordergroove
@@ -65,14 +67,21 @@ class AsGladly:
         response.raise_for_status()
         return response.json()
 
-    async def skip(self, gladly_id: str, subscription_id: str, order_id: str) -> None:
-        subscription = f"/gladly/customers/{gladly_id}/subscriptions/{subscription_id}"
-        response = await self.request("POST", f"{subscription}/orders/{order_id}/skip", {})
+    async def open_form(self, ref: SubscriptionRef, action: str) -> str:
+        """The action URL of the subscription's `action` form (a card.BUTTONS segment), as
+        Gladly reads it when the agent presses the button."""
+        response = await self.request("GET", card.form_url(ref, action))
+        response.raise_for_status()
+        return str(response.json()["actionUrl"])
+
+    async def skip(self, action_url: str) -> None:
+        """Submits a skip form (its URL names the order and the date it showed)."""
+        response = await self.request("POST", action_url, {})
         response.raise_for_status()
 
-    async def cancel(self, gladly_id: str, subscription_id: str) -> None:
-        path = f"/gladly/customers/{gladly_id}/subscriptions/{subscription_id}/cancel"
-        response = await self.request("POST", path, {"reason": "12"})
+    async def cancel(self, action_url: str) -> None:
+        """Submits a cancel form with a reason."""
+        response = await self.request("POST", action_url, {"reason": "12"})
         response.raise_for_status()
 
     async def change_quantity(
@@ -137,12 +146,6 @@ class Direct:
             subscriptions_and_products(),
             orders_and_items(),
         )
-
-    async def next_order_id(self, subscription_id: str) -> str:
-        response = await self.ordergroove.get(
-            "/orders/", params={"subscription": subscription_id, "status": "1"}
-        )
-        return _earliest_order_id(response)
 
     async def skip(self, gladly_id: str, customer_id: str, subscription_id: str) -> None:
         og, gladly = self.ordergroove, self.gladly

@@ -20,6 +20,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
+from gateway.card import SKIP, SubscriptionRef, form_url
 from services.actions_service.server import RunningService, start
 from services.actions_service.store import Store
 from services.actions_service.store.rows import AuditEntry
@@ -42,10 +43,9 @@ GLADLY_USER = "sandbox@example.com"
 GLADLY_TOKEN = "sandbox-token"
 OG_API_KEY = "sandbox-api-key"
 
-# The gateway's skip of the demo customer's vitamins in their next order, as Gladly posts it.
-SKIP_PATH = (
-    f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]}"
-    f"/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/skip"
+# The form of the skip of the demo customer's vitamins in their next order, as the card links it.
+VITAMINS_SKIP_FORM = form_url(
+    SubscriptionRef(GLADLY_DEMO, DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]), SKIP
 )
 
 # The agent who acts in the service's tests, on the Gladly sandbox's demo customer.
@@ -151,8 +151,8 @@ async def card_of(caller: httpx.AsyncClient, subscription_id: str) -> Json:
 async def button(caller: httpx.AsyncClient, subscription_id: str, name: str) -> str:
     """The form URL of the card's one button `name`."""
     card = await card_of(caller, subscription_id)
-    [form_url] = [a["formUrl"] for a in card["actions"] if a["name"] == name]
-    return str(form_url)
+    [url] = [a["formUrl"] for a in card["actions"] if a["name"] == name]
+    return str(url)
 
 
 async def open_form(caller: httpx.AsyncClient, subscription_id: str, name: str) -> Json:
@@ -161,6 +161,19 @@ async def open_form(caller: httpx.AsyncClient, subscription_id: str, name: str) 
     assert response.status_code == 200, response.text
     form: Json = response.json()
     return form
+
+
+async def action_url(caller: httpx.AsyncClient, form: str) -> str:
+    """The URL the form at `form` submits to, as Gladly reads it when the agent opens it."""
+    response = await caller.get(form)
+    assert response.status_code == 200, response.text
+    return str(response.json()["actionUrl"])
+
+
+async def skip_url(caller: httpx.AsyncClient) -> str:
+    """The action URL of the vitamins' skip, from its form. The form reads Ordergroove: open it
+    before adding a fault, which the read would otherwise meet (or consume)."""
+    return await action_url(caller, VITAMINS_SKIP_FORM)
 
 
 def error_of(response: httpx.Response, status: int) -> Json:

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, date, datetime, timedelta
+import uuid
+from datetime import date, datetime, timedelta
 
 import grpc
 import httpx
 import pytest
 
-from actions.v1 import actions_pb2 as pb
-from gateway.action_endpoints import legacy_request_id
 from gateway.app import create_app
 from gateway.errors import failure_response
 from gateway.gladly_auth import GladlySignature
 from gateway.rpc import RpcFailure
-from services.actions_service.domain import Action, timeline_item_id
 from services.config import GatewaySettings, replaced
 from services.gladly_sandbox.state import CLOSED_CUSTOMER_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
@@ -30,15 +28,17 @@ from services.ordergroove_sandbox.demo import (
     OTHER_EMAIL,
     Role,
 )
-from tests.conftest import GATEWAY_SIGNING_KEY
 from tests.servers import serve_asgi
 from tests.stack import (
+    action_url,
     add_fault,
     card_of,
     customer_timeline,
     detailed,
     error_of,
     eventually,
+    journal,
+    open_form,
     running_service,
     seed_customer,
     service_settings,
@@ -228,7 +228,9 @@ async def test_skip_form_names_the_order_or_refuses(gladly_caller: httpx.AsyncCl
     order_id = DEMO_NEXT_ORDER_IDS[Role.VITAMINS]
     card = await card_of(gladly_caller, VITAMINS)
     form = (await gladly_caller.get(f"{LINKED}/{VITAMINS}/skip")).json()
-    expected = f"{LINKED}/{VITAMINS}/skip/orders/{order_id}{SUBMISSION}"
+    expected = (
+        f"{LINKED}/{VITAMINS}/skip/orders/{order_id}/dates/{card['nextOrderDate']}{SUBMISSION}"
+    )
     assert re.fullmatch(expected, form["actionUrl"])
     [text] = form["sections"]
     assert text["type"] == "text"
@@ -272,41 +274,48 @@ async def test_skip_then_the_card_shows_the_new_next_order(
     assert "agent-7" in item["content"]["body"]
 
 
-async def test_a_retried_legacy_skip_is_the_same_request(
-    gladly_caller: httpx.AsyncClient, gladly: httpx.AsyncClient, gateway_url: str
+async def test_a_retired_action_url_answers_410_and_changes_nothing(
+    gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
 ) -> None:
-    """An action URL of a form served before submission ids keeps working. Gladly's retry
-    carries a new Gladly-Time and signature but the same method, path, body and headers: the
-    same request_id, so the service answers the first outcome instead of acting again; another
-    submission (here: another agent) is a new request. The unsigned conversation header counts
-    for nothing."""
-    path = f"{BASE}/{VITAMINS}/orders/{DEMO_NEXT_ORDER_IDS[Role.VITAMINS]}/skip"
-    body = b'{"agentId":"agent-7"}'
-    headers = {"Content-Type": "application/json", "Gladly-Conversation-Id": "conv-1"}
-    first = await gladly_caller.post(path, content=body, headers=headers)
-    later = GladlySignature(
-        GATEWAY_SIGNING_KEY, clock=lambda: datetime.now(UTC) + timedelta(seconds=5)
-    )
-    async with httpx.AsyncClient(base_url=gateway_url, auth=later) as retrying:
-        retry = await retrying.post(path, content=body, headers=headers)
-    assert first.status_code == 200
-    signatures = {r.request.headers["Gladly-Authorization"] for r in (first, retry)}
-    assert len(signatures) == 2
-    assert (retry.status_code, retry.json()) == (200, first.json())
-    other_agent = await gladly_caller.post(path, content=b'{"agentId":"agent-8"}', headers=headers)
-    assert error_of(other_agent, 400)["message"] == "Order already skipped or changed"
-    await eventually(lambda: customer_timeline(gladly, GLADLY_DEMO))  # posted in the background
-    [item] = await customer_timeline(gladly, GLADLY_DEMO)
-    context = pb.ActionContext(agent_id="agent-7")
-    rid = legacy_request_id("POST", path, body, context)
-    assert item["id"] == timeline_item_id(Action.SKIP, rid)
+    """Action URLs of forms served by earlier versions are retired: the legacy ones carried no
+    submission id (cancel, reactivate, then the same cancel again answered the first "cancelled"
+    and nothing was done), the others did not name all their form showed. Each answers 410 and
+    does nothing. The form URLs of earlier cards still open today's form, which works."""
+    cancel = await action_url(gladly_caller, f"{BASE}/{VITAMINS}/cancel")
+    assert re.fullmatch(f"{LINKED}/{VITAMINS}/cancel{SUBMISSION}", cancel)
+    done = await gladly_caller.post(cancel, json={"reason": "7"})
+    assert (done.status_code, done.json()["message"]) == (200, "Subscription cancelled")
+    reactivate = await open_form(gladly_caller, VITAMINS, "Reactivate")
+    first_order = (date.today() + timedelta(days=8)).isoformat()
+    again = {"every": "2", "period": "week", "firstOrderDate": first_order}
+    reactivated = await gladly_caller.post(reactivate["actionUrl"], json=again)
+    assert reactivated.status_code == 200, reactivated.text
+    cancels = f"/subscriptions/{VITAMINS}/cancel/"
+    assert len(await journal(ordergroove, "PATCH", cancels)) == 1
+    before = await card_of(gladly_caller, VITAMINS)
+    order, day = before["nextOrderId"], before["nextOrderDate"]
+    submission = f"/submissions/{uuid.uuid4()}"
+    retired = [
+        (f"{BASE}/{VITAMINS}/cancel", {"reason": "7"}),
+        (f"{BASE}/{VITAMINS}/orders/{order}/skip", {}),
+        (f"{LINKED}/{VITAMINS}/skip/orders/{order}{submission}", {}),
+        (f"{LINKED}/{VITAMINS}/send-now/orders/{order}/dates/{day}{submission}", {}),
+    ]
+    for path, body in retired:
+        error = error_of(await gladly_caller.post(path, json=body), 410)
+        assert error["message"] == "Form out of date", path
+    after = await card_of(gladly_caller, VITAMINS)
+    assert after["status"] == "ACTIVE"
+    assert (after["nextOrderId"], after["nextOrderDate"]) == (order, day)
+    assert len(await journal(ordergroove, "PATCH", cancels)) == 1  # no second cancel
+    assert await journal(ordergroove, "PATCH", "/orders/") == []  # nothing skipped or sent
 
 
 async def test_cancel_then_the_card_shows_the_cancellation(
     gladly_caller: httpx.AsyncClient,
 ) -> None:
     response = await gladly_caller.post(
-        f"{BASE}/{COFFEE}/cancel",
+        await action_url(gladly_caller, f"{LINKED}/{COFFEE}/cancel"),
         json={"reason": "7", "details": "Moving abroad"},
         headers={"Gladly-Agent-Id": "agent-9"},
     )
@@ -327,28 +336,32 @@ async def test_cancel_then_the_card_shows_the_cancellation(
 async def test_refusals_through_the_whole_stack(
     gladly_caller: httpx.AsyncClient, gladly: httpx.AsyncClient
 ) -> None:
-    cancel = {"reason": "7"}
-    not_active = await gladly_caller.post(f"{BASE}/{CANCELLED}/cancel", json=cancel)
+    async def cancel(subscription_id: str, reason: str = "7") -> httpx.Response:
+        url = await action_url(gladly_caller, f"{LINKED}/{subscription_id}/cancel")
+        return await gladly_caller.post(url, json={"reason": reason})
+
+    not_active = await cancel(CANCELLED)
     assert error_of(not_active, 400)["message"] == "Subscription is not active"
-    rejected = error_of(await gladly_caller.post(f"{BASE}/{PREPAID}/cancel", json=cancel), 400)
+    rejected = error_of(await cancel(PREPAID), 400)
     assert rejected["message"] == "Ordergroove refused the change"
     assert "prepaid" in rejected["detail"].lower()
-    changed = await gladly_caller.post(f"{BASE}/{VITAMINS}/orders/some-other-order/skip")
+    # A skip form opened before another agent skipped the order it names.
+    stale = await action_url(gladly_caller, f"{LINKED}/{VITAMINS}/skip")
+    skipped = await gladly_caller.post(await action_url(gladly_caller, f"{LINKED}/{VITAMINS}/skip"))
+    assert skipped.status_code == 200, skipped.text
+    changed = await gladly_caller.post(stale)
     assert error_of(changed, 400)["message"] == "Order already skipped or changed"
-    not_linked = await gladly_caller.post(
-        f"/gladly/customers/{CLOSED_CUSTOMER_ID}/subscriptions/{COFFEE}/cancel", json=cancel
+    not_linked = await gladly_caller.get(
+        f"/gladly/customers/{CLOSED_CUSTOMER_ID}/subscriptions/{COFFEE}/cancel"
     )
     assert error_of(not_linked, 400)["message"] == "Customer is not linked to Ordergroove"
-    unknown = {"reason": "99"}  # not one of the merchant's codes
-    invalid = error_of(await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json=unknown), 400)
+    invalid = error_of(await cancel(COFFEE, reason="99"), 400)  # not one of the merchant's codes
     assert invalid == invalid | {"message": "Invalid input", "attr": "reason"}
     assert invalid["detail"] == "reason 99 is not one of the merchant's reason codes."
     other = DEMO_SUBSCRIPTION_IDS[Role.OTHER_COLD_BREW]  # another customer's: not found (404)
-    response = await gladly_caller.post(f"{BASE}/{other}/cancel", json=cancel)
-    assert error_of(response, 404)["message"] == "Subscription not found"
+    assert error_of(await cancel(other), 404)["message"] == "Subscription not found"
     await gladly.post(f"/_sandbox/customers/{GLADLY_DEMO}/close-conversations")
-    closed = await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json=cancel)
-    assert error_of(closed, 400)["message"] == "No open conversation"
+    assert error_of(await cancel(COFFEE), 400)["message"] == "No open conversation"
 
 
 async def test_a_switched_off_action_is_refused(
@@ -361,7 +374,8 @@ async def test_a_switched_off_action_is_refused(
             serve_asgi(create_app(settings)) as url,
             httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
         ):
-            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "7"})
+            url = await action_url(caller, f"{LINKED}/{COFFEE}/cancel")
+            response = await caller.post(url, json={"reason": "7"})
             assert error_of(response, 400)["message"] == "Action is switched off"
             card = await card_of(caller, COFFEE)
             assert [a["name"] for a in card["actions"]] == ["Skip Next Order"]
@@ -387,15 +401,16 @@ async def test_a_merchant_that_requires_a_reason_gets_a_required_picker(
             assert "optional" not in picker
             assert {"text": "Relocating", "value": "7"} in picker["options"]
             assert {"text": "Reason 12", "value": "12"} in picker["options"]
-            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={})
+            response = await caller.post(form["actionUrl"], json={})
             assert error_of(response, 400)["attr"] == "reason"
 
 
 async def test_ordergroove_down_is_503(
     gladly_caller: httpx.AsyncClient, ordergroove: httpx.AsyncClient
 ) -> None:
+    url = await action_url(gladly_caller, f"{LINKED}/{COFFEE}/cancel")
     await add_fault(ordergroove, path="/subscriptions/", status=503)
-    response = await gladly_caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "7"})
+    response = await gladly_caller.post(url, json={"reason": "7"})
     item = error_of(response, 503)
     assert "Ordergroove" in item["detail"]
     lookup = await gladly_caller.post(
@@ -418,13 +433,14 @@ async def test_a_hanging_ordergroove_is_504_within_the_deadline(
             gladly_signing_keys=("k",),
             deadline_seconds=deadline,
         )
-        await add_fault(ordergroove, path="/subscriptions/", hang=True)
         async with (
             serve_asgi(create_app(settings)) as url,
             httpx.AsyncClient(base_url=url, auth=signer(settings)) as caller,
         ):
+            cancel = await action_url(caller, f"{LINKED}/{COFFEE}/cancel")
+            await add_fault(ordergroove, path="/subscriptions/", hang=True)
             started = asyncio.get_running_loop().time()
-            response = await caller.post(f"{BASE}/{COFFEE}/cancel", json={"reason": "7"})
+            response = await caller.post(cancel, json={"reason": "7"})
             elapsed = asyncio.get_running_loop().time() - started
     assert "deadline" in error_of(response, 504)["detail"]
     assert deadline <= elapsed < deadline + 0.5

@@ -19,9 +19,9 @@ from gateway.gladly_auth import GladlySignature
 from services.actions_service.domain import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
 from services.config import GatewaySettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
-from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
+from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port, serve_asgi
-from tests.stack import add_fault, running_service, service_settings
+from tests.stack import action_url, add_fault, running_service, service_settings
 
 
 async def test_healthz_and_readyz(ordergroove_url: str, gladly_url: str) -> None:
@@ -52,17 +52,28 @@ async def test_openapi_documents_every_route() -> None:
         document = (await client.get("/openapi.json")).json()
     legacy = "/gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
     subscription = SUBSCRIPTION
+    submission = "/submissions/{submission_id}"
+    # Action URLs of forms served by earlier versions: answered 410, nothing done.
+    retired = {
+        f"{legacy}/cancel",
+        f"{legacy}/orders/{{order_id}}/skip",
+        f"{subscription}/skip/orders/{{order_id}}{submission}",
+        f"{subscription}/send-now/orders/{{order_id}}/dates/{{expected_date}}{submission}",
+    }
     assert document["openapi"].startswith("3.")
     # Among them, the URLs Gladly may hold from cards rendered before, and the probes.
     assert {path: set(item) for path, item in document["paths"].items()}.items() >= {
         "/gladly/lookup": {"post"},
         f"{subscription}/cancel": {"get"},
-        f"{subscription}/cancel/submissions/{{submission_id}}": {"post"},
+        f"{subscription}/cancel{submission}": {"post"},
         f"{subscription}/skip": {"get"},
-        f"{subscription}/skip/orders/{{order_id}}/submissions/{{submission_id}}": {"post"},
+        f"{subscription}/skip/orders/{{order_id}}/dates/{{expected_date}}{submission}": {"post"},
+        f"{subscription}/send-now": {"get"},
+        f"{subscription}/send-now/orders/{{order_id}}/dates/{{expected_date}}"
+        f"/ships/{{expected_subscriptions}}{submission}": {"post"},
         f"{legacy}/cancel": {"get", "post"},
         f"{legacy}/skip": {"get"},
-        f"{legacy}/orders/{{order_id}}/skip": {"post"},
+        **{path: {"post"} for path in retired - {f"{legacy}/cancel"}},
         "/healthz": {"get"},
         "/readyz": {"get"},
         "/openapi.json": {"get"},
@@ -72,7 +83,11 @@ async def test_openapi_documents_every_route() -> None:
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
     assert documented == served - {(path, "head") for path, _ in served}
     for path, item in document["paths"].items():
-        for operation in item.values():
+        for method, operation in item.items():
+            if (path, method) in {(path, "post") for path in retired}:
+                assert operation["deprecated"] is True
+                assert set(operation["responses"]) == {"401", "410", "default"}
+                continue
             assert "200" in operation["responses"]
             if path.startswith("/gladly/"):
                 assert {"400", "401", "413", "503", "504"} <= set(operation["responses"])
@@ -173,18 +188,22 @@ async def test_the_default_15_second_deadline(
 ) -> None:
     """THE ONE SLOW TEST: the real default deadline of 15 s, end to end — gateway, service, and
     an Ordergroove that never answers. No deadline is overridden anywhere."""
-    await add_fault(ordergroove, path="/subscriptions/", hang=True)
     async with running_service(
         service_settings(ordergroove_url, gladly_url, deadline_seconds=15.0)
     ) as service:
         settings = GatewaySettings(grpc_target=service.target, gladly_signing_keys=("k",))
         assert settings.deadline_seconds == 15.0
-        subscription = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
-        url = f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{subscription}/cancel"
+        vitamins = SUBSCRIPTION.format(
+            gladly_customer_id=GLADLY_DEMO,
+            og_customer_id=DEMO_CUSTOMER_ID,
+            subscription_id=DEMO_SUBSCRIPTION_IDS[Role.VITAMINS],
+        )
         async with (
             serve_asgi(create_app(settings)) as base_url,
             httpx.AsyncClient(base_url=base_url, auth=GladlySignature("k"), timeout=30) as caller,
         ):
+            url = await action_url(caller, f"{vitamins}/cancel")  # the agent opened it before
+            await add_fault(ordergroove, path="/subscriptions/", hang=True)
             started = asyncio.get_running_loop().time()
             response = await caller.post(url, json={"reason": "7"})
             elapsed = asyncio.get_running_loop().time() - started

@@ -20,14 +20,19 @@ from gateway.guard import MAX_BODY_BYTES, GladlyGuard
 from services.actions_service.domain import MAX_REASON_DETAILS
 from services.config import GatewaySettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
-from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
+from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import serve_asgi
 from tests.stack import running_service, service_settings
 from tests.test_signing import VECTOR_BODY, VECTOR_PATH, VECTOR_TIME, vector_headers
 
-CANCEL_URL = (
-    f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]}/cancel"
+# The vitamins' cancel form, and an action URL of the kind it answers (no service is needed to
+# make one: the guard and the parsing come before the service).
+CANCEL_FORM = (
+    f"/gladly/customers/{GLADLY_DEMO}/ordergroove/{DEMO_CUSTOMER_ID}"
+    f"/subscriptions/{DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]}/cancel"
 )
+SUBMISSION_ID = "0b6f6a52-8c1e-4f0a-9d3b-5a7e2c4d1f90"
+CANCEL_URL = f"{CANCEL_FORM}/submissions/{SUBMISSION_ID}"
 LOOKUP = {"lookupLevel": "BASIC", "query": {"email": "demo@example.com"}}
 KEY = "test-signing-key"
 # Passes the guard, then finds no route: 404 proves the signature was accepted.
@@ -84,7 +89,7 @@ async def test_unsigned_or_badly_signed_requests_do_nothing(
     async with httpx.AsyncClient(base_url=gateway_url) as plain:
         answers = [
             await plain.post(CANCEL_URL, json=body),
-            await plain.get(CANCEL_URL),
+            await plain.get(CANCEL_FORM),
             await plain.post("/gladly/lookup", json=LOOKUP),
             await plain.get("/gladly/no-such-route"),
         ]
@@ -232,7 +237,9 @@ async def test_ids_with_a_trailing_newline_or_dot_segments_are_400(
         (GLADLY_DEMO, "%2E%2E"),
     ):
         response = await gladly_caller.post(
-            f"/gladly/customers/{customer}/subscriptions/{sub}/cancel", json={"reason": "moving"}
+            f"/gladly/customers/{customer}/ordergroove/{DEMO_CUSTOMER_ID}/subscriptions/{sub}"
+            f"/cancel/submissions/{SUBMISSION_ID}",
+            json={"reason": "moving"},
         )
         assert response.status_code == 400, (customer, sub, response.text)
     assert await journal(ordergroove) == []
@@ -256,7 +263,7 @@ async def test_a_refused_service_token_is_not_ready_and_never_401(
             ):
                 assert (await caller.get("/readyz")).status_code == ready
                 lookup = await caller.post("/gladly/lookup", json=LOOKUP)
-                form = await caller.get(CANCEL_URL)
+                form = await caller.get(CANCEL_FORM)
         assert lookup.status_code == 200 and lookup.json() == {"results": []}
         assert form.status_code == 500
         assert "Unauthorized" not in form.text

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.stack import SKIP_PATH, add_fault, eventually
+from tests.stack import add_fault, eventually, skip_url
 from tests.telemetry import Recorded
 
 SKIPPED_OK = {"rpc.method": "SkipNextOrder", "actions.outcome": "ok"}
@@ -34,9 +34,10 @@ async def test_actions_and_upstream_calls_are_counted(
             total(telemetry, "http.server.request.duration", {"http.request.method": "POST"}),
         ]
 
+    skip = await skip_url(gladly_caller)  # the agent opens the form: counted before the skip
     before = counts()
     await add_fault(ordergroove, method="GET", path="/subscriptions/", status=503, times=1)
-    assert (await gladly_caller.post(SKIP_PATH, json={})).status_code == 200
+    assert (await gladly_caller.post(skip, json={})).status_code == 200
     skips, ok_calls, failed_calls, retries, posts = (
         after - earlier for after, earlier in zip(counts(), before, strict=True)
     )
@@ -54,9 +55,10 @@ async def test_the_outbox_backlog_is_measured(
         [point] = telemetry.metric_points("actions.outbox.backlog")
         return float(point.value)
 
+    skip = await skip_url(gladly_caller)
     # Gladly refuses timeline entries for now: the entry waits, and ages.
     await add_fault(gladly, method="POST", path="/api/v1/customers/", status=503)
-    assert (await gladly_caller.post(SKIP_PATH, json={})).status_code == 200
+    assert (await gladly_caller.post(skip, json={})).status_code == 200
 
     async def waiting() -> bool:
         [age] = telemetry.metric_points("actions.outbox.oldest_age") or [None]
@@ -74,7 +76,8 @@ async def test_the_outbox_backlog_is_measured(
 async def test_prometheus_scrapes_the_gateway(
     gladly_caller: httpx.AsyncClient, gateway_url: str
 ) -> None:
-    assert (await gladly_caller.post(SKIP_PATH, json={})).status_code == 200
+    skip = await skip_url(gladly_caller)
+    assert (await gladly_caller.post(skip, json={})).status_code == 200
     async with httpx.AsyncClient(base_url=gateway_url) as client:
         response = await client.get("/metrics")
     assert response.status_code == 200

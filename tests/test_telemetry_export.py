@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from gateway.gladly_auth import GladlySignature
 from tests.servers import free_port, serve_asgi
-from tests.stack import SKIP_PATH, ServiceProcess, service_environment
+from tests.stack import ServiceProcess, service_environment, skip_url
 
 GATEWAY_PROGRAM = Path(sys.executable).with_name("actions-gateway")
 SIGNING_KEY = "export-test-signing-key"
@@ -98,7 +98,8 @@ async def test_both_programs_export_one_trace_over_otlp_http(
             base_url=f"http://127.0.0.1:{port}", auth=GladlySignature(SIGNING_KEY), timeout=10
         ) as caller:
             await _until_ready(caller)
-            response = await caller.post(SKIP_PATH, json={"agentId": "agent-7"})
+            skip = await skip_url(caller)
+            response = await caller.post(skip, json={"agentId": "agent-7"})
         assert response.status_code == 200, response.text
         trace_id = response.headers["X-Trace-Id"]
         # SIGTERM: each program stops gracefully and flushes its batched spans.
@@ -119,7 +120,7 @@ async def test_both_programs_export_one_trace_over_otlp_http(
     )
 
     gateway_lines = _json_lines(gateway_stderr.decode())
-    [access] = [line for line in gateway_lines if line.get("url.path") == SKIP_PATH]
+    [access] = [line for line in gateway_lines if line.get("url.path") == skip]
     assert (access["trace_id"], access["http.response.status_code"]) == (trace_id, 200)
     assert access["service"] == "actions-gateway"
     service_lines = _json_lines(service_log.read_text())

@@ -39,23 +39,29 @@ from tests.stack import (
     GLADLY_TOKEN,
     GLADLY_USER,
     OG_API_KEY,
-    SKIP_PATH,
     ServiceHandle,
+    action_url,
     add_fault,
     eventually,
     running_service,
     service_settings,
+    skip_url,
 )
 from tests.telemetry import Recorded, trace_id_of
 
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
 SHAMPOO = DEMO_SUBSCRIPTION_IDS[Role.SHAMPOO]
+SUBSCRIPTION_ROUTE = (
+    "/gladly/customers/{gladly_customer_id}/ordergroove/{og_customer_id}"
+    "/subscriptions/{subscription_id}"
+)
 SKIP_ROUTE = (
-    "POST /gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}"
-    "/orders/{order_id}/skip"
+    f"POST {SUBSCRIPTION_ROUTE}/skip/orders/{{order_id}}/dates/{{expected_date}}"
+    "/submissions/{submission_id}"
 )
 SKIP_RPC = "/actions.v1.ActionsService/SkipNextOrder"
-CANCEL_ROUTE = "POST /gladly/customers/{gladly_customer_id}/subscriptions/{subscription_id}/cancel"
+CANCEL_ROUTE = f"POST {SUBSCRIPTION_ROUTE}/cancel/submissions/{{submission_id}}"
+LINKED = f"/gladly/customers/{GLADLY_DEMO}/ordergroove/{DEMO_CUSTOMER_ID}/subscriptions"
 DEMO_PHONE = "+15550100100"
 BEARER_TOKEN = "bearer-token-for-tracing-tests"
 SIGNING_KEY = "signing-key-for-tracing-tests"
@@ -98,10 +104,11 @@ async def stack(
 async def test_one_action_is_one_trace_from_gateway_to_ordergroove(
     stack: Stack, ordergroove: httpx.AsyncClient, telemetry: Recorded
 ) -> None:
+    skip = await skip_url(stack.gateway)
     # One read fails once: the retry shows as an event on the action's span.
     await add_fault(ordergroove, method="GET", path="/subscriptions/", status=503, times=1)
     response = await stack.gateway.post(
-        SKIP_PATH, json={"agentId": "agent-7"}, headers={"Gladly-Correlation-Id": CORRELATION_ID}
+        skip, json={"agentId": "agent-7"}, headers={"Gladly-Correlation-Id": CORRELATION_ID}
     )
     assert response.status_code == 200, response.text
     trace_id = response.headers["X-Trace-Id"]
@@ -174,7 +181,7 @@ async def test_one_action_is_one_trace_from_gateway_to_ordergroove(
 async def test_the_timeline_delivery_is_its_own_trace_linked_to_the_action(
     stack: Stack, telemetry: Recorded
 ) -> None:
-    response = await stack.gateway.post(SKIP_PATH, json={})
+    response = await stack.gateway.post(await skip_url(stack.gateway), json={})
     assert response.status_code == 200, response.text
     action_trace = response.headers["X-Trace-Id"]
 
@@ -196,8 +203,9 @@ async def test_the_timeline_delivery_is_its_own_trace_linked_to_the_action(
 async def test_a_deadline_is_an_event_and_every_error_names_its_trace(
     stack: Stack, ordergroove: httpx.AsyncClient, telemetry: Recorded
 ) -> None:
+    skip = await skip_url(stack.gateway)
     await add_fault(ordergroove, method="GET", path="/subscriptions/", hang=True)
-    response = await stack.gateway.post(SKIP_PATH, json={})
+    response = await stack.gateway.post(skip, json={})
     assert response.status_code == 504, response.text
     [error] = response.json()["errors"]
     assert error["traceId"] == response.headers["X-Trace-Id"]
@@ -250,14 +258,15 @@ async def test_no_secret_or_customer_address_is_recorded(
             },
         )
         assert lookup.status_code == 200, lookup.text
-    assert (await stack.gateway.post(SKIP_PATH, json={})).status_code == 200
+    skip = await skip_url(stack.gateway)
+    assert (await stack.gateway.post(skip, json={})).status_code == 200
     cancel = await stack.gateway.post(
-        f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{SHAMPOO}/cancel",
+        await action_url(stack.gateway, f"{LINKED}/{SHAMPOO}/cancel"),
         json={"reason": "2", "details": f"call me on {DEMO_PHONE}"},
     )
     assert cancel.status_code == 200, cancel.text
     async with httpx.AsyncClient(base_url=stack.gateway.base_url) as anyone:
-        assert (await anyone.post(SKIP_PATH, json={})).status_code == 401
+        assert (await anyone.post(skip, json={})).status_code == 401
 
     async def delivered() -> bool:
         return len(_named(list(telemetry.spans()), "timeline.deliver")) == 2
@@ -283,7 +292,7 @@ async def test_an_action_on_a_subscription_named_like_an_untraced_path_is_traced
     stack: Stack, telemetry: Recorded, subscription_id: str
 ) -> None:
     response = await stack.gateway.post(
-        f"/gladly/customers/{GLADLY_DEMO}/subscriptions/{subscription_id}/cancel",
+        await action_url(stack.gateway, f"{LINKED}/{subscription_id}/cancel"),
         json={"reason": "2"},
     )
     assert response.status_code >= 400, response.text  # Ordergroove has no such subscription
