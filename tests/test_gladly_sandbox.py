@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,8 +12,14 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from services.gladly_sandbox import lookup_answer
 from services.gladly_sandbox.app import create_app
+from services.gladly_sandbox.console import ConsoleSettings
 from services.gladly_sandbox.ratelimit import RateLimiter
 from services.gladly_sandbox.state import (
     CLOSED_CONVERSATION_ID,
@@ -418,6 +425,69 @@ async def test_reset_restores_the_seed(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/customers/c1/conversations")).status_code == 404
     assert [c["status"] for c in (await client.get(CONVERSATIONS)).json()] == ["OPEN"]
     assert (await client.post(ITEMS, json={"id": "kept"} | item())).status_code == 200
+
+
+# --- acting as Gladly: the lookup answers it takes --------------------------------------------
+
+PAT = {"externalCustomerId": "og-1", "name": "Pat Doe", "emails": [{"original": "pat@example.com"}]}
+
+
+@pytest.mark.parametrize(
+    ("phone", "taken"),
+    [
+        ({"original": "+15550100100", "type": "MOBILE"}, True),
+        ({"original": "+15550100100", "type": "HOME"}, True),
+        ({"original": "+15550100100"}, True),  # type unknown: Gladly files it as Other
+        ({"original": "+15550100100", "type": "CELL"}, False),
+        ({"original": "+15550100100", "type": "mobile"}, False),
+        ("+15550100100", False),
+        ({"type": "MOBILE"}, False),
+    ],
+)
+async def test_the_console_takes_only_documented_phones(phone: Any, taken: bool) -> None:
+    """Gladly's lookup answer: phones `[{"original", "type"}]`, type HOME | MOBILE | OFFICE or
+    none; Gladly fails the agent's lookup on an answer shaped otherwise."""
+    answer = {"results": [PAT | {"phones": [phone]}]}
+    async with lookup_adaptor(answer) as adaptor_url:
+        page = await console_search(adaptor_url, "pat@example.com")
+    assert ("Pat Doe" in page) is taken
+    assert ("not shaped as Gladly documents" in page) is not taken
+
+
+@pytest.mark.parametrize(
+    ("answer", "level"),
+    [
+        ({"results": [PAT, PAT | {"externalCustomerId": "og-2"}]}, "DETAILED"),
+        ({"results": [PAT | {"externalCustomerId": ""}]}, "BASIC"),
+        ({"results": [PAT | {"customAttributes": {"tier": {"name": "gold"}}}]}, "BASIC"),
+        ({"results": [PAT | {"transactions": [{"type": "SUBSCRIPTIONS"}]}]}, "DETAILED"),
+        ({"results": [PAT | {"actions": [{"name": "Cancel"}]}]}, "DETAILED"),
+        ({"customers": [PAT]}, "BASIC"),
+    ],
+)
+async def test_lookup_answers_gladly_refuses(answer: Any, level: str) -> None:
+    assert lookup_answer.refusal(answer, level)
+    assert lookup_answer.refusal({"results": [PAT]}, level) == ""
+
+
+@contextlib.asynccontextmanager
+async def lookup_adaptor(answer: Any) -> AsyncIterator[str]:
+    """A lookup adaptor that answers every lookup with `answer`."""
+
+    async def answer_lookup(request: Request) -> Response:
+        return JSONResponse(answer)
+
+    app = Starlette(routes=[Route("/gladly/lookup", answer_lookup, methods=["POST"])])
+    async with serve_asgi(app) as url:
+        yield url
+
+
+async def console_search(adaptor_url: str, email: str) -> str:
+    """The console's search page, its BASIC lookup sent to the adaptor at `adaptor_url`."""
+    console = create_app(console=ConsoleSettings(gateway_url=adaptor_url))
+    async with serve_asgi(console) as url, httpx.AsyncClient(base_url=url) as http:
+        response = await http.get("/", params={"email": email})
+    return response.text
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
