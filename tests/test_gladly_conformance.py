@@ -327,7 +327,7 @@ async def test_lookup_answers_have_the_documented_shape(
         ("DETAILED", {"externalCustomerId": DEMO_CUSTOMER_ID, "id": GLADLY_DEMO}),
         ("DETAILED", {"externalCustomerId": DEMO_CUSTOMER_ID, "id": GLADLY_DEMO}),
     ]
-    answers = []
+    answers: list[list[dict[str, Any]]] = []
     for level, query in asked:
         if len(answers) == 2:
             await add_fault(ordergroove, path="/subscriptions/", status=500)
