@@ -128,6 +128,12 @@ class LookupResult(Wire):
     external_customer_id: str
     name: str = ""
     emails: list[Address] = []
+    # A phone is `{"original", "type"}` with type HOME, MOBILE or OFFICE, left out when unknown
+    # (Gladly's OpenAPI: "non-presence indicates unknown or non-specific OTHER type"). Gladly
+    # auto-links by phone only for MOBILE, and holds a mobile number on one profile only.
+    # Ordergroove's customer record does not say what kind its `phone_number` is (its
+    # `phone_type` is an integer whose codes no Ordergroove page names), so no type is sent:
+    # a number wrongly called MOBILE could be linked to, or taken from, another profile.
     phones: list[Address] = []
     # Flat string → string; "" clears an attribute, a missing key keeps Gladly's old value.
     custom_attributes: dict[str, str] = {}

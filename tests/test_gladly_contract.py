@@ -26,7 +26,10 @@ ANSWERS: dict[str, Any] = json.loads(
     (Path(__file__).parent / "fixtures" / "gladly_answers.json").read_text()
 )
 APP_ID = "ABC12345"  # the lookup integration's id in Gladly's OpenAPI example
-SURVIVOR = ANSWERS["profile"]["body"]["id"]
+PROFILE_ID = ANSWERS["profile"]["body"]["id"]
+LEGACY_ID = ANSWERS["legacy_profile"]["body"]["id"]
+# The documented conversations belong to this customer.
+OWNER = ANSWERS["conversation_open"]["body"]["customerId"]
 ENTRY = TimelineEntry("og-cancel-0123", "Subscription cancelled", "Done", datetime.now(UTC))
 # Not a Gladly answer: what a proxy in front of it may send instead.
 MAINTENANCE_PAGE = "<html>down for maintenance</html>"
@@ -42,7 +45,7 @@ class Replay:
     def app(self) -> Starlette:
         async def answer(request: Request) -> Response:
             self.seen.append((request.method, request.url.path))
-            name = self.answers.get((request.method, request.url.path), "unknown_profile")
+            name = self.answers.get((request.method, request.url.path), "not_exist")
             if name == "maintenance_page":
                 return Response(MAINTENANCE_PAGE, 200, media_type="text/html")
             fixture: dict[str, Any] = ANSWERS[name]
@@ -79,25 +82,35 @@ def items(customer_id: str) -> tuple[str, str]:
 
 
 async def test_the_link_is_the_lookup_apps_entry(replay: Replay) -> None:
-    replay.answers[profile(SURVIVOR)] = "profile"
-    replay.answers[profile("legacy-customer")] = "legacy_profile"
+    replay.answers[profile(PROFILE_ID)] = "profile"
+    replay.answers[profile(LEGACY_ID)] = "legacy_profile"
+    replay.answers[profile("nobody")] = "unknown_profile"
     async with client_of(replay) as gladly:
-        assert await gladly.linked_customer_id(SURVIVOR) == "54321"
-        assert await gladly.linked_customer_id("legacy-customer") == "98765"
+        assert await gladly.linked_customer_id(PROFILE_ID) == "54321"
+        assert await gladly.linked_customer_id(LEGACY_ID) == "a21c1636-c622-48b7-bf6a-d9032645aa55"
         assert await gladly.linked_customer_id("nobody") == ""  # 404 not_exist
     async with client_of(replay, app_id="another-app") as gladly:
-        assert await gladly.linked_customer_id(SURVIVOR) == ""  # linked to another integration
+        assert await gladly.linked_customer_id(PROFILE_ID) == ""  # linked to another integration
 
 
-async def test_a_merged_customer_is_followed(replay: Replay) -> None:
-    replay.answers[profile("merged")] = "merged_profile"
-    replay.answers[profile(SURVIVOR)] = "profile"
-    replay.answers[items("merged")] = "merged_items"
-    replay.answers[items(SURVIVOR)] = "item_created"
+async def test_a_merged_customers_profile_is_read_from_the_survivor(replay: Replay) -> None:
+    """The documented 301 names the survivor only in its `moved` error's meta.new (no
+    Location): the client reads the survivor's profile instead of failing."""
+    moved = ANSWERS["merged_profile"]["body"]["errors"][0]["meta"]
+    replay.answers[profile(moved["old"])] = "merged_profile"
+    replay.answers[profile(moved["new"])] = "profile"
     async with client_of(replay) as gladly:
-        assert await gladly.linked_customer_id("merged") == "54321"
-        await gladly.post_timeline_entry("merged", ENTRY)
-    assert replay.seen[-2:] == [items("merged"), items(SURVIVOR)]
+        assert await gladly.linked_customer_id(moved["old"]) == "54321"
+    assert replay.seen == [profile(moved["old"]), profile(moved["new"])]
+
+
+async def test_a_merged_customers_entry_is_posted_to_the_survivor(replay: Replay) -> None:
+    moved = ANSWERS["merged_items"]["body"]["errors"][0]["meta"]
+    replay.answers[items(moved["old"])] = "merged_items"
+    replay.answers[items(moved["new"])] = "item_created"
+    async with client_of(replay) as gladly:
+        await gladly.post_timeline_entry(moved["old"], ENTRY)
+    assert replay.seen == [items(moved["old"]), items(moved["new"])]
 
 
 async def test_open_means_not_closed(replay: Replay) -> None:
@@ -105,18 +118,21 @@ async def test_open_means_not_closed(replay: Replay) -> None:
         ("closed", "conversations_closed"),
         ("capped", "conversations_capped"),
         ("waiting", "conversations_waiting"),
+        ("documented", "conversations"),
     ):
         replay.answers[conversations(customer)] = answer
-    replay.answers[("GET", "/api/v1/conversations/conv-open")] = "conversation_open"
+    conversation = ANSWERS["conversation_open"]["body"]["id"]
+    replay.answers[("GET", f"/api/v1/conversations/{conversation}")] = "conversation_open"
     replay.answers[profile("stranger")] = "profile"  # not merged: its own id
     async with client_of(replay) as gladly:
         assert not await gladly.conversation_allows_actions("closed")
         assert await gladly.conversation_allows_actions("waiting")
+        assert await gladly.conversation_allows_actions("documented")
         # Capped, none open among the oldest 100: the newest are unseen, so not known closed.
         assert await gladly.conversation_allows_actions("capped")
-        assert await gladly.conversation_allows_actions(SURVIVOR, "conv-open")
-        assert not await gladly.conversation_allows_actions("stranger", "conv-open")
-        assert not await gladly.conversation_allows_actions(SURVIVOR, "no-such-conversation")
+        assert await gladly.conversation_allows_actions(OWNER, conversation)
+        assert not await gladly.conversation_allows_actions("stranger", conversation)
+        assert not await gladly.conversation_allows_actions(OWNER, "no-such-conversation")
 
 
 async def test_only_taken_means_already_delivered(replay: Replay) -> None:

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from services.gladly_sandbox import lookup_answer
 from services.gladly_sandbox.app import create_app
+from services.gladly_sandbox.console import ConsoleSettings
 from services.gladly_sandbox.ratelimit import RateLimiter
 from services.gladly_sandbox.state import (
     CLOSED_CONVERSATION_ID,
@@ -28,6 +36,12 @@ from tests.servers import serve_asgi
 AUTH = ("sandbox@example.com", "sandbox-token")
 ITEMS = f"/api/v1/customers/{DEMO_CUSTOMER_ID}/conversation-items"
 CONVERSATIONS = f"/api/v1/customers/{DEMO_CUSTOMER_ID}/conversations"
+
+
+def days_ago(days: int) -> str:
+    """An RFC 3339 instant with milliseconds, `days` before now."""
+    when = datetime.now(UTC) - timedelta(days=days)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def item(**content: Any) -> dict[str, Any]:
@@ -93,7 +107,7 @@ async def test_custom_credentials() -> None:
 
 
 async def test_item_is_created_and_lands_on_the_timeline(client: httpx.AsyncClient) -> None:
-    body = item(occurredAt="2024-05-01T12:00:00.000Z", link={"url": "https://x", "text": "x"})
+    body = item(occurredAt=days_ago(1), link={"url": "https://x", "text": "x"})
     response = await client.post(ITEMS, json={"id": "cancel-sub-1"} | body)
     assert response.status_code == 200
     created = response.json()
@@ -119,8 +133,13 @@ async def test_repeated_item_id_is_taken(client: httpx.AsyncClient) -> None:
     assert (await client.post(ITEMS, json={"id": "same"} | item())).status_code == 200
     response = await client.post(ITEMS, json={"id": "same"} | item(title="again"))
     assert response.status_code == 409
+    # Gladly's OpenAPI example of this answer.
     assert response.json()["errors"] == [
-        {"attr": "id", "code": "taken", "detail": "an item with this id already exists"}
+        {
+            "attr": "newConversationItems",
+            "code": "taken",
+            "detail": "conversation item already exists",
+        }
     ]
     assert len((await client.get("/_sandbox/timeline")).json()) == 1
 
@@ -128,7 +147,7 @@ async def test_repeated_item_id_is_taken(client: httpx.AsyncClient) -> None:
 async def test_item_for_unknown_customer_is_404(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/customers/nobody/conversation-items", json=item())
     assert response.status_code == 404
-    assert response.json()["errors"][0]["code"] == "not_found"
+    assert response.json()["errors"] == [{"code": "not_exist", "detail": "customer does not exist"}]
 
 
 @pytest.mark.parametrize(
@@ -141,8 +160,6 @@ async def test_item_for_unknown_customer_is_404(client: httpx.AsyncClient) -> No
         ({"content": "text"}, "content", "invalid"),
         (item(type=None), "content.type", "blank"),
         (item(type="CHAT_MESSAGE"), "content.type", "invalid"),
-        (item(title=None), "content.title", "blank"),
-        (item(title="  "), "content.title", "blank"),
         (item(title="x" * 101), "content.title", "too_long"),
         (item(title=5), "content.title", "invalid"),
         (item(body="x" * 25001), "content.body", "too_long"),
@@ -151,8 +168,10 @@ async def test_item_for_unknown_customer_is_404(client: httpx.AsyncClient) -> No
         (item(sourceName="x" * 51), "content.sourceName", "too_long"),
         (item(occurredAt="2024-05-01"), "content.occurredAt", "invalid"),
         (item(occurredAt="2024-13-01T00:00:00Z"), "content.occurredAt", "invalid"),
+        (item(occurredAt=days_ago(366)), "content.occurredAt", "invalid"),
         (item(link="https://x"), "content.link", "invalid"),
-        (item(link={"text": "x"}), "content.link.url", "blank"),
+        (item(link={"url": "https://x", "text": "x" * 51}), "content.link.text", "too_long"),
+        (item(link={"url": 5}), "content.link.url", "invalid"),
         (item(expandByDefault="yes"), "content.expandByDefault", "invalid"),
     ],
 )
@@ -164,9 +183,18 @@ async def test_invalid_item_is_refused(
     assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [(attr, code)]
 
 
+async def test_only_type_and_activity_type_are_required(client: httpx.AsyncClient) -> None:
+    """Gladly's OpenAPI: a Customer Activity requires `activityType` and `type`, nothing else."""
+    bare = {"content": {"type": "CUSTOMER_ACTIVITY", "activityType": "SURVEY"}}
+    assert (await client.post(ITEMS, json=bare)).status_code == 200
+    link_without_url = item(title="", link={"text": "View Details"})
+    assert (await client.post(ITEMS, json=link_without_url)).status_code == 200
+
+
 async def test_item_limits_are_inclusive(client: httpx.AsyncClient) -> None:
     """The text limits are inclusive; an id must be *under* 50 characters (gladly.md §4)."""
     body = {"id": "x" * 49} | item(title="t" * 100, body="b" * 25000, sourceName="s" * 50)
+    body["content"]["link"] = {"url": "https://x", "text": "l" * 50}
     assert (await client.post(ITEMS, json=body)).status_code == 200
     too_long = await client.post(ITEMS, json=body | {"id": "y" * 50})
     assert [e["code"] for e in too_long.json()["errors"]] == ["too_long"]
@@ -239,18 +267,26 @@ async def test_profiles_carry_the_link_keyed_by_the_lookup_app(client: httpx.Asy
 
 
 async def test_a_merged_customer_answers_301(client: httpx.AsyncClient) -> None:
+    """Gladly's OpenAPI: the surviving id in the body's `moved` error; a `Location` only where
+    documented, on the timeline post."""
     await client.post("/_sandbox/customers", json={"id": "gone", "conversation": "OPEN"})
     merged = await client.post("/_sandbox/customers/gone/merge", json={"into": DEMO_CUSTOMER_ID})
     assert merged.status_code == 204
-    for method, path in (
-        ("GET", "/api/v1/customer-profiles/gone"),
-        ("POST", "/api/v1/customers/gone/conversation-items"),
-        ("GET", "/api/v1/customers/gone/conversations"),
+    for method, path, attr in (
+        ("GET", "/api/v1/customer-profiles/gone", "customerId"),
+        ("POST", "/api/v1/customers/gone/conversation-items", "customer id"),
+        ("GET", "/api/v1/customers/gone/conversations", "customerId"),
     ):
         moved = await client.request(method, path, json=item() if method == "POST" else None)
         assert moved.status_code == 301
-        assert moved.headers["Location"] == path.replace("gone", DEMO_CUSTOMER_ID)
-        assert moved.json()["meta"]["new"] == DEMO_CUSTOMER_ID
+        [error] = moved.json()["errors"]
+        assert error["attr"] == attr and error["code"] == "moved"
+        assert error["meta"] == {"old": "gone", "new": DEMO_CUSTOMER_ID}
+        assert isinstance(error["detail"], str)
+        if method == "POST":
+            assert moved.headers["Location"] == f"{client.base_url}{ITEMS}"
+        else:
+            assert "Location" not in moved.headers
     # The survivor has the merged customer's conversations.
     assert len((await client.get(CONVERSATIONS)).json()) == 2
 
@@ -389,6 +425,69 @@ async def test_reset_restores_the_seed(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/customers/c1/conversations")).status_code == 404
     assert [c["status"] for c in (await client.get(CONVERSATIONS)).json()] == ["OPEN"]
     assert (await client.post(ITEMS, json={"id": "kept"} | item())).status_code == 200
+
+
+# --- acting as Gladly: the lookup answers it takes --------------------------------------------
+
+PAT = {"externalCustomerId": "og-1", "name": "Pat Doe", "emails": [{"original": "pat@example.com"}]}
+
+
+@pytest.mark.parametrize(
+    ("phone", "taken"),
+    [
+        ({"original": "+15550100100", "type": "MOBILE"}, True),
+        ({"original": "+15550100100", "type": "HOME"}, True),
+        ({"original": "+15550100100"}, True),  # type unknown: Gladly files it as Other
+        ({"original": "+15550100100", "type": "CELL"}, False),
+        ({"original": "+15550100100", "type": "mobile"}, False),
+        ("+15550100100", False),
+        ({"type": "MOBILE"}, False),
+    ],
+)
+async def test_the_console_takes_only_documented_phones(phone: Any, taken: bool) -> None:
+    """Gladly's lookup answer: phones `[{"original", "type"}]`, type HOME | MOBILE | OFFICE or
+    none; Gladly fails the agent's lookup on an answer shaped otherwise."""
+    answer = {"results": [PAT | {"phones": [phone]}]}
+    async with lookup_adaptor(answer) as adaptor_url:
+        page = await console_search(adaptor_url, "pat@example.com")
+    assert ("Pat Doe" in page) is taken
+    assert ("not shaped as Gladly documents" in page) is not taken
+
+
+@pytest.mark.parametrize(
+    ("answer", "level"),
+    [
+        ({"results": [PAT, PAT | {"externalCustomerId": "og-2"}]}, "DETAILED"),
+        ({"results": [PAT | {"externalCustomerId": ""}]}, "BASIC"),
+        ({"results": [PAT | {"customAttributes": {"tier": {"name": "gold"}}}]}, "BASIC"),
+        ({"results": [PAT | {"transactions": [{"type": "SUBSCRIPTIONS"}]}]}, "DETAILED"),
+        ({"results": [PAT | {"actions": [{"name": "Cancel"}]}]}, "DETAILED"),
+        ({"customers": [PAT]}, "BASIC"),
+    ],
+)
+async def test_lookup_answers_gladly_refuses(answer: Any, level: str) -> None:
+    assert lookup_answer.refusal(answer, level)
+    assert lookup_answer.refusal({"results": [PAT]}, level) == ""
+
+
+@contextlib.asynccontextmanager
+async def lookup_adaptor(answer: Any) -> AsyncIterator[str]:
+    """A lookup adaptor that answers every lookup with `answer`."""
+
+    async def answer_lookup(request: Request) -> Response:
+        return JSONResponse(answer)
+
+    app = Starlette(routes=[Route("/gladly/lookup", answer_lookup, methods=["POST"])])
+    async with serve_asgi(app) as url:
+        yield url
+
+
+async def console_search(adaptor_url: str, email: str) -> str:
+    """The console's search page, its BASIC lookup sent to the adaptor at `adaptor_url`."""
+    console = create_app(console=ConsoleSettings(gateway_url=adaptor_url))
+    async with serve_asgi(console) as url, httpx.AsyncClient(base_url=url) as http:
+        response = await http.get("/", params={"email": email})
+    return response.text
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:

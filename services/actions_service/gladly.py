@@ -1,17 +1,18 @@
 """A thin adapter for Gladly's REST API: customer links, conversation status, timeline entries.
 
-Gladly's answers as reference/gladly.md §4 describes them: a merged customer answers 301 with the
-surviving id (followed), a profile names its links in `externalCustomerIds` keyed by the lookup
-integration's id, conversations come oldest first and at most 100 at a time, and a repeated item
-id is a 409 with error code `taken`. An answer that is not the JSON Gladly documents is an
-upstream failure, never ours.
+Gladly's answers as reference/gladly.md §4 and Gladly's OpenAPI describe them: a merged customer
+answers 301 with the surviving id in the body's `moved` error (followed), a profile names its
+links in `externalCustomerIds` keyed by the lookup integration's id, conversations come oldest
+first and at most 100 at a time, and a repeated item id is a 409 with error code `taken`. An
+answer that is not the JSON Gladly documents is an upstream failure, never ours.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.errors import UpstreamUnavailable
@@ -26,7 +27,9 @@ from services.actions_service.upstream import (
 log = logging.getLogger(__name__)
 
 SYSTEM = "Gladly"
-SOURCE_NAME = "Ordergroove"
+SOURCE_NAME = "Ordergroove"  # a timeline entry's `sourceName` (≤ 50 characters)
+TITLE_MAX_LENGTH: Final = 100
+BODY_MAX_LENGTH: Final = 25_000
 # Gladly allows 10 requests per second per method: more connections would not help.
 MAX_CONNECTIONS = 10
 # Answers that no retry will change: the entry itself or its customer is wrong. (401/403 are
@@ -145,22 +148,7 @@ class GladlyClient:
         """Post once; an answer of 409 `taken` means an earlier attempt already arrived.
         Raises TimelineRefused when retrying cannot help, UpstreamUnavailable when it may."""
         response, _ = await self._customer_request(
-            "POST",
-            CUSTOMER_ITEMS,
-            customer_id,
-            json={
-                "id": entry.item_id,
-                "content": {
-                    "type": "CUSTOMER_ACTIVITY",
-                    "activityType": "ISSUE",
-                    "sourceName": SOURCE_NAME,
-                    "title": entry.title,
-                    "body": entry.body,
-                    "occurredAt": entry.occurred_at.isoformat(timespec="milliseconds").replace(
-                        "+00:00", "Z"
-                    ),
-                },
-            },
+            "POST", CUSTOMER_ITEMS, customer_id, json=timeline_item(entry)
         )
         if response.is_success or _is_taken(response):
             return
@@ -187,31 +175,55 @@ class GladlyClient:
         raise _malformed("chain of merged customers")
 
 
+def timeline_item(entry: TimelineEntry) -> dict[str, Any]:
+    """The body of a timeline post, within Gladly's limits (OpenAPI "Create item for customer"):
+    `type` and `activityType` (required; ISSUE picks the icon), `title` ≤ 100 and `body`
+    ≤ 25000 characters (clipped rather than refused for good), `occurredAt` RFC 3339 with
+    milliseconds."""
+    occurred_at = entry.occurred_at.astimezone(UTC).isoformat(timespec="milliseconds")
+    return {
+        "id": entry.item_id,
+        "content": {
+            "type": "CUSTOMER_ACTIVITY",
+            "activityType": "ISSUE",
+            "sourceName": SOURCE_NAME,
+            "title": _clipped(entry.title, TITLE_MAX_LENGTH),
+            "body": _clipped(entry.body, BODY_MAX_LENGTH),
+            "occurredAt": occurred_at.replace("+00:00", "Z"),
+        },
+    }
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _surviving_id(response: Response, template: str) -> str:
-    """`meta.new` of the body, else the segment of `Location` where the template has the id."""
+    """The surviving customer of a merge: `meta.new` of the body's `moved` error (Gladly's
+    OpenAPI: `{"errors": [{"code": "moved", "meta": {"old", "new"}}]}`), else the segment of
+    `Location` where the template has the id (documented for timeline posts only)."""
+    for error in _errors(response):
+        meta = error.get("meta") if error.get("code") == "moved" else None
+        if isinstance(meta, dict) and (survivor := _text(meta.get("new"))):
+            return survivor
+    location = urlsplit(response.headers.get("location", "")).path.split("/")
+    position = template.split("/").index("{customer_id}")
+    return unquote(location[position]) if len(location) > position else ""
+
+
+def _errors(response: Response) -> list[dict[str, Any]]:
+    """The entries of Gladly's `{"errors": [...]}` body; none when the body is not that."""
     try:
         body = response.json()
     except ValueError:
-        body = None
-    meta = body.get("meta") if isinstance(body, dict) else None
-    if isinstance(meta, dict) and (survivor := _text(meta.get("new"))):
-        return survivor
-    location = urlsplit(response.headers.get("location", "")).path.split("/")
-    position = template.split("/").index("{customer_id}")
-    return location[position] if len(location) > position else ""
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
 def _is_taken(response: Response) -> bool:
     """409 with error code `taken`: an item with this id exists. Other conflicts are not that."""
-    if response.status_code != 409:
-        return False
-    try:
-        errors = response.json().get("errors")
-    except (ValueError, AttributeError):
-        return False
-    return isinstance(errors, list) and any(
-        isinstance(e, dict) and e.get("code") == "taken" for e in errors
-    )
+    return response.status_code == 409 and any(e.get("code") == "taken" for e in _errors(response))
 
 
 def _success(response: Response, what: str) -> Response:

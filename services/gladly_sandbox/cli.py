@@ -21,6 +21,7 @@ import uvicorn
 from gateway.card import BUTTONS, CANCEL, SKIP, SubscriptionRef, form_url
 from gateway.gladly_auth import GladlySignature
 from services.config import GladlySandboxSettings
+from services.gladly_sandbox import lookup_answer
 from services.gladly_sandbox.app import create_app
 from services.gladly_sandbox.config import ConfigError, serve_config
 from services.gladly_sandbox.console import console_settings, signing_key
@@ -94,10 +95,7 @@ def send(client: httpx.Client, method: str, path: str, body: Json | None = None)
 
 
 def lookup(args: argparse.Namespace) -> int:
-    query = {"emails": args.email or [DEMO_EMAIL]}
-    with gateway_client() as client:
-        body = {"lookupLevel": "BASIC", "query": query, "uniqueMatchRequired": False}
-        results = send(client, "POST", "/gladly/lookup", body)["results"]
+    results = _lookup("BASIC", {"emails": args.email or [DEMO_EMAIL]})
     print(f"{len(results)} match(es)")
     for result in results:
         print(f"  {_customer_line(result)}")
@@ -105,10 +103,7 @@ def lookup(args: argparse.Namespace) -> int:
 
 
 def card(args: argparse.Namespace) -> int:
-    query = {"externalCustomerId": args.customer, "id": args.gladly_customer}
-    with gateway_client() as client:
-        body = {"lookupLevel": "DETAILED", "query": query, "uniqueMatchRequired": True}
-        results = send(client, "POST", "/gladly/lookup", body)["results"]
+    results = _lookup("DETAILED", {"externalCustomerId": args.customer, "id": args.gladly_customer})
     if not results:
         print(f"No Ordergroove customer {args.customer}.")
         return 0
@@ -119,6 +114,17 @@ def card(args: argparse.Namespace) -> int:
         print()
         print("\n".join(_subscription_lines(transaction)))
     return 0
+
+
+def _lookup(level: str, query: Json) -> list[Json]:
+    """The lookup's results, refused as Gladly refuses an answer not shaped as it documents."""
+    body = {"lookupLevel": level, "query": query, "uniqueMatchRequired": level == "DETAILED"}
+    with gateway_client() as client:
+        answer = send(client, "POST", "/gladly/lookup", body)
+    if refused := lookup_answer.refusal(answer, level):
+        raise Refused(refused)
+    results: list[Json] = answer["results"]
+    return results
 
 
 def skip(args: argparse.Namespace) -> int:

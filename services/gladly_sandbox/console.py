@@ -33,6 +33,7 @@ from services.config import (
 from services.devstack import LOCAL_DEFAULTS
 from services.gladly_sandbox import console_state as sandbox
 from services.gladly_sandbox import console_view as view
+from services.gladly_sandbox import lookup_answer
 from services.gladly_sandbox.state import DEMO_EMAIL, NotFoundError, SandboxState
 
 LOOKUP_PATH: Final = "/gladly/lookup"  # the gateway's lookup adaptor, as Gladly is configured
@@ -302,8 +303,9 @@ class _Pages:
             return [], [Problem(str(error))]
         if not answer.ok:
             return [], answer.problems()
-        results = answer.body.get("results") if isinstance(answer.body, dict) else None
-        return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else [], []
+        if refused := lookup_answer.refusal(answer.body, level):
+            return [], [Problem(refused)]  # as Gladly, which fails the agent's lookup
+        return list(answer.body["results"]), []
 
     async def open_form(self, request: Request) -> Response:
         customer_id = request.path_params["customer_id"]

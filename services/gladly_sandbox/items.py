@@ -1,10 +1,16 @@
-"""Validation of a new conversation item (a CUSTOMER_ACTIVITY timeline entry) as Gladly does it."""
+"""Validation of a new conversation item (a CUSTOMER_ACTIVITY timeline entry) as Gladly does it.
+
+From Gladly's OpenAPI, "Create item for customer" (reference/gladly.md §4): only `type` and
+`activityType` are required; `title` ≤ 100, `body` ≤ 25000, `sourceName` ≤ 50 and `link.text`
+≤ 50 characters; `occurredAt` RFC 3339, "limited to events no older than 1 year"; the id URL-safe
+and under 50 characters.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
@@ -15,8 +21,11 @@ ACTIVITY_TYPES = ("EMAIL", "ISSUE", "SMS", "SURVEY")
 RFC3339_PATTERN = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
 )
-# Optional text fields and their length limits; `title` is the one required.
+# The content's text fields (all optional) and their length limits.
 TEXT_LIMITS = {"title": 100, "body": 25000, "sourceName": 50}
+LINK_TEXT_LIMIT = 50
+# "Limited to events no older than 1 year."
+OCCURRED_AT_MAX_AGE = timedelta(days=365)
 
 Error = dict[str, str]
 
@@ -39,8 +48,9 @@ class NewItem:
     content: dict[str, Any]
 
 
-def parse_item(payload: Any) -> NewItem:
-    """Check a request body; returns the item to store or raises InvalidItemError."""
+def parse_item(payload: Any, now: datetime) -> NewItem:
+    """Check a request body received at `now`; returns the item to store or raises
+    InvalidItemError."""
     if not isinstance(payload, dict):
         raise InvalidItemError([{"code": "invalid", "detail": "the body must be a JSON object"}])
     content = payload.get("content")
@@ -48,7 +58,7 @@ def parse_item(payload: Any) -> NewItem:
         code = "blank" if content is None else "invalid"
         content_error = error("content", code, "content must be an object")
         raise InvalidItemError([*_id_errors(payload.get("id")), content_error])
-    errors = _id_errors(payload.get("id")) + _content_errors(content)
+    errors = _id_errors(payload.get("id")) + _content_errors(content, now)
     if errors:
         raise InvalidItemError(errors)
     # Like Gladly, keep only the content fields a CUSTOMER_ACTIVITY defines.
@@ -66,14 +76,12 @@ def _id_errors(item_id: Any) -> list[Error]:
     return []
 
 
-def _content_errors(content: dict[str, Any]) -> list[Error]:
+def _content_errors(content: dict[str, Any], now: datetime) -> list[Error]:
     found = [
         _choice_error(content, "type", ("CUSTOMER_ACTIVITY",)),
         _choice_error(content, "activityType", ACTIVITY_TYPES),
-        _text_error(content.get("title"), "content.title", TEXT_LIMITS["title"], required=True),
-        _text_error(content.get("body"), "content.body", TEXT_LIMITS["body"]),
-        _text_error(content.get("sourceName"), "content.sourceName", TEXT_LIMITS["sourceName"]),
-        _time_error(content.get("occurredAt")),
+        *(_text_error(content.get(name), f"content.{name}", n) for name, n in TEXT_LIMITS.items()),
+        _time_error(content.get("occurredAt"), now),
         _bool_error(content.get("expandByDefault")),
     ]
     return [e for e in found if e is not None] + _link_errors(content.get("link"))
@@ -88,25 +96,27 @@ def _choice_error(content: dict[str, Any], name: str, choices: tuple[str, ...]) 
     return None
 
 
-def _text_error(value: Any, attr: str, max_length: int, *, required: bool = False) -> Error | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return error(attr, "blank", "must not be blank") if required else None
+def _text_error(value: Any, attr: str, max_length: int | None = None) -> Error | None:
+    if value is None:
+        return None
     if not isinstance(value, str):
         return error(attr, "invalid", "must be a string")
-    if len(value) > max_length:
+    if max_length is not None and len(value) > max_length:
         return error(attr, "too_long", f"must be at most {max_length} characters")
     return None
 
 
-def _time_error(value: Any) -> Error | None:
+def _time_error(value: Any, now: datetime) -> Error | None:
     if value is None:
         return None
     if isinstance(value, str) and RFC3339_PATTERN.fullmatch(value):
         try:
-            datetime.fromisoformat(value.upper())
+            occurred_at = datetime.fromisoformat(value.upper())
         except ValueError:
             pass  # well-shaped but impossible, e.g. month 13
         else:
+            if now - occurred_at > OCCURRED_AT_MAX_AGE:
+                return error("content.occurredAt", "invalid", "occurredAt is over a year old")
             return None
     return error("content.occurredAt", "invalid", "occurredAt must be an RFC 3339 timestamp")
 
@@ -123,7 +133,7 @@ def _link_errors(link: Any) -> list[Error]:
     if not isinstance(link, dict):
         return [error("content.link", "invalid", "link must be an object with url and text")]
     found = [
-        _text_error(link.get("url"), "content.link.url", 2048, required=True),
-        _text_error(link.get("text"), "content.link.text", 100),
+        _text_error(link.get("url"), "content.link.url"),  # Gladly documents no limit
+        _text_error(link.get("text"), "content.link.text", LINK_TEXT_LIMIT),
     ]
     return [e for e in found if e is not None]

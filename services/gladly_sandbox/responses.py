@@ -16,7 +16,10 @@ def errors_response(status: int, code: str, detail: str, attr: str | None = None
 
 
 def not_found(what: str) -> JSONResponse:
-    return errors_response(404, "not_found", f"{what} not found")
+    """Gladly's 404 for an unknown entity: code `not_exist` and no `attr` (Gladly's OpenAPI,
+    NotFoundErrors `{"errors": [{"code": "not_exist", "detail": "entity does not exist"}]}`;
+    its conversation example: "conversation does not exist")."""
+    return errors_response(404, "not_exist", f"{what} does not exist")
 
 
 async def json_body(request: Request) -> Any:

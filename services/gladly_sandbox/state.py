@@ -20,6 +20,8 @@ CLOSED_CONVERSATION_ID = "gladly-closed-conversation"
 # (reference/gladly.md §4, Gladly's OpenAPI example `{"ABC12345": "54321"}`). The service learns
 # it from GLADLY_LOOKUP_APP_ID; `make run` sets both to this.
 DEFAULT_LOOKUP_APP_ID = "sandbox-lookup-app"
+# Every conversation belongs to an inbox (`inboxId` is required in Gladly's Conversation).
+SANDBOX_INBOX_ID = "sandbox-inbox"
 
 OPEN, WAITING, CLOSED = "OPEN", "WAITING", "CLOSED"
 CONVERSATION_STATUSES = (OPEN, WAITING, CLOSED)
@@ -79,11 +81,15 @@ class Conversation:
     closed_at: datetime | None = None
 
     def to_json(self) -> Json:
+        """Gladly's Conversation (OpenAPI "Get conversation"): no agent assigned, no topics."""
         data: Json = {
             "id": self.id,
+            "topicIds": [],
+            "customAttributes": [],
             "customerId": self.customer_id,
-            "status": self.status,
             "createdAt": rfc3339(self.created_at),
+            "inboxId": SANDBOX_INBOX_ID,
+            "status": self.status,
         }
         if self.closed_at is not None:
             data["closedAt"] = rfc3339(self.closed_at)
@@ -127,6 +133,9 @@ class SandboxState:
         self._clock = clock
         self.lookup_app_id = lookup_app_id
         self.reset()
+
+    def now(self) -> datetime:
+        return self._clock()
 
     def reset(self) -> None:
         self._customers: dict[str, Customer] = {}
