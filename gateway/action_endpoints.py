@@ -59,9 +59,7 @@ Body = TypeVar("Body", bound=SubmittedForm)
 @dataclass(frozen=True)
 class Submission(Generic[Body]):
     """One submitted form: whose subscription, the state the form showed, the body (checked
-    against the action's shape), and the request_id and context it runs under.
-    `ref.og_customer_id` is "" on a legacy URL (the service then resolves the link from the
-    Gladly profile)."""
+    against the action's shape), and the request_id and context it runs under."""
 
     ref: SubscriptionRef
     state: Mapping[str, str]
