@@ -251,27 +251,36 @@ async def test_skip_and_change_date_at_once_one_done_the_other_refused(
 # --- 3. and 4. a lost answer and a state that moved on since -----------------------------------
 
 
+async def skip_refused_then_moved(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient, subscription_id: str, days: int
+) -> pb.SkipNextOrderRequest:
+    """A skip Ordergroove refused (500) before applying it; then the customer moves the next
+    order `days` later. The skip's request, for its retry."""
+    shown = (await card(service, subscription_id)).next_order
+    request = pb.SkipNextOrderRequest(
+        subscription_id=subscription_id,
+        order_id=shown.order_id,
+        expected_date=shown.place_date,
+        **ids(),
+    )
+    skip_path = f"/orders/{shown.order_id}/skip_subscription/"
+    await add_fault(ordergroove, method="PATCH", path=skip_path, status=500, times=1)
+    await fails(service.stub.SkipNextOrder(request))
+    await as_the_customer(
+        ordergroove,
+        f"/subscriptions/{subscription_id}/change_next_order_date/",
+        {"order_date": later(shown.place_date, days)},
+    )
+    return request
+
+
 async def test_a_skip_that_never_applied_is_not_done_after_its_order_moved(
     replicas: tuple[ServiceHandle, ServiceHandle], ordergroove: httpx.AsyncClient
 ) -> None:
     """Refused (500) before applying; the order then moves; the retry must not answer
     "skipped", nor skip the moved delivery."""
     service, other = replicas
-    shown = await card(service, DOG_FOOD)
-    request = pb.SkipNextOrderRequest(
-        subscription_id=DOG_FOOD,
-        order_id=shown.next_order.order_id,
-        expected_date=shown.next_order.place_date,
-        **ids(),
-    )
-    skip_path = f"/orders/{shown.next_order.order_id}/skip_subscription/"
-    await add_fault(ordergroove, method="PATCH", path=skip_path, status=500, times=1)
-    await fails(service.stub.SkipNextOrder(request))
-    await as_the_customer(
-        ordergroove,
-        f"/subscriptions/{DOG_FOOD}/change_next_order_date/",
-        {"order_date": later(shown.next_order.place_date, 9)},
-    )
+    request = await skip_refused_then_moved(service, ordergroove, DOG_FOOD, 9)
     failure = await fails(other.stub.SkipNextOrder(request))  # Gladly's retry, another replica
     assert failure.reason == Reason.STATE_CHANGED
     assert "not applied" in failure.message
@@ -284,22 +293,8 @@ async def test_a_skip_whose_shared_order_split_since_is_not_reported_done(
     """In a shared order, a date change moves the subscription's items to an order of their
     own: they left the skipped order, but not by a skip. The retry cannot tell: it says so."""
     service, other = replicas
-    shown = await card(service, COFFEE)
-    assert shown.next_order.order_id == DEMO_SHARED_ORDER_ID
-    request = pb.SkipNextOrderRequest(
-        subscription_id=COFFEE,
-        order_id=DEMO_SHARED_ORDER_ID,
-        expected_date=shown.next_order.place_date,
-        **ids(),
-    )
-    skip_path = f"/orders/{DEMO_SHARED_ORDER_ID}/skip_subscription/"
-    await add_fault(ordergroove, method="PATCH", path=skip_path, status=500, times=1)
-    await fails(service.stub.SkipNextOrder(request))
-    await as_the_customer(
-        ordergroove,
-        f"/subscriptions/{COFFEE}/change_next_order_date/",
-        {"order_date": later(shown.next_order.place_date, 2)},
-    )
+    assert (await card(service, COFFEE)).next_order.order_id == DEMO_SHARED_ORDER_ID
+    request = await skip_refused_then_moved(service, ordergroove, COFFEE, 2)
     failure = await fails(other.stub.SkipNextOrder(request))
     assert failure.reason == Reason.ACTION_UNCONFIRMED
     assert "could not be confirmed" in failure.message

@@ -359,27 +359,28 @@ def _reused(request_id: str) -> ActionError:
 
 
 async def _wait_for_other_attempt(request_id: str) -> None:
-    left = deadline.remaining()
-    if left is not None and left < WAIT_POLL_SECONDS + WAIT_MARGIN_SECONDS:
-        raise ActionError(
-            Reason.DEADLINE_EXCEEDED,
-            "An earlier request with this request_id is still in progress; retry with the same "
-            "request_id to get its result.",
-            request_id=request_id,
-        )
-    await asyncio.sleep(WAIT_POLL_SECONDS)
+    await _pause(
+        WAIT_POLL_SECONDS,
+        "An earlier request with this request_id is still in progress; retry with the same "
+        "request_id to get its result.",
+        request_id=request_id,
+    )
 
 
 async def _wait_for_turn() -> None:
-    pause = TURN_POLL_SECONDS * (0.5 + random.random())
+    await _pause(
+        TURN_POLL_SECONDS * (0.5 + random.random()),
+        "Another action on this customer's subscriptions was still running: nothing was "
+        "sent. Open the form again to see what it changed.",
+    )
+
+
+async def _pause(seconds: float, too_late: str, **metadata: str) -> None:
+    """Wait `seconds`, or, when the deadline leaves no room for another look, say `too_late`."""
     left = deadline.remaining()
-    if left is not None and left < pause + WAIT_MARGIN_SECONDS:
-        raise ActionError(
-            Reason.DEADLINE_EXCEEDED,
-            "Another action on this customer's subscriptions was still running: nothing was "
-            "sent. Open the form again to see what it changed.",
-        )
-    await asyncio.sleep(pause)
+    if left is not None and left < seconds + WAIT_MARGIN_SECONDS:
+        raise ActionError(Reason.DEADLINE_EXCEEDED, too_late, **metadata)
+    await asyncio.sleep(seconds)
 
 
 def _failure_reason(error: BaseException) -> str:
