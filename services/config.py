@@ -213,13 +213,12 @@ def _text(name: str, value: str) -> str:
     return value
 
 
-def _or_default(default: str) -> Parser:
-    """Empty means the default, as it always has."""
-
-    def parse(name: str, value: str) -> str:
-        return value or default
-
-    return parse
+def _target(name: str, value: str) -> str:
+    """A gRPC target (`host:port`, `dns:///host:port`, ...): set empty it names nothing, and the
+    gateway would answer lookups with notices blaming Ordergroove."""
+    if not value or any(char.isspace() for char in value):
+        raise ConfigError(f"{name}: expected a gRPC target like host:port, got {value!r}")
+    return value
 
 
 def _timezone(name: str, value: str) -> str:
@@ -681,8 +680,10 @@ class GatewaySettings(
         "when Ordergroove is slower, a DETAILED lookup answers the linked customer with a notice "
         "instead of the card",
     )
-    grpc_target: Annotated[str, Parse(_or_default("127.0.0.1:50051"))] = setting(
-        "ACTIONS_GRPC_TARGET", "127.0.0.1:50051", "where the gateway finds the service"
+    grpc_target: Annotated[str, Parse(_target)] = setting(
+        "ACTIONS_GRPC_TARGET",
+        "127.0.0.1:50051",
+        "where the gateway finds the service (set empty, it stops the program)",
     )
     api_token: Annotated[str, Parse(_optional_secret)] = setting(
         "ACTIONS_API_TOKEN", "", "the token the gateway presents (printable ASCII)", secret=True
@@ -694,6 +695,14 @@ class GatewaySettings(
         "pick_first",
         "`round_robin` makes the gateway spread its calls over every address of "
         "`ACTIONS_GRPC_TARGET` (with `dns:///host:port` and a headless Service: every replica)",
+    )
+    # Another gateway on the same port would silently take half the connections (with another
+    # signing key, half of Gladly's requests would be refused).
+    reuse_port: Annotated[bool, Parse(_flag)] = setting(
+        "GATEWAY_REUSE_PORT",
+        False,
+        "`true` lets several `actions-gateway` processes share `GATEWAY_LISTEN` (`SO_REUSEPORT`, "
+        "one per core); otherwise a taken port stops the program",
     )
     # A slower client is disconnected: it would hold a connection for ever.
     request_read_seconds: Annotated[float, Parse(_seconds(_MAX_DEADLINE))] = setting(

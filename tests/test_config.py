@@ -129,6 +129,10 @@ def test_values_are_parsed() -> None:
         ("GLADLY_POSTS_PER_SECOND", "²"),
         ("STORE_URL", "sqlite://relative.db"),
         ("STORE_URL", "sqlite://"),
+        # Empty names no service: lookups answered notices blaming Ordergroove.
+        ("ACTIONS_GRPC_TARGET", ""),
+        ("ACTIONS_GRPC_TARGET", "  "),
+        ("GATEWAY_REUSE_PORT", "maybe"),
         ("ACTIONS_DEADLINE_SECONDS", "0.0001"),
         ("ACTIONS_DEADLINE_SECONDS", "nan"),
         ("ORDERGROOVE_API_KEY", ""),
@@ -197,6 +201,8 @@ def test_values_wrong_together_are_refused(env: dict[str, str], named: str) -> N
 def test_port_sharing_is_asked_for() -> None:
     assert not ServiceSettings.from_env({}).grpc_reuse_port
     assert ServiceSettings.from_env({"ACTIONS_GRPC_REUSE_PORT": "true"}).grpc_reuse_port
+    assert not GatewaySettings.from_env({}).reuse_port
+    assert GatewaySettings.from_env({"GATEWAY_REUSE_PORT": "true"}).reuse_port
 
 
 def test_secrets_stay_out_of_repr() -> None:

@@ -24,12 +24,18 @@ from starlette.routing import Route
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
+from gateway.gladly_auth import GladlySignature
 from gateway.server import MAX_HEAD_BYTES, uvicorn_config
 from services.config import Address, GatewaySettings
 from services.devstack import StackSettings, banner
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port, wait_until_healthy
-from tests.stack import ServiceProcess, add_fault, service_environment
+from tests.stack import (
+    ServiceHandle,
+    ServiceProcess,
+    add_fault,
+    service_environment,
+)
 
 PROGRAMS = Path(sys.executable).parent
 EXIT_BAD_CONFIG = 2
@@ -197,6 +203,8 @@ GATEWAY_ENV = {"GLADLY_SIGNING_KEYS": "k", "ACTIONS_GRPC_TARGET": "127.0.0.1:9"}
         ("GATEWAY_LISTEN", f"{FOREIGN_ADDRESS}:8080"),
         ("GATEWAY_LISTEN", "127.0.0.1:²"),
         ("GATEWAY_REQUEST_READ_SECONDS", "0"),
+        # Accepted, it named no service: lookups answered notices that blamed Ordergroove.
+        ("ACTIONS_GRPC_TARGET", ""),
     ],
 )
 async def test_bad_values_stop_the_gateway_in_one_line(variable: str, value: str) -> None:
@@ -212,9 +220,10 @@ async def test_a_taken_port_stops_the_gateway_in_one_line() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(env: dict[str, str]) -> AsyncIterator[int]:
-    """The gateway program on a free port, until the block ends; yields the port."""
-    port = free_port()
+async def running_gateway(env: dict[str, str], port: int = 0) -> AsyncIterator[int]:
+    """The gateway program on `port` (default: a free one), until the block ends; yields the
+    port."""
+    port = port or free_port()
     process = await asyncio.create_subprocess_exec(
         PROGRAMS / "actions-gateway",
         env=os.environ | GATEWAY_ENV | env | {"GATEWAY_LISTEN": f"127.0.0.1:{port}"},
@@ -227,6 +236,75 @@ async def running_gateway(env: dict[str, str]) -> AsyncIterator[int]:
     finally:
         process.kill()
         await process.wait()
+
+
+async def test_a_second_gateway_on_the_same_port_is_refused() -> None:
+    """It started silently and took half the connections (with another signing key, half of
+    Gladly's requests would be refused)."""
+    async with running_gateway({}) as port:
+        env = GATEWAY_ENV | {"GATEWAY_LISTEN": f"127.0.0.1:{port}"}
+        status, lines = await run_to_exit("actions-gateway", env)
+    assert_refused_in_one_line(status, lines, "actions-gateway", "GATEWAY_LISTEN")
+
+
+async def test_gateways_share_a_port_when_asked_for() -> None:
+    shared = {"GATEWAY_REUSE_PORT": "true"}
+    async with running_gateway(shared) as port, running_gateway(shared, port=port):
+        pass  # both serve: each answered /healthz on the port
+
+
+KIB = 1024
+# Around the two limits: the head's (32 KiB, headers only) and the body's (64 KiB).
+BODY_SIZES = [KIB, 32 * KIB + 1, 63 * KIB, 64 * KIB + 1]
+
+
+def signed_lookup(size: int) -> bytes:
+    """A BASIC lookup of the demo customer as Gladly sends it, signed with the gateway's key:
+    its body `size` bytes long, padded by a custom attribute (Gladly sends them as more query
+    keys). The bytes on the wire, head and body."""
+    start = b'{"lookupLevel":"BASIC","query":{"externalCustomerId":"%s","notes":"'
+    start %= DEMO_CUSTOMER_ID.encode()
+    body = start + b"x" * (size - len(start) - 3) + b'"}}'
+    request = httpx.Request(
+        "POST",
+        "http://gateway/gladly/lookup",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    signed = next(GladlySignature(GATEWAY_ENV["GLADLY_SIGNING_KEYS"]).auth_flow(request))
+    lines = [b"POST /gladly/lookup HTTP/1.1", *(b"%s: %s" % pair for pair in signed.headers.raw)]
+    assert len(body) == size
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+async def answer_status(port: int, sent: bytes, write_size: int) -> int:
+    """Send `sent` in writes of `write_size` bytes; the status of the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        with contextlib.suppress(ConnectionError):  # answered (413) before the body was read
+            for start in range(0, len(sent), write_size):
+                writer.write(sent[start : start + write_size])
+                await writer.drain()
+                await asyncio.sleep(0.001)  # a read of its own, as far as the network goes
+        async with asyncio.timeout(PATIENCE_SECONDS):
+            status_line = await reader.readline()
+    finally:
+        writer.close()
+    return int(status_line.split()[1])
+
+
+@pytest.mark.parametrize("write_size", [1 << 20, 1000], ids=["one write", "many writes"])
+async def test_the_body_is_limited_to_64_kib_and_never_counted_as_head(
+    service: ServiceHandle, write_size: int
+) -> None:
+    """The body read with the head was counted as head: valid lookups of 32 to 64 KiB were
+    refused at random as 431, and a body over 64 KiB was 431 instead of 413."""
+    env = {"ACTIONS_GRPC_TARGET": service.target}
+    async with running_gateway(env) as port:
+        statuses = [
+            await answer_status(port, signed_lookup(size), write_size) for size in BODY_SIZES
+        ]
+    assert statuses == [200, 200, 200, 413]
 
 
 READ_BOUND_SECONDS = 1.0
