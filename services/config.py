@@ -180,6 +180,8 @@ _MIN_DEADLINE: Final = 0.5
 MIN_GLADLY_REQUESTS_PER_SECOND: Final = 4
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
+# The one STORE_URL path that asks for a store in memory (tests): SQLite's own name for it.
+SQLITE_MEMORY: Final = ":memory:"
 _FLAGS: Final = {"": False, "0": False, "false": False, "1": True, "true": True}
 # A new entry starts at a comma followed by `<digits>=`, so that words may hold commas.
 _REASON_ENTRY_START: Final = re.compile(r",(?=\s*\d+\s*=)")
@@ -334,6 +336,13 @@ def _store_url(name: str, value: str) -> str:
     if scheme == "sqlite" and not rest.startswith("/"):
         # `sqlite://relative.db` names a host, not a file: the path needs a third slash.
         raise ConfigError(f"{name}: expected sqlite:///path/to/file.db, got {value!r}")
+    if scheme == "sqlite" and not rest[1:].partition("?")[0]:
+        # SQLite takes a missing path for a database in memory: every record and every
+        # undelivered timeline entry would be lost at the next stop. Memory is asked for by name.
+        raise ConfigError(
+            f"{name}: names no file (expected sqlite:///path/to/file.db; a store in memory, "
+            f"lost at every stop, is sqlite:///{SQLITE_MEMORY}), got {value!r}"
+        )
     return value
 
 
@@ -414,8 +423,8 @@ class GladlyCredentials(Declared):
     gladly_api_user: Annotated[str, Parse(_optional_secret)] = setting(
         "GLADLY_API_USER",
         "",
-        "Gladly API user (Basic auth, with `GLADLY_API_TOKEN`); both unset means no timeline "
-        "entries and no conversation check (one without the other is refused)",
+        "Gladly API user (Basic auth, with `GLADLY_API_TOKEN`); `actions-service` refuses to start "
+        "without both unless `GLADLY_API_DISABLED=true` (one without the other is always refused)",
         secret=True,
     )
     gladly_api_token: Annotated[str, Parse(_optional_secret)] = setting(
@@ -466,6 +475,15 @@ class GladlyApiSettings(GladlyCredentials):
         "through the store (not divided among them; at least 4). Replaces "
         "`GLADLY_POSTS_PER_SECOND`, which now stops the program",
     )
+    # Unset credentials used to switch the conversation check and the timeline off silently:
+    # going without Gladly's API is now asked for by name.
+    gladly_api_disabled: Annotated[bool, Parse(_flag)] = setting(
+        "GLADLY_API_DISABLED",
+        False,
+        "`true` runs actions without Gladly's API: no open-conversation check and no timeline "
+        "entries, with a warning at every start (only without `GLADLY_API_USER` and "
+        "`GLADLY_API_TOKEN`)",
+    )
     # It was divided by hand among the replicas; the shared budget must not be.
     gladly_posts_per_second: Annotated[
         None,
@@ -477,6 +495,20 @@ class GladlyApiSettings(GladlyCredentials):
         ),
         Retired(),
     ] = setting("GLADLY_POSTS_PER_SECOND", None, "replaced by GLADLY_REQUESTS_PER_SECOND")
+
+    def check_gladly_api(self) -> None:
+        """Serving needs Gladly's API, or going without it asked for by name: credentials left
+        unset by an omission would switch off the conversation check and the timeline."""
+        if self.gladly_api_disabled and self.gladly_configured:
+            raise ConfigError(
+                "GLADLY_API_DISABLED: true, but GLADLY_API_USER and GLADLY_API_TOKEN are set; "
+                "unset one or the other"
+            )
+        if not self.gladly_api_disabled and not self.gladly_configured:
+            raise ConfigError(
+                "GLADLY_API_USER: required with GLADLY_API_TOKEN (to run actions without the "
+                "conversation check and the timeline, set GLADLY_API_DISABLED=true)"
+            )
 
 
 class TelemetrySettings(Declared):
@@ -614,9 +646,18 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
         "STORE_URL",
         "sqlite:///var/actions.db",
         "the action store: `sqlite:///path.db` (embedded; the folder is created; relative to the "
-        "working directory) or `postgresql://user:pass@host/db` (shared by replicas); migrated "
-        "at start",
+        "working directory; a URL without a path stops the program, `sqlite:///:memory:` keeps "
+        "it in memory, lost at every stop) or `postgresql://user:pass@host/db` (shared by "
+        "replicas); migrated at start",
         secret=True,  # may carry a database password
+    )
+    # A database that starts with the service (or restarts) is waited for; one that never
+    # answers is a wrong address, told in one line.
+    store_wait_seconds: Annotated[float, Parse(_seconds(_HOUR))] = setting(
+        "STORE_WAIT_SECONDS",
+        60.0,
+        "how long a starting service waits for its store to answer (its health says NOT_SERVING "
+        "meanwhile) before it stops with status 2",
     )
     outbox_give_up_seconds: Annotated[float, Parse(_seconds(_WEEK))] = setting(
         "OUTBOX_GIVE_UP_SECONDS",
