@@ -35,6 +35,8 @@ DEFAULT_CANCEL_REASON_NAMES: Final = (
     "1=Customer request,2=Too expensive,3=Too much product,4=Overstocked,"
     "5=Not what I expected,6=Switching brands,7=Moving,12=Other"
 )
+# A merchant sets orders months ahead, not decades: two years.
+DEFAULT_MAX_DAYS_AHEAD: Final = 730
 # The only Ordergroove page that names the zone of its naive timestamps says CST.
 DEFAULT_ORDERGROOVE_TIMEZONE: Final = "America/Chicago"
 
@@ -625,6 +627,14 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
     )
     max_quantity: Annotated[int, Parse(_count)] = setting(
         "MAX_QUANTITY", 12, "the most a Change Quantity may set (the merchant's maximum)"
+    )
+    # A date years ahead is a typo, and Ordergroove then fails every later skip of it.
+    max_days_ahead: Annotated[int, Parse(_count)] = setting(
+        "MAX_DAYS_AHEAD",
+        DEFAULT_MAX_DAYS_AHEAD,
+        "the furthest a Change Next Order Date or a Reactivate's first order may be set, in days "
+        "after the merchant's today; a later date is refused, naming the last one allowed (the "
+        "forms' hints give the default, two years)",
     )
     grpc_listen: Annotated[Address, Parse(_address)] = setting(
         "ACTIONS_GRPC_LISTEN", Address("127.0.0.1", 50051), "where `actions-service` listens"

@@ -137,6 +137,7 @@ def test_values_are_parsed() -> None:
         ("ACTIONS_GRPC_TARGET", "  "),
         ("GATEWAY_REUSE_PORT", "maybe"),
         ("GLADLY_API_DISABLED", "maybe"),
+        ("MAX_DAYS_AHEAD", "0"),
         ("STORE_WAIT_SECONDS", "0"),
         ("ACTIONS_DEADLINE_SECONDS", "0.0001"),
         ("ACTIONS_DEADLINE_SECONDS", "nan"),

@@ -288,6 +288,7 @@ async def _start_with(
         reason_names=settings.cancel_reason_names,
         reason_required=settings.cancel_reason_required,
         max_quantity=settings.max_quantity,
+        max_days_ahead=settings.max_days_ahead,
     )
     gate = StartingGate()
     async with contextlib.AsyncExitStack() as undone_on_failure:
