@@ -137,8 +137,9 @@ def running_stack(
         "GLADLY_SANDBOX_RATE_LIMIT": "1000000",
         "GLADLY_REQUESTS_PER_SECOND": "10000",
         "STORE_URL": f"sqlite:///{store_dir}/bench.db",
-        # Several processes of the service share its port only when told to.
+        # Several processes of a program share its port only when told to.
         "ACTIONS_GRPC_REUSE_PORT": "true" if processes_per_program > 1 else "false",
+        "GATEWAY_REUSE_PORT": "true" if processes_per_program > 1 else "false",
     } | dict(env_overrides or {})
     stack = Stack(
         ordergroove_url=f"http://127.0.0.1:{og_port}",

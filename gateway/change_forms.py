@@ -11,6 +11,7 @@ from typing import Final
 from actions.v1 import actions_pb2 as pb
 from gateway.card import frequency_text
 from gateway.wire import Form, Input, InputSection, Option, Section, TextSection
+from services.config import ServiceSettings, default_of
 
 EVERY_ATTR: Final = "every"
 PERIOD_ATTR: Final = "period"
@@ -18,6 +19,9 @@ FIRST_DATE_ATTR: Final = "firstOrderDate"
 ORDER_DATE_ATTR: Final = "orderDate"
 QUANTITY_ATTR: Final = "quantity"
 RENEWAL_ATTR: Final = "renewal"
+# The service refuses dates further ahead (its MAX_DAYS_AHEAD; the refusal names the last date
+# allowed). The gateway does not read the service's settings: the hints give its default.
+_REACH: Final = f"at most {default_of(ServiceSettings, 'max_days_ahead')} days ahead"
 # The form field of each request field, to point the service's errors at it.
 FIELD_ATTRS: Final[Mapping[str, str]] = {
     "every": EVERY_ATTR,
@@ -95,7 +99,7 @@ def reactivate_form(action_url: str, subscription: pb.Subscription, today: date)
             _input(
                 "First order date",
                 FIRST_DATE_ATTR,
-                "YYYY-MM-DD, today or later.",
+                f"YYYY-MM-DD, today or later, {_REACH}.",
                 (today + timedelta(days=1)).isoformat(),
                 Input(type="text"),
             ),
@@ -114,7 +118,13 @@ def change_date_form(action_url: str, subscription: pb.Subscription) -> Form:
                 f"The next order of {_product(subscription)} (order {order.order_id}) is "
                 f"placed on {order.place_date}."
             ),
-            _input("New date", ORDER_DATE_ATTR, "YYYY-MM-DD, after today.", "", Input(type="text")),
+            _input(
+                "New date",
+                ORDER_DATE_ATTR,
+                f"YYYY-MM-DD, after today, {_REACH}.",
+                "",
+                Input(type="text"),
+            ),
         ],
     )
 

@@ -46,8 +46,8 @@ class ReadBoundedProtocol(HttpToolsProtocol):
     """uvicorn bounds only the idle time between requests: a request whose headers or body
     trickle in (slow loris) would hold its connection for ever. Here each request must arrive
     whole within `read_seconds` of the connection being ready for it, or the connection is
-    closed; its head may be at most MAX_HEAD_BYTES. The time the app takes to answer is not
-    counted (the action deadline bounds it)."""
+    closed; its head may be at most MAX_HEAD_BYTES (its body is the guard's to bound: 413). The
+    time the app takes to answer is not counted (the action deadline bounds it)."""
 
     read_seconds: float = default_of(GatewaySettings, "request_read_seconds")
 
@@ -70,13 +70,20 @@ class ReadBoundedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._head_bytes is not None:
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
+        # The parser is fed at most what is left of the head's allowance at a time, so that the
+        # body bytes read together with the head (one read holds up to 256 KiB) are not counted
+        # as head: the parser says where the head ends (`on_headers_complete`).
+        while data and self._head_bytes is not None and not self.transport.is_closing():
+            allowance = MAX_HEAD_BYTES - self._head_bytes
+            if allowance <= 0:  # the head goes on past its limit
                 self.transport.write(_HEAD_TOO_LARGE)
                 self.transport.close()
                 return
-        super().data_received(data)
+            head, data = data[:allowance], data[allowance:]
+            self._head_bytes += len(head)
+            super().data_received(head)
+        if data and not self.transport.is_closing():
+            super().data_received(data)
 
     def on_headers_complete(self) -> None:
         self._head_bytes = None
@@ -84,12 +91,14 @@ class ReadBoundedProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._disarm_read_deadline()
+        # What follows is the next request's head; not before: the rest of a body refused
+        # early (413) still arrives after its answer.
+        self._head_bytes = 0
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():
-            self._head_bytes = 0
             self._arm_read_deadline()
 
     def _arm_read_deadline(self) -> None:
@@ -126,9 +135,11 @@ def uvicorn_config(app: Any, settings: GatewaySettings) -> uvicorn.Config:
 def main() -> None:
     try:
         settings = load_settings()
-        # SO_REUSEPORT lets one gateway process per core listen on the same port; the kernel
-        # spreads new connections over them.
-        sock = listening_socket("GATEWAY_LISTEN", settings.gateway_listen, share_port=True)
+        # With GATEWAY_REUSE_PORT, one gateway process per core listens on the same port and
+        # the kernel spreads new connections over them; otherwise a taken port stops it.
+        sock = listening_socket(
+            "GATEWAY_LISTEN", settings.gateway_listen, share_port=settings.reuse_port
+        )
     except ConfigError as error:
         print(f"actions-gateway: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_CONFIG)

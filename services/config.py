@@ -35,6 +35,8 @@ DEFAULT_CANCEL_REASON_NAMES: Final = (
     "1=Customer request,2=Too expensive,3=Too much product,4=Overstocked,"
     "5=Not what I expected,6=Switching brands,7=Moving,12=Other"
 )
+# A merchant sets orders months ahead, not decades: two years.
+DEFAULT_MAX_DAYS_AHEAD: Final = 730
 # The only Ordergroove page that names the zone of its naive timestamps says CST.
 DEFAULT_ORDERGROOVE_TIMEZONE: Final = "America/Chicago"
 
@@ -180,6 +182,8 @@ _MIN_DEADLINE: Final = 0.5
 MIN_GLADLY_REQUESTS_PER_SECOND: Final = 4
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
+# The one STORE_URL path that asks for a store in memory (tests): SQLite's own name for it.
+SQLITE_MEMORY: Final = ":memory:"
 _FLAGS: Final = {"": False, "0": False, "false": False, "1": True, "true": True}
 # A new entry starts at a comma followed by `<digits>=`, so that words may hold commas.
 _REASON_ENTRY_START: Final = re.compile(r",(?=\s*\d+\s*=)")
@@ -213,13 +217,12 @@ def _text(name: str, value: str) -> str:
     return value
 
 
-def _or_default(default: str) -> Parser:
-    """Empty means the default, as it always has."""
-
-    def parse(name: str, value: str) -> str:
-        return value or default
-
-    return parse
+def _target(name: str, value: str) -> str:
+    """A gRPC target (`host:port`, `dns:///host:port`, ...): set empty it names nothing, and the
+    gateway would answer lookups with notices blaming Ordergroove."""
+    if not value or any(char.isspace() for char in value):
+        raise ConfigError(f"{name}: expected a gRPC target like host:port, got {value!r}")
+    return value
 
 
 def _timezone(name: str, value: str) -> str:
@@ -335,6 +338,13 @@ def _store_url(name: str, value: str) -> str:
     if scheme == "sqlite" and not rest.startswith("/"):
         # `sqlite://relative.db` names a host, not a file: the path needs a third slash.
         raise ConfigError(f"{name}: expected sqlite:///path/to/file.db, got {value!r}")
+    if scheme == "sqlite" and not rest[1:].partition("?")[0]:
+        # SQLite takes a missing path for a database in memory: every record and every
+        # undelivered timeline entry would be lost at the next stop. Memory is asked for by name.
+        raise ConfigError(
+            f"{name}: names no file (expected sqlite:///path/to/file.db; a store in memory, "
+            f"lost at every stop, is sqlite:///{SQLITE_MEMORY}), got {value!r}"
+        )
     return value
 
 
@@ -415,8 +425,8 @@ class GladlyCredentials(Declared):
     gladly_api_user: Annotated[str, Parse(_optional_secret)] = setting(
         "GLADLY_API_USER",
         "",
-        "Gladly API user (Basic auth, with `GLADLY_API_TOKEN`); both unset means no timeline "
-        "entries and no conversation check (one without the other is refused)",
+        "Gladly API user (Basic auth, with `GLADLY_API_TOKEN`); `actions-service` refuses to start "
+        "without both unless `GLADLY_API_DISABLED=true` (one without the other is always refused)",
         secret=True,
     )
     gladly_api_token: Annotated[str, Parse(_optional_secret)] = setting(
@@ -467,6 +477,15 @@ class GladlyApiSettings(GladlyCredentials):
         "through the store (not divided among them; at least 4). Replaces "
         "`GLADLY_POSTS_PER_SECOND`, which now stops the program",
     )
+    # Unset credentials used to switch the conversation check and the timeline off silently:
+    # going without Gladly's API is now asked for by name.
+    gladly_api_disabled: Annotated[bool, Parse(_flag)] = setting(
+        "GLADLY_API_DISABLED",
+        False,
+        "`true` runs actions without Gladly's API: no open-conversation check and no timeline "
+        "entries, with a warning at every start (only without `GLADLY_API_USER` and "
+        "`GLADLY_API_TOKEN`)",
+    )
     # It was divided by hand among the replicas; the shared budget must not be.
     gladly_posts_per_second: Annotated[
         None,
@@ -478,6 +497,20 @@ class GladlyApiSettings(GladlyCredentials):
         ),
         Retired(),
     ] = setting("GLADLY_POSTS_PER_SECOND", None, "replaced by GLADLY_REQUESTS_PER_SECOND")
+
+    def check_gladly_api(self) -> None:
+        """Serving needs Gladly's API, or going without it asked for by name: credentials left
+        unset by an omission would switch off the conversation check and the timeline."""
+        if self.gladly_api_disabled and self.gladly_configured:
+            raise ConfigError(
+                "GLADLY_API_DISABLED: true, but GLADLY_API_USER and GLADLY_API_TOKEN are set; "
+                "unset one or the other"
+            )
+        if not self.gladly_api_disabled and not self.gladly_configured:
+            raise ConfigError(
+                "GLADLY_API_USER: required with GLADLY_API_TOKEN (to run actions without the "
+                "conversation check and the timeline, set GLADLY_API_DISABLED=true)"
+            )
 
 
 class TelemetrySettings(Declared):
@@ -595,6 +628,14 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
     max_quantity: Annotated[int, Parse(_count)] = setting(
         "MAX_QUANTITY", 12, "the most a Change Quantity may set (the merchant's maximum)"
     )
+    # A date years ahead is a typo, and Ordergroove then fails every later skip of it.
+    max_days_ahead: Annotated[int, Parse(_count)] = setting(
+        "MAX_DAYS_AHEAD",
+        DEFAULT_MAX_DAYS_AHEAD,
+        "the furthest a Change Next Order Date or a Reactivate's first order may be set, in days "
+        "after the merchant's today; a later date is refused, naming the last one allowed (the "
+        "forms' hints give the default, two years)",
+    )
     grpc_listen: Annotated[Address, Parse(_address)] = setting(
         "ACTIONS_GRPC_LISTEN", Address("127.0.0.1", 50051), "where `actions-service` listens"
     )
@@ -615,9 +656,18 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
         "STORE_URL",
         "sqlite:///var/actions.db",
         "the action store: `sqlite:///path.db` (embedded; the folder is created; relative to the "
-        "working directory) or `postgresql://user:pass@host/db` (shared by replicas); migrated "
-        "at start",
+        "working directory; a URL without a path stops the program, `sqlite:///:memory:` keeps "
+        "it in memory, lost at every stop) or `postgresql://user:pass@host/db` (shared by "
+        "replicas); migrated at start",
         secret=True,  # may carry a database password
+    )
+    # A database that starts with the service (or restarts) is waited for; one that never
+    # answers is a wrong address, told in one line.
+    store_wait_seconds: Annotated[float, Parse(_seconds(_HOUR))] = setting(
+        "STORE_WAIT_SECONDS",
+        60.0,
+        "how long a starting service waits for its store to answer (its health says NOT_SERVING "
+        "meanwhile) before it stops with status 2",
     )
     outbox_give_up_seconds: Annotated[float, Parse(_seconds(_WEEK))] = setting(
         "OUTBOX_GIVE_UP_SECONDS",
@@ -682,8 +732,10 @@ class GatewaySettings(
         "when Ordergroove is slower, a DETAILED lookup answers the linked customer with a notice "
         "instead of the card",
     )
-    grpc_target: Annotated[str, Parse(_or_default("127.0.0.1:50051"))] = setting(
-        "ACTIONS_GRPC_TARGET", "127.0.0.1:50051", "where the gateway finds the service"
+    grpc_target: Annotated[str, Parse(_target)] = setting(
+        "ACTIONS_GRPC_TARGET",
+        "127.0.0.1:50051",
+        "where the gateway finds the service (set empty, it stops the program)",
     )
     api_token: Annotated[str, Parse(_optional_secret)] = setting(
         "ACTIONS_API_TOKEN", "", "the token the gateway presents (printable ASCII)", secret=True
@@ -695,6 +747,14 @@ class GatewaySettings(
         "pick_first",
         "`round_robin` makes the gateway spread its calls over every address of "
         "`ACTIONS_GRPC_TARGET` (with `dns:///host:port` and a headless Service: every replica)",
+    )
+    # Another gateway on the same port would silently take half the connections (with another
+    # signing key, half of Gladly's requests would be refused).
+    reuse_port: Annotated[bool, Parse(_flag)] = setting(
+        "GATEWAY_REUSE_PORT",
+        False,
+        "`true` lets several `actions-gateway` processes share `GATEWAY_LISTEN` (`SO_REUSEPORT`, "
+        "one per core); otherwise a taken port stops the program",
     )
     # A slower client is disconnected: it would hold a connection for ever.
     request_read_seconds: Annotated[float, Parse(_seconds(_MAX_DEADLINE))] = setting(

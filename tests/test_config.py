@@ -129,6 +129,16 @@ def test_values_are_parsed() -> None:
         ("GLADLY_POSTS_PER_SECOND", "²"),
         ("STORE_URL", "sqlite://relative.db"),
         ("STORE_URL", "sqlite://"),
+        # No path: SQLite would keep the store in memory, lost at every stop.
+        ("STORE_URL", "sqlite:///"),
+        ("STORE_URL", "sqlite:///?mode=memory"),
+        # Empty names no service: lookups answered notices blaming Ordergroove.
+        ("ACTIONS_GRPC_TARGET", ""),
+        ("ACTIONS_GRPC_TARGET", "  "),
+        ("GATEWAY_REUSE_PORT", "maybe"),
+        ("GLADLY_API_DISABLED", "maybe"),
+        ("MAX_DAYS_AHEAD", "0"),
+        ("STORE_WAIT_SECONDS", "0"),
         ("ACTIONS_DEADLINE_SECONDS", "0.0001"),
         ("ACTIONS_DEADLINE_SECONDS", "nan"),
         ("ORDERGROOVE_API_KEY", ""),
@@ -197,6 +207,32 @@ def test_values_wrong_together_are_refused(env: dict[str, str], named: str) -> N
 def test_port_sharing_is_asked_for() -> None:
     assert not ServiceSettings.from_env({}).grpc_reuse_port
     assert ServiceSettings.from_env({"ACTIONS_GRPC_REUSE_PORT": "true"}).grpc_reuse_port
+    assert not GatewaySettings.from_env({}).reuse_port
+    assert GatewaySettings.from_env({"GATEWAY_REUSE_PORT": "true"}).reuse_port
+
+
+def test_a_store_in_memory_is_asked_for_by_name() -> None:
+    memory = "sqlite:///:memory:"
+    assert ServiceSettings.from_env({"STORE_URL": memory}).store_url == memory
+    assert ServiceSettings.from_env({"STORE_URL": ""}).store_url == "sqlite:///var/actions.db"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "GLADLY_API_USER"),  # unset by an omission
+        (
+            {"GLADLY_API_DISABLED": "true", "GLADLY_API_USER": "u", "GLADLY_API_TOKEN": "t"},
+            "GLADLY_API_DISABLED",
+        ),
+    ],
+)
+def test_serving_without_gladly_is_asked_for_by_name(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{named}") as caught:
+        ServiceSettings.from_env(env).check_gladly_api()
+    assert "\n" not in str(caught.value)
+    ServiceSettings.from_env({"GLADLY_API_DISABLED": "true"}).check_gladly_api()
+    ServiceSettings.from_env({"GLADLY_API_USER": "u", "GLADLY_API_TOKEN": "t"}).check_gladly_api()
 
 
 def test_secrets_stay_out_of_repr() -> None:

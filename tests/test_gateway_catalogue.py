@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from services.config import DEFAULT_ORDERGROOVE_TIMEZONE
 from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
 from tests.stack import Json, card_of, error_of, open_form
 
@@ -18,6 +20,10 @@ from tests.stack import Json, card_of, error_of, open_form
 @pytest.fixture
 def gladly_url(unlimited_gladly_url: str) -> str:
     return unlimited_gladly_url  # a form and a card per step exceed 10 requests/second
+
+
+# Two years: the furthest date the service takes by default (its dates are the merchant's).
+MAX_DAYS = 730
 
 
 def _in_days(days: int) -> str:
@@ -142,3 +148,32 @@ async def test_a_bad_value_points_at_its_form_field(gladly_caller: httpx.AsyncCl
     response = await gladly_caller.post(form["actionUrl"], json={"quantity": "500"})
     error = error_of(response, 400)
     assert error["attr"] == "quantity" and "from 1 to 12" in error["detail"]
+
+
+@pytest.mark.parametrize(
+    ("role", "button", "attr"),
+    [
+        (Role.DOG_FOOD, "Change Next Order Date", "orderDate"),
+        (Role.CANCELLED_WATER_FILTER, "Reactivate", "firstOrderDate"),
+    ],
+)
+async def test_a_date_further_than_the_merchant_sets_is_refused(
+    gladly_caller: httpx.AsyncClient, role: Role, button: str, attr: str
+) -> None:
+    """9999-12-31 was taken, after which every skip of that order failed as "Ordergroove is
+    not available". The form's hint names the limit; the refusal, the last date allowed."""
+    subscription = DEMO_SUBSCRIPTION_IDS[role]
+    form = await open_form(gladly_caller, subscription, button)
+    [date_input] = [section for section in form["sections"] if section.get("attr") == attr]
+    assert f"at most {MAX_DAYS} days ahead" in date_input["hint"]
+    latest = datetime.now(ZoneInfo(DEFAULT_ORDERGROOVE_TIMEZONE)).date() + timedelta(MAX_DAYS)
+    frequency = {"every": "2", "period": "month"} if button == "Reactivate" else {}
+    for too_far in ("9999-12-31", (latest + timedelta(days=1)).isoformat()):
+        response = await gladly_caller.post(form["actionUrl"], json=frequency | {attr: too_far})
+        error = error_of(response, 400)
+        assert error["attr"] == attr and latest.isoformat() in error["detail"], error
+    last = frequency | {attr: latest.isoformat()}
+    response = await gladly_caller.post(form["actionUrl"], json=last)
+    assert response.status_code == 200, response.text
+    card = await card_of(gladly_caller, subscription)
+    assert card["nextOrderDate"] == latest.isoformat()

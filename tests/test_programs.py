@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -12,11 +13,14 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
 import pytest
 import uvicorn
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -24,12 +28,21 @@ from starlette.routing import Route
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
+from bench.stack import postgres_schema
+from gateway.gladly_auth import GladlySignature
 from gateway.server import MAX_HEAD_BYTES, uvicorn_config
+from services.actions_service.server import SERVICE_NAME
 from services.config import Address, GatewaySettings
 from services.devstack import StackSettings, banner
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port, wait_until_healthy
-from tests.stack import ServiceProcess, add_fault, service_environment
+from tests.stack import (
+    ServiceHandle,
+    ServiceProcess,
+    add_fault,
+    postgres_dsn,
+    service_environment,
+)
 
 PROGRAMS = Path(sys.executable).parent
 EXIT_BAD_CONFIG = 2
@@ -118,11 +131,13 @@ async def test_port_sharing_when_asked_for(tmp_path: Path) -> None:
         ("ACTIONS_GRPC_LISTEN", f"{FOREIGN_ADDRESS}:50051"),
         ("STORE_URL", "sqlite:////proc/no-such-process/actions.db"),
         ("STORE_URL", "sqlite://relative.db"),
+        ("STORE_URL", "sqlite:///"),  # no path: a store in memory, lost at every stop
         ("OUTBOX_BACKOFF_SECONDS", "301"),  # above OUTBOX_BACKOFF_MAX_SECONDS (0.3)
         ("ACTIONS_DEADLINE_SECONDS", "0.0001"),
         ("ORDERGROOVE_API_KEY", ""),
         ("ACTIONS_API_TOKENS", " , "),
         ("GLADLY_API_TOKEN", ""),  # GLADLY_API_USER alone
+        ("GLADLY_API_DISABLED", "true"),  # while GLADLY_API_USER and GLADLY_API_TOKEN are set
         ("METRICS_LISTEN", f"{FOREIGN_ADDRESS}:9464"),
     ],
 )
@@ -132,6 +147,111 @@ async def test_bad_values_stop_the_service_in_one_line(
     env = service_env(tmp_path, **{variable: value})
     status, lines = await run_to_exit("actions-service", env)
     assert_refused_in_one_line(status, lines, "actions-service", variable)
+
+
+async def test_unset_gladly_credentials_stop_the_service_in_one_line(tmp_path: Path) -> None:
+    """Left unset by an omission, they switched off the conversation check and the timeline."""
+    env = service_env(tmp_path, GLADLY_API_USER="", GLADLY_API_TOKEN="")
+    status, lines = await run_to_exit("actions-service", env)
+    assert_refused_in_one_line(status, lines, "actions-service", "GLADLY_API_USER")
+
+
+async def test_serving_without_gladly_asked_for_warns_at_start(tmp_path: Path) -> None:
+    env = service_env(tmp_path, GLADLY_API_USER="", GLADLY_API_TOKEN="", GLADLY_API_DISABLED="true")
+    service = ServiceProcess(env, tmp_path / "service.log")
+    await service.start()
+    await service.stop()
+    lines = (tmp_path / "service.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    warnings = [r["message"] for r in records if r["level"] == "WARNING"]
+    assert any(w.startswith("GLADLY_API_DISABLED=true: ") for w in warnings), lines
+
+
+def unreachable_postgres(password: str) -> str:
+    """A PostgreSQL URL where nothing listens (a free loopback port), with a password."""
+    return f"postgresql://actions:{password}@127.0.0.1:{free_port()}/actions"
+
+
+async def readiness(port: int, within: float = 10) -> int:
+    """The service's own health status (what readiness probes ask), once its port answers."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + within
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        health: Any = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                answer = await health.Check(
+                    health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=1
+                )
+                return int(answer.status)
+            except grpc.aio.AioRpcError:
+                if loop.time() > give_up:
+                    raise
+                await asyncio.sleep(0.05)
+
+
+async def test_an_unreachable_store_is_waited_for_then_told_in_one_line(tmp_path: Path) -> None:
+    """It exited at once with status 1 and two lines of the driver's; now it waits (its
+    readiness NOT_SERVING, so no call is sent to it), then stops in one line, password hidden."""
+    port = free_port()
+    env = service_env(
+        tmp_path,
+        STORE_URL=unreachable_postgres("s3cret-pw"),
+        STORE_WAIT_SECONDS="3",
+        ACTIONS_GRPC_LISTEN=f"127.0.0.1:{port}",
+    )
+    running = asyncio.ensure_future(run_to_exit("actions-service", env))
+    waiting = await readiness(port)
+    status, lines = await running
+    assert waiting == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert_refused_in_one_line(status, lines, "actions-service", "STORE_URL")
+    assert "s3cret-pw" not in "\n".join(lines)
+    [told] = [line for line in lines if not line.startswith("{")]
+    assert "postgresql://actions:***@127.0.0.1" in told and "within 3 s" in told, told
+
+
+@contextlib.asynccontextmanager
+async def forwarding(port: int, to: str) -> AsyncIterator[None]:
+    """Connections to loopback `port` are carried to `to` (host:port) until the block ends: a
+    database that comes up late."""
+
+    async def carry(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        sink.close()
+
+    async def connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host, _, target_port = to.rpartition(":")
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(target_port))
+        await asyncio.gather(carry(reader, upstream_writer), carry(upstream_reader, writer))
+
+    server = await asyncio.start_server(connect, "127.0.0.1", port)
+    async with server:
+        yield
+
+
+async def test_a_store_that_comes_up_late_is_waited_for(tmp_path: Path) -> None:
+    """PostgreSQL starting after the service (a cluster coming up): NOT_SERVING meanwhile,
+    then serving, without a restart."""
+    async with postgres_schema(postgres_dsn(), "test") as store_url:
+        url = make_url(store_url)
+        database_port, port = free_port(), free_port()
+        late = url.set(host="127.0.0.1", port=database_port).render_as_string(hide_password=False)
+        env = service_env(tmp_path, STORE_URL=late, ACTIONS_GRPC_LISTEN=f"127.0.0.1:{port}")
+        service = ServiceProcess(env, tmp_path / "service.log")
+        starting = asyncio.ensure_future(service.start())
+        try:
+            waiting = await readiness(port)
+            async with forwarding(database_port, f"{url.host}:{url.port or 5432}"):
+                await starting
+                ready = await readiness(port)
+        finally:
+            starting.cancel()
+            await service.stop()
+    assert waiting == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert ready == health_pb2.HealthCheckResponse.SERVING
 
 
 async def test_a_taken_port_stops_the_service_in_one_line(tmp_path: Path) -> None:
@@ -197,6 +317,8 @@ GATEWAY_ENV = {"GLADLY_SIGNING_KEYS": "k", "ACTIONS_GRPC_TARGET": "127.0.0.1:9"}
         ("GATEWAY_LISTEN", f"{FOREIGN_ADDRESS}:8080"),
         ("GATEWAY_LISTEN", "127.0.0.1:²"),
         ("GATEWAY_REQUEST_READ_SECONDS", "0"),
+        # Accepted, it named no service: lookups answered notices that blamed Ordergroove.
+        ("ACTIONS_GRPC_TARGET", ""),
     ],
 )
 async def test_bad_values_stop_the_gateway_in_one_line(variable: str, value: str) -> None:
@@ -212,9 +334,10 @@ async def test_a_taken_port_stops_the_gateway_in_one_line() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(env: dict[str, str]) -> AsyncIterator[int]:
-    """The gateway program on a free port, until the block ends; yields the port."""
-    port = free_port()
+async def running_gateway(env: dict[str, str], port: int = 0) -> AsyncIterator[int]:
+    """The gateway program on `port` (default: a free one), until the block ends; yields the
+    port."""
+    port = port or free_port()
     process = await asyncio.create_subprocess_exec(
         PROGRAMS / "actions-gateway",
         env=os.environ | GATEWAY_ENV | env | {"GATEWAY_LISTEN": f"127.0.0.1:{port}"},
@@ -227,6 +350,75 @@ async def running_gateway(env: dict[str, str]) -> AsyncIterator[int]:
     finally:
         process.kill()
         await process.wait()
+
+
+async def test_a_second_gateway_on_the_same_port_is_refused() -> None:
+    """It started silently and took half the connections (with another signing key, half of
+    Gladly's requests would be refused)."""
+    async with running_gateway({}) as port:
+        env = GATEWAY_ENV | {"GATEWAY_LISTEN": f"127.0.0.1:{port}"}
+        status, lines = await run_to_exit("actions-gateway", env)
+    assert_refused_in_one_line(status, lines, "actions-gateway", "GATEWAY_LISTEN")
+
+
+async def test_gateways_share_a_port_when_asked_for() -> None:
+    shared = {"GATEWAY_REUSE_PORT": "true"}
+    async with running_gateway(shared) as port, running_gateway(shared, port=port):
+        pass  # both serve: each answered /healthz on the port
+
+
+KIB = 1024
+# Around the two limits: the head's (32 KiB, headers only) and the body's (64 KiB).
+BODY_SIZES = [KIB, 32 * KIB + 1, 63 * KIB, 64 * KIB + 1]
+
+
+def signed_lookup(size: int) -> bytes:
+    """A BASIC lookup of the demo customer as Gladly sends it, signed with the gateway's key:
+    its body `size` bytes long, padded by a custom attribute (Gladly sends them as more query
+    keys). The bytes on the wire, head and body."""
+    start = b'{"lookupLevel":"BASIC","query":{"externalCustomerId":"%s","notes":"'
+    start %= DEMO_CUSTOMER_ID.encode()
+    body = start + b"x" * (size - len(start) - 3) + b'"}}'
+    request = httpx.Request(
+        "POST",
+        "http://gateway/gladly/lookup",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    signed = next(GladlySignature(GATEWAY_ENV["GLADLY_SIGNING_KEYS"]).auth_flow(request))
+    lines = [b"POST /gladly/lookup HTTP/1.1", *(b"%s: %s" % pair for pair in signed.headers.raw)]
+    assert len(body) == size
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+async def answer_status(port: int, sent: bytes, write_size: int) -> int:
+    """Send `sent` in writes of `write_size` bytes; the status of the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        with contextlib.suppress(ConnectionError):  # answered (413) before the body was read
+            for start in range(0, len(sent), write_size):
+                writer.write(sent[start : start + write_size])
+                await writer.drain()
+                await asyncio.sleep(0.001)  # a read of its own, as far as the network goes
+        async with asyncio.timeout(PATIENCE_SECONDS):
+            status_line = await reader.readline()
+    finally:
+        writer.close()
+    return int(status_line.split()[1])
+
+
+@pytest.mark.parametrize("write_size", [1 << 20, 1000], ids=["one write", "many writes"])
+async def test_the_body_is_limited_to_64_kib_and_never_counted_as_head(
+    service: ServiceHandle, write_size: int
+) -> None:
+    """The body read with the head was counted as head: valid lookups of 32 to 64 KiB were
+    refused at random as 431, and a body over 64 KiB was 431 instead of 413."""
+    env = {"ACTIONS_GRPC_TARGET": service.target}
+    async with running_gateway(env) as port:
+        statuses = [
+            await answer_status(port, signed_lookup(size), write_size) for size in BODY_SIZES
+        ]
+    assert statuses == [200, 200, 200, 413]
 
 
 READ_BOUND_SECONDS = 1.0

@@ -19,6 +19,7 @@ async def test_four_services_starting_together_on_one_sqlite_file_all_serve(
         "STORE_URL": f"sqlite:///{tmp_path}/shared.db",
         "ACTIONS_GRPC_LISTEN": "127.0.0.1:0",
         "OTEL_TRACES_EXPORTER": "none",
+        "GLADLY_API_DISABLED": "true",  # no Gladly here: the store is what is tested
     }
     replicas = [ServiceProcess(env, tmp_path / f"service-{n}.log") for n in range(REPLICAS)]
     try:

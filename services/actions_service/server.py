@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hmac
 import logging
 import signal
@@ -32,6 +33,7 @@ from services.actions_service.ratelimit import SharedBudget
 from services.actions_service.servicer import ActionsServicer
 from services.actions_service.settler import Settler
 from services.actions_service.store import Store, StoreUnavailable, utcnow
+from services.actions_service.store.db import Database, why_unavailable
 from services.actions_service.upstream import RetryPolicy
 from services.actions_service.use_cases import UseCases
 from services.config import ConfigError, ServiceSettings
@@ -54,6 +56,8 @@ _UNAUTHENTICATED_PREFIX = "/grpc.health.v1.Health/"
 # only when they resolve the name again: a connection is closed after this long (its calls
 # finish first), so load spreads to replicas that were added.
 MAX_CONNECTION_AGE_MS: Final = 5 * 60 * 1000
+# How often a starting service tries its store again while it cannot reach it.
+STORE_RETRY_SECONDS: Final = 1.0
 
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
@@ -116,13 +120,13 @@ def _as_caller(handler: Handler, caller: str) -> Handler:
     )
 
 
-def _refusal(handler: Handler) -> Handler:
+def _refusal(
+    handler: Handler,
+    code: grpc.StatusCode = grpc.StatusCode.UNAUTHENTICATED,
+    message: str = "A valid 'authorization: Bearer <token>' is required.",
+) -> Handler:
     async def refuse(_request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
-        await context.abort(
-            grpc.StatusCode.UNAUTHENTICATED,
-            "A valid 'authorization: Bearer <token>' is required.",
-            trace_trailer(),
-        )
+        await context.abort(code, message, trace_trailer())
 
     async def refuse_stream(
         _requests: Any, context: grpc.aio.ServicerContext[Any, Any]
@@ -135,6 +139,30 @@ def _refusal(handler: Handler) -> Handler:
     if handler.request_streaming or handler.response_streaming:
         return grpc.stream_stream_rpc_method_handler(refuse_stream)
     return grpc.unary_unary_rpc_method_handler(refuse)
+
+
+class StartingGate(grpc.aio.ServerInterceptor):
+    """Answers UNAVAILABLE to every call but health until the store is ready (`opened`): until
+    then the service serves only its health, which says NOT_SERVING."""
+
+    def __init__(self) -> None:
+        self.opened = False
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None or self.opened:
+            return handler
+        if handler_call_details.method.startswith(_UNAUTHENTICATED_PREFIX):
+            return handler
+        return _refusal(
+            handler,
+            grpc.StatusCode.UNAVAILABLE,
+            "The service is starting: its action store is not reachable yet.",
+        )
 
 
 class _Undecodable:
@@ -206,19 +234,25 @@ class RunningService:
 
 
 async def start(settings: ServiceSettings, listen: str | None = None) -> RunningService:
-    """Start serving on `listen` (default: ACTIONS_GRPC_LISTEN); port 0 picks a free port."""
-    store = await _open_store(settings.store_url)
+    """Start serving on `listen` (default: ACTIONS_GRPC_LISTEN); port 0 picks a free port. It
+    serves its health (NOT_SERVING) while it waits, up to STORE_WAIT_SECONDS, for its store."""
+    settings.check_gladly_api()
+    if settings.gladly_api_disabled:
+        log.warning(
+            "GLADLY_API_DISABLED=true: actions run without the open-conversation check and "
+            "write no timeline entries"
+        )
+    store = Store(_database(settings.store_url))
     try:
-        await store.records.purge_expired(utcnow())
         return await _start_with(store, settings, listen)
     except BaseException:
         await store.close()
         raise
 
 
-async def _open_store(store_url: str) -> Store:
+def _database(store_url: str) -> Database:
     try:
-        return await Store.open(store_url)
+        return Database.connect(store_url)
     except OSError as error:  # e.g. the SQLite file's folder cannot be made
         raise ConfigError(f"STORE_URL: cannot use it: {error.strerror or error}") from None
 
@@ -254,11 +288,55 @@ async def _start_with(
         reason_names=settings.cancel_reason_names,
         reason_required=settings.cancel_reason_required,
         max_quantity=settings.max_quantity,
+        max_days_ahead=settings.max_days_ahead,
     )
+    gate = StartingGate()
+    async with contextlib.AsyncExitStack() as undone_on_failure:
+        for client in clients:
+            undone_on_failure.push_async_callback(client.aclose)
+        server, port, health_servicer = await _listening(settings, use_cases, gate, listen)
+        undone_on_failure.push_async_callback(server.stop, 0)
+        await _wait_for_store(store, settings.store_wait_seconds)
+        await store.records.purge_expired(utcnow())
+        undone_on_failure.pop_all()
+    gate.opened = True
+    await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    if deliverer is not None:
+        deliverer.start()
+    settler = Settler(store, use_cases, settings.settle_after_seconds, settings.deadline_seconds)
+    settler.start()
+    grace = settings.deadline_seconds + SHUTDOWN_MARGIN_SECONDS
+    return RunningService(server, port, health_servicer, store, deliverer, settler, clients, grace)
+
+
+async def _listening(
+    settings: ServiceSettings, use_cases: UseCases, gate: StartingGate, listen: str | None
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+    """The server, serving on `listen` (default: ACTIONS_GRPC_LISTEN): alive, not yet ready."""
+    server = _server(settings, use_cases, gate)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    address = listen or str(settings.grpc_listen)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError:  # taken, or no such local address (older grpc answered port 0)
+        port = 0
+    if port == 0:
+        raise ConfigError(f"ACTIONS_GRPC_LISTEN: cannot listen on {address} (in use or not local)")
+    await server.start()
+    # Liveness ("") says the process is alive; readiness (the service's name), not yet ready.
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
+    return server, port, health_servicer
+
+
+def _server(settings: ServiceSettings, use_cases: UseCases, gate: StartingGate) -> grpc.aio.Server:
+    """The gRPC server with the Actions service and reflection (health is added by the caller)."""
     # Tracing first, so that a refused call is traced too.
     interceptors: list[grpc.aio.ServerInterceptor] = [rpc.server_interceptor()]
     if settings.api_tokens:
         interceptors.append(BearerTokenInterceptor(settings.api_tokens))
+    interceptors.append(gate)
     # Innermost, so that a refused call's bytes are not even decoded.
     interceptors.append(MalformedMessageInterceptor())
     server = grpc.aio.server(
@@ -273,8 +351,6 @@ async def _start_with(
     actions_pb2_grpc.add_ActionsServiceServicer_to_server(
         ActionsServicer(use_cases, settings.deadline_seconds), server
     )
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (
             SERVICE_NAME,
@@ -283,22 +359,30 @@ async def _start_with(
         ),
         server,
     )
-    address = listen or str(settings.grpc_listen)
-    try:
-        port = server.add_insecure_port(address)
-    except RuntimeError:  # taken, or no such local address (older grpc answered port 0)
-        port = 0
-    if port == 0:
-        raise ConfigError(f"ACTIONS_GRPC_LISTEN: cannot listen on {address} (in use or not local)")
-    await server.start()
-    for name in ("", SERVICE_NAME):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    if deliverer is not None:
-        deliverer.start()
-    settler = Settler(store, use_cases, settings.settle_after_seconds, settings.deadline_seconds)
-    settler.start()
-    grace = settings.deadline_seconds + SHUTDOWN_MARGIN_SECONDS
-    return RunningService(server, port, health_servicer, store, deliverer, settler, clients, grace)
+    return server
+
+
+async def _wait_for_store(store: Store, wait_seconds: float) -> None:
+    """Bring the store up to date, trying again while it cannot be reached, for at most
+    `wait_seconds`: a database that starts with the service is waited for; one that never
+    answers (a wrong address, a firewall) stops the program in one line, its password hidden."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + wait_seconds
+    where, why = store.database.shown_url, "no answer"
+    while True:
+        try:
+            async with asyncio.timeout_at(give_up):  # a connection that hangs is bounded too
+                await store.prepare()
+            return
+        except StoreUnavailable as error:
+            why = why_unavailable(error)
+        except TimeoutError:
+            pass  # the last answer (if any) says why
+        left = give_up - loop.time()
+        if left <= 0:
+            raise ConfigError(f"STORE_URL: cannot reach {where} within {wait_seconds:g} s: {why}")
+        log.warning("STORE_URL: cannot reach %s yet (%s); %.0f s left", where, why, left)
+        await asyncio.sleep(min(STORE_RETRY_SECONDS, left))
 
 
 def _gladly_client(
@@ -398,6 +482,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConfigError as error:
         print(f"actions-service: {error}", file=sys.stderr)
         sys.exit(2)
-    except StoreUnavailable as error:
-        print(f"actions-service: STORE_URL: {error.__cause__ or error}", file=sys.stderr)
+    except StoreUnavailable as error:  # `audit`: the store did not answer
+        print(f"actions-service: STORE_URL: {why_unavailable(error)}", file=sys.stderr)
         sys.exit(1)

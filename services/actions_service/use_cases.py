@@ -97,6 +97,7 @@ class UseCases:
         reason_names: Mapping[str, str] | None = None,
         reason_required: bool = False,
         max_quantity: int = 12,
+        max_days_ahead: int,
     ) -> None:
         self._ordergroove = ordergroove
         self._gladly = gladly
@@ -106,6 +107,7 @@ class UseCases:
         self._reason_names: Mapping[str, str] = dict(reason_names or {})
         self.reason_required = reason_required
         self.max_quantity = max_quantity
+        self.max_days_ahead = max_days_ahead
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -279,6 +281,7 @@ class UseCases:
         return Limits(
             today=datetime.now(self._ordergroove.timezone).date(),
             max_quantity=self.max_quantity,
+            max_days_ahead=self.max_days_ahead,
             enabled=self._enabled,
             reason_required=self.reason_required,
             reason_names=self._reason_names,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from services.actions_service import domain
@@ -66,6 +66,7 @@ class Limits:
 
     today: date  # in the merchant's zone, as Ordergroove's dates are
     max_quantity: int
+    max_days_ahead: int  # the furthest date an agent may set, in days after `today`
     enabled: Collection[str] = ()
     reason_required: bool = False
     reason_names: Mapping[str, str] = field(default_factory=dict)
@@ -152,6 +153,18 @@ def day(fields: Fields, name: str) -> date:
         return date.fromisoformat(value) if len(value) == 10 else _bad_date(name)
     except ValueError:
         return _bad_date(name)
+
+
+def day_within_reach(fields: Fields, name: str, limits: Limits) -> date:
+    """The date `name`, at most `max_days_ahead` after today: a date years ahead is a typo that
+    Ordergroove takes, after which every skip of that order fails."""
+    value = day(fields, name)
+    latest = limits.today + timedelta(days=limits.max_days_ahead)
+    if value > latest:
+        raise InvalidArgument(
+            name, f"must be at most {limits.max_days_ahead} days ahead: {latest} or earlier"
+        )
+    return value
 
 
 def _bad_date(name: str) -> date:

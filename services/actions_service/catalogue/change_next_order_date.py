@@ -12,6 +12,7 @@ from services.actions_service.catalogue.base import (
     as_asked,
     date_text,
     day,
+    day_within_reach,
     form_changed,
     place_date,
     require_active,
@@ -42,7 +43,7 @@ class ChangeNextOrderDate:
     async def validate(self, fields: Fields, limits: Limits) -> None:
         require_change("order_date", day(fields, "expected_date"), day(fields, "order_date"))
         # Ordergroove takes only future dates (reference: `change_next_order_date/`).
-        if day(fields, "order_date") <= limits.today:
+        if day_within_reach(fields, "order_date", limits) <= limits.today:
             raise InvalidArgument("order_date", "must be in the future")
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:

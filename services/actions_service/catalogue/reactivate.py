@@ -12,6 +12,7 @@ from services.actions_service.catalogue.base import (
     State,
     date_text,
     day,
+    day_within_reach,
     form_changed,
     period,
     period_text,
@@ -45,7 +46,7 @@ class Reactivate:
     async def validate(self, fields: Fields, limits: Limits) -> None:
         whole_number(fields, "every", 1, MAX_EVERY)
         period(fields, "period")
-        if day(fields, "first_order_date") < limits.today:
+        if day_within_reach(fields, "first_order_date", limits) < limits.today:
             raise InvalidArgument("first_order_date", "must not be in the past")
 
     def refuse(self, state: State, fields: Fields, limits: Limits) -> None:

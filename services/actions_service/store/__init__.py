@@ -51,14 +51,19 @@ class Store:
     @classmethod
     async def open(cls, store_url: str) -> Store:
         """Connect and bring the schema up to date; raises StoreUnavailable if unreachable."""
-        database = Database.connect(store_url)
+        store = cls(Database.connect(store_url))
         try:
-            await database.prepare()
-            await migrate(database)
+            await store.prepare()
         except BaseException:
-            await database.dispose()
+            await store.close()
             raise
-        return cls(database)
+        return store
+
+    async def prepare(self) -> None:
+        """Bring the schema up to date (the first time the database is reached); raises
+        StoreUnavailable if it cannot be reached."""
+        await self.database.prepare()
+        await migrate(self.database)
 
     async def close(self) -> None:
         await self.database.dispose()

@@ -47,6 +47,12 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    @property
+    def shown_url(self) -> str:
+        """The URL as STORE_URL names it (without the driver), its password hidden."""
+        url = self.engine.url
+        return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
     @classmethod
     def connect(cls, store_url: str) -> Database:
         url = make_url(store_url)
@@ -83,6 +89,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def why_unavailable(error: BaseException) -> str:
+    """What the database driver said, in one line (SQLAlchemy's message adds lines of its own)."""
+    cause = error.__cause__ if isinstance(error, StoreUnavailable) and error.__cause__ else error
+    driver = getattr(cause, "orig", None) or cause  # SQLAlchemy wraps the driver's error
+    lines = str(driver).strip().splitlines()
+    return lines[0] if lines else type(driver).__name__
 
 
 def shielded(operation: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
