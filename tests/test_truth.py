@@ -301,12 +301,11 @@ async def test_a_skip_whose_shared_order_split_since_is_not_reported_done(
     assert len(await patches(ordergroove, "skip_subscription")) == 1
 
 
-async def test_an_applied_change_changed_again_since_is_never_reported_not_applied(
-    replicas: tuple[ServiceHandle, ServiceHandle], ordergroove: httpx.AsyncClient
-) -> None:
-    """The quantity change applied and its answer was lost; the customer then changed the
-    quantity again. The retry cannot say "not applied": it was applied."""
-    service, other = replicas
+async def quantity_applied_then_changed(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> tuple[pb.ChangeQuantityRequest, int]:
+    """A quantity change (shown + 2) that applied but whose answer was lost; then the customer
+    changes the quantity again, to what is returned with the request."""
     shown = (await card(service, DOG_FOOD)).quantity
     request = pb.ChangeQuantityRequest(
         subscription_id=DOG_FOOD, quantity=shown + 2, expected_quantity=shown, **ids()
@@ -316,10 +315,20 @@ async def test_an_applied_change_changed_again_since_is_never_reported_not_appli
     await as_the_customer(
         ordergroove, f"/subscriptions/{DOG_FOOD}/change_quantity/", {"quantity": shown + 5}
     )
+    return request, shown + 5
+
+
+async def test_an_applied_change_changed_again_since_is_never_reported_not_applied(
+    replicas: tuple[ServiceHandle, ServiceHandle], ordergroove: httpx.AsyncClient
+) -> None:
+    """The quantity change applied and its answer was lost; the customer then changed the
+    quantity again. The retry cannot say "not applied": it was applied."""
+    service, other = replicas
+    request, theirs = await quantity_applied_then_changed(service, ordergroove)
     failure = await fails(other.stub.ChangeQuantity(request))
     assert failure.reason == Reason.ACTION_UNCONFIRMED
     assert "not applied" not in failure.message
-    assert f"quantity is now {shown + 5}" in failure.message
+    assert f"quantity is now {theirs}" in failure.message
     assert len(await patches(ordergroove, f"{DOG_FOOD}/change_quantity")) == 2  # ours, theirs
 
 
@@ -334,15 +343,7 @@ async def test_the_settler_says_unconfirmed_not_not_applied_when_the_state_moved
         ordergroove_url, unlimited_gladly_url, store_url=store_url, settle_after_seconds=0.5
     )
     async with running_service(settings) as service:
-        shown = (await card(service, DOG_FOOD)).quantity
-        request = pb.ChangeQuantityRequest(
-            subscription_id=DOG_FOOD, quantity=shown + 2, expected_quantity=shown, **ids()
-        )
-        await add_fault(ordergroove, method="PATCH", after=True, status=500, times=1)
-        await fails(service.stub.ChangeQuantity(request))
-        await as_the_customer(
-            ordergroove, f"/subscriptions/{DOG_FOOD}/change_quantity/", {"quantity": shown + 5}
-        )
+        request, _ = await quantity_applied_then_changed(service, ordergroove)
 
         async def settled() -> list[str]:
             outcomes = [row.outcome.value for row in await audit_rows(store_url)]
