@@ -9,11 +9,13 @@ from typing import Any
 
 from services.ordergroove_sandbox.dates import PERIOD_DAYS
 
-# Ordergroove's integer order statuses (only the ones the sandbox produces are named).
+# Ordergroove's integer order statuses, those the sandbox produces (the whole list of 16 is in
+# ordergroove-recorded/ENDPOINTS.md, "Order status codes").
 UNSENT = 1
 REJECTED = 3
 CANCELLED = 4
 SUCCESS = 5
+SEND_NOW = 6  # what `send_now/` answers (recorded sendOrderNow/live_response)
 
 CENT = Decimal("0.01")
 
@@ -105,10 +107,12 @@ class Item:
 
 @dataclass(frozen=True)
 class CancelReason:
-    """One of the merchant's reasons: an integer code and no words (recorded
-    getCancellationReasons: `{"cancel_reason": 12, "application": "msi"}`)."""
+    """One of the merchant's reasons: a code and no words. The code is a string, a name or
+    digits, or null (recorded getCancellationReasons/merchant_reasons: `{"cancel_reason":
+    "101", "application": "storefront"}`, `"TOO_EXPENSIVE"`, `null`; an older recording has
+    the integer 12)."""
 
-    code: int
+    code: str | None
     application: str = "msi"
 
 
