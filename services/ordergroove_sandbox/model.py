@@ -70,8 +70,9 @@ class Subscription:
     live: bool = True
     cancelled: datetime | None = None
     cancel_reason: str | None = None
-    # An integer (reference: "cancel_reason_code on a subscription is an integer").
-    cancel_reason_code: int | None = None
+    # Documented as an integer, recorded as a string ("4": recorded
+    # getSubscriptionsByCustomerId/cancelled_subscription): the recording wins.
+    cancel_reason_code: str | None = None
     prepaid: Prepaid | None = None
     currency_code: str = "USD"
     extra_data: dict[str, Any] = field(default_factory=dict)
@@ -116,7 +117,6 @@ class CancelReason:
     application: str = "msi"
 
 
-def reason_code_of(cancel_reason: str | None) -> int | None:
-    """The integer code of a `code|details` value; None when it has no integer code."""
-    code = (cancel_reason or "").partition("|")[0].strip()
-    return int(code) if code.isascii() and code.isdigit() else None
+def reason_code_of(cancel_reason: str | None) -> str | None:
+    """The code of a `code|details` value; None when it has none."""
+    return (cancel_reason or "").partition("|")[0].strip() or None

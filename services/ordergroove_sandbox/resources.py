@@ -154,7 +154,10 @@ def skip_subscription(call: Call) -> Json:
 
 
 def reactivate(call: Call) -> Json:
-    """Recorded reactivateSubscription success: the answer is `{"success": true}`."""
+    """Recorded reactivateSubscription success: the answer is `{"success": true}`. A live
+    subscription is refused before the fields are read (recorded reactivateSubscription/400:
+    its `every` is 0, the answer names the state)."""
+    call.store.reactivatable(call.params["id"])
     body = _object_body(call)
     every, period = _positive_int(body, "every"), _period(body)
     start = _date(call, "start_date", required=True)

@@ -231,9 +231,7 @@ class Store:
         `start_date`; optional `next_order_date`, not in the past). Without `next_order_date`
         the first order is one frequency after `start_date` (issue 21, item 2); with it, the
         first order is on that date — or on a later `start_date`, which is a switch."""
-        subscription = self.subscription(subscription_id)
-        if subscription.live:
-            raise field_error("subscription", ALREADY_ACTIVE)
+        subscription = self.reactivatable(subscription_id)
         if next_order is None:
             first = add_frequency(start, every, every_period)
         elif self.switches.reactivate_start_date is ReactivateStartDate.DELAYS:
@@ -247,6 +245,13 @@ class Store:
         subscription.every, subscription.every_period = every, every_period
         subscription.updated = self.clock()
         self.add_order(subscription.customer, first, UNSENT, [subscription])
+        return subscription
+
+    def reactivatable(self, subscription_id: str) -> Subscription:
+        """The subscription, unless it is live (recorded reactivateSubscription/400)."""
+        subscription = self.subscription(subscription_id)
+        if subscription.live:
+            raise field_error("subscription", ALREADY_ACTIVE)
         return subscription
 
     def change_next_order_date(self, subscription_id: str, place: datetime) -> Subscription:
