@@ -30,7 +30,8 @@ OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")
 LOG_FORMATS: Final = ("json", "text")
 GRPC_LB_POLICIES: Final = ("pick_first", "round_robin")
 # Ordergroove lists a merchant's cancel reasons as codes without words ("12", "TOO_EXPENSIVE");
-# the words agents read are the merchant's own. These are the defaults until the merchant names its codes.
+# the words agents read are the merchant's own. These are the defaults until the merchant names
+# its codes.
 DEFAULT_CANCEL_REASON_NAMES: Final = (
     "1=Customer request,2=Too expensive,3=Too much product,4=Overstocked,"
     "5=Not what I expected,6=Switching brands,7=Moving,12=Other"
