@@ -22,15 +22,16 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from services.actions_service.domain import Action
+from services.actions_service.domain import ID_PATTERN, Action, is_id
 
 KNOWN_ACTIONS: Final = tuple(action.value for action in Action)
 TRACES_EXPORTERS: Final = ("otlp", "console", "none")
 OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")
 LOG_FORMATS: Final = ("json", "text")
 GRPC_LB_POLICIES: Final = ("pick_first", "round_robin")
-# Ordergroove lists a merchant's cancel reasons as integer codes without words; the words agents
-# read are the merchant's own. These are the defaults until the merchant names its codes.
+# Ordergroove lists a merchant's cancel reasons as codes without words ("12", "TOO_EXPENSIVE");
+# the words agents read are the merchant's own. These are the defaults until the merchant names
+# its codes.
 DEFAULT_CANCEL_REASON_NAMES: Final = (
     "1=Customer request,2=Too expensive,3=Too much product,4=Overstocked,"
     "5=Not what I expected,6=Switching brands,7=Moving,12=Other"
@@ -185,8 +186,8 @@ _WEEK: Final = 7 * 86400.0
 # The one STORE_URL path that asks for a store in memory (tests): SQLite's own name for it.
 SQLITE_MEMORY: Final = ":memory:"
 _FLAGS: Final = {"": False, "0": False, "false": False, "1": True, "true": True}
-# A new entry starts at a comma followed by `<digits>=`, so that words may hold commas.
-_REASON_ENTRY_START: Final = re.compile(r",(?=\s*\d+\s*=)")
+# A new entry starts at a comma followed by `<code>=`, so that words may hold commas.
+_REASON_ENTRY_START: Final = re.compile(rf",(?=\s*{ID_PATTERN}\s*=)")
 
 
 def csv_values(value: str) -> tuple[str, ...]:
@@ -195,17 +196,20 @@ def csv_values(value: str) -> tuple[str, ...]:
 
 
 def cancel_reason_names(value: str, name: str = "CANCEL_REASON_NAMES") -> dict[str, str]:
-    """`12=Too much product,13=Moving` -> {"12": "Too much product", "13": "Moving"}."""
+    """`12=Too much product,TOO_EXPENSIVE=Too expensive` -> {"12": "Too much product",
+    "TOO_EXPENSIVE": "Too expensive"}: codes as Ordergroove lists them, digits without
+    leading zeros."""
     names: dict[str, str] = {}
     for entry in _REASON_ENTRY_START.split(value.strip()) if value.strip() else ():
         code, sep, words = entry.partition("=")
         code, words = code.strip(), words.strip()
-        if not sep or not code.isdigit() or not words or code.lstrip("0") in names:
+        if code.isascii() and code.isdigit():
+            code = code.lstrip("0") or "0"
+        if not sep or not is_id(code) or not words or code in names:
             raise ConfigError(
-                f"{name}: expected code=words,code=words with distinct integer "
-                f"codes, got {entry.strip()!r}"
+                f"{name}: expected code=words,code=words with distinct codes, got {entry.strip()!r}"
             )
-        names[code.lstrip("0") or "0"] = words
+        names[code] = words
     return names
 
 
@@ -613,8 +617,9 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
     cancel_reason_names: Annotated[Mapping[str, str], Parse(_reason_names)] = setting(
         "CANCEL_REASON_NAMES",
         cancel_reason_names(DEFAULT_CANCEL_REASON_NAMES),
-        "the words agents read for the merchant's integer cancel reason codes (Ordergroove lists "
-        "codes only), as `code=words` separated by commas (words may hold commas); a code "
+        "the words agents read for the merchant's cancel reason codes (Ordergroove lists "
+        "codes only: digits, or names such as `TOO_EXPENSIVE`), as `code=words` separated by "
+        "commas (words may hold commas); a code "
         'Ordergroove lists but nobody named reads "Reason <code>". The cancel form offers '
         "exactly the codes Ordergroove lists",
         shown=f"`{DEFAULT_CANCEL_REASON_NAMES}`",

@@ -316,7 +316,7 @@ async def test_cancel_cancels_and_logs_to_the_timeline(
     assert sub.cancel_time.seconds > 0 and list(sub.available_actions) == [pb.ACTION_REACTIVATE]
     stored = (await ordergroove.get(f"/subscriptions/{sub_id}/")).json()
     assert stored["live"] is False and stored["cancel_reason"] == "2|found it cheaper"
-    assert stored["cancel_reason_code"] == 2
+    assert stored["cancel_reason_code"] == "2"
     assert len(await journal(ordergroove, "PATCH")) == 1
     # Timeline entries are posted in the background.
     await eventually(lambda: customer_timeline(gladly, DEMO_GLADLY_CUSTOMER_ID))

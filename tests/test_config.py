@@ -120,7 +120,8 @@ def test_values_are_parsed() -> None:
         ("ORDERGROOVE_TIMEZONE", "Central Standard Time"),
         ("ORDERGROOVE_TIMEZONE", "../etc/passwd"),
         ("CANCEL_REASON_REQUIRED", "maybe"),
-        ("CANCEL_REASON_NAMES", "too_much_product=Too much product"),
+        ("CANCEL_REASON_NAMES", "too much=Too much product"),
+        ("CANCEL_REASON_NAMES", "a|b=Too much product"),
         ("CANCEL_REASON_NAMES", "12="),
         ("CANCEL_REASON_NAMES", "12=Other,12=Moving"),
         # str.isdigit() accepts "²", which int() refuses.
@@ -172,7 +173,9 @@ def test_cancel_reason_and_timezone_settings() -> None:
     assert defaults.cancel_reason_names["12"] == "Other"
     settings = ServiceSettings.from_env(
         {
-            "CANCEL_REASON_NAMES": "12=Too much product, 013=Moving, or found it cheaper",
+            "CANCEL_REASON_NAMES": (
+                "12=Too much product, 013=Moving, or found it cheaper,TOO_EXPENSIVE=Too dear"
+            ),
             "CANCEL_REASON_REQUIRED": "true",
             "ORDERGROOVE_TIMEZONE": "Europe/Berlin",
         }
@@ -180,6 +183,7 @@ def test_cancel_reason_and_timezone_settings() -> None:
     assert settings.cancel_reason_names == {
         "12": "Too much product",
         "13": "Moving, or found it cheaper",
+        "TOO_EXPENSIVE": "Too dear",
     }
     assert settings.cancel_reason_required
     assert settings.ordergroove_timezone == "Europe/Berlin"

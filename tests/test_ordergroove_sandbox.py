@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import httpx
@@ -15,9 +17,10 @@ from services.ordergroove_sandbox.app import create_app
 from services.ordergroove_sandbox.dates import (
     MONTHS,
     WEEKS,
+    ZONE,
     add_frequency,
+    ordergroove_now,
     parse_timestamp,
-    utc_now,
 )
 from services.ordergroove_sandbox.demo import (
     ACTIVE_ROLES,
@@ -125,7 +128,8 @@ async def test_get_without_slash_redirects_and_other_methods_are_404(
     patch = await client.patch(f"/subscriptions/{sub_id(Role.VITAMINS)}/cancel")
     assert (patch.status_code, patch.json()) == (404, {"detail": "Not found."})
     unknown = await client.get("/subscriptions/ffffffffffffffffffffffffffffffff/")
-    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not found."})
+    # Recorded getSubscriptionById/not_found.
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "Subscription not found"})
 
 
 async def test_customer_by_id_and_by_email(client: httpx.AsyncClient) -> None:
@@ -199,14 +203,14 @@ async def test_live_filter_and_demo_quirks(client: httpx.AsyncClient) -> None:
     }
     assert by_id[sub_id(Role.SHAMPOO)]["prepaid_subscription_context"] is None
     water = by_id[sub_id(Role.CANCELLED_WATER_FILTER)]
-    assert water["cancel_reason_code"] == int(water["cancel_reason"].split("|")[0]) == 2
+    assert water["cancel_reason_code"] == water["cancel_reason"].split("|")[0] == "2"
 
 
 async def test_next_order_found_by_subscription_and_status(client: httpx.AsyncClient) -> None:
     for role in ACTIVE_ROLES:
         orders = await unsent_orders(client, sub_id(role))
         assert [o["public_id"] for o in orders] == [DEMO_NEXT_ORDER_IDS[role]]
-        assert parse_timestamp(orders[0]["place"]) > utc_now()
+        assert parse_timestamp(orders[0]["place"]) > ordergroove_now()
     shared_items = await items_of(client, DEMO_SHARED_ORDER_ID)
     assert {i["subscription"] for i in shared_items} == set(map(sub_id, SHARED_ROLES))
     history = await get_json(client, "/orders/", subscription=sub_id(Role.DOG_FOOD))
@@ -228,9 +232,9 @@ async def test_place_range_and_customer_filters(client: httpx.AsyncClient) -> No
     assert product["external_product_id"] == others["results"][0]["product"]
     assert "public_id" not in product
     reasons = await get_json(client, "/merchant/cancel_reason/")
-    # Integer codes without words: {"cancel_reason": 12, "application": "msi"}.
+    # Codes without words, strings or null (recorded getCancellationReasons/merchant_reasons).
     assert {"cancel_reason", "application"} == set(reasons["results"][0])
-    assert all(isinstance(r["cancel_reason"], int) for r in reasons["results"])
+    assert {type(r["cancel_reason"]) for r in reasons["results"]} == {str, type(None)}
 
 
 async def test_products_are_read_several_at_once_by_external_id(client: httpx.AsyncClient) -> None:
@@ -286,24 +290,27 @@ async def test_skip_refusals_have_ordergrooves_bodies(client: httpx.AsyncClient)
     cases = [
         (DEMO_SHARED_ORDER_ID, {}, {"subscription": ["This field is required."]}),
         (
-            DEMO_PAST_ORDER_ID,
-            {"subscription": sub_id(Role.SHARED_COFFEE)},
-            {"detail": "Only unsent orders can be skipped."},
-        ),
-        (
             DEMO_SHARED_ORDER_ID,
             {"subscription": sub_id(Role.VITAMINS)},
-            {"subscription": ["Subscription is not part of this order."]},
+            {"subscription": ["Invalid subscription ID for this order"]},
         ),
         (
             DEMO_SHARED_ORDER_ID,
             {"subscription": sub_id(Role.OTHER_COLD_BREW)},
-            {"subscription": ["Subscription is not part of this order."]},
+            {"subscription": ["Invalid subscription ID for this order"]},
+        ),
+        (
+            DEMO_SHARED_ORDER_ID,
+            {"subscription": "no-such-subscription"},
+            {"subscription": ["Invalid subscription ID for this order"]},
         ),
     ]
     for order, body, expected in cases:
         response = await client.patch(f"/orders/{order}/skip_subscription/", json=body)
         assert (response.status_code, response.json()) == (400, expected)
+    # A delivered order is no longer open: Ordergroove's 500 with an empty body.
+    placed = await skip(client, DEMO_PAST_ORDER_ID, sub_id(Role.SHARED_COFFEE))
+    assert (placed.status_code, placed.content) == (500, b"")
     assert len(await items_of(client, DEMO_SHARED_ORDER_ID)) == 3
 
 
@@ -331,7 +338,7 @@ async def test_cancel_records_reason_and_removes_future_items(
     assert response.status_code == 200, response.text
     cancelled = response.json()
     assert cancelled["live"] is False and cancelled["cancelled"] is not None
-    assert (cancelled["cancel_reason"], cancelled["cancel_reason_code"]) == ("7|Moving abroad", 7)
+    assert (cancelled["cancel_reason"], cancelled["cancel_reason_code"]) == ("7|Moving abroad", "7")
     assert len(await items_of(client, DEMO_SHARED_ORDER_ID)) == 2
     assert await unsent_orders(client, filters) == []
     past = await get_json(client, "/orders/", subscription=filters, status=5)
@@ -603,7 +610,7 @@ def test_frequency_arithmetic_clamps_month_ends() -> None:
 
 # --- the catalogue's writes: each refusal the reference documents -------------------------------
 
-TODAY = utc_now().date()
+TODAY = ordergroove_now().date()
 PAST_DATE = {"order_date": ["Date must be in the future."]}
 
 
@@ -632,7 +639,7 @@ PAST_DATE = {"order_date": ["Date must be in the future."]}
                 "start_date": str(TODAY),
                 "next_order_date": "2020-01-01",
             },
-            {"next_order_date": ["Date must be in the future."]},
+            {"next_order_date": ["Date cannot be in the past."]},
         ),
         (Role.SHAMPOO, "change_next_order_date", {"order_date": str(TODAY)}, PAST_DATE),
         (Role.SHAMPOO, "change_next_order_date", {"order_date": "2020-01-01"}, PAST_DATE),
@@ -664,7 +671,7 @@ PAST_DATE = {"order_date": ["Date must be in the future."]}
             Role.SHAMPOO,
             "change_renewal_behavior",
             {"renewal_behavior": "cancel"},
-            {"detail": "Only prepaid subscriptions have a renewal behavior."},
+            {"detail": "This subscription is not prepaid"},
         ),
         (
             Role.PREPAID_TEA,
@@ -683,54 +690,275 @@ async def test_catalogue_writes_refuse_as_documented(
     assert (await client.get(f"/subscriptions/{sub_id(role)}/")).json() == before
 
 
-async def test_send_now_places_an_unsent_order_and_refuses_any_other(
-    client: httpx.AsyncClient,
-) -> None:
-    order = DEMO_NEXT_ORDER_IDS[Role.SHAMPOO]
-    response = await client.patch(f"/orders/{order}/send_now/")
-    assert response.status_code == 200 and response.json()["public_id"] == order
-    assert response.json()["place"][:10] == datetime.now(UTC).strftime("%Y-%m-%d")
-    skipped = await client.patch(
-        f"/orders/{order}/skip_subscription/", json={"subscription": sub_id(Role.SHAMPOO)}
-    )
-    assert skipped.status_code == 200  # the order is emptied, so cancelled
-    again = await client.patch(f"/orders/{order}/send_now/")
-    assert (again.status_code, again.json()) == (
-        400,
-        {"detail": "Only unsent orders can be sent now."},
-    )
+# --- a pinned clock: Ordergroove's day is Chicago's ---------------------------------------------
+
+# 03:30 UTC on 15 January 2031 is 21:30 on the 14th in Chicago (CST, UTC-6).
+EVENING_IN_CHICAGO = datetime(2031, 1, 15, 3, 30, tzinfo=UTC)
 
 
-async def test_reactivate_answers_success_and_places_a_first_order(
+@asynccontextmanager
+async def pinned(
+    instant: datetime | list[datetime] = EVENING_IN_CHICAGO,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A sandbox whose clock reads `instant` (or, given a list, its last element: a test moves
+    the clock by appending)."""
+    moments = instant if isinstance(instant, list) else [instant]
+    app = partial(create_app, api_key=API_KEY, instant=lambda: moments[-1])
+    async with (
+        serve_asgi_built(lambda url: app(public_url=url)) as base_url,
+        httpx.AsyncClient(base_url=base_url, headers={"x-api-key": API_KEY}, timeout=5) as c,
+    ):
+        yield c
+
+
+async def test_the_sandbox_day_and_times_are_chicagos() -> None:
+    async with pinned() as client:
+        vitamins = sub_id(Role.VITAMINS)
+        # Tomorrow in Chicago, though already today in UTC.
+        moved = await client.patch(
+            f"/subscriptions/{vitamins}/change_next_order_date/", json={"order_date": "2031-01-15"}
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["updated"] == "2031-01-14 21:30:00"
+        today = await client.patch(
+            f"/subscriptions/{vitamins}/change_next_order_date/", json={"order_date": "2031-01-14"}
+        )
+        assert today.json() == {"order_date": ["Date must be in the future."]}
+
+
+# --- send now --------------------------------------------------------------------------------
+
+
+async def test_send_now_answers_the_order_as_sent_now() -> None:
+    async with pinned() as client:
+        order, shampoo = DEMO_NEXT_ORDER_IDS[Role.SHAMPOO], sub_id(Role.SHAMPOO)
+        response = await client.patch(f"/orders/{order}/send_now/")
+        assert response.status_code == 200, response.text
+        sent = response.json()
+        # Recorded sendOrderNow/live_response: status 6 (SEND_NOW), `place` and `updated` now.
+        assert (sent["public_id"], sent["status"]) == (order, 6)
+        assert sent["place"] == sent["updated"] == "2031-01-14 21:30:00"
+        assert await unsent_orders(client, shampoo) == []  # no order to come: the switch's default
+        # No longer open: order actions answer 500 with an empty body.
+        for again in (
+            await client.patch(f"/orders/{order}/send_now/"),
+            await skip(client, order, shampoo),
+        ):
+            assert (again.status_code, again.content) == (500, b"")
+
+
+async def test_send_now_of_a_cancelled_order_is_refused_in_ordergrooves_words(
     client: httpx.AsyncClient,
 ) -> None:
-    subscription = sub_id(Role.CANCELLED_TOOTHBRUSH)
-    first = str(TODAY + timedelta(days=10))
-    body = {"every": 3, "every_period": 2, "start_date": first, "next_order_date": first}
-    response = await client.patch(f"/subscriptions/{subscription}/reactivate/", json=body)
+    order, shampoo = DEMO_NEXT_ORDER_IDS[Role.SHAMPOO], sub_id(Role.SHAMPOO)
+    assert (await skip(client, order, shampoo)).json()["status"] == 4  # emptied, so cancelled
+    for refused in (
+        await client.patch(f"/orders/{order}/send_now/"),
+        await skip(client, order, shampoo),
+    ):
+        # Recorded sendOrderNow/rejected.
+        assert (refused.status_code, refused.json()) == (
+            400,
+            {"detail": "Order is already cancelled"},
+        )
+
+
+async def test_send_now_generates_the_following_orders_under_its_switch() -> None:
+    async with pinned() as client:
+        await set_switches(client, send_now_follow_up="next_order")
+        shared = [sub_id(role) for role in SHARED_ROLES]
+        assert (await client.patch(f"/orders/{DEMO_SHARED_ORDER_ID}/send_now/")).is_success
+        now = datetime(2031, 1, 14, 21, 30)
+        for subscription, (every, period) in zip(
+            shared, ((1, MONTHS), (2, MONTHS), (4, WEEKS)), strict=True
+        ):
+            [following] = await unsent_orders(client, subscription)
+            assert parse_timestamp(following["place"]) == add_frequency(now, every, period)
+
+
+# --- reactivate ------------------------------------------------------------------------------
+
+
+async def reactivate(client: httpx.AsyncClient, role: Role, **body: Any) -> list[str]:
+    """Reactivate monthly; the dates of the subscription's orders to come."""
+    subscription = sub_id(role)
+    response = await client.patch(
+        f"/subscriptions/{subscription}/reactivate/",
+        json={"every": 1, "every_period": MONTHS, **body},
+    )
     assert (response.status_code, response.json()) == (200, {"success": True})
     after = (await client.get(f"/subscriptions/{subscription}/")).json()
-    assert (after["live"], after["every"], after["every_period"], after["cancelled"]) == (
-        True,
-        3,
-        2,
-        None,
+    assert (after["live"], after["cancelled"], after["every"]) == (True, None, 1)
+    return [order["place"][:10] for order in await unsent_orders(client, subscription)]
+
+
+async def test_reactivate_places_the_first_order_on_next_order_date_even_today() -> None:
+    async with pinned() as client:
+        first = await reactivate(
+            client,
+            Role.CANCELLED_TOOTHBRUSH,
+            start_date="2031-01-14",
+            next_order_date="2031-01-14",
+        )
+        assert first == ["2031-01-14"]
+
+
+async def test_reactivate_without_next_order_date_waits_one_period() -> None:
+    async with pinned() as client:
+        first = await reactivate(client, Role.CANCELLED_TOOTHBRUSH, start_date="2031-01-14")
+        assert first == ["2031-02-14"]
+
+
+@pytest.mark.parametrize(
+    ("switch", "expected"), [("ignored", "2031-01-20"), ("delays", "2031-03-01")]
+)
+async def test_a_later_start_date_under_each_switch(switch: str, expected: str) -> None:
+    async with pinned() as client:
+        await set_switches(client, reactivate_start_date=switch)
+        first = await reactivate(
+            client,
+            Role.INACTIVE_LAUNDRY,
+            start_date="2031-03-01",
+            next_order_date="2031-01-20",
+        )
+        assert first == [expected]
+
+
+# --- change the next order date: a shared order, under each switch ----------------------------
+
+
+async def change_date(client: httpx.AsyncClient, subscription: str, day: str) -> None:
+    response = await client.patch(
+        f"/subscriptions/{subscription}/change_next_order_date/", json={"order_date": day}
     )
-    orders = await client.get("/orders/", params={"subscription": subscription, "status": 1})
-    assert [o["place"][:10] for o in orders.json()["results"]] == [first]
+    assert response.status_code == 200, response.text
 
 
-async def test_changing_the_date_of_a_shared_order_moves_only_that_subscription(
+async def next_order_of(client: httpx.AsyncClient, subscription: str) -> tuple[str, str]:
+    [order] = await unsent_orders(client, subscription)
+    return order["public_id"], order["place"][:10]
+
+
+@pytest.mark.parametrize("switch", ["split", "move_order"])
+async def test_an_order_of_one_subscription_keeps_its_id(
+    client: httpx.AsyncClient, switch: str
+) -> None:
+    await set_switches(client, shared_order_date_change=switch)
+    later = str(TODAY + timedelta(days=30))
+    await change_date(client, sub_id(Role.SHAMPOO), later)
+    assert await next_order_of(client, sub_id(Role.SHAMPOO)) == (
+        DEMO_NEXT_ORDER_IDS[Role.SHAMPOO],
+        later,
+    )
+
+
+async def test_a_shared_order_is_split_by_default(client: httpx.AsyncClient) -> None:
+    coffee, filters = sub_id(Role.SHARED_COFFEE), sub_id(Role.SHARED_FILTERS)
+    shared_day = (await get_json(client, f"/orders/{DEMO_SHARED_ORDER_ID}/"))["place"][:10]
+    later = str(TODAY + timedelta(days=30))
+    await change_date(client, coffee, later)
+    moved_id, moved_day = await next_order_of(client, coffee)
+    assert moved_id != DEMO_SHARED_ORDER_ID and moved_day == later
+    assert await next_order_of(client, filters) == (DEMO_SHARED_ORDER_ID, shared_day)
+
+
+async def test_a_shared_order_moves_whole_under_its_switch(client: httpx.AsyncClient) -> None:
+    await set_switches(client, shared_order_date_change="move_order")
+    later = str(TODAY + timedelta(days=30))
+    await change_date(client, sub_id(Role.SHARED_COFFEE), later)
+    for role in SHARED_ROLES:
+        assert await next_order_of(client, sub_id(role)) == (DEMO_SHARED_ORDER_ID, later)
+    assert len(await items_of(client, DEMO_SHARED_ORDER_ID)) == 3
+
+
+# --- switches, the key, the customer's own changes ------------------------------------------
+
+
+async def set_switches(client: httpx.AsyncClient, **switches: str) -> Json:
+    response = await client.patch("/_sandbox/switches", json=switches)
+    assert response.status_code == 200, response.text
+    body: Json = response.json()
+    return body
+
+
+async def test_switches_are_validated_listed_and_reset(client: httpx.AsyncClient) -> None:
+    defaults = (await client.get("/_sandbox/switches")).json()
+    assert defaults == {
+        "shared_order_date_change": "split",
+        "reactivate_start_date": "ignored",
+        "send_now_follow_up": "none",
+        "api_key": "valid",
+    }
+    bad = await client.patch("/_sandbox/switches", json={"api_key": "lost", "speed": "fast"})
+    assert bad.status_code == 400
+    assert bad.json() == {"api_key": ['"lost" is not a valid choice.'], "speed": ["Not a switch."]}
+    assert (await client.get("/_sandbox/switches")).json() == defaults
+    assert (await set_switches(client, send_now_follow_up="next_order"))["send_now_follow_up"] == (
+        "next_order"
+    )
+    await client.post("/_sandbox/reset")
+    assert (await client.get("/_sandbox/switches")).json() == defaults
+
+
+async def test_a_revoked_key_is_answered_401_as_recorded(client: httpx.AsyncClient) -> None:
+    await set_switches(client, api_key="revoked")
+    response = await client.get(f"/customers/{DEMO_CUSTOMER_ID}/")
+    # Recorded data/pull/items/api_error.
+    assert (response.status_code, response.json()) == (
+        401,
+        {"detail": "The provided API key is invalid or has been revoked."},
+    )
+
+
+async def test_the_customer_changes_a_subscription_without_the_key_or_the_journal(
     client: httpx.AsyncClient,
 ) -> None:
-    coffee, filters = sub_id(Role.SHARED_COFFEE), sub_id(Role.SHARED_FILTERS)
-    later = str(TODAY + timedelta(days=30))
-    response = await client.patch(
-        f"/subscriptions/{coffee}/change_next_order_date/", json={"order_date": later}
+    shampoo = sub_id(Role.SHAMPOO)
+    await client.delete("/_sandbox/requests")
+    as_customer = f"/_sandbox/as-customer/subscriptions/{shampoo}"
+    changes: list[tuple[str, Json]] = [
+        ("change_quantity", {"quantity": 5}),
+        ("change_frequency", {"every": 3, "every_period": WEEKS}),
+        ("change_next_order_date", {"order_date": str(TODAY + timedelta(days=40))}),
+        ("cancel", {"cancel_reason": "2|Too expensive"}),
+    ]
+    for action, body in changes:
+        response = await client.patch(
+            f"{as_customer}/{action}/", json=body, headers={"x-api-key": ""}
+        )
+        assert response.status_code == 200, (action, response.text)
+    after = await get_json(client, f"/subscriptions/{shampoo}/")
+    assert (after["quantity"], after["every"], after["every_period"], after["live"]) == (
+        5,
+        3,
+        WEEKS,
+        False,
     )
-    assert response.status_code == 200
-    for subscription, place in ((coffee, later), (filters, None)):
-        page = await client.get("/orders/", params={"subscription": subscription, "status": 1})
-        [order] = page.json()["results"]
-        assert place is None or order["place"][:10] == place
-    assert order["public_id"] == DEMO_SHARED_ORDER_ID  # the filters stay in the shared order
+    # The same rules as the API: a cancelled subscription cannot be changed.
+    refused = await client.patch(f"{as_customer}/change_quantity/", json={"quantity": 2})
+    assert (refused.status_code, refused.json()) == (400, NOT_EDITABLE)
+    journal = (await client.get("/_sandbox/requests")).json()
+    assert [entry["path"] for entry in journal] == [f"/subscriptions/{shampoo}/"]
+
+
+async def test_every_change_to_a_subscription_moves_its_updated() -> None:
+    moments = [EVENING_IN_CHICAGO]
+    async with pinned(moments) as client:
+        shampoo, tea = sub_id(Role.SHAMPOO), sub_id(Role.PREPAID_TEA)
+        later = str(date(2031, 2, 20))
+        changes: list[tuple[str, str, Json]] = [
+            (shampoo, "change_quantity", {"quantity": 4}),
+            (shampoo, "change_frequency", {"every": 2, "every_period": WEEKS}),
+            (shampoo, "change_next_order_date", {"order_date": later}),
+            (tea, "change_renewal_behavior", {"renewal_behavior": "autorenew"}),
+            (shampoo, "cancel", {}),
+            (shampoo, "reactivate", {"every": 1, "every_period": MONTHS, "start_date": later}),
+        ]
+        for subscription, action, body in changes:
+            before = (await get_json(client, f"/subscriptions/{subscription}/"))["updated"]
+            moments.append(moments[-1] + timedelta(minutes=1))
+            response = await client.patch(f"/subscriptions/{subscription}/{action}/", json=body)
+            assert response.status_code == 200, (action, response.text)
+            after = (await get_json(client, f"/subscriptions/{subscription}/"))["updated"]
+            assert after != before, action
+            assert parse_timestamp(after) == moments[-1].astimezone(ZONE).replace(tzinfo=None)

@@ -12,12 +12,48 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import Enum, StrEnum
-from typing import Any
+from enum import Enum, IntEnum, StrEnum
+from typing import Any, Final
 
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
 
-ORDER_STATUS_UNSENT = 1
+
+class OrderStatus(IntEnum):
+    """Ordergroove's order status codes: all 16 it has (ordergroove-recorded/ENDPOINTS.md,
+    "Order status codes"; 2, 7, 8 and 16 are not among them). The one table of them."""
+
+    UNSENT = 1
+    REJECTED = 3
+    CANCELLED = 4
+    SUCCESS = 5
+    SEND_NOW = 6  # what `send_now/` answers: the order is being placed
+    PENDING_BATCH_RESPONSE = 9
+    PENDING_VERIFICATION = 10
+    PENDING_PLACEMENT = 11
+    EXCEPTION_DURING_PLACEMENT_PREPARATION = 12
+    CONNECTION_ERROR_DURING_PLACEMENT = 13
+    RESPONSE_PROCESSING_ERROR = 14
+    GENERIC_ERROR_RESPONSE = 15
+    MERGED = 17
+    CREDIT_CARD_RETRY = 18
+    AWAITING_RETRY_INSTRUCTIONS = 19
+    AWAITING_RESPONSE_CLASSIFICATION = 20
+
+    @property
+    def label(self) -> str:
+        """In words, as Gladly's own app shows it: "Send Now", "Credit Card Retry"."""
+        return self.name.replace("_", " ").title()
+
+
+def order_status_label(code: int) -> str:
+    """The words for any status code Ordergroove sends, a code it does not document too."""
+    try:
+        return OrderStatus(code).label
+    except ValueError:
+        return f"Unknown status ({code})"
+
+
+ORDER_STATUS_UNSENT: Final = OrderStatus.UNSENT
 MAX_ID_LENGTH = 64
 MAX_REASON_DETAILS = 500
 # Matched whole (`fullmatch`: `$` would also accept a trailing newline). The gateway documents
@@ -79,8 +115,16 @@ class Product:
 @dataclass(frozen=True)
 class Order:
     order_id: str
-    status: int
+    status: int  # an `OrderStatus`, or a code Ordergroove does not document
     place_at: datetime | None
+    # Set when Ordergroove cancelled the order, even one it still lists as unsent.
+    cancelled_at: datetime | None = None
+    # Why placing it failed, in Ordergroove's words ("" when it did not).
+    rejected_message: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return order_status_label(self.status)
 
 
 @dataclass(frozen=True)
@@ -205,7 +249,7 @@ def _from_iso(value: Any) -> datetime | None:
 
 @dataclass(frozen=True)
 class CancelReason:
-    """One of the merchant's integer reason codes (as decimal text) and the words for it."""
+    """One of the merchant's reason codes ("12", "TOO_EXPENSIVE") and the words for it."""
 
     code: str
     text: str
@@ -236,8 +280,14 @@ def periods_later(day: date, every: int, period: Period) -> date:
 
 
 def next_order(orders: Iterable[Order]) -> Order | None:
-    """The earliest unsent order; Ordergroove does not sort, so we do."""
-    unsent = [o for o in orders if o.status == ORDER_STATUS_UNSENT and o.place_at is not None]
+    """The earliest unsent order; Ordergroove does not sort, so we do. An unsent order that
+    carries a `cancelled` time is not one to act on (Gladly's own app: recorded
+    data/pull/orders/cancelled_string_null)."""
+    unsent = [
+        o
+        for o in orders
+        if o.status == ORDER_STATUS_UNSENT and o.place_at is not None and o.cancelled_at is None
+    ]
     return min(unsent, key=lambda o: (o.place_at, o.order_id), default=None)
 
 
@@ -350,8 +400,10 @@ def check_cancel_reason_form(code: str, details: str, required: bool) -> None:
             raise InvalidArgument("reason_code", "is required")
         if details.strip():
             raise InvalidArgument("reason_details", "needs a reason_code")
-    elif not (code.isascii() and code.isdigit() and len(code) <= 9):
-        raise InvalidArgument("reason_code", "must be one of the merchant's integer reason codes")
+    elif len(code) > MAX_ID_LENGTH or not is_id(code):
+        # A merchant names its own codes ("101", "TOO_EXPENSIVE": recorded
+        # getCancellationReasons/merchant_reasons); never "|", which ends the code.
+        raise InvalidArgument("reason_code", "must be one of the merchant's reason codes")
 
     if len(details) > MAX_REASON_DETAILS:
         raise InvalidArgument("reason_details", f"must be at most {MAX_REASON_DETAILS} characters")

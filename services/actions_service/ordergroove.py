@@ -1,13 +1,17 @@
 """A thin adapter for Ordergroove's REST API: fetch and send, parse defensively, map failures.
 
-Ordergroove's business-rule refusals keep Ordergroove's own words (ORDERGROOVE_REJECTED); its
+Ordergroove's refusals keep Ordergroove's own words (ORDERGROOVE_REJECTED, or not found); an
+order action answered 500 with an empty body means the order is no longer open; its other
 server errors and transport failures become UPSTREAM_UNAVAILABLE without their internals.
+The answers' shapes are those recorded from the real API (tests/fixtures/ordergroove_recorded.json).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -22,6 +26,7 @@ from async_lru import alru_cache
 
 from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
+    MAX_ID_LENGTH,
     ORDER_STATUS_UNSENT,
     Customer,
     Order,
@@ -30,6 +35,7 @@ from services.actions_service.domain import (
     PrepaidPlan,
     Product,
     Subscription,
+    is_id,
     split_cancel_reason,
 )
 from services.actions_service.errors import ActionError, Reason, UpstreamUnavailable
@@ -60,6 +66,11 @@ REASONS_TTL_SECONDS = 60.0
 MAX_CONNECTIONS = 128
 PRODUCT_TTL_SECONDS = 60.0
 PRODUCT_CACHE_SIZE = 10_000
+
+# What a parsed number or date must fit: the API's int32 fields and protobuf's Timestamp (years
+# 1 to 9999, with a year to spare at each end for the zone conversions).
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+MIN_YEAR, MAX_YEAR = 2, 9998
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -203,7 +214,10 @@ class OrdergrooveClient:
             return orders
 
         pages = await self._get_pages(
-            "/orders/", {**params, "status": str(ORDER_STATUS_UNSENT)}, parse_page, customer_id
+            "/orders/",
+            {**params, "status": str(ORDER_STATUS_UNSENT.value)},
+            parse_page,
+            customer_id,
         )
         return [order for page in pages for order in page]
 
@@ -256,7 +270,7 @@ class OrdergrooveClient:
             claimed[pid].set_result(found.get(pid) or Product(pid))
 
     async def list_cancel_reason_codes(self) -> list[str]:
-        """The merchant's integer reason codes (as decimal text), in Ordergroove's order."""
+        """The merchant's reason codes ("12", "TOO_EXPENSIVE"), in Ordergroove's order."""
         return list(await self._reason_codes())
 
     async def _fetch_reason_codes(self) -> tuple[str, ...]:
@@ -299,20 +313,22 @@ class OrdergrooveClient:
             _path("orders", order_id, "skip_subscription"),
             json={"subscription": subscription_id},
         )
-        return Written(parse_order(_json_or_raise(response), self.timezone), response.status_code)
+        body = _json_or_raise(response, order_id=order_id)
+        return Written(parse_order(body, self.timezone), response.status_code)
 
     async def reactivate(
         self, subscription_id: str, every: int, period: Period, first_order: date, today: date
     ) -> int:
         """Answers `{"success": true}` (recorded): the status only. The first order's date is
-        sent as `start_date`, and as `next_order_date` when it lies ahead (never in the past)."""
+        sent as `next_order_date` (not in the past: today is allowed), and as `start_date`:
+        without `next_order_date` the first order would be one period after `start_date`."""
+        day = max(first_order, today).isoformat()
         body: Json = {
             "every": every,
             "every_period": period.value,
-            "start_date": first_order.isoformat(),
+            "start_date": day,
+            "next_order_date": day,
         }
-        if first_order > today:
-            body["next_order_date"] = first_order.isoformat()
         return await self._patch(_path("subscriptions", subscription_id, "reactivate"), body)
 
     async def change_next_order_date(self, subscription_id: str, order_date: date) -> int:
@@ -333,7 +349,14 @@ class OrdergrooveClient:
         return await self._patch(path, {"renewal_behavior": behavior})
 
     async def send_now(self, order_id: str) -> int:
-        return await self._patch(_path("orders", order_id, "send_now"), None)
+        return (await self.send_order_now(order_id)).status
+
+    async def send_order_now(self, order_id: str) -> Written[Order]:
+        """Ordergroove answers the order as it now is: status 6 (SEND_NOW), `place` now
+        (recorded sendOrderNow/live_response)."""
+        response = await self._upstream.request("PATCH", _path("orders", order_id, "send_now"))
+        body = _json_or_raise(response, order_id=order_id)
+        return Written(parse_order(body, self.timezone), response.status_code)
 
     async def _patch(self, path: str, body: Json | None) -> int:
         """A write whose answer the caller does not use (it re-reads): its status, or the error."""
@@ -385,7 +408,8 @@ class OrdergrooveClient:
                 page = await self._get_json(url, query if first else None)
             parsed.append(parse(_results(page)))
             next_url = page.get("next")
-            url = str(next_url) if next_url else None
+            # A `next` is followed only to Ordergroove itself (upstream.HttpClient.url).
+            url = next_url if isinstance(next_url, str) and next_url else None
         return parsed
 
 
@@ -414,37 +438,60 @@ def _results(page: Json) -> list[Json]:
 # --- failures ------------------------------------------------------------------------------------
 
 
-def _json_or_raise(response: Response) -> Json:
+def _json_or_raise(response: Response, *, order_id: str = "") -> Json:
+    """The answer's JSON object, or the error it stands for. `order_id` names the order of an
+    order action (Ordergroove's 500 with an empty body then means the order is not open)."""
     if response.is_success:
         body = _json(response)
         if isinstance(body, dict):
             return body
         log.warning("Ordergroove answered %s with a body that is not an object", response.url.path)
         raise UpstreamUnavailable(SYSTEM)
-    raise error_for(response)
+    raise error_for(response, order_id=order_id)
 
 
-def error_for(response: Response) -> ActionError:
+def error_for(response: Response, *, order_id: str = "") -> ActionError:
     """Map a non-success answer to the error the caller sees."""
-    error = _error_for(response)
+    error = _error_for(response, order_id)
     error.upstream_status = response.status_code
     return error
 
 
-def _error_for(response: Response) -> ActionError:
-    status = response.status_code
+def _error_for(response: Response, order_id: str) -> ActionError:
+    status, words = response.status_code, ordergroove_message(_json(response))
     if status in (400, 409, 422):
         return ActionError(
             Reason.ORDERGROOVE_REJECTED,
-            ordergroove_message(_json(response)) or "Ordergroove refused the change.",
+            words or "Ordergroove refused the change.",
             ordergroove_status=str(status),
         )
     if status == 404:
-        return ActionError(Reason.SUBSCRIPTION_NOT_FOUND, "Ordergroove has no such record.")
+        # Recorded: `{"error": "Subscription not found"}` (getSubscriptionById/not_found).
+        return ActionError(
+            Reason.SUBSCRIPTION_NOT_FOUND, words or "Ordergroove has no such record."
+        )
+    if status == 500 and order_id and not response.content.strip():
+        # ENDPOINTS.md, "Shared error handling": an order or item action answered 500 with an
+        # empty body means the order is no longer open.
+        return ActionError(
+            Reason.NEXT_ORDER_CHANGED,
+            f"Order {order_id} is no longer open at Ordergroove (placed, rejected or skipped "
+            f"since the card loaded); refresh the card.",
+            order_id=order_id,
+        )
     if status in (401, 403):
-        log.error("Ordergroove refused our API key (%d): check ORDERGROOVE_API_KEY", status)
-    else:
-        log.warning("Ordergroove answered %d to %s", status, response.url.path)
+        # Recorded data/pull/items/api_error: 401 `{"detail": "The provided API key is invalid
+        # or has been revoked."}`. Not the agent's to fix, nor to be retried.
+        log.error(
+            "Ordergroove refused our API key (%d: %s): check ORDERGROOVE_API_KEY", status, words
+        )
+        return ActionError(
+            Reason.UPSTREAM_UNAVAILABLE,
+            f"Ordergroove refused this integration's API key ({words or status}); an "
+            f"administrator must replace it.",
+            system=SYSTEM,
+        )
+    log.warning("Ordergroove answered %d to %s", status, response.url.path)
     return UpstreamUnavailable(SYSTEM)
 
 
@@ -515,11 +562,28 @@ def parse_prepaid(context: Any) -> PrepaidPlan | None:
 
 
 def parse_order(row: Json, zone: tzinfo) -> Order:
+    """`status` is an integer code (`OrderStatus`, or one Ordergroove does not document);
+    `cancelled` may be the string "null" (recorded data/pull/orders/cancelled_string_null)."""
     return Order(
         order_id=_str(row.get("public_id")),
         status=_int(row.get("status")),
         place_at=parse_datetime(row.get("place"), zone),
+        cancelled_at=parse_datetime(row.get("cancelled"), zone),
+        rejected_message=rejected_message(row.get("rejected_message")),
     )
+
+
+def rejected_message(value: Any) -> str:
+    """Why placing failed: prose, or JSON in a string whose `message` says it (recorded
+    data/pull/orders/rejected_message_json: `{"code": "500", "message": "Expiration Date is
+    in the past."}`); JSON without a message is kept as it came."""
+    text = _str(value)
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    message = parsed.get("message") if isinstance(parsed, dict) else None
+    return _str(message) or text
 
 
 def parse_product(row: Json) -> Product:
@@ -533,14 +597,17 @@ def parse_product(row: Json) -> Product:
 
 
 def parse_cancel_reason_code(row: Json) -> str:
-    """`{"cancel_reason": 12, "application": "msi"}`: an integer code and no words."""
+    """`{"cancel_reason": "101", "application": "storefront"}`: a code and no words. The code
+    is a string — digits or a name ("TOO_EXPENSIVE") — or null (recorded
+    getCancellationReasons/merchant_reasons), an integer in an older recording."""
     return _code(row.get("cancel_reason"))
 
 
 def parse_datetime(value: Any, zone: tzinfo) -> datetime | None:
     """Ordergroove sends `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD` without a zone (read in the
     merchant's `zone`), or ISO 8601 with one. Kept in the merchant's zone, so that a date shown
-    is the merchant's calendar date."""
+    is the merchant's calendar date. Anything else — the string "null", a date no calendar
+    holds, a year at the ends of time — is no date."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().replace("Z", "+00:00")
@@ -552,27 +619,29 @@ def parse_datetime(value: Any, zone: tzinfo) -> datetime | None:
         except ValueError:
             return None
         parsed = datetime(day.year, day.month, day.day)
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return None
     return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed.astimezone(zone)
 
 
 def _str(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
+    """Text as Ordergroove sent it; "" for none, and for an object or a list where a string
+    belongs."""
+    if isinstance(value, str | int | float):
+        return str(value).strip()
+    return ""
 
 
 def _code(value: Any) -> str:
-    """An integer reason code as decimal text ("" when there is none or it is not one)."""
-    if isinstance(value, bool):
+    """A reason code as text: digits without leading zeros, or a name in the id alphabet
+    ("TOO_EXPENSIVE"); "" when there is none or it cannot be one (it would not survive the
+    `code|details` of a cancel)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
         return ""
-    if isinstance(value, int):
-        return str(value)
-    text = _str(value)
-    return str(int(text)) if text.isascii() and text.isdigit() else ""
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else _int(value)
+    text = str(value).strip()
+    if text.isascii() and text.isdigit():
+        return text.lstrip("0") or "0"
+    return text if len(text) <= MAX_ID_LENGTH and is_id(text) else ""
 
 
 def _bool(value: Any) -> bool:
@@ -582,10 +651,23 @@ def _bool(value: Any) -> bool:
 
 
 def _int(value: Any, default: int = 0) -> int:
+    whole = _optional_int(value)
+    return default if whole is None else whole
+
+
+def _optional_int(value: Any) -> int | None:
+    """A whole number the API can carry on (a 32-bit integer); None for anything else: null,
+    text that is not a number, 1e400 (infinite once parsed), NaN, 10**30."""
+    if isinstance(value, bool):
+        return None
     try:
-        return int(float(value))
+        number = value if isinstance(value, int) else float(value)
     except (TypeError, ValueError):
-        return default
+        return None
+    if isinstance(number, float) and not math.isfinite(number):
+        return None
+    whole = int(number)
+    return whole if INT32_MIN <= whole <= INT32_MAX else None
 
 
 def _period(value: Any) -> Period | None:

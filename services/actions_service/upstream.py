@@ -52,6 +52,11 @@ DEADLINE_BACKSTOP_SECONDS = 0.05
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
+class ForeignUrl(ValueError):
+    """A whole URL (a page's `next`) that names another host than the upstream's own: the
+    request would carry the upstream's credentials (`x-api-key`) there."""
+
+
 class Response:
     """An upstream's answer, read whole: what the adapters look at, and nothing to close."""
 
@@ -94,6 +99,7 @@ class HttpClient:
         auth: tuple[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._origin = URL(self.base_url).origin()
         self._recorded_base = http_client.recorded_whole_url(URL(self.base_url))
         self._max_connections = max_connections
         self._headers = dict(headers or {})
@@ -112,10 +118,11 @@ class HttpClient:
 
     def url(self, url: str, params: Params | None = None) -> tuple[URL, str]:
         """The URL to send to, and as recorded on its span (`http_client.recorded_url`). A path
-        is joined to the base URL; a whole URL (a page's `next`) is taken as it is. Paths come
+        is joined to the base URL; a whole URL (a page's `next`) is taken as it is, but only
+        at the base URL's scheme, host and port (ForeignUrl otherwise). Paths come
         percent-encoded (`ordergroove._path`); query values are encoded here."""
         if "://" in url:
-            whole = URL(url)
+            whole = self.own(url)
             return whole, http_client.recorded_whole_url(whole)
         pairs = list(params.items() if isinstance(params, Mapping) else params or ())
         text = self.base_url + url
@@ -123,6 +130,13 @@ class HttpClient:
             text += ("&" if "?" in url else "?") + urlencode(pairs, quote_via=quote)
         recorded = http_client.recorded_url(self._recorded_base, url, [name for name, _ in pairs])
         return URL(text, encoded=True), recorded
+
+    def own(self, url: str) -> URL:
+        """A whole URL, if it is at this client's scheme, host and port; else ForeignUrl."""
+        whole = URL(url)
+        if not whole.is_absolute() or whole.origin() != self._origin:
+            raise ForeignUrl(whole.host or url)
+        return whole
 
     async def request(
         self,
@@ -244,6 +258,12 @@ class Upstream:
         or DeadlineExceeded when no answer could be had in time."""
         is_read = method in ("GET", "HEAD")
         retry_statuses = READ_RETRY_STATUSES if is_read else NOT_APPLIED_STATUSES
+        try:
+            if "://" in url:
+                self.client.own(url)
+        except ForeignUrl as foreign:
+            log.warning("%s named a URL at another host (%s): not followed", self.system, foreign)
+            raise UpstreamUnavailable(self.system) from None
         for attempt in range(1, self.policy.attempts + 1):
             last_attempt = attempt == self.policy.attempts
             wait_at_least = 0.0

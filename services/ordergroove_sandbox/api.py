@@ -17,9 +17,13 @@ from services.ordergroove_sandbox.errors import ApiError, not_found
 from services.ordergroove_sandbox.faults import Rule, fault_body
 from services.ordergroove_sandbox.resources import Call, Endpoint, Resource, resolve
 from services.ordergroove_sandbox.state import Sandbox
+from services.ordergroove_sandbox.switches import ApiKey
 
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
+# Reference ordergroove.md, "Failures": 403 `{"detail": "Authentication Failed"}`.
 AUTHENTICATION_FAILED = "Authentication Failed"
+# Recorded data/pull/items/api_error: 401.
+KEY_REVOKED = "The provided API key is invalid or has been revoked."
 # Sent to nobody: the client of a hung request has already gone away.
 CLIENT_GONE = 499
 
@@ -69,13 +73,24 @@ async def _until_disconnected(request: Request) -> None:
         pass
 
 
-async def _serve(request: Request, sandbox: Sandbox) -> Response:
+async def as_customer(request: Request, sandbox: Sandbox) -> Response:
+    """`/_sandbox/as-customer/<Ordergroove path>`: what a customer does on the merchant's
+    website, which reaches Ordergroove's data by its own way: the same endpoints and rules, no
+    API key, no fault and no journal entry (the journal shows what API clients sent)."""
+    return await _serve(request, sandbox, request.path_params["path"], authenticate=False)
+
+
+async def _serve(
+    request: Request, sandbox: Sandbox, path: str | None = None, *, authenticate: bool = True
+) -> Response:
+    path = request.url.path if path is None else "/" + path
     try:
-        found = resolve(request.url.path)
+        found = resolve(path)
         if found is None:
             return _slash_redirect(request)
         resource, params = found
-        _authenticate(request, sandbox.api_key)
+        if authenticate:
+            _authenticate(request, sandbox)
         endpoint = _endpoint(resource, request.method)
         call = Call(
             store=sandbox.store,
@@ -86,7 +101,7 @@ async def _serve(request: Request, sandbox: Sandbox) -> Response:
         )
         return JSONResponse(endpoint(call))
     except ApiError as error:
-        return JSONResponse(error.body, error.status, headers=error.headers)
+        return error.response()
 
 
 def _slash_redirect(request: Request) -> Response:
@@ -101,12 +116,14 @@ def _slash_redirect(request: Request) -> Response:
     return RedirectResponse(location, status_code=301)
 
 
-def _authenticate(request: Request, api_key: str) -> None:
+def _authenticate(request: Request, sandbox: Sandbox) -> None:
     given = request.headers.get("x-api-key", "")
     if not given:
         raise ApiError(401, {"detail": NOT_AUTHENTICATED})
-    if not secrets.compare_digest(given.encode(), api_key.encode()):
+    if not secrets.compare_digest(given.encode(), sandbox.api_key.encode()):
         raise ApiError(403, {"detail": AUTHENTICATION_FAILED})
+    if sandbox.switches.api_key is ApiKey.REVOKED:
+        raise ApiError(401, {"detail": KEY_REVOKED})
 
 
 def _endpoint(resource: Resource, method: str) -> Endpoint:

@@ -10,6 +10,7 @@ from starlette.routing import Mount, Route
 from services.config import OrdergrooveSandboxSettings
 from services.ordergroove_sandbox import api
 from services.ordergroove_sandbox.control import control_routes
+from services.ordergroove_sandbox.dates import Instant, system_instant
 from services.ordergroove_sandbox.faults import METHODS
 from services.ordergroove_sandbox.state import Sandbox
 from services.runtime import client_gone
@@ -19,9 +20,13 @@ DEFAULT_PUBLIC_URL = OrdergrooveSandboxSettings().public
 
 
 def create_app(
-    api_key: str = DEFAULT_API_KEY, seed_demo: bool = True, public_url: str = DEFAULT_PUBLIC_URL
+    api_key: str = DEFAULT_API_KEY,
+    seed_demo: bool = True,
+    public_url: str = DEFAULT_PUBLIC_URL,
+    instant: Instant = system_instant,
 ) -> Starlette:
-    sandbox = Sandbox(api_key, public_url, seed_demo)
+    """`instant` is the moment it is: tests pin it to see the sandbox at a given time."""
+    sandbox = Sandbox(api_key, public_url, seed_demo, instant)
 
     async def ordergroove(request: Request) -> Response:
         return await api.handle(request, sandbox)

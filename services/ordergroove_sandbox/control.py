@@ -1,5 +1,6 @@
-"""`/_sandbox/...`: the switches tests and benchmarks use, and the made-up products' pictures.
-No API key (a browser loads the pictures); plain JSON but for the pictures."""
+"""`/_sandbox/...`: the controls tests and benchmarks use — faults, switches, seeding, the
+journal, a customer's own changes — and the made-up products' pictures. No API key (a browser
+loads the pictures); plain JSON but for the pictures."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from services.ordergroove_sandbox import api
 from services.ordergroove_sandbox.errors import ApiError, not_found
 from services.ordergroove_sandbox.fields import parse_json
 from services.ordergroove_sandbox.images import IMAGE_ROUTE, SVG_MEDIA_TYPE, product_tile
@@ -36,6 +38,15 @@ async def remove_fault(request: Request, sandbox: Sandbox) -> Response:
     if not sandbox.faults.remove(request.path_params["rule_id"]):
         raise not_found()
     return Response(status_code=204)
+
+
+async def get_switches(_: Request, sandbox: Sandbox) -> Response:
+    return JSONResponse(sandbox.switches.as_json())
+
+
+async def set_switches(request: Request, sandbox: Sandbox) -> Response:
+    sandbox.switches.update(parse_json(await request.body()))
+    return JSONResponse(sandbox.switches.as_json())
 
 
 async def add_customer(request: Request, sandbox: Sandbox) -> Response:
@@ -74,7 +85,7 @@ def control_routes(sandbox: Sandbox) -> list[BaseRoute]:
             try:
                 return await handler(request, sandbox)
             except ApiError as error:
-                return JSONResponse(error.body, error.status, headers=error.headers)
+                return error.response()
 
         return Route(path, endpoint, methods=[method])
 
@@ -83,7 +94,13 @@ def control_routes(sandbox: Sandbox) -> list[BaseRoute]:
         route("/faults", "GET", list_faults),
         route("/faults", "DELETE", clear_faults),
         route("/faults/{rule_id}", "DELETE", remove_fault),
+        route("/switches", "GET", get_switches),
+        route("/switches", "PATCH", set_switches),
         route("/customers", "POST", add_customer),
+        *(
+            route("/as-customer/{path:path}", method, api.as_customer)
+            for method in ("GET", "PATCH")
+        ),
         route("/reset", "POST", reset),
         route("/requests", "GET", list_requests),
         route("/requests", "DELETE", clear_requests),

@@ -5,21 +5,37 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-# Ordergroove sends naive UTC timestamps with a space separator and no zone.
+from services.config import DEFAULT_ORDERGROOVE_TIMEZONE
+
+# Ordergroove sends timestamps with a space separator and no zone. The only page of its
+# documentation that names their zone says CST (reference ordergroove.md, "Naive timestamps"):
+# the sandbox's "today", and every time it writes, are in that zone, America/Chicago.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"
+ZONE = ZoneInfo(DEFAULT_ORDERGROOVE_TIMEZONE)
 
 # Ordergroove's `every_period` codes.
 DAYS, WEEKS, MONTHS, YEARS = 1, 2, 3, 4
 PERIOD_DAYS = {DAYS: 1, WEEKS: 7, MONTHS: 30, YEARS: 365}
 
+# The moment it is (aware): what a test may pin.
+Instant = Callable[[], datetime]
+# Now as Ordergroove writes it: naive, in its zone, whole seconds.
 Clock = Callable[[], datetime]
 
 
-def utc_now() -> datetime:
-    """Now as Ordergroove stores it: naive UTC, whole seconds."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+def system_instant() -> datetime:
+    return datetime.now(UTC)
+
+
+def zone_clock(instant: Instant = system_instant) -> Clock:
+    """A clock reading `instant` in Ordergroove's zone."""
+    return lambda: instant().astimezone(ZONE).replace(tzinfo=None, microsecond=0)
+
+
+ordergroove_now: Clock = zone_clock()
 
 
 def format_timestamp(value: datetime | date | None) -> str | None:

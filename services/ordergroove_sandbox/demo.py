@@ -41,9 +41,13 @@ DEMO_EMAIL: Final = "demo@example.com"
 OTHER_CUSTOMER_ID: Final = "demo-customer-2"
 OTHER_EMAIL: Final = "other@example.com"
 
-# The merchant's reason codes: integers without words, as Ordergroove lists them (the words are
-# the service's CANCEL_REASON_NAMES).
-CANCEL_REASONS: Final = tuple(CancelReason(code) for code in (1, 2, 3, 4, 5, 6, 7, 12))
+# The merchant's reason codes: strings without words, as Ordergroove lists them (the words are
+# the service's CANCEL_REASON_NAMES); one application's reason has no code at all (null), as
+# in the recorded getCancellationReasons/merchant_reasons.
+CANCEL_REASONS: Final = (
+    *(CancelReason(code) for code in ("1", "2", "3", "4", "5", "6", "7", "12")),
+    CancelReason(None, "api"),
+)
 
 
 class Role(StrEnum):

@@ -9,12 +9,13 @@ from typing import Any
 
 from services.ordergroove_sandbox.dates import PERIOD_DAYS
 
-# Ordergroove's integer order statuses (only the ones the sandbox produces are named).
+# Ordergroove's integer order statuses, those the sandbox produces (the whole list of 16 is in
+# ordergroove-recorded/ENDPOINTS.md, "Order status codes").
 UNSENT = 1
 REJECTED = 3
 CANCELLED = 4
 SUCCESS = 5
-SEND_NOW = 6  # what `send_now/` answers (recorded `sendOrderNow/live_response`)
+SEND_NOW = 6  # what `send_now/` answers (recorded sendOrderNow/live_response)
 
 CENT = Decimal("0.01")
 
@@ -69,8 +70,9 @@ class Subscription:
     live: bool = True
     cancelled: datetime | None = None
     cancel_reason: str | None = None
-    # An integer (reference: "cancel_reason_code on a subscription is an integer").
-    cancel_reason_code: int | None = None
+    # Documented as an integer, recorded as a string ("4": recorded
+    # getSubscriptionsByCustomerId/cancelled_subscription): the recording wins.
+    cancel_reason_code: str | None = None
     prepaid: Prepaid | None = None
     currency_code: str = "USD"
     extra_data: dict[str, Any] = field(default_factory=dict)
@@ -106,14 +108,15 @@ class Item:
 
 @dataclass(frozen=True)
 class CancelReason:
-    """One of the merchant's reasons: an integer code and no words (recorded
-    getCancellationReasons: `{"cancel_reason": 12, "application": "msi"}`)."""
+    """One of the merchant's reasons: a code and no words. The code is a string, a name or
+    digits, or null (recorded getCancellationReasons/merchant_reasons: `{"cancel_reason":
+    "101", "application": "storefront"}`, `"TOO_EXPENSIVE"`, `null`; an older recording has
+    the integer 12)."""
 
-    code: int
+    code: str | None
     application: str = "msi"
 
 
-def reason_code_of(cancel_reason: str | None) -> int | None:
-    """The integer code of a `code|details` value; None when it has no integer code."""
-    code = (cancel_reason or "").partition("|")[0].strip()
-    return int(code) if code.isascii() and code.isdigit() else None
+def reason_code_of(cancel_reason: str | None) -> str | None:
+    """The code of a `code|details` value; None when it has none."""
+    return (cancel_reason or "").partition("|")[0].strip() or None

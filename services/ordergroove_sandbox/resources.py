@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, TypeVar
 
 from starlette.datastructures import URL, QueryParams
@@ -153,20 +154,22 @@ def skip_subscription(call: Call) -> Json:
 
 
 def reactivate(call: Call) -> Json:
-    """Recorded reactivateSubscription success: the answer is `{"success": true}`."""
+    """Recorded reactivateSubscription success: the answer is `{"success": true}`. A live
+    subscription is refused before the fields are read (recorded reactivateSubscription/400:
+    its `every` is 0, the answer names the state)."""
+    call.store.reactivatable(call.params["id"])
     body = _object_body(call)
     every, period = _positive_int(body, "every"), _period(body)
-    start = _date(call, "start_date", required=True, future=False)
+    start = _date(call, "start_date", required=True)
     assert start is not None
-    first = _date(call, "next_order_date", required=False, future=True) or max(
-        start, call.store.clock()
-    )
-    call.store.reactivate(call.params["id"], every, period, first)
+    # Reference: `next_order_date` "not in the past": today is allowed.
+    first = _date(call, "next_order_date", required=False, earliest=Earliest.TODAY)
+    call.store.reactivate(call.params["id"], every, period, start, first)
     return {"success": True}
 
 
 def change_next_order_date(call: Call) -> Json:
-    place = _date(call, "order_date", required=True, future=True)
+    place = _date(call, "order_date", required=True, earliest=Earliest.TOMORROW)
     assert place is not None
     return render.subscription(call.store.change_next_order_date(call.params["id"], place))
 
@@ -194,15 +197,16 @@ def change_renewal_behavior(call: Call) -> Json:
 
 
 def list_items(call: Call) -> Json:
+    store = call.store
     order = call.filter("order")
-    records = list(call.store.items.values()) if order is None else call.store.items_of(order)
+    records = list(store.items.values()) if order is None else store.items_of(order)
     if (subscription := call.filter("subscription")) is not None:
         records = [i for i in records if i.subscription == subscription]
-    return call.page(records, render.item)
+    return call.page(records, lambda item: render.item(item, store))
 
 
 def get_item(call: Call) -> Json:
-    return render.item(call.store.item(call.params["id"]))
+    return render.item(call.store.item(call.params["id"]), call.store)
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -242,9 +246,17 @@ def _period(body: Mapping[str, Any]) -> int:
     return int(value)
 
 
-def _date(call: Call, name: str, *, required: bool, future: bool) -> datetime | None:
-    """A YYYY-MM-DD date; `future` refuses today and earlier (reference: the next order date
-    must be in the future, reactivate's `next_order_date` not in the past)."""
+class Earliest(Enum):
+    ANY = 0
+    TODAY = 1  # reactivate's `next_order_date`: "not in the past"
+    TOMORROW = 2  # the next order date: "in the future"
+
+
+def _date(
+    call: Call, name: str, *, required: bool, earliest: Earliest = Earliest.ANY
+) -> datetime | None:
+    """A YYYY-MM-DD date, no earlier than `earliest` in Ordergroove's zone (reference: the
+    next order date must be in the future, reactivate's `next_order_date` not in the past)."""
     value = _object_body(call).get(name)
     if value is None or value == "":
         if required:
@@ -255,8 +267,11 @@ def _date(call: Call, name: str, *, required: bool, future: bool) -> datetime | 
             name, "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
         )
     moment = parse_timestamp(value)
-    if future and moment.date() <= call.store.clock().date():
+    today = call.store.clock().date()
+    if earliest is Earliest.TOMORROW and moment.date() <= today:
         raise field_error(name, "Date must be in the future.")
+    if earliest is Earliest.TODAY and moment.date() < today:
+        raise field_error(name, "Date cannot be in the past.")
     return moment
 
 

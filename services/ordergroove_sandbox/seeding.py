@@ -108,7 +108,7 @@ def _parse_subscriptions(
         try:
             fields = Fields(expect_object(item))
         except ApiError as error:
-            errors.append(error.body)
+            errors.append(error.body or {})
             continue
         seeds.append(_parse_subscription(fields, store))
         errors.append(fields.errors)

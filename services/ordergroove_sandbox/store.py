@@ -13,8 +13,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from services.ordergroove_sandbox.dates import Clock, add_frequency, utc_now
-from services.ordergroove_sandbox.errors import field_error, not_found, refused
+from services.ordergroove_sandbox.dates import Clock, add_frequency, ordergroove_now
+from services.ordergroove_sandbox.errors import (
+    ORDER_ALREADY_CANCELLED,
+    ApiError,
+    field_error,
+    not_found,
+    order_not_found,
+    order_not_open,
+    refused,
+    subscription_not_found,
+)
 from services.ordergroove_sandbox.model import (
     CANCELLED,
     CENT,
@@ -28,24 +37,28 @@ from services.ordergroove_sandbox.model import (
     Subscription,
     reason_code_of,
 )
+from services.ordergroove_sandbox.switches import (
+    ReactivateStartDate,
+    SendNowFollowUp,
+    SharedOrderDateChange,
+    Switches,
+)
 
 # Recorded cancelSubscription error_case (400).
 NOT_EDITABLE = "This subscription is not in a state which it can edited"
 # The reference: `cancel/` refuses prepaid subscriptions with 400 (the words are the sandbox's own).
 PREPAID_NOT_CANCELLABLE = "Prepaid subscriptions cannot be cancelled."
-ONLY_UNSENT_SKIPPABLE = "Only unsent orders can be skipped."
 # Recorded reactivateSubscription 400: `{"subscription": ["This subscription is already in active
 # state"]}`.
 ALREADY_ACTIVE = "This subscription is already in active state"
 # The reference: `change_quantity/` answers 400 on a prepaid subscription (the words are ours).
 PREPAID_QUANTITY_FIXED = "The quantity of a prepaid subscription cannot be changed."
-# The reference: `change_renewal_behavior/` is the prepaid route (the words are ours).
-NOT_PREPAID = "Only prepaid subscriptions have a renewal behavior."
-# The reference: `send_now/` places an unsent order (the words are ours).
-ONLY_UNSENT_SENDABLE = "Only unsent orders can be sent now."
+# Recorded changePrepaidRenewalBehavior/rejected (400).
+NOT_PREPAID = "This subscription is not prepaid"
 NO_NEXT_ORDER = "This subscription has no upcoming order."
 RENEWAL_BEHAVIORS = ("autorenew", "cancel", "downgrade")
-NOT_IN_ORDER = "Subscription is not part of this order."
+# Recorded skipSubscription/400: `{"subscription": ["Invalid subscription ID for this order"]}`.
+NOT_IN_ORDER = "Invalid subscription ID for this order"
 
 T = TypeVar("T")
 
@@ -60,8 +73,9 @@ def stable_id(name: str) -> str:
 
 
 class Store:
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, clock: Clock = ordergroove_now, switches: Switches | None = None) -> None:
         self.clock = clock
+        self.switches = switches or Switches()
         self.customers: dict[str, Customer] = {}
         self.products: dict[str, Product] = {}
         self.subscriptions: dict[str, Subscription] = {}
@@ -140,10 +154,10 @@ class Store:
         return _found(next((p for p in self.products.values() if p.sku == sku), None))
 
     def subscription(self, public_id: str) -> Subscription:
-        return _found(self.subscriptions.get(public_id))
+        return _found(self.subscriptions.get(public_id), subscription_not_found())
 
     def order(self, public_id: str) -> Order:
-        return _found(self.orders.get(public_id))
+        return _found(self.orders.get(public_id), order_not_found())
 
     def item(self, public_id: str) -> Item:
         return _found(self.items.get(public_id))
@@ -197,56 +211,67 @@ class Store:
     def skip(self, order_id: str, subscription_id: str) -> Order:
         """Take a subscription's items out of an unsent order and place them in a new order one
         frequency later. Other subscriptions' items stay where they are."""
-        order = self.order(order_id)
+        order = self._open_order(order_id)
         subscription, skipped = self._skippable(order, subscription_id)
         place = add_frequency(order.place, subscription.every, subscription.every_period)
         following = self.add_order(order.customer, place, UNSENT, [])
-        for item in skipped:
-            del self._order_items[order_id][item.public_id]
-            self._order_items[following.public_id][item.public_id] = item
-            item.order = following.public_id
-        self._after_items_left(order)
+        self._move_items(skipped, order, following)
         return order
 
     def reactivate(
-        self, subscription_id: str, every: int, every_period: int, first_order: datetime
+        self,
+        subscription_id: str,
+        every: int,
+        every_period: int,
+        start: datetime,
+        next_order: datetime | None,
     ) -> Subscription:
         """Make a cancelled or inactive subscription live again at the given frequency, with a
-        new unsent order at `first_order` (reference: `reactivate/`, required `every`,
-        `every_period`, `start_date`; optional `next_order_date`)."""
-        subscription = self.subscription(subscription_id)
-        if subscription.live:
-            raise field_error("subscription", ALREADY_ACTIVE)
-        now = self.clock()
+        new unsent order (reference: `reactivate/`, required `every`, `every_period`,
+        `start_date`; optional `next_order_date`, not in the past). Without `next_order_date`
+        the first order is one frequency after `start_date` (issue 21, item 2); with it, the
+        first order is on that date — or on a later `start_date`, which is a switch."""
+        subscription = self.reactivatable(subscription_id)
+        if next_order is None:
+            first = add_frequency(start, every, every_period)
+        elif self.switches.reactivate_start_date is ReactivateStartDate.DELAYS:
+            first = max(start, next_order)
+        else:
+            first = next_order
         subscription.live = True
         subscription.cancelled = None
         subscription.cancel_reason = None
         subscription.cancel_reason_code = None
         subscription.every, subscription.every_period = every, every_period
-        subscription.updated = now
-        self.add_order(subscription.customer, first_order, UNSENT, [subscription])
+        subscription.updated = self.clock()
+        self.add_order(subscription.customer, first, UNSENT, [subscription])
+        return subscription
+
+    def reactivatable(self, subscription_id: str) -> Subscription:
+        """The subscription, unless it is live (recorded reactivateSubscription/400)."""
+        subscription = self.subscription(subscription_id)
+        if subscription.live:
+            raise field_error("subscription", ALREADY_ACTIVE)
         return subscription
 
     def change_next_order_date(self, subscription_id: str, place: datetime) -> Subscription:
         """Move the subscription's next unsent order (reference: `change_next_order_date/`
-        `{"order_date"}` in the future). Items of other subscriptions in a shared order stay on
-        their date: this subscription's items move to an order of their own."""
+        `{"order_date"}` in the future). An order of this subscription alone keeps its id; a
+        shared one is split or moved whole, by a switch (Ordergroove does not say)."""
         subscription = self._live(subscription_id)
         upcoming = self.next_unsent_order(subscription_id)
         if upcoming is None:
             raise refused(NO_NEXT_ORDER)
-        mine = [i for i in self.items_of(upcoming.public_id) if i.subscription == subscription_id]
-        if len(mine) == len(self.items_of(upcoming.public_id)):
-            upcoming.place = place
-            upcoming.updated = self.clock()
+        held = self.items_of(upcoming.public_id)
+        mine = [i for i in held if i.subscription == subscription_id]
+        now = self.clock()
+        whole = self.switches.shared_order_date_change is SharedOrderDateChange.MOVE_ORDER
+        if whole or len(mine) == len(held):
+            upcoming.place, upcoming.updated = place, now
         else:
             moved = self.add_order(upcoming.customer, place, UNSENT, [])
-            for item in mine:
-                del self._order_items[upcoming.public_id][item.public_id]
-                self._order_items[moved.public_id][item.public_id] = item
-                item.order = moved.public_id
-            self._after_items_left(upcoming)
-        subscription.updated = self.clock()
+            self._move_items(mine, upcoming, moved)
+        subscription.updated = now
         return subscription
 
     def change_frequency(self, subscription_id: str, every: int, every_period: int) -> Subscription:
@@ -271,15 +296,17 @@ class Store:
         return subscription
 
     def send_now(self, order_id: str) -> Order:
-        """Reference: `orders/{id}/send_now/` places an unsent order within 24 h and answers
-        the order with `status: 6` (SEND_NOW) and `place` now (recorded
-        `sendOrderNow/live_response/rawData.json`)."""
-        order = self.order(order_id)
-        if order.status != UNSENT:
-            raise refused(ONLY_UNSENT_SENDABLE)
-        order.place = self.clock()
-        order.status = SEND_NOW
-        order.updated = order.place
+        """`orders/{id}/send_now/` answers the order with status 6 (SEND_NOW) and `place` and
+        `updated` now (recorded sendOrderNow/live_response). Whether the subscriptions in it
+        get their next order at once is not documented: a switch."""
+        order = self._open_order(order_id)
+        now = self.clock()
+        order.status, order.place, order.updated = SEND_NOW, now, now
+        if self.switches.send_now_follow_up is SendNowFollowUp.NEXT_ORDER:
+            for item in self.items_of(order_id):
+                subscription = self.subscriptions[item.subscription]
+                place = add_frequency(now, subscription.every, subscription.every_period)
+                self.add_order(order.customer, place, UNSENT, [subscription])
         return order
 
     def change_renewal(self, subscription_id: str, behavior: str) -> Subscription:
@@ -306,21 +333,33 @@ class Store:
             raise refused(NOT_EDITABLE)
         return subscription
 
+    def _open_order(self, order_id: str) -> Order:
+        """An order that order actions may change: unsent. A cancelled one is refused in words
+        (recorded `{"detail": "Order is already cancelled"}`); one being or already placed
+        gets Ordergroove's 500 with an empty body (ENDPOINTS.md, "Shared error handling")."""
+        order = self.order(order_id)
+        if order.status == CANCELLED:
+            raise refused(ORDER_ALREADY_CANCELLED)
+        if order.status != UNSENT:
+            raise order_not_open()
+        return order
+
     def _skippable(self, order: Order, subscription_id: str) -> tuple[Subscription, list[Item]]:
         """The subscription and its items in the order, or Ordergroove's refusal."""
         subscription = self.subscriptions.get(subscription_id)
-        if subscription is None:
-            raise field_error(
-                "subscription", f'Invalid pk "{subscription_id}" - object does not exist.'
-            )
-        if order.status != UNSENT:
-            raise refused(ONLY_UNSENT_SKIPPABLE)
         items = [i for i in self.items_of(order.public_id) if i.subscription == subscription_id]
-        if not items:
+        if subscription is None or not items:
             raise field_error("subscription", NOT_IN_ORDER)
         if not subscription.live:
             raise refused(NOT_EDITABLE)
         return subscription, items
+
+    def _move_items(self, items: Sequence[Item], source: Order, target: Order) -> None:
+        for item in items:
+            del self._order_items[source.public_id][item.public_id]
+            self._order_items[target.public_id][item.public_id] = item
+            item.order = target.public_id
+        self._after_items_left(source)
 
     def _remove_items(self, items: Sequence[Item]) -> None:
         for item in items:
@@ -339,7 +378,7 @@ class Store:
             order.cancelled = now
 
 
-def _found(record: T | None) -> T:
+def _found(record: T | None, error: ApiError | None = None) -> T:
     if record is None:
-        raise not_found()
+        raise error or not_found()
     return record

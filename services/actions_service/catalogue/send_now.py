@@ -21,26 +21,29 @@ from services.actions_service.catalogue.base import (
     required,
 )
 from services.actions_service.domain import (
-    ORDER_STATUS_UNSENT,
     Action,
     Finding,
     Order,
     OrderLine,
+    OrderStatus,
     Proof,
     RecoveryPoint,
     Status,
     Subscription,
     check_optional_id,
+    order_status_label,
 )
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
-ORDER_STATUS_CANCELLED: Final = 4
-# Statuses of an order whose placement has begun or ended — SEND_NOW (6, what `send_now/`
-# answers: recorded `sendOrderNow/live_response`), SUCCESS (5), REJECTED (3) and the pending,
-# error and retry states (9 to 15, 18 to 20) — from the status list in ENDPOINTS.md. MERGED (17) is
-# not among them: the order went into another one.
-PLACEMENT_STATUSES: Final = frozenset({3, 5, 6, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20})
+# Statuses of an order whose placement has begun or ended: SEND_NOW (what `send_now/` answers:
+# recorded `sendOrderNow/live_response`), SUCCESS, REJECTED and the pending, error and retry
+# states. Not UNSENT or CANCELLED (never placed), nor MERGED (the order went into another).
+PLACEMENT_STATUSES: Final = frozenset(OrderStatus) - {
+    OrderStatus.UNSENT,
+    OrderStatus.CANCELLED,
+    OrderStatus.MERGED,
+}
 
 
 def subscriptions_of(lines: tuple[OrderLine, ...]) -> str:
@@ -113,13 +116,15 @@ class SendNow:
                     f"order {name} was placed, but its date ({date_text(due)}) has come: it may "
                     f"have been placed on schedule",
                 )
-            return Finding(Proof.APPLIED, f"order {name} was placed (status {order.status})")
-        if order.status == ORDER_STATUS_UNSENT and order.place_at == point.order_place_at:
+            return Finding(
+                Proof.APPLIED, f"order {name} was placed ({order_status_label(order.status)})"
+            )
+        if order.status == OrderStatus.UNSENT and order.place_at == point.order_place_at:
             return Finding(Proof.NOT_YET, f"order {name} is still unsent on its date")
-        if order.status in (ORDER_STATUS_UNSENT, ORDER_STATUS_CANCELLED):
-            where = "cancelled" if order.status == ORDER_STATUS_CANCELLED else "moved"
+        if order.status in (OrderStatus.UNSENT, OrderStatus.CANCELLED):
+            where = "cancelled" if order.status == OrderStatus.CANCELLED else "moved"
             return Finding(Proof.NOT_APPLIED, f"order {name} was {where}, not sent")
-        return Finding(Proof.UNKNOWN, f"order {name} has status {order.status}")
+        return Finding(Proof.UNKNOWN, f"order {name} is {order_status_label(order.status)}")
 
     def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
         shipped = "; ".join(

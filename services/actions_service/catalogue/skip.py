@@ -123,4 +123,4 @@ class Skip:
 def _order_words(order: Order) -> str:
     if order.status == ORDER_STATUS_UNSENT:
         return f"unsent on {date_text(place_date(order))}"
-    return f"no longer unsent (status {order.status})"
+    return f"{domain.order_status_label(order.status).lower()}, no longer unsent"
