@@ -43,13 +43,14 @@ import httpx
 from sqlalchemy import select
 
 from bench.clients import AsGladly
-from bench.stack import Stack, postgres_schema, restart, running_stack
+from bench.stack import Stack, restart, running_stack
 from gateway import card
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.store import Store
 from services.actions_service.store.rows import OPEN_STATES, RecordState
 from services.actions_service.store.schema import action_records
 from services.ordergroove_sandbox.journal import MAX_ENTRIES as JOURNAL_CAPACITY
+from services.postgres_scratch import postgres_schema
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SETTLE_AFTER_SECONDS = 5

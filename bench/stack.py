@@ -9,15 +9,11 @@ import subprocess
 import tempfile
 import threading
 import tomllib
-import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import psycopg
 
 from services.devstack import BIN, Program, stop_all, wait_until_ready
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
@@ -251,19 +247,3 @@ def restart(stack: Stack, program: str, index: int) -> None:
     process = _spawn(program, stack.env)
     stack.processes[program][index] = process
     _wait_log(process, READY_MARKERS[program])
-
-
-@asynccontextmanager
-async def postgres_schema(dsn: str, prefix: str) -> AsyncIterator[str]:
-    """A fresh PostgreSQL schema, dropped afterwards; yields a STORE_URL whose connections use
-    it (libpq `options=-csearch_path=…`), so a run or a test starts clean. Used by the chaos
-    run and the tests."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            parts = urlsplit(dsn)
-            query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
-            yield urlunsplit(parts._replace(query=urlencode(query)))
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -7,12 +7,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.stack import postgres_schema
 from gateway.app import create_app as create_gateway_app
 from gateway.gladly_auth import GladlySignature
 from services.config import GatewaySettings
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
+from services.postgres_scratch import postgres_schema
 from tests.servers import serve_asgi, serve_asgi_built
 from tests.stack import (
     ServiceHandle,

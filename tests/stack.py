@@ -21,7 +21,7 @@ from google.rpc import error_details_pb2, status_pb2
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from gateway.card import SKIP, SubscriptionRef, form_url
-from services.actions_service.server import RunningService, start
+from services.actions_service.lifecycle import RunningService, start
 from services.actions_service.store import Store
 from services.actions_service.store.rows import AuditEntry
 from services.config import ServiceSettings, replaced

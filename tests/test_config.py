@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from services.actions_service.domain import Action
@@ -292,3 +295,17 @@ def test_settings_built_in_code_read_no_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ACTIONS_DEADLINE_SECONDS", "2")
     assert ServiceSettings().deadline_seconds == 15
     assert ServiceSettings.from_env().deadline_seconds == 2
+
+
+def test_settings_import_no_program() -> None:
+    """Every program reads its settings: they take the action names from the proto, not from
+    the service's domain, so that no import runs back up from a program's settings."""
+    code = (
+        "import sys, services.config\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('services.', 'gateway'))"
+        " and not m.startswith('services.config')))"
+    )
+    found = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"

@@ -27,6 +27,7 @@ DEVELOPMENT_ONLY = (
     "services/gladly_sandbox/",
     "services/devstack.py",
     "services/settings_doc.py",
+    "services/postgres_scratch.py",
 )
 
 

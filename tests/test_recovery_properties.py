@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from actions.v1 import actions_pb2 as pb
-from bench.stack import postgres_schema
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.errors import Reason
 from services.actions_service.idempotency import FINAL_REFUSALS
@@ -36,6 +35,7 @@ from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
+from services.postgres_scratch import postgres_schema
 from tests.servers import serve_asgi
 from tests.stack import (
     OG_API_KEY,
