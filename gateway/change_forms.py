@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Final
 
+from actions.contract import PERIOD_NAMES, PERIODS
 from actions.v1 import actions_pb2 as pb
 from gateway.card import frequency_text
 from gateway.wire import Form, Input, InputSection, Option, Section, TextSection
@@ -31,13 +32,6 @@ FIELD_ATTRS: Final[Mapping[str, str]] = {
     "quantity": QUANTITY_ATTR,
     "renewal_behavior": RENEWAL_ATTR,
 }
-PERIODS: Final = {
-    "day": pb.FREQUENCY_PERIOD_DAY,
-    "week": pb.FREQUENCY_PERIOD_WEEK,
-    "month": pb.FREQUENCY_PERIOD_MONTH,
-    "year": pb.FREQUENCY_PERIOD_YEAR,
-}
-PERIOD_NAMES: Final = {value: name for name, value in PERIODS.items()}
 # Ordergroove's renewal behaviours, in the words of the catalogue.
 RENEWALS: Final = {
     "autorenew": "Renew automatically",

@@ -39,15 +39,16 @@ def _names(enum: object, prefix: str) -> dict[int, str]:
 STATUS_NAMES: Final[Mapping[int, str]] = _names(pb.SubscriptionStatus, "SUBSCRIPTION_STATUS_")
 # "day", "week", "month", "year": Ordergroove's periods, as the forms offer and the records keep.
 PERIOD_NAMES: Final[Mapping[int, str]] = _names(pb.FrequencyPeriod, "FREQUENCY_PERIOD_")
-PERIODS: Final[Mapping[str, int]] = {name: value for value, name in PERIOD_NAMES.items()}
+PERIODS: Final[Mapping[str, pb.FrequencyPeriod]] = {
+    name: pb.FrequencyPeriod.ValueType(value) for value, name in PERIOD_NAMES.items()
+}
 
 
-def frequency_words(every: int, period: int) -> str:
-    """ "every month", "every 6 weeks"; "" when there is no frequency."""
-    name = PERIOD_NAMES.get(period)
-    if name is None or every <= 0:
+def frequency_words(every: int, period: str) -> str:
+    """ "every month", "every 6 weeks" (`period` one of PERIODS); "" when there is none."""
+    if period not in PERIODS or every <= 0:
         return ""
-    return f"every {name}" if every == 1 else f"every {every} {name}s"
+    return f"every {period}" if every == 1 else f"every {every} {period}s"
 
 
 # --- what an error reason means ------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol, Self, TypeVar
 
+from actions.contract import frequency_words
 from services.actions_service import domain
 from services.actions_service.domain import (
     Action,
@@ -224,10 +225,7 @@ def choice(name: str, value: str, choices: tuple[str, ...]) -> str:
 
 def period_text(every: int, unit: Period | None) -> str:
     """ "every month", "every 6 weeks"; "no frequency" when Ordergroove gave none."""
-    if unit is None or every <= 0:
-        return "no frequency"
-    name = unit.name.lower()
-    return f"every {name}" if every == 1 else f"every {every} {name}s"
+    return frequency_words(every, unit.name.lower() if unit else "") or "no frequency"
 
 
 def date_text(value: datetime | date | None) -> str:
