@@ -5,9 +5,9 @@ linked Ordergroove customer, the subscription, what the form showed (e.g. the or
 names) and a submission id minted when the form was served. The action itself reads no Gladly
 profile: the Ordergroove customer comes from the path.
 
-An action is declared once (`ActionSpec`: its form, its runner, the shape of its submitted body,
-the state its URL carries) and gets its routes from `routes()` and its place in `/openapi.json`
-from gateway/openapi.py; more actions (reactivate, change date, …) are more specs.
+An action is declared once (`ActionSpec`: its button, its form, the shape of its submitted body,
+the state its URL carries, its RPC and that RPC's fields) and gets its routes from `routes()` and
+its place in `/openapi.json` from gateway/openapi.py; a new action is one more spec in `SPECS`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from actions.contract import PERIOD_NAMES, PERIODS
 from actions.v1 import actions_pb2 as pb
 from gateway import card, change_forms, forms, signing
 from gateway.card import SubscriptionRef
@@ -68,22 +69,30 @@ class Submission(Generic[Body]):
     context: pb.ActionContext
 
 
-Runner = Callable[[ActionsClient, Submission[Body]], Awaitable[ActionResult]]
+RequestFields = Callable[[Submission[Body]], Mapping[str, object]]
 
 
 @dataclass(frozen=True)
 class ActionSpec(Generic[Body]):
-    segment: str  # the URL segment, as card.BUTTONS names it
+    action: pb.Action  # its button on the card (card.BUTTONS), which names its URL segment
+    rpc: str  # its ActionsService method: `<rpc>Request` is sent, its `summary` answered
+    done: str  # what the agent reads when it is done
     build_form: FormBuilder
-    run: Runner[Body]
     # The submitted body's shape: a key per input's attr (gateway/wire.py).
     body: type[Body]
-    summary: str = ""  # what it does, for /openapi.json
+    # The RPC's own fields, from the submission (the shown state from the signed URL); the
+    # subscription, customer, request id and context are every action's.
+    fields: RequestFields[Body]
+    summary: str  # what it does, for /openapi.json
     # What the form showed, carried in the action URL: (segment name, path parameter) pairs.
     state: Sequence[tuple[str, str]] = ()
     # The form field of each request field, to point the service's errors at it.
     field_attrs: Mapping[str, str] = field(default_factory=dict)
     empty_body: bool = False  # a form without inputs may be submitted without a body
+
+    @property
+    def segment(self) -> str:
+        return card.BUTTON_OF[self.action].segment
 
     @property
     def state_route(self) -> str:
@@ -120,7 +129,7 @@ def _submission_id(request: Request) -> str:
     return str(parsed)
 
 
-# --- the actions -----------------------------------------------------------------------------
+# --- the forms --------------------------------------------------------------------------------
 
 
 async def _cancel_form(client: ActionsClient, ref: SubscriptionRef, url: ActionUrl) -> Form:
@@ -129,48 +138,29 @@ async def _cancel_form(client: ActionsClient, ref: SubscriptionRef, url: ActionU
     return forms.cancel_form(url({}), reasons)
 
 
-async def _cancel(client: ActionsClient, submission: Submission[CancelSubmission]) -> ActionResult:
-    response = await client.cancel_subscription(
-        pb.CancelSubscriptionRequest(
-            subscription_id=submission.ref.subscription_id,
-            customer_id=submission.ref.og_customer_id,
-            reason_code=trimmed(submission.body.reason),
-            reason_details=trimmed(submission.body.details),
-            request_id=submission.request_id,
-            context=submission.context,
-        )
-    )
-    return ActionResult(message="Subscription cancelled", detail=response.summary)
-
-
-async def _skip_form(
-    client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
-) -> Form | Response:
-    subscription = await _offered(client, ref, pb.ACTION_SKIP)
-    if isinstance(subscription, Response):
-        return subscription
-    order = subscription.next_order
-    return forms.skip_form(
-        url({"order_id": order.order_id, "expected_date": order.place_date}), subscription
-    )
-
-
 # Why a form is not served, for an action the card no longer offers.
 _NOT_OFFERED: Final = {pb.ACTION_SKIP: ("Nothing to skip", "has no order that can be skipped now")}
 
 
-async def _offered(
-    client: ActionsClient, ref: SubscriptionRef, action: pb.Action
-) -> pb.Subscription | Response:
-    """The subscription as the card shows it now, when it offers `action`; else the answer."""
-    found = await _offered_on_card(client, ref, action)
-    return found if isinstance(found, Response) else found[0]
+def _offered_form(
+    action: pb.Action, build: Callable[[pb.Subscription, ActionUrl], Form]
+) -> FormBuilder:
+    """A form built from the subscription as the card offers `action` on it now."""
+
+    async def build_form(
+        client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
+    ) -> Form | Response:
+        found = await _offered_on_card(client, ref, action)
+        return found if isinstance(found, Response) else build(found[0], url)
+
+    return build_form
 
 
 async def _offered_on_card(
     client: ActionsClient, ref: SubscriptionRef, action: pb.Action
 ) -> tuple[pb.Subscription, pb.GetSubscriptionsResponse] | Response:
-    """`_offered`, with the whole card it was read from."""
+    """The subscription as the card shows it now, when it offers `action`, with the whole card
+    it was read from; else the answer."""
     request = pb.GetSubscriptionsRequest(customer_id=ref.og_customer_id)
     found = await client.get_subscriptions(request)
     if not found.linked:
@@ -192,184 +182,6 @@ async def _offered_on_card(
         title, why = _NOT_OFFERED.get(action, ("Not available", "cannot be changed so now"))
         return error_response(400, title, f"Subscription {ref.subscription_id} {why}.")
     return subscription, found
-
-
-async def _skip(client: ActionsClient, submission: Submission[SubmittedForm]) -> ActionResult:
-    response = await client.skip_next_order(
-        pb.SkipNextOrderRequest(
-            subscription_id=submission.ref.subscription_id,
-            customer_id=submission.ref.og_customer_id,
-            order_id=submission.state["order_id"],
-            expected_date=submission.state["expected_date"],
-            request_id=submission.request_id,
-            context=submission.context,
-        )
-    )
-    return ActionResult(message="Next order skipped", detail=response.summary)
-
-
-CANCEL: Final = ActionSpec(
-    card.CANCEL,
-    _cancel_form,
-    _cancel,
-    CancelSubmission,
-    summary="Cancel the subscription",
-    field_attrs=forms.CANCEL_FIELD_ATTRS,
-)
-SKIP: Final = ActionSpec(
-    card.SKIP,
-    _skip_form,
-    _skip,
-    SubmittedForm,
-    summary="Skip the named next order",
-    state=(("orders", "order_id"), ("dates", "expected_date")),
-    empty_body=True,
-)
-# --- the catalogue's actions: a form showing the state, and a runner naming it -------------------
-
-# A renewal behaviour Ordergroove did not name, as a path segment.
-_NO_RENEWAL: Final = "none"
-
-
-def _change_spec(
-    segment: str,
-    action: pb.Action,
-    rpc_name: str,
-    done: str,
-    body: type[Body],
-    build: Callable[[pb.Subscription, ActionUrl], Form],
-    fields: Callable[[Submission[Body]], dict[str, object]],
-    state: Sequence[tuple[str, str]] = (),
-    *,
-    summary: str,
-    empty_body: bool = False,
-) -> ActionSpec[Body]:
-    """One catalogue action: its form from the subscription as offered, its RPC's fields from
-    the submission (the shown state comes from the signed URL)."""
-
-    async def build_form(
-        client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
-    ) -> Form | Response:
-        subscription = await _offered(client, ref, action)
-        return subscription if isinstance(subscription, Response) else build(subscription, url)
-
-    return ActionSpec(
-        segment,
-        build_form,
-        _change_runner(rpc_name, done, fields),
-        body,
-        summary=summary,
-        state=state,
-        field_attrs=change_forms.FIELD_ATTRS,
-        empty_body=empty_body,
-    )
-
-
-def _change_runner(
-    rpc_name: str, done: str, fields: Callable[[Submission[Body]], dict[str, object]]
-) -> Runner[Body]:
-    """The RPC of a catalogue action, with its fields from the submission."""
-
-    async def run(client: ActionsClient, submission: Submission[Body]) -> ActionResult:
-        request = getattr(pb, f"{rpc_name}Request")(
-            subscription_id=submission.ref.subscription_id,
-            customer_id=submission.ref.og_customer_id,
-            request_id=submission.request_id,
-            context=submission.context,
-            **fields(submission),
-        )
-        response = await client.change(rpc_name, request)
-        return ActionResult(message=done, detail=response.summary)
-
-    return run
-
-
-def _frequency(every: str, period: str) -> pb.Frequency:
-    """What the agent typed; the service refuses what is not a frequency, field by field."""
-    number = int(every) if every.isascii() and every.isdigit() and len(every) <= 6 else 0
-    return pb.Frequency(
-        every=number, period=change_forms.PERIODS.get(period, pb.FREQUENCY_PERIOD_UNSPECIFIED)
-    )
-
-
-def _typed_frequency(body: FrequencySubmission) -> pb.Frequency:
-    return _frequency(trimmed(body.every), trimmed(body.period))
-
-
-def _shown_frequency(value: str) -> pb.Frequency:
-    every, _, period = value.partition("-")
-    return _frequency(every, period)
-
-
-def _frequency_segment(frequency: pb.Frequency) -> str:
-    return f"{frequency.every}-{change_forms.PERIOD_NAMES.get(frequency.period, 'none')}"
-
-
-def _quantity(value: str) -> int:
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
-
-
-REACTIVATE: Final = _change_spec(
-    card.REACTIVATE,
-    pb.ACTION_REACTIVATE,
-    "ReactivateSubscription",
-    "Subscription reactivated",
-    ReactivateSubmission,
-    lambda s, url: change_forms.reactivate_form(url({}), s, date.today()),
-    lambda sub: {
-        "frequency": _typed_frequency(sub.body),
-        "first_order_date": trimmed(sub.body.first_order_date),
-    },
-    summary="Reactivate a cancelled or inactive subscription",
-)
-CHANGE_NEXT_ORDER_DATE: Final = _change_spec(
-    card.CHANGE_NEXT_ORDER_DATE,
-    pb.ACTION_CHANGE_NEXT_ORDER_DATE,
-    "ChangeNextOrderDate",
-    "Next order date changed",
-    ChangeDateSubmission,
-    lambda s, url: change_forms.change_date_form(
-        url({"expected_date": s.next_order.place_date}), s
-    ),
-    lambda sub: {
-        "order_date": trimmed(sub.body.order_date),
-        "expected_date": sub.state["expected_date"],
-    },
-    state=(("dates", "expected_date"),),
-    summary="Move the next order to another date",
-)
-CHANGE_FREQUENCY: Final = _change_spec(
-    card.CHANGE_FREQUENCY,
-    pb.ACTION_CHANGE_FREQUENCY,
-    "ChangeFrequency",
-    "Frequency changed",
-    FrequencySubmission,
-    lambda s, url: change_forms.change_frequency_form(
-        url({"expected_frequency": _frequency_segment(s.frequency)}), s
-    ),
-    lambda sub: {
-        "frequency": _typed_frequency(sub.body),
-        "expected_frequency": _shown_frequency(sub.state["expected_frequency"]),
-    },
-    state=(("frequencies", "expected_frequency"),),
-    summary="Change how often the subscription ships",
-)
-CHANGE_QUANTITY: Final = _change_spec(
-    card.CHANGE_QUANTITY,
-    pb.ACTION_CHANGE_QUANTITY,
-    "ChangeQuantity",
-    "Quantity changed",
-    QuantitySubmission,
-    lambda s, url: change_forms.change_quantity_form(
-        url({"expected_quantity": str(s.quantity)}), s
-    ),
-    lambda sub: {
-        "quantity": _quantity(trimmed(sub.body.quantity)),
-        "expected_quantity": _quantity(sub.state["expected_quantity"]),
-    },
-    state=(("quantities", "expected_quantity"),),
-    summary="Change how many items each order ships",
-)
 
 
 async def _send_now_form(
@@ -394,41 +206,178 @@ async def _send_now_form(
     return change_forms.send_now_form(url(state), subscription, names)
 
 
-SEND_NOW: Final = ActionSpec(
-    card.SEND_NOW,
-    _send_now_form,
-    _change_runner(
-        "SendNextOrderNow",
-        "Next order sent",
-        lambda sub: {
-            "expected_order_id": sub.state["order_id"],
-            "expected_date": sub.state["expected_date"],
-            "expected_subscriptions": sub.state["expected_subscriptions"].split(","),
-        },
+# --- reading what the agent typed and what the form showed -------------------------------------
+
+# A renewal behaviour Ordergroove did not name, as a path segment.
+_NO_RENEWAL: Final = "none"
+
+
+def _frequency(every: str, period: str) -> pb.Frequency:
+    """What the agent typed; the service refuses what is not a frequency, field by field."""
+    number = int(every) if every.isascii() and every.isdigit() and len(every) <= 6 else 0
+    return pb.Frequency(every=number, period=PERIODS.get(period, pb.FREQUENCY_PERIOD_UNSPECIFIED))
+
+
+def _typed_frequency(body: FrequencySubmission) -> pb.Frequency:
+    return _frequency(trimmed(body.every), trimmed(body.period))
+
+
+def _shown_frequency(value: str) -> pb.Frequency:
+    every, _, period = value.partition("-")
+    return _frequency(every, period)
+
+
+def _frequency_segment(frequency: pb.Frequency) -> str:
+    return f"{frequency.every}-{PERIOD_NAMES.get(frequency.period, 'none')}"
+
+
+def _quantity(value: str) -> int:
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
+
+
+# --- the actions: one spec each ----------------------------------------------------------------
+
+CANCEL: Final = ActionSpec(
+    pb.ACTION_CANCEL,
+    "CancelSubscription",
+    "Subscription cancelled",
+    _cancel_form,
+    CancelSubmission,
+    lambda sub: {
+        "reason_code": trimmed(sub.body.reason),
+        "reason_details": trimmed(sub.body.details),
+    },
+    summary="Cancel the subscription",
+    field_attrs=forms.CANCEL_FIELD_ATTRS,
+)
+SKIP: Final = ActionSpec(
+    pb.ACTION_SKIP,
+    "SkipNextOrder",
+    "Next order skipped",
+    _offered_form(
+        pb.ACTION_SKIP,
+        lambda s, url: forms.skip_form(
+            url({"order_id": s.next_order.order_id, "expected_date": s.next_order.place_date}), s
+        ),
     ),
     SubmittedForm,
+    lambda sub: {
+        "order_id": sub.state["order_id"],
+        "expected_date": sub.state["expected_date"],
+    },
+    summary="Skip the named next order",
+    state=(("orders", "order_id"), ("dates", "expected_date")),
+    empty_body=True,
+)
+REACTIVATE: Final = ActionSpec(
+    pb.ACTION_REACTIVATE,
+    "ReactivateSubscription",
+    "Subscription reactivated",
+    _offered_form(
+        pb.ACTION_REACTIVATE,
+        lambda s, url: change_forms.reactivate_form(url({}), s, date.today()),
+    ),
+    ReactivateSubmission,
+    lambda sub: {
+        "frequency": _typed_frequency(sub.body),
+        "first_order_date": trimmed(sub.body.first_order_date),
+    },
+    summary="Reactivate a cancelled or inactive subscription",
+    field_attrs=change_forms.FIELD_ATTRS,
+)
+CHANGE_NEXT_ORDER_DATE: Final = ActionSpec(
+    pb.ACTION_CHANGE_NEXT_ORDER_DATE,
+    "ChangeNextOrderDate",
+    "Next order date changed",
+    _offered_form(
+        pb.ACTION_CHANGE_NEXT_ORDER_DATE,
+        lambda s, url: change_forms.change_date_form(
+            url({"expected_date": s.next_order.place_date}), s
+        ),
+    ),
+    ChangeDateSubmission,
+    lambda sub: {
+        "order_date": trimmed(sub.body.order_date),
+        "expected_date": sub.state["expected_date"],
+    },
+    summary="Move the next order to another date",
+    state=(("dates", "expected_date"),),
+    field_attrs=change_forms.FIELD_ATTRS,
+)
+CHANGE_FREQUENCY: Final = ActionSpec(
+    pb.ACTION_CHANGE_FREQUENCY,
+    "ChangeFrequency",
+    "Frequency changed",
+    _offered_form(
+        pb.ACTION_CHANGE_FREQUENCY,
+        lambda s, url: change_forms.change_frequency_form(
+            url({"expected_frequency": _frequency_segment(s.frequency)}), s
+        ),
+    ),
+    FrequencySubmission,
+    lambda sub: {
+        "frequency": _typed_frequency(sub.body),
+        "expected_frequency": _shown_frequency(sub.state["expected_frequency"]),
+    },
+    summary="Change how often the subscription ships",
+    state=(("frequencies", "expected_frequency"),),
+    field_attrs=change_forms.FIELD_ATTRS,
+)
+CHANGE_QUANTITY: Final = ActionSpec(
+    pb.ACTION_CHANGE_QUANTITY,
+    "ChangeQuantity",
+    "Quantity changed",
+    _offered_form(
+        pb.ACTION_CHANGE_QUANTITY,
+        lambda s, url: change_forms.change_quantity_form(
+            url({"expected_quantity": str(s.quantity)}), s
+        ),
+    ),
+    QuantitySubmission,
+    lambda sub: {
+        "quantity": _quantity(trimmed(sub.body.quantity)),
+        "expected_quantity": _quantity(sub.state["expected_quantity"]),
+    },
+    summary="Change how many items each order ships",
+    state=(("quantities", "expected_quantity"),),
+    field_attrs=change_forms.FIELD_ATTRS,
+)
+SEND_NOW: Final = ActionSpec(
+    pb.ACTION_SEND_NOW,
+    "SendNextOrderNow",
+    "Next order sent",
+    _send_now_form,
+    SubmittedForm,
+    lambda sub: {
+        "expected_order_id": sub.state["order_id"],
+        "expected_date": sub.state["expected_date"],
+        "expected_subscriptions": sub.state["expected_subscriptions"].split(","),
+    },
     summary="Place the named next order now: the whole order, every subscription in it",
     state=(("orders", "order_id"), ("dates", "expected_date"), ("ships", "expected_subscriptions")),
     field_attrs=change_forms.FIELD_ATTRS,
     empty_body=True,  # a form without inputs
 )
-CHANGE_RENEWAL: Final = _change_spec(
-    card.CHANGE_RENEWAL,
+CHANGE_RENEWAL: Final = ActionSpec(
     pb.ACTION_CHANGE_RENEWAL,
     "ChangeRenewal",
     "Renewal changed",
-    RenewalSubmission,
-    lambda s, url: change_forms.change_renewal_form(
-        url({"expected_renewal": s.prepaid_plan.renewal_behavior or _NO_RENEWAL}), s
+    _offered_form(
+        pb.ACTION_CHANGE_RENEWAL,
+        lambda s, url: change_forms.change_renewal_form(
+            url({"expected_renewal": s.prepaid_plan.renewal_behavior or _NO_RENEWAL}), s
+        ),
     ),
+    RenewalSubmission,
     lambda sub: {
         "renewal_behavior": trimmed(sub.body.renewal),
         "expected_renewal_behavior": ""
         if sub.state["expected_renewal"] == _NO_RENEWAL
         else sub.state["expected_renewal"],
     },
-    state=(("renewals", "expected_renewal"),),
     summary="Change what a prepaid subscription does when its orders run out",
+    state=(("renewals", "expected_renewal"),),
+    field_attrs=change_forms.FIELD_ATTRS,
 )
 SPECS: Final[tuple[ActionSpec[Any], ...]] = (
     CANCEL,
@@ -440,6 +389,8 @@ SPECS: Final[tuple[ActionSpec[Any], ...]] = (
     SEND_NOW,
     CHANGE_RENEWAL,
 )
+# Every button of the card has its spec (tests/test_gateway_catalogue.py: and every action).
+assert [spec.action for spec in SPECS] == [button.action for button in card.BUTTONS]
 # Form URLs of cards rendered before the Ordergroove customer was in the path: they serve today's
 # form (with a new submission id). Nothing new goes here.
 LEGACY_FORMS: Final[tuple[ActionSpec[Any], ...]] = (CANCEL, SKIP)
@@ -524,10 +475,18 @@ async def retired_action(request: Request) -> Response:
 
 
 async def _run(request: Request, spec: ActionSpec[Any], submission: Submission[Any]) -> Response:
+    message = getattr(pb, f"{spec.rpc}Request")(
+        subscription_id=submission.ref.subscription_id,
+        customer_id=submission.ref.og_customer_id,
+        request_id=submission.request_id,
+        context=submission.context,
+        **spec.fields(submission),
+    )
     try:
-        return WireResponse(await spec.run(client_of(request), submission))
+        response = await client_of(request).run_action(spec.rpc, message)
     except RpcFailure as failure:
         return failure_response(failure, spec.field_attrs)
+    return WireResponse(ActionResult(message=spec.done, detail=response.summary))
 
 
 def routes() -> list[Route]:

@@ -9,14 +9,15 @@ customer is known (their URLs name it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple, cast
 from urllib.parse import quote
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from actions.contract import PERIOD_NAMES, STATUS_NAMES, frequency_words
 from actions.v1 import actions_pb2 as pb
 from gateway.wire import ActionButton, Address, LookupResult, SubscriptionCard, SubscriptionStatus
 
@@ -33,8 +34,16 @@ LEGACY_SUBSCRIPTION_ROUTE: Final = (
 )
 SUBMISSION_ROUTE: Final = "/submissions/{submission_id}"
 
-# Each button: the action it runs, its name in Gladly (the contract's) and its URL segment.
-# A new action is a line here and its form and runner in gateway/action_endpoints.py.
+
+class Button(NamedTuple):
+    """A card button: the action it runs, its name in Gladly (the contract's) and its URL
+    segment. Each has its spec in gateway/action_endpoints.py (SPECS, in this order)."""
+
+    action: pb.Action
+    name: str
+    segment: str
+
+
 CANCEL: Final = "cancel"
 SKIP: Final = "skip"
 REACTIVATE: Final = "reactivate"
@@ -44,26 +53,20 @@ CHANGE_QUANTITY: Final = "change-quantity"
 SEND_NOW: Final = "send-now"
 CHANGE_RENEWAL: Final = "change-renewal"
 BUTTONS: Final = (
-    (pb.ACTION_CANCEL, "Cancel Order", CANCEL),
-    (pb.ACTION_SKIP, "Skip Next Order", SKIP),
-    (pb.ACTION_REACTIVATE, "Reactivate", REACTIVATE),
-    (pb.ACTION_CHANGE_NEXT_ORDER_DATE, "Change Next Order Date", CHANGE_NEXT_ORDER_DATE),
-    (pb.ACTION_CHANGE_FREQUENCY, "Change Frequency", CHANGE_FREQUENCY),
-    (pb.ACTION_CHANGE_QUANTITY, "Change Quantity", CHANGE_QUANTITY),
-    (pb.ACTION_SEND_NOW, "Send Next Order Now", SEND_NOW),
-    (pb.ACTION_CHANGE_RENEWAL, "Change Renewal", CHANGE_RENEWAL),
+    Button(pb.ACTION_CANCEL, "Cancel Order", CANCEL),
+    Button(pb.ACTION_SKIP, "Skip Next Order", SKIP),
+    Button(pb.ACTION_REACTIVATE, "Reactivate", REACTIVATE),
+    Button(pb.ACTION_CHANGE_NEXT_ORDER_DATE, "Change Next Order Date", CHANGE_NEXT_ORDER_DATE),
+    Button(pb.ACTION_CHANGE_FREQUENCY, "Change Frequency", CHANGE_FREQUENCY),
+    Button(pb.ACTION_CHANGE_QUANTITY, "Change Quantity", CHANGE_QUANTITY),
+    Button(pb.ACTION_SEND_NOW, "Send Next Order Now", SEND_NOW),
+    Button(pb.ACTION_CHANGE_RENEWAL, "Change Renewal", CHANGE_RENEWAL),
 )
+BUTTON_OF: Final = {button.action: button for button in BUTTONS}
 
-_STATUS_NAMES: Final[dict[int, SubscriptionStatus]] = {
-    pb.SUBSCRIPTION_STATUS_ACTIVE: "ACTIVE",
-    pb.SUBSCRIPTION_STATUS_CANCELLED: "CANCELLED",
-    pb.SUBSCRIPTION_STATUS_INACTIVE: "INACTIVE",
-}
-_PERIOD_NAMES: Final = {
-    pb.FREQUENCY_PERIOD_DAY: "day",
-    pb.FREQUENCY_PERIOD_WEEK: "week",
-    pb.FREQUENCY_PERIOD_MONTH: "month",
-    pb.FREQUENCY_PERIOD_YEAR: "year",
+# The card's status words: the contract's names ("ACTIVE"), the one table of them.
+_STATUS_NAMES: Final[Mapping[int, str]] = {
+    value: name.upper() for value, name in STATUS_NAMES.items()
 }
 
 
@@ -139,7 +142,7 @@ def subscription_card(
     renewal, remaining, per_billing = _prepaid_fields(subscription)
     return SubscriptionCard(
         subscription_id=subscription.subscription_id,
-        status=_STATUS_NAMES.get(subscription.status, "UNKNOWN"),
+        status=cast(SubscriptionStatus, _STATUS_NAMES.get(subscription.status, "UNKNOWN")),
         created_at=_rfc3339(subscription, "create_time"),
         updated_at=_rfc3339(subscription, "update_time"),
         frequency=frequency_text(subscription.frequency),
@@ -178,12 +181,7 @@ def _prepaid_fields(subscription: pb.Subscription) -> tuple[str, str, str]:
 
 def frequency_text(frequency: pb.Frequency) -> str:
     """In words, like "Every 2 weeks" or "Every month"; "" when Ordergroove gave none."""
-    period = _PERIOD_NAMES.get(frequency.period)
-    if period is None or frequency.every <= 0:
-        return ""
-    if frequency.every == 1:
-        return f"Every {period}"
-    return f"Every {frequency.every} {period}s"
+    return frequency_words(frequency.every, PERIOD_NAMES.get(frequency.period, "")).capitalize()
 
 
 def _actions(subscription: pb.Subscription, ref: SubscriptionRef) -> list[ActionButton]:

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Final
 
+from actions.contract import DEFAULT_MAX_DAYS_AHEAD, PERIOD_NAMES, PERIODS
 from actions.v1 import actions_pb2 as pb
 from gateway.card import frequency_text
 from gateway.wire import Form, Input, InputSection, Option, Section, TextSection
-from services.config import ServiceSettings, default_of
 
 EVERY_ATTR: Final = "every"
 PERIOD_ATTR: Final = "period"
@@ -21,7 +21,7 @@ QUANTITY_ATTR: Final = "quantity"
 RENEWAL_ATTR: Final = "renewal"
 # The service refuses dates further ahead (its MAX_DAYS_AHEAD; the refusal names the last date
 # allowed). The gateway does not read the service's settings: the hints give its default.
-_REACH: Final = f"at most {default_of(ServiceSettings, 'max_days_ahead')} days ahead"
+_REACH: Final = f"at most {DEFAULT_MAX_DAYS_AHEAD} days ahead"
 # The form field of each request field, to point the service's errors at it.
 FIELD_ATTRS: Final[Mapping[str, str]] = {
     "every": EVERY_ATTR,
@@ -31,13 +31,6 @@ FIELD_ATTRS: Final[Mapping[str, str]] = {
     "quantity": QUANTITY_ATTR,
     "renewal_behavior": RENEWAL_ATTR,
 }
-PERIODS: Final = {
-    "day": pb.FREQUENCY_PERIOD_DAY,
-    "week": pb.FREQUENCY_PERIOD_WEEK,
-    "month": pb.FREQUENCY_PERIOD_MONTH,
-    "year": pb.FREQUENCY_PERIOD_YEAR,
-}
-PERIOD_NAMES: Final = {value: name for name, value in PERIODS.items()}
 # Ordergroove's renewal behaviours, in the words of the catalogue.
 RENEWALS: Final = {
     "autorenew": "Renew automatically",

@@ -17,9 +17,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from actions.contract import MEANINGS
 from gateway.rpc import RpcFailure
 from gateway.wire import ErrorItem, Errors, InvalidRequest, WireResponse
-from services.actions_service.errors import MEANINGS
 from services.telemetry.context import current_trace_id
 
 # grpc-gateway v2 and Envoy agree on this table (reference/grpc-http-otel.md), but for
@@ -46,18 +46,14 @@ HTTP_STATUS: Final[Mapping[grpc.StatusCode, int]] = {
     grpc.StatusCode.DATA_LOSS: 500,
 }
 
-# From the service's one table of reasons (`MEANINGS`): the reasons an agent can act on
+# From the contract's one table of reasons (`MEANINGS`): the reasons an agent can act on
 # (answered 400 whatever their gRPC code), and every reason's title.
 AGENT_ACTIONABLE: Final[Mapping[str, str]] = {
-    reason.value: meaning.title
-    for reason, meaning in MEANINGS.items()
-    if meaning.http_status == 400
+    reason: meaning.title for reason, meaning in MEANINGS.items() if meaning.http_status == 400
 }
-_TITLES: Final[Mapping[str, str]] = {
-    reason.value: meaning.title for reason, meaning in MEANINGS.items()
-}
+_TITLES: Final[Mapping[str, str]] = {reason: meaning.title for reason, meaning in MEANINGS.items()}
 _HTTP_STATUS: Final[Mapping[str, int]] = {
-    reason.value: meaning.http_status for reason, meaning in MEANINGS.items()
+    reason: meaning.http_status for reason, meaning in MEANINGS.items()
 }
 _GENERIC_DETAILS: Final[Mapping[int, str]] = {
     400: "The request is not valid.",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from actions.contract import MAX_REASON_DETAILS
 from actions.v1 import actions_pb2 as pb
 from gateway.card import frequency_text
 from gateway.wire import Form, Input, InputSection, Option, TextSection
-from services.actions_service.domain import MAX_REASON_DETAILS
 
 # A form is a `Form` of text and input sections (gateway/wire.py); its inputs' `attr`s are the
 # keys of the submitted body, declared in the action's submission shape.

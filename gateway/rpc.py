@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 import grpc
 from google.protobuf.message import Message
@@ -71,16 +71,11 @@ class RpcFailure(Exception):
                 ]
 
 
-# What the catalogue's RPCs answer: each its own message of the same two fields, the
-# subscription read back and the summary.
-ChangeResponse = (
-    pb.ReactivateSubscriptionResponse
-    | pb.ChangeNextOrderDateResponse
-    | pb.ChangeFrequencyResponse
-    | pb.ChangeQuantityResponse
-    | pb.SendNextOrderNowResponse
-    | pb.ChangeRenewalResponse
-)
+class ActionResponse(Protocol):
+    """What every action's RPC answers besides the subscription read back."""
+
+    @property
+    def summary(self) -> str: ...
 
 
 class ActionsClient:
@@ -123,18 +118,10 @@ class ActionsClient:
             "GetSubscriptions", request, pb.GetSubscriptionsResponse, deadline_seconds
         )
 
-    async def cancel_subscription(
-        self, request: pb.CancelSubscriptionRequest
-    ) -> pb.CancelSubscriptionResponse:
-        return await self._call("CancelSubscription", request, pb.CancelSubscriptionResponse)
-
-    async def skip_next_order(self, request: pb.SkipNextOrderRequest) -> pb.SkipNextOrderResponse:
-        return await self._call("SkipNextOrder", request, pb.SkipNextOrderResponse)
-
-    async def change(self, rpc_name: str, request: Message) -> ChangeResponse:
-        """One of the catalogue's actions, by its RPC's name (`<name>Response` is its answer)."""
-        response: type[ChangeResponse] = getattr(pb, f"{rpc_name}Response")
-        return await self._call(rpc_name, request, response)
+    async def run_action(self, rpc_name: str, request: Message) -> ActionResponse:
+        """An action's RPC, by its name (`<name>Response` is its answer)."""
+        response: type[Message] = getattr(pb, f"{rpc_name}Response")
+        return cast(ActionResponse, await self._call(rpc_name, request, response))
 
     async def list_cancel_reasons(self) -> pb.ListCancelReasonsResponse:
         return await self._call(

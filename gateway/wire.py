@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final, Literal, TypeVar
 import msgspec
 from starlette.responses import Response
 
-from services.actions_service.domain import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
+from actions.contract import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
 
 JSON_MEDIA_TYPE: Final = "application/json"
 

@@ -12,6 +12,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from actions.v1 import actions_pb2 as pb
+from gateway import card as card_module
+from gateway.action_endpoints import SPECS, routes
+from gateway.openapi import _document as document
 from services.config import DEFAULT_ORDERGROOVE_TIMEZONE
 from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
 from tests.stack import Json, card_of, error_of, open_form
@@ -111,6 +115,23 @@ CASES = [
     ),
 ]
 ids = [case.button for case in CASES]
+# Cancel and Skip have their own tests (tests/test_gateway.py): they came before the catalogue.
+TESTED_ELSEWHERE = {"Cancel Order", "Skip Next Order"}
+
+
+def test_every_action_has_a_button_a_spec_routes_openapi_and_a_case() -> None:
+    actions = set(pb.Action.values()) - {pb.ACTION_UNSPECIFIED}
+    assert [button.action for button in card_module.BUTTONS] == [spec.action for spec in SPECS]
+    assert {spec.action for spec in SPECS} == actions
+    paths = {route.path for route in routes()}
+    described = set(document()["paths"])
+    for spec in SPECS:
+        form = f"{card_module.SUBSCRIPTION_ROUTE}/{spec.segment}"
+        action = f"{form}{spec.state_route}{card_module.SUBMISSION_ROUTE}"
+        assert {form, action} <= paths & described, spec.segment
+        assert hasattr(pb, f"{spec.rpc}Request") and hasattr(pb, f"{spec.rpc}Response")
+    names = {button.name for button in card_module.BUTTONS}
+    assert {case.button for case in CASES} == names - TESTED_ELSEWHERE
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids)

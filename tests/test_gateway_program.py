@@ -14,9 +14,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from actions.contract import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
 from gateway.app import ROUTES, create_app
 from gateway.gladly_auth import GladlySignature
-from services.actions_service.domain import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
 from services.config import GatewaySettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role

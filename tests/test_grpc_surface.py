@@ -16,12 +16,13 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
+from actions.contract import MEANINGS
 from actions.v1 import actions_pb2 as pb
 from gateway.errors import AGENT_ACTIONABLE, http_status
 from gateway.rpc import RpcFailure
-from services.actions_service.errors import MEANINGS, Reason
+from services.actions_service.errors import Reason
 from services.actions_service.idempotency import FINAL_REFUSALS
-from services.actions_service.servicer import STATUS_CODES
+from services.actions_service.servicer import _ACTION, _PERIOD, _STATUS, STATUS_CODES
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.stack import ServiceHandle, fails, failure_of, running_service, service_settings
 
@@ -35,11 +36,22 @@ def test_reasons_are_the_protos_error_reasons() -> None:
     assert set(MEANINGS) == set(Reason)  # the one table of what each reason means
 
 
+def test_the_domains_enums_and_the_protos_match_member_for_member() -> None:
+    """`_ACTION`, `_STATUS` and `_PERIOD` are made from the members' names: a member without
+    its counterpart fails at import; one the domain lacks fails here."""
+    for table, enum in (
+        (_ACTION, pb.Action),
+        (_STATUS, pb.SubscriptionStatus),
+        (_PERIOD, pb.FrequencyPeriod),
+    ):
+        assert sorted(table.values()) == sorted(set(enum.values()) - {0}), enum
+
+
 def test_the_gateway_answers_each_reason_by_the_one_table() -> None:
     for reason, meaning in MEANINGS.items():
-        failure = RpcFailure(grpc.StatusCode[meaning.grpc_code], "message", reason.value)
+        failure = RpcFailure(grpc.StatusCode[meaning.grpc_code], "message", reason)
         assert http_status(failure) == meaning.http_status, reason
-        assert (reason.value in AGENT_ACTIONABLE) == (meaning.http_status == 400), reason
+        assert (reason in AGENT_ACTIONABLE) == (meaning.http_status == 400), reason
     assert {reason for reason, meaning in MEANINGS.items() if meaning.final} == FINAL_REFUSALS
 
 

@@ -14,7 +14,7 @@ from services.actions_service.domain import (
     Subscription,
     SubscriptionView,
 )
-from services.actions_service.results import ActionResult, ResultCodec
+from services.actions_service.results import ActionOutcome, ResultCodec
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -41,7 +41,7 @@ def view(**changes: object) -> SubscriptionView:
 
 
 def test_a_prepaid_subscription_with_reason_words_comes_back_whole() -> None:
-    result = ActionResult(view(), "summary", Order("order-0", 1, None))
+    result = ActionOutcome(view(), "summary", Order("order-0", 1, None))
     codec = ResultCodec()
     again = codec.decode(codec.encode(result))
     assert again == result
@@ -51,7 +51,7 @@ def test_a_prepaid_subscription_with_reason_words_comes_back_whole() -> None:
 
 def test_a_record_stored_before_prepaid_plans_still_decodes() -> None:
     codec = ResultCodec()
-    stored = codec.encode(ActionResult(view(), "summary"))
+    stored = codec.encode(ActionOutcome(view(), "summary"))
     del stored["target"]  # a cancel recorded before every action shared one shape
     subscription = stored["card"]["subscription"]
     del subscription["prepaid_plan"], stored["card"]["cancel_reason_text"]
@@ -62,7 +62,7 @@ def test_a_record_stored_before_prepaid_plans_still_decodes() -> None:
 
 
 def test_a_skip_recorded_before_every_action_shared_one_shape_still_decodes() -> None:
-    stored = ResultCodec().encode(ActionResult(view(), "summary"))
+    stored = ResultCodec().encode(ActionOutcome(view(), "summary"))
     del stored["target"]
     stored |= {
         "skipped": {"order_id": "order-0", "status": 1, "place_at": None},

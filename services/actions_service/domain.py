@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum, IntEnum, StrEnum
 from typing import Any, Final
 
+from actions.contract import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
 
 
@@ -54,11 +55,7 @@ def order_status_label(code: int) -> str:
 
 
 ORDER_STATUS_UNSENT: Final = OrderStatus.UNSENT
-MAX_ID_LENGTH = 64
-MAX_REASON_DETAILS = 500
-# Matched whole (`fullmatch`: `$` would also accept a trailing newline). The gateway documents
-# and checks ids with the same pattern.
-ID_PATTERN = r"[A-Za-z0-9_.@+:-]+"
+# The id pattern and lengths are the contract's: the gateway checks ids with the same ones.
 _ID_PATTERN = re.compile(ID_PATTERN)
 # Ids become path segments at Ordergroove: "." and ".." would name another resource.
 _DOT_SEGMENTS = frozenset({".", ".."})

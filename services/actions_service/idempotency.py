@@ -28,11 +28,12 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Final
 
-from services.actions_service.errors import MEANINGS, Reason
+from actions.contract import MEANINGS
+from services.actions_service.errors import Reason
 from services.actions_service.store.rows import OPEN_STATES, ActionRecord
 
 # The answers that are decided for good and stored; anything else leaves the action open.
-FINAL_REFUSALS: Final = frozenset(r for r, meaning in MEANINGS.items() if meaning.final)
+FINAL_REFUSALS: Final = frozenset(Reason(r) for r, meaning in MEANINGS.items() if meaning.final)
 
 
 class Decision(Enum):

@@ -207,7 +207,7 @@ class Ledger:
         outcome = AttemptOutcome.RECONCILED if finished.reconciled else AttemptOutcome.DONE
         audit = replace(
             self._audit(request, attempt.point, outcome, "", finished.ordergroove_status),
-            change=finished.change,
+            change=finished.before_after,
         )
         await self.store.records.finish(
             request.request_id,

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 
 from async_lru import alru_cache
 
+from actions.contract import MAX_ID_LENGTH
 from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
-    MAX_ID_LENGTH,
     ORDER_STATUS_UNSENT,
     Customer,
     Order,

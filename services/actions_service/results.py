@@ -23,7 +23,7 @@ Json = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class ActionResult:
+class ActionOutcome:
     """The result of an action: the subscription as Ordergroove now holds it."""
 
     view: SubscriptionView
@@ -41,7 +41,7 @@ class Finished(Generic[T]):
     timeline: tuple[str, TimelineEntry] | None  # (Gladly customer id, entry)
     ordergroove_status: int | None  # the write's HTTP status; None when nothing was sent
     # What changed, before → after, for the audit log (the timeline entry says the same).
-    change: str = ""
+    before_after: str = ""
 
     @property
     def reconciled(self) -> bool:
@@ -57,7 +57,7 @@ class Codec(Protocol[T]):
 
 
 class ResultCodec:
-    def encode(self, result: ActionResult) -> Json:
+    def encode(self, result: ActionOutcome) -> Json:
         return {
             # Stored under "card" since the first records: the key stays.
             "card": _view_json(result.view),
@@ -65,10 +65,10 @@ class ResultCodec:
             "target": _order_json(result.target),
         }
 
-    def decode(self, data: Json) -> ActionResult:
+    def decode(self, data: Json) -> ActionOutcome:
         # Skips recorded before every action shared this shape named their target `skipped`.
         target = data.get("target", data.get("skipped"))
-        return ActionResult(
+        return ActionOutcome(
             view=_view(data["card"]), summary=data["summary"], target=_order(target)
         )
 

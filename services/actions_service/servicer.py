@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, NoReturn, Protocol, TypeAlias, TypeVar
+from typing import Any, Final, NoReturn, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from actions.contract import MEANINGS
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
 from services.actions_service import deadline, spans
+from services.actions_service.catalogue.base import Params, day, optional_day, period_named
+from services.actions_service.catalogue.cancel import CancelParams
+from services.actions_service.catalogue.change_frequency import ChangeFrequencyParams
+from services.actions_service.catalogue.change_next_order_date import ChangeNextOrderDateParams
+from services.actions_service.catalogue.change_quantity import ChangeQuantityParams
+from services.actions_service.catalogue.change_renewal import ChangeRenewalParams
+from services.actions_service.catalogue.reactivate import ReactivateParams
+from services.actions_service.catalogue.send_now import SendNowParams
+from services.actions_service.catalogue.skip import SkipParams
 from services.actions_service.domain import (
     Action,
     Order,
@@ -29,76 +41,168 @@ from services.actions_service.domain import (
     Status,
     SubscriptionView,
 )
-from services.actions_service.errors import MEANINGS, ActionError, InvalidArgument, Reason
+from services.actions_service.errors import ActionError, InvalidArgument, Reason
 from services.actions_service.observe import RpcObservation, trace_trailer
-from services.actions_service.results import ActionResult
-from services.actions_service.use_cases import (
-    ActionContext,
-    ChangeCommand,
-    UseCases,
-)
+from services.actions_service.results import ActionOutcome
+from services.actions_service.use_cases import ActionCall, ActionContext, UseCases
 
 log = logging.getLogger(__name__)
 
 ERROR_DOMAIN: Final = "actions.v1.ActionsService"
 
-# From `errors.MEANINGS`, the one table of what each reason means.
+# From `actions.contract.MEANINGS`, the one table of what each reason means.
 STATUS_CODES: Final[dict[Reason, grpc.StatusCode]] = {
-    reason: grpc.StatusCode[meaning.grpc_code] for reason, meaning in MEANINGS.items()
+    reason: grpc.StatusCode[MEANINGS[reason].grpc_code] for reason in Reason
 }
 
-_STATUS: Final = {
-    Status.ACTIVE: pb.SUBSCRIPTION_STATUS_ACTIVE,
-    Status.CANCELLED: pb.SUBSCRIPTION_STATUS_CANCELLED,
-    Status.INACTIVE: pb.SUBSCRIPTION_STATUS_INACTIVE,
+# The domain's enums and the proto's, matched by name (tests/test_grpc_surface.py checks that
+# every member has its counterpart).
+_STATUS: Final[dict[Status, pb.SubscriptionStatus]] = {
+    s: getattr(pb.SubscriptionStatus, f"SUBSCRIPTION_STATUS_{s.name}") for s in Status
 }
-_PERIOD: Final = {
-    Period.DAY: pb.FREQUENCY_PERIOD_DAY,
-    Period.WEEK: pb.FREQUENCY_PERIOD_WEEK,
-    Period.MONTH: pb.FREQUENCY_PERIOD_MONTH,
-    Period.YEAR: pb.FREQUENCY_PERIOD_YEAR,
+_PERIOD: Final[dict[Period, pb.FrequencyPeriod]] = {
+    p: getattr(pb.FrequencyPeriod, f"FREQUENCY_PERIOD_{p.name}") for p in Period
 }
-_PERIOD_NAMES: Final = {value: period.name.lower() for period, value in _PERIOD.items()}
-_ACTION: Final = {
-    Action.CANCEL: pb.ACTION_CANCEL,
-    Action.SKIP: pb.ACTION_SKIP,
-    Action.REACTIVATE: pb.ACTION_REACTIVATE,
-    Action.CHANGE_NEXT_ORDER_DATE: pb.ACTION_CHANGE_NEXT_ORDER_DATE,
-    Action.CHANGE_FREQUENCY: pb.ACTION_CHANGE_FREQUENCY,
-    Action.CHANGE_QUANTITY: pb.ACTION_CHANGE_QUANTITY,
-    Action.SEND_NOW: pb.ACTION_SEND_NOW,
-    Action.CHANGE_RENEWAL: pb.ACTION_CHANGE_RENEWAL,
+_ACTION: Final[dict[Action, pb.Action]] = {
+    a: getattr(pb.Action, f"ACTION_{a.name}") for a in Action
 }
+_PERIOD_OF: Final[dict[int, Period]] = {value: period for period, value in _PERIOD.items()}
 
-
-class ChangeRequest(Protocol):
-    """What every catalogue action's request has."""
-
-    @property
-    def subscription_id(self) -> str: ...
-    @property
-    def customer_id(self) -> str: ...
-    @property
-    def request_id(self) -> str: ...
-    @property
-    def context(self) -> pb.ActionContext: ...
-
-
-ResponseT = TypeVar("ResponseT")
-# Every catalogue RPC answers its own message (buf STANDARD) of the same two fields.
-ChangeResponse = TypeVar(
-    "ChangeResponse",
-    pb.ReactivateSubscriptionResponse,
-    pb.ChangeNextOrderDateResponse,
-    pb.ChangeFrequencyResponse,
-    pb.ChangeQuantityResponse,
-    pb.SendNextOrderNowResponse,
-    pb.ChangeRenewalResponse,
-)
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+ResponseT = TypeVar("ResponseT")
+
+
+# --- the actions' RPCs: one row each ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionRpc:
+    """One action's RPC: its method, its `Action`, its typed parameters from the request (the
+    request's common fields — subscription, customer, request id, context — are every
+    action's) and its answer from the outcome."""
+
+    method: str
+    action: Action
+    params: Callable[[Any], Params]
+    answer: Callable[[ActionOutcome], Message]
+
+
+def _answer(response: Callable[..., Message]) -> Callable[[ActionOutcome], Message]:
+    """The answer of most actions: the subscription read back and the summary."""
+    return lambda outcome: response(
+        subscription=subscription_message(outcome.view), summary=outcome.summary
+    )
+
+
+def _skip_answer(outcome: ActionOutcome) -> pb.SkipNextOrderResponse:
+    skipped, new_next = outcome.target, outcome.view.next_order
+    return pb.SkipNextOrderResponse(
+        subscription=subscription_message(outcome.view),
+        skipped_order_id=skipped.order_id if skipped else "",
+        previous_next_order_time=_timestamp(skipped.place_at if skipped else None),
+        next_order_time=_timestamp(new_next.place_at if new_next else None),
+        summary=outcome.summary,
+    )
+
+
+def _period(name: str, value: int) -> Period:
+    """A period the request must name (an unspecified one is missing)."""
+    return _PERIOD_OF[value] if value in _PERIOD_OF else period_named(name, "")
+
+
+ACTION_RPCS: Final = (
+    ActionRpc(
+        "CancelSubscription",
+        Action.CANCEL,
+        lambda r: CancelParams(r.reason_code, r.reason_details),
+        _answer(pb.CancelSubscriptionResponse),
+    ),
+    ActionRpc(
+        "SkipNextOrder",
+        Action.SKIP,
+        lambda r: SkipParams(r.order_id, optional_day("expected_date", r.expected_date)),
+        _skip_answer,
+    ),
+    ActionRpc(
+        "ReactivateSubscription",
+        Action.REACTIVATE,
+        lambda r: ReactivateParams(
+            r.frequency.every,
+            _period("period", r.frequency.period),
+            day("first_order_date", r.first_order_date),
+        ),
+        _answer(pb.ReactivateSubscriptionResponse),
+    ),
+    ActionRpc(
+        "ChangeNextOrderDate",
+        Action.CHANGE_NEXT_ORDER_DATE,
+        lambda r: ChangeNextOrderDateParams(
+            day("order_date", r.order_date), day("expected_date", r.expected_date)
+        ),
+        _answer(pb.ChangeNextOrderDateResponse),
+    ),
+    ActionRpc(
+        "ChangeFrequency",
+        Action.CHANGE_FREQUENCY,
+        lambda r: ChangeFrequencyParams(
+            r.frequency.every,
+            _period("period", r.frequency.period),
+            r.expected_frequency.every,
+            _period("expected_period", r.expected_frequency.period),
+        ),
+        _answer(pb.ChangeFrequencyResponse),
+    ),
+    ActionRpc(
+        "ChangeQuantity",
+        Action.CHANGE_QUANTITY,
+        lambda r: ChangeQuantityParams(r.quantity, r.expected_quantity),
+        _answer(pb.ChangeQuantityResponse),
+    ),
+    ActionRpc(
+        "SendNextOrderNow",
+        Action.SEND_NOW,
+        lambda r: SendNowParams(
+            r.expected_order_id,
+            optional_day("expected_date", r.expected_date),
+            tuple(sorted(set(r.expected_subscriptions))),
+        ),
+        _answer(pb.SendNextOrderNowResponse),
+    ),
+    ActionRpc(
+        "ChangeRenewal",
+        Action.CHANGE_RENEWAL,
+        lambda r: ChangeRenewalParams(r.renewal_behavior, r.expected_renewal_behavior),
+        _answer(pb.ChangeRenewalResponse),
+    ),
+)
+# Every action has its RPC.
+assert {rpc.action for rpc in ACTION_RPCS} == set(Action)
+_BY_METHOD: Final = {rpc.method: rpc for rpc in ACTION_RPCS}
+
+
+def _action_method(method: str) -> Any:
+    """The servicer's method of an action's RPC, made from its row (the generated base declares
+    one method per RPC)."""
+    rpc = _BY_METHOD[method]
+
+    async def serve(self: ActionsServicer, request: Any, context: Context) -> Message:
+        return await self.run_action(rpc, request, context)
+
+    serve.__name__ = serve.__qualname__ = method
+    return serve
 
 
 class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
+    # Each action's RPC, from its row in ACTION_RPCS.
+    CancelSubscription = _action_method("CancelSubscription")
+    SkipNextOrder = _action_method("SkipNextOrder")
+    ReactivateSubscription = _action_method("ReactivateSubscription")
+    ChangeNextOrderDate = _action_method("ChangeNextOrderDate")
+    ChangeFrequency = _action_method("ChangeFrequency")
+    ChangeQuantity = _action_method("ChangeQuantity")
+    SendNextOrderNow = _action_method("SendNextOrderNow")
+    ChangeRenewal = _action_method("ChangeRenewal")
+
     def __init__(self, use_cases: UseCases, deadline_seconds: float) -> None:
         self._use_cases = use_cases
         self._deadline_seconds = deadline_seconds
@@ -140,152 +244,21 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
 
         return await self._serve("GetSubscriptions", context, run)
 
-    async def CancelSubscription(
-        self, request: pb.CancelSubscriptionRequest, context: Context
-    ) -> pb.CancelSubscriptionResponse:
-        fields = {"reason_code": request.reason_code, "reason_details": request.reason_details}
-        result = await self._run("CancelSubscription", context, Action.CANCEL, request, fields)
-        return pb.CancelSubscriptionResponse(
-            subscription=subscription_message(result.view), summary=result.summary
-        )
+    async def run_action(self, rpc: ActionRpc, request: Any, context: Context) -> Message:
+        """One action's RPC: its parameters parsed once, then the one use case of every action."""
 
-    async def SkipNextOrder(
-        self, request: pb.SkipNextOrderRequest, context: Context
-    ) -> pb.SkipNextOrderResponse:
-        fields = {"order_id": request.order_id, "expected_date": request.expected_date}
-        result = await self._run("SkipNextOrder", context, Action.SKIP, request, fields)
-        skipped, new_next = result.target, result.view.next_order
-        return pb.SkipNextOrderResponse(
-            subscription=subscription_message(result.view),
-            skipped_order_id=skipped.order_id if skipped else "",
-            previous_next_order_time=_timestamp(skipped.place_at if skipped else None),
-            next_order_time=_timestamp(new_next.place_at if new_next else None),
-            summary=result.summary,
-        )
+        async def run() -> Message:
+            call = ActionCall(
+                rpc.action,
+                request.subscription_id,
+                request.customer_id,
+                rpc.params(request),
+                request_id=request.request_id,
+                context=_context(request.context),
+            )
+            return rpc.answer(await self._use_cases.run_action(call))
 
-    # --- the catalogue's actions: each names its fields; `_change` does the rest --------------
-
-    async def ReactivateSubscription(
-        self, request: pb.ReactivateSubscriptionRequest, context: Context
-    ) -> pb.ReactivateSubscriptionResponse:
-        fields = _frequency_fields(request.frequency, "") | {
-            "first_order_date": request.first_order_date
-        }
-        return await self._change(
-            pb.ReactivateSubscriptionResponse,
-            "ReactivateSubscription",
-            context,
-            Action.REACTIVATE,
-            request,
-            fields,
-        )
-
-    async def ChangeNextOrderDate(
-        self, request: pb.ChangeNextOrderDateRequest, context: Context
-    ) -> pb.ChangeNextOrderDateResponse:
-        fields = {"order_date": request.order_date, "expected_date": request.expected_date}
-        return await self._change(
-            pb.ChangeNextOrderDateResponse,
-            "ChangeNextOrderDate",
-            context,
-            Action.CHANGE_NEXT_ORDER_DATE,
-            request,
-            fields,
-        )
-
-    async def ChangeFrequency(
-        self, request: pb.ChangeFrequencyRequest, context: Context
-    ) -> pb.ChangeFrequencyResponse:
-        fields = _frequency_fields(request.frequency, "") | _frequency_fields(
-            request.expected_frequency, "expected_"
-        )
-        return await self._change(
-            pb.ChangeFrequencyResponse,
-            "ChangeFrequency",
-            context,
-            Action.CHANGE_FREQUENCY,
-            request,
-            fields,
-        )
-
-    async def ChangeQuantity(
-        self, request: pb.ChangeQuantityRequest, context: Context
-    ) -> pb.ChangeQuantityResponse:
-        fields = {
-            "quantity": str(request.quantity),
-            "expected_quantity": str(request.expected_quantity),
-        }
-        return await self._change(
-            pb.ChangeQuantityResponse,
-            "ChangeQuantity",
-            context,
-            Action.CHANGE_QUANTITY,
-            request,
-            fields,
-        )
-
-    async def SendNextOrderNow(
-        self, request: pb.SendNextOrderNowRequest, context: Context
-    ) -> pb.SendNextOrderNowResponse:
-        fields = {
-            "expected_order_id": request.expected_order_id,
-            "expected_date": request.expected_date,
-            "expected_subscriptions": ",".join(sorted(set(request.expected_subscriptions))),
-        }
-        return await self._change(
-            pb.SendNextOrderNowResponse,
-            "SendNextOrderNow",
-            context,
-            Action.SEND_NOW,
-            request,
-            fields,
-        )
-
-    async def ChangeRenewal(
-        self, request: pb.ChangeRenewalRequest, context: Context
-    ) -> pb.ChangeRenewalResponse:
-        fields = {
-            "renewal_behavior": request.renewal_behavior,
-            "expected_renewal_behavior": request.expected_renewal_behavior,
-        }
-        return await self._change(
-            pb.ChangeRenewalResponse,
-            "ChangeRenewal",
-            context,
-            Action.CHANGE_RENEWAL,
-            request,
-            fields,
-        )
-
-    async def _change(
-        self,
-        response: Callable[..., ChangeResponse],
-        method: str,
-        context: Context,
-        action: Action,
-        request: ChangeRequest,
-        fields: dict[str, str],
-    ) -> ChangeResponse:
-        result = await self._run(method, context, action, request, fields)
-        return response(subscription=subscription_message(result.view), summary=result.summary)
-
-    async def _run(
-        self,
-        method: str,
-        context: Context,
-        action: Action,
-        request: ChangeRequest,
-        fields: dict[str, str],
-    ) -> ActionResult:
-        command = ChangeCommand(
-            action,
-            request.subscription_id,
-            request.customer_id,
-            fields,
-            request_id=request.request_id,
-            context=_context(request.context),
-        )
-        return await self._serve(method, context, lambda: self._use_cases.change(command))
+        return await self._serve(rpc.method, context, run)
 
     async def ListCancelReasons(
         self, request: pb.ListCancelReasonsRequest, context: Context
@@ -383,13 +356,6 @@ def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(value)
     return stamp
-
-
-def _frequency_fields(frequency: pb.Frequency, prefix: str) -> dict[str, str]:
-    return {
-        f"{prefix}every": str(frequency.every),
-        f"{prefix}period": _PERIOD_NAMES.get(frequency.period, ""),
-    }
 
 
 def _context(message: pb.ActionContext) -> ActionContext:

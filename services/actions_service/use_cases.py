@@ -14,12 +14,12 @@ import logging
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from services.actions_service import catalogue, domain
-from services.actions_service.catalogue.base import Definition, Limits, State
+from services.actions_service.catalogue.base import Definition, MerchantSettings, Params, State
 from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     Action,
@@ -41,7 +41,7 @@ from services.actions_service.gladly import GladlyClient
 from services.actions_service.ledger import ActionRequest, Attempt, Ledger, Unconfirmed
 from services.actions_service.ordergroove import OrdergrooveClient
 from services.actions_service.results import (
-    ActionResult,
+    ActionOutcome,
     Finished,
     ResultCodec,
     settled_note,
@@ -63,15 +63,45 @@ class ActionContext:
 
 
 @dataclass(frozen=True)
-class ChangeCommand:
-    """A catalogue action: its own fields and the state its caller was shown (`expected_*`)."""
+class ActionCall:
+    """One call of a catalogue action: on which subscription, its typed parameters (the state
+    its caller was shown among them, `expected_*`), its request id and who calls where."""
 
     action: Action
     subscription_id: str
     customer_id: str
-    fields: Mapping[str, str]
+    params: Params
     request_id: str = ""
     context: ActionContext = field(default_factory=ActionContext)
+
+    def record(self) -> dict[str, str]:
+        """The request as its action record keeps (and fingerprints) it: strings."""
+        context = self.context
+        return {
+            "subscription_id": self.subscription_id,
+            "customer_id": self.customer_id,
+            "agent_id": context.agent_id,
+            "gladly_customer_id": context.gladly_customer_id,
+            "conversation_id": context.conversation_id,
+            **self.params.record(),
+        }
+
+    @classmethod
+    def from_record(cls, record: ActionRecord) -> ActionCall:
+        """The call a stored record was made for (records of every version are strings)."""
+        request, action = record.request, Action(record.action)
+        return cls(
+            action,
+            request["subscription_id"],
+            request["customer_id"],
+            catalogue.CATALOGUE[action].params.from_record(request),
+            request_id=record.request_id,
+            context=ActionContext(
+                request.get("agent_id", ""),
+                request.get("gladly_customer_id", ""),
+                request.get("conversation_id", ""),
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -106,8 +136,15 @@ class UseCases:
         # The merchant's words for its integer reason codes (CANCEL_REASON_NAMES).
         self._reason_names: Mapping[str, str] = dict(reason_names or {})
         self.reason_required = reason_required
-        self.max_quantity = max_quantity
-        self.max_days_ahead = max_days_ahead
+        # What the rules read besides the state, the same for every action.
+        self.merchant = MerchantSettings(
+            max_quantity=max_quantity,
+            max_days_ahead=max_days_ahead,
+            enabled=self._enabled,
+            reason_required=reason_required,
+            reason_names=self._reason_names,
+            reason_codes=ordergroove.list_cancel_reason_codes,
+        )
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -227,78 +264,70 @@ class UseCases:
 
     # --- every action: one use case for every declaration of the catalogue ------------------
 
-    async def change(self, command: ChangeCommand) -> ActionResult:
+    async def run_action(self, call: ActionCall) -> ActionOutcome:
         """Run one action of the catalogue, at most once per request id."""
-        definition = catalogue.CATALOGUE[command.action]
-        self._validate_common(command)
-        await definition.validate(command.fields, self.limits())
-        request = self._request(command)
+        definition = catalogue.CATALOGUE[call.action]
+        self._validate_common(call)
+        await definition.validate(call.params, self.merchant, self.today())
+        request = self._request(call)
         async with self._ledger.attempt(request, ResultCodec()) as attempt:
             if attempt.replayed is not None:
                 return attempt.replayed
             return attempt.finish(
-                await self._change(definition, command, request.request_id, attempt)
+                await self._run_in_turn(definition, call, request.request_id, attempt)
             )
 
-    async def _change(
+    async def _run_in_turn(
         self,
-        definition: Definition,
-        command: ChangeCommand,
+        definition: Definition[Any],
+        call: ActionCall,
         request_id: str,
-        attempt: Attempt[ActionResult],
-    ) -> Finished[ActionResult]:
+        attempt: Attempt[ActionOutcome],
+    ) -> Finished[ActionOutcome]:
         """In the customer's turn: read and refuse, record the target and its snapshot, write
         once, read again — the answer is what Ordergroove now holds. A resumed attempt first
         settles by the declaration's proof against the recorded snapshot."""
         domain.check_enabled(definition.action, self._enabled)
-        limits, point = self.limits(), attempt.recovery
+        point = attempt.recovery
         customer_id = (
             point.customer_id
             if point is not None
-            else command.customer_id or await self._linked_customer_id(command.context)
+            else call.customer_id or await self._linked_customer_id(call.context)
         )
         async with self._ledger.turn(customer_id):
             if point is None:
-                state = await self._checked_state(definition, command, customer_id, limits)
+                state = await self._checked_state(definition, call, customer_id)
                 point = _recovery_point(state)
             else:
                 state = await self._read_state(definition, point)
-                finding = definition.proof(point, state, command.fields)
+                finding = definition.proof(point, state, call.params)
                 if finding.proof is Proof.APPLIED:
-                    return await self._change_result(
-                        definition, command, request_id, point, state, None
-                    )
+                    return await self._outcome(definition, call, request_id, point, state, None)
                 if finding.proof is not Proof.NOT_YET:
                     raise _unsettled(definition, point, finding)
             await attempt.before_write(point)
-            status = await definition.write(self._ordergroove, point, command.fields, limits)
+            status = await definition.write(self._ordergroove, point, call.params, self.today())
             after = await self._read_state(definition, point)
-            if definition.proof(point, after, command.fields).proof is not Proof.APPLIED:
-                raise _not_as_asked(definition, point, after, command.fields, limits)
-            return await self._change_result(definition, command, request_id, point, after, status)
+            if definition.proof(point, after, call.params).proof is not Proof.APPLIED:
+                before_after = definition.before_after(point, after, call.params, self.merchant)
+                raise _not_as_asked(before_after)
+            return await self._outcome(definition, call, request_id, point, after, status)
 
-    def limits(self) -> Limits:
-        return Limits(
-            today=datetime.now(self._ordergroove.timezone).date(),
-            max_quantity=self.max_quantity,
-            max_days_ahead=self.max_days_ahead,
-            enabled=self._enabled,
-            reason_required=self.reason_required,
-            reason_names=self._reason_names,
-            reason_codes=self._ordergroove.list_cancel_reason_codes,
-        )
+    def today(self) -> date:
+        """The merchant's today (Ordergroove's dates are in the merchant's zone)."""
+        return datetime.now(self._ordergroove.timezone).date()
 
     async def _checked_state(
-        self, definition: Definition, command: ChangeCommand, customer_id: str, limits: Limits
+        self, definition: Definition[Any], call: ActionCall, customer_id: str
     ) -> State:
         """The customer, the subscription, its unsent orders and the conversation, read
         concurrently (and what the next order holds, for a declaration that reads it); then
         what the rules and the shown state refuse."""
-        og, subscription_id = self._ordergroove, command.subscription_id
+        og, subscription_id = self._ordergroove, call.subscription_id
         async with task_group() as group:
             customer_task = group.create_task(og.get_customer(customer_id))
             subscription_task = group.create_task(og.get_subscription(subscription_id))
-            conversation_task = group.create_task(self._conversation_open(command.context))
+            conversation_task = group.create_task(self._conversation_open(call.context))
             orders_task = group.create_task(og.list_unsent_orders(subscription_id, customer_id))
         if customer_task.result() is None:
             raise ActionError(
@@ -317,7 +346,7 @@ class UseCases:
             else ()
         )
         state = State(subscription, upcoming, None, _now(), lines)
-        definition.refuse(state, command.fields, limits)
+        definition.refuse(state, call.params)
         if not conversation_task.result():
             raise ActionError(
                 Reason.CONVERSATION_NOT_OPEN,
@@ -325,7 +354,7 @@ class UseCases:
             )
         return state
 
-    async def _read_state(self, definition: Definition, point: RecoveryPoint) -> State:
+    async def _read_state(self, definition: Definition[Any], point: RecoveryPoint) -> State:
         """The subscription, its next order and the recorded order (with what it holds, when
         the proof needs it), as Ordergroove holds them now."""
         og = self._ordergroove
@@ -351,21 +380,21 @@ class UseCases:
             tuple(lines_task.result()) if lines_task is not None else (),
         )
 
-    async def _change_result(
+    async def _outcome(
         self,
-        definition: Definition,
-        command: ChangeCommand,
+        definition: Definition[Any],
+        call: ActionCall,
         request_id: str,
         point: RecoveryPoint,
         state: State,
         status: int | None,
-    ) -> Finished[ActionResult]:
+    ) -> Finished[ActionOutcome]:
         """The subscription as Ordergroove now holds it, and the timeline's before → after."""
         sub = state.subscription
         product = await self._ordergroove.get_product(sub.product_id, sub.customer_id)
         view = self._view(sub, product, state.next_order)
         label = product.name or product.sku or product.product_id or "subscription"
-        context = command.context
+        context = call.context
         by = f" by agent {context.agent_id}" if context.agent_id else ""
         where = f" in conversation {context.conversation_id}" if context.conversation_id else ""
         now = datetime.now(UTC)
@@ -375,9 +404,9 @@ class UseCases:
             )
             names = {pid: p.name or p.sku for pid, p in products.items()}
             state = replace(state, product_names=names)
-        change = definition.change(point, state, command.fields, self.limits())
+        before_after = definition.before_after(point, state, call.params, self.merchant)
         body = (
-            f"{change}. Subscription {sub.subscription_id} ({label}){by}{where}, "
+            f"{before_after}. Subscription {sub.subscription_id} ({label}){by}{where}, "
             f"{now:%Y-%m-%d %H:%M} UTC."
         )
         title = f"{definition.done}: {label}"[:100]
@@ -388,10 +417,10 @@ class UseCases:
             else None
         )
         return Finished(
-            ActionResult(view=view, summary=body, target=target),
+            ActionOutcome(view=view, summary=body, target=target),
             timeline=self._timeline(context, TimelineEntry(item_id, title, body, now)),
             ordergroove_status=status,
-            change=change[:500],
+            before_after=before_after[:500],
         )
 
     # --- settling records that no retry took over ---------------------------------------------
@@ -400,35 +429,21 @@ class UseCases:
         """Settle an abandoned record by its declaration's proof, never writing: done
         (reconciled) when Ordergroove shows the write applied, else closed as not applied with a
         timeline note. False when a retry or another settler took the record first."""
-        payload = dict(record.request)
-        context = ActionContext(
-            payload.pop("agent_id", ""),
-            payload.pop("gladly_customer_id", ""),
-            payload.pop("conversation_id", ""),
-        )
-        definition = catalogue.CATALOGUE[Action(record.action)]
-        subscription_id, customer_id = payload.pop("subscription_id"), payload.pop("customer_id")
-        command = ChangeCommand(
-            definition.action,
-            subscription_id,
-            customer_id,
-            payload,
-            request_id=record.request_id,
-            context=context,
-        )
+        call = ActionCall.from_record(record)
+        definition, context = catalogue.CATALOGUE[call.action], call.context
         # The audit log names the settler, not the agent.
-        request = self._request(replace(command, context=replace(context, agent_id="")))
-        proven = partial(self._proven, definition, command, record.request_id)
+        request = self._request(replace(call, context=replace(context, agent_id="")))
+        proven = partial(self._proven, definition, call, record.request_id)
         note = partial(self._settled_note, request, record.recovery, context, definition.attempted)
         return await self._ledger.settle(record, idle_since, request, proven, ResultCodec(), note)
 
     async def _proven(
         self,
-        definition: Definition,
-        command: ChangeCommand,
+        definition: Definition[Any],
+        call: ActionCall,
         request_id: str,
         point: RecoveryPoint,
-    ) -> Finished[ActionResult] | Unconfirmed | None:
+    ) -> Finished[ActionOutcome] | Unconfirmed | None:
         """The action's result when the declaration's proof shows its write applied; None when
         it shows it was not; Unconfirmed when the state moved on since. Read in the customer's
         turn, so that no action of ours is halfway through its write meanwhile."""
@@ -439,12 +454,12 @@ class UseCases:
                 if error.reason is Reason.SUBSCRIPTION_NOT_FOUND:
                     return Unconfirmed(f"subscription {point.subscription_id} is gone")
                 raise
-            finding = definition.proof(point, state, command.fields)
+            finding = definition.proof(point, state, call.params)
             if finding.proof is Proof.UNKNOWN:
                 return Unconfirmed(finding.evidence)
             if finding.proof is not Proof.APPLIED:
                 return None
-            return await self._change_result(definition, command, request_id, point, state, None)
+            return await self._outcome(definition, call, request_id, point, state, None)
 
     def _settled_note(
         self,
@@ -493,26 +508,18 @@ class UseCases:
 
     # --- records ------------------------------------------------------------------------------
 
-    def _request(self, command: ChangeCommand) -> ActionRequest:
+    def _request(self, call: ActionCall) -> ActionRequest:
         """The action as its record knows it. Without a request id the same machinery runs under
         a fresh one: the action is still recorded and audited, it just cannot be repeated."""
-        context = command.context
-        payload = {
-            "subscription_id": command.subscription_id,
-            "customer_id": command.customer_id,
-            "agent_id": context.agent_id,
-            "gladly_customer_id": context.gladly_customer_id,
-            "conversation_id": context.conversation_id,
-            **command.fields,
-        }
+        payload = call.record()
         return ActionRequest(
-            request_id=command.request_id or str(uuid.uuid4()),
-            action=command.action,
+            request_id=call.request_id or str(uuid.uuid4()),
+            action=call.action,
             payload=payload,
-            subscription_id=command.subscription_id,
-            customer_id=command.customer_id,
-            order_id=command.fields.get("order_id", ""),
-            agent_id=context.agent_id,
+            subscription_id=call.subscription_id,
+            customer_id=call.customer_id,
+            order_id=payload.get("order_id", ""),
+            agent_id=call.context.agent_id,
         )
 
     def _timeline(
@@ -523,15 +530,15 @@ class UseCases:
             return None
         return context.gladly_customer_id, entry
 
-    def _validate_common(self, command: ChangeCommand) -> None:
-        domain.require_id("subscription_id", command.subscription_id)
-        domain.check_optional_id("customer_id", command.customer_id)
-        domain.check_request_id(command.request_id)
-        context = command.context
+    def _validate_common(self, call: ActionCall) -> None:
+        domain.require_id("subscription_id", call.subscription_id)
+        domain.check_optional_id("customer_id", call.customer_id)
+        domain.check_request_id(call.request_id)
+        context = call.context
         domain.check_optional_id("context.agent_id", context.agent_id)
         domain.check_optional_id("context.gladly_customer_id", context.gladly_customer_id)
         domain.check_optional_id("context.conversation_id", context.conversation_id)
-        if not command.customer_id and not (self._gladly and context.gladly_customer_id):
+        if not call.customer_id and not (self._gladly and context.gladly_customer_id):
             raise InvalidArgument(
                 "customer_id", "is required unless the context names a linked Gladly customer"
             )
@@ -555,7 +562,7 @@ def _recovery_point(state: State) -> RecoveryPoint:
     )
 
 
-def _unsettled(definition: Definition, point: RecoveryPoint, finding: Finding) -> ActionError:
+def _unsettled(definition: Definition[Any], point: RecoveryPoint, finding: Finding) -> ActionError:
     """An earlier attempt's lost answer that a retry cannot complete: not applied and no longer
     possible, or unknown because the state moved on since. Nothing more is sent either way."""
     attempt = f"The earlier attempt to {definition.attempted} subscription {point.subscription_id}"
@@ -572,19 +579,12 @@ def _unsettled(definition: Definition, point: RecoveryPoint, finding: Finding) -
     )
 
 
-def _not_as_asked(
-    definition: Definition,
-    point: RecoveryPoint,
-    state: State,
-    fields: Mapping[str, str],
-    limits: Limits,
-) -> ActionError:
+def _not_as_asked(before_after: str) -> ActionError:
     """Ordergroove accepted the write but holds something else: the agent must know."""
     return ActionError(
         Reason.STATE_CHANGED,
         f"Ordergroove accepted the change but does not hold what was asked: "
-        f"{definition.change(point, state, fields, limits)}. Check the subscription before "
-        f"trying again.",
+        f"{before_after}. Check the subscription before trying again.",
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Final, Self
 
 from pydantic import model_validator
 
+from actions.contract import DEFAULT_MAX_DAYS_AHEAD
 from actions.v1.actions_pb2 import Action
 from services.config import values
 from services.config.declared import ConfigError, parsed, setting
@@ -37,8 +38,6 @@ DEFAULT_CANCEL_REASON_NAMES: Final = (
     "1=Customer request,2=Too expensive,3=Too much product,4=Overstocked,"
     "5=Not what I expected,6=Switching brands,7=Moving,12=Other"
 )
-# A merchant sets orders months ahead, not decades: two years.
-DEFAULT_MAX_DAYS_AHEAD: Final = 730
 _HOUR: Final = 3600.0
 _WEEK: Final = 7 * 86400.0
 

@@ -11,6 +11,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from actions.contract import ID_PATTERN
 from services.config.declared import ConfigError
 
 Parser = Callable[[str], Any]
@@ -20,7 +21,7 @@ SQLITE_MEMORY: Final = ":memory:"
 TRACE_PLACEHOLDER: Final = "{trace_id}"
 _FLAGS: Final = {"": False, "0": False, "false": False, "1": True, "true": True}
 # A reason code as Ordergroove lists it ("12", "TOO_EXPENSIVE"): an id of the API.
-_REASON_CODE: Final = r"[A-Za-z0-9_.@+:-]+"
+_REASON_CODE: Final = ID_PATTERN
 # A new entry starts at a comma followed by `<code>=`, so that words may hold commas.
 _REASON_ENTRY_START: Final = re.compile(rf",(?=\s*{_REASON_CODE}\s*=)")
 

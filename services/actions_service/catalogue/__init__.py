@@ -1,5 +1,5 @@
 """The catalogue: every action an agent reaches for, each declared once (one module each) and
-run by one use case (`UseCases.change`), retry and settler included.
+run by one use case (`UseCases.run_action`), retry and settler included.
 
 Adding an action: see README, "Adding an action — where to start".
 """
@@ -7,7 +7,7 @@ Adding an action: see README, "Adding an action — where to start".
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Final
+from typing import Any, Final
 
 from services.actions_service.catalogue.base import Definition
 from services.actions_service.catalogue.cancel import Cancel
@@ -20,7 +20,7 @@ from services.actions_service.catalogue.send_now import SendNow
 from services.actions_service.catalogue.skip import Skip
 from services.actions_service.domain import Action, Order, Subscription
 
-CATALOGUE: Final[dict[Action, Definition]] = {
+CATALOGUE: Final[dict[Action, Definition[Any]]] = {
     definition.action: definition
     for definition in (
         Cancel(),

@@ -1,14 +1,15 @@
-"""What one action declares: when it is offered, what it refuses, its one write, what proves
-that write happened, and what changed (for the timeline and the answer).
+"""What one action declares: its parameters, when it is offered, what it refuses, its one
+write, what proves that write happened, and what changed (for the timeline and the answer).
 
-The use case (`UseCases.change`) runs every declaration the same way: read the state, refuse
-what the rules refuse (a form whose shown state changed included), record the recovery point,
-write once, re-read and answer what Ordergroove now holds. A lost answer is settled — by a
-retry or by the settler — with the declaration's `proof`, never by writing blindly.
+The use case (`UseCases.run_action`) runs every declaration the same way: read the state,
+refuse what the rules refuse (a form whose shown state changed included), record the recovery
+point, write once, re-read and answer what Ordergroove now holds. A lost answer is settled — by
+a retry or by the settler — with the declaration's `proof`, never by writing blindly.
 
-Request fields are strings (they are the action record's request, and its fingerprint): each
-action parses what it takes with the helpers below. `expected_*` fields name the state the
-caller was shown; a change is refused when that state is no longer what Ordergroove holds.
+Each action's `Params` are typed and parsed once (from the request at the servicer, or from a
+stored record by `from_record`); they are strings only in the action record and its
+fingerprint (`record()`). `expected_*` parameters name the state the caller was shown; a change
+is refused when that state is no longer what Ordergroove holds.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol, Self, TypeVar
 
+from actions.contract import frequency_words
 from services.actions_service import domain
 from services.actions_service.domain import (
     Action,
@@ -61,12 +63,11 @@ class State:
 
 
 @dataclass(frozen=True)
-class Limits:
-    """What the rules need besides the state: the merchant's today, settings and codes."""
+class MerchantSettings:
+    """The merchant's settings the rules read (the same for every action; "now" is apart)."""
 
-    today: date  # in the merchant's zone, as Ordergroove's dates are
     max_quantity: int
-    max_days_ahead: int  # the furthest date an agent may set, in days after `today`
+    max_days_ahead: int  # the furthest date an agent may set, in days after the merchant's today
     enabled: Collection[str] = ()
     reason_required: bool = False
     reason_names: Mapping[str, str] = field(default_factory=dict)
@@ -74,11 +75,30 @@ class Limits:
     reason_codes: Callable[[], Awaitable[list[str]]] = _no_codes
 
 
-class Definition(Protocol):
+class Params(Protocol):
+    """An action's typed parameters. `record()` gives the strings its action record keeps (and
+    fingerprints); `from_record` reads them back — records written before the parameters were
+    typed hold the same strings."""
+
+    @classmethod
+    def from_record(cls, fields: Fields) -> Self: ...
+
+    def record(self) -> dict[str, str]: ...
+
+
+P = TypeVar("P", bound=Params)
+
+
+class Definition(Protocol[P]):
     """One action, declared once. A new action is one module with one of these."""
 
     @property
     def action(self) -> Action: ...
+
+    @property
+    def params(self) -> type[P]:
+        """Its parameters' type (declared in its module)."""
+        ...
 
     @property
     def done(self) -> str:
@@ -99,70 +119,92 @@ class Definition(Protocol):
         """Whether the card offers the action now (when it is switched on)."""
         ...
 
-    async def validate(self, fields: Fields, limits: Limits) -> None:
-        """Refuse malformed input (InvalidArgument), before the action is recorded."""
+    async def validate(self, params: P, merchant: MerchantSettings, today: date) -> None:
+        """Refuse malformed input (InvalidArgument), before the action is recorded. `today`
+        is the merchant's, as Ordergroove's dates are."""
         ...
 
-    def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
+    def refuse(self, state: State, params: P) -> None:
         """Refuse, before any write, what the rules refuse and a form whose state changed."""
         ...
 
     async def write(
-        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
+        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, params: P, today: date
     ) -> int:
         """The one Ordergroove write; its HTTP status."""
         ...
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
+    def proof(self, point: RecoveryPoint, state: State, params: P) -> Finding:
         """Whether `state` shows this write applied, compared with the snapshot in `point`
         (also checked right after the write); a state that moved on since is UNKNOWN."""
         ...
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
+    def before_after(
+        self, point: RecoveryPoint, state: State, params: P, merchant: MerchantSettings
+    ) -> str:
         """What changed, before → after, e.g. "Frequency: every month → every 6 weeks"."""
         ...
 
 
-# --- parsing the string fields ------------------------------------------------------------------
+# --- checking and parsing values (from the request, or from a record's strings) ------------------
 
 
-def required(fields: Fields, name: str) -> str:
-    value = fields.get(name, "").strip()
+def text(fields: Fields, name: str) -> str:
+    """An optional string of a record ("" when absent)."""
+    return fields.get(name, "")
+
+
+def required(name: str, value: str) -> str:
+    value = value.strip()
     if not value:
         raise InvalidArgument(name, "is required")
     return value
 
 
-def whole_number(fields: Fields, name: str, low: int, high: int) -> int:
-    value = required(fields, name)
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+def bounded(name: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
         raise InvalidArgument(name, f"must be a whole number from {low} to {high}")
-    return int(value)
+    return value
 
 
-def period(fields: Fields, name: str) -> Period:
-    value = required(fields, name).upper()
+def whole_number(fields: Fields, name: str, low: int, high: int) -> int:
+    value = required(name, fields.get(name, ""))
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidArgument(name, f"must be a whole number from {low} to {high}")
+    return bounded(name, int(value), low, high)
+
+
+def period_named(name: str, value: str) -> Period:
+    value = required(name, value).upper()
     if value not in Period.__members__:
         raise InvalidArgument(name, "must be one of day, week, month, year")
     return Period[value]
 
 
-def day(fields: Fields, name: str) -> date:
-    value = required(fields, name)
+def day(name: str, value: str) -> date:
+    value = required(name, value)
     try:
         return date.fromisoformat(value) if len(value) == 10 else _bad_date(name)
     except ValueError:
         return _bad_date(name)
 
 
-def day_within_reach(fields: Fields, name: str, limits: Limits) -> date:
-    """The date `name`, at most `max_days_ahead` after today: a date years ahead is a typo that
+def optional_day(name: str, value: str) -> date | None:
+    return day(name, value) if value else None
+
+
+def day_text(value: date | None) -> str:
+    """A date as the record keeps it ("" for none)."""
+    return value.isoformat() if value is not None else ""
+
+
+def within_reach(name: str, value: date, merchant: MerchantSettings, today: date) -> date:
+    """`value`, at most `max_days_ahead` after today: a date years ahead is a typo that
     Ordergroove takes, after which every skip of that order fails."""
-    value = day(fields, name)
-    latest = limits.today + timedelta(days=limits.max_days_ahead)
+    latest = today + timedelta(days=merchant.max_days_ahead)
     if value > latest:
         raise InvalidArgument(
-            name, f"must be at most {limits.max_days_ahead} days ahead: {latest} or earlier"
+            name, f"must be at most {merchant.max_days_ahead} days ahead: {latest} or earlier"
         )
     return value
 
@@ -171,8 +213,8 @@ def _bad_date(name: str) -> date:
     raise InvalidArgument(name, "must be a date, YYYY-MM-DD")
 
 
-def choice(fields: Fields, name: str, choices: tuple[str, ...]) -> str:
-    value = required(fields, name)
+def choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    value = required(name, value)
     if value not in choices:
         raise InvalidArgument(name, f"must be one of {', '.join(choices)}")
     return value
@@ -183,10 +225,7 @@ def choice(fields: Fields, name: str, choices: tuple[str, ...]) -> str:
 
 def period_text(every: int, unit: Period | None) -> str:
     """ "every month", "every 6 weeks"; "no frequency" when Ordergroove gave none."""
-    if unit is None or every <= 0:
-        return "no frequency"
-    name = unit.name.lower()
-    return f"every {name}" if every == 1 else f"every {every} {name}s"
+    return frequency_words(every, unit.name.lower() if unit else "") or "no frequency"
 
 
 def date_text(value: datetime | date | None) -> str:

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from services.actions_service.catalogue.base import (
     Fields,
-    Limits,
+    MerchantSettings,
     State,
     as_asked,
+    bounded,
     form_changed,
     require_active,
     require_change,
@@ -31,8 +33,25 @@ _ANY_QUANTITY = 1_000_000
 
 
 @dataclass(frozen=True)
+class ChangeQuantityParams:
+    quantity: int
+    expected_quantity: int
+
+    @classmethod
+    def from_record(cls, fields: Fields) -> ChangeQuantityParams:
+        return cls(
+            whole_number(fields, "quantity", 1, _ANY_QUANTITY),
+            whole_number(fields, "expected_quantity", 0, _ANY_QUANTITY),
+        )
+
+    def record(self) -> dict[str, str]:
+        return {"quantity": str(self.quantity), "expected_quantity": str(self.expected_quantity)}
+
+
+@dataclass(frozen=True)
 class ChangeQuantity:
     action: Action = Action.CHANGE_QUANTITY
+    params: type[ChangeQuantityParams] = ChangeQuantityParams
     done: str = "Quantity changed"
     reads_order_items: bool = False
     attempted: str = "change the quantity of"
@@ -40,13 +59,14 @@ class ChangeQuantity:
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.status is Status.ACTIVE and not subscription.prepaid
 
-    async def validate(self, fields: Fields, limits: Limits) -> None:
-        asked = whole_number(fields, "quantity", 1, limits.max_quantity)
-        require_change(
-            "quantity", whole_number(fields, "expected_quantity", 0, _ANY_QUANTITY), asked
-        )
+    async def validate(
+        self, params: ChangeQuantityParams, merchant: MerchantSettings, today: date
+    ) -> None:
+        asked = bounded("quantity", params.quantity, 1, merchant.max_quantity)
+        shown = bounded("expected_quantity", params.expected_quantity, 0, _ANY_QUANTITY)
+        require_change("quantity", shown, asked)
 
-    def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
+    def refuse(self, state: State, params: ChangeQuantityParams) -> None:
         sub = state.subscription
         require_active(sub)
         if sub.prepaid:
@@ -57,20 +77,27 @@ class ChangeQuantity:
                 f"the quantity of prepaid subscriptions.",
                 prepaid="true",
             )
-        shown = whole_number(fields, "expected_quantity", 0, _ANY_QUANTITY)
-        if sub.quantity != shown:
-            raise form_changed("quantity", str(shown), str(sub.quantity))
+        if sub.quantity != params.expected_quantity:
+            raise form_changed("quantity", str(params.expected_quantity), str(sub.quantity))
 
     async def write(
-        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
+        self,
+        ordergroove: OrdergrooveClient,
+        point: RecoveryPoint,
+        params: ChangeQuantityParams,
+        today: date,
     ) -> int:
-        quantity = whole_number(fields, "quantity", 1, limits.max_quantity)
-        return await ordergroove.change_quantity(point.subscription_id, quantity)
+        return await ordergroove.change_quantity(point.subscription_id, params.quantity)
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
-        shown = whole_number(fields, "expected_quantity", 0, _ANY_QUANTITY)
-        asked = whole_number(fields, "quantity", 1, _ANY_QUANTITY)
-        return as_asked(point, state, "quantity", (shown, asked, state.subscription.quantity))
+    def proof(self, point: RecoveryPoint, state: State, params: ChangeQuantityParams) -> Finding:
+        change = (params.expected_quantity, params.quantity, state.subscription.quantity)
+        return as_asked(point, state, "quantity", change)
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
-        return f"Quantity: {fields['expected_quantity']} → {state.subscription.quantity}"
+    def before_after(
+        self,
+        point: RecoveryPoint,
+        state: State,
+        params: ChangeQuantityParams,
+        merchant: MerchantSettings,
+    ) -> str:
+        return f"Quantity: {params.expected_quantity} → {state.subscription.quantity}"

@@ -4,16 +4,18 @@ shows the current behaviour (`expected_renewal_behavior`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from services.actions_service.catalogue.base import (
     Fields,
-    Limits,
+    MerchantSettings,
     State,
     as_asked,
     choice,
     form_changed,
     require_change,
+    text,
 )
 from services.actions_service.domain import Action, Finding, Order, RecoveryPoint, Subscription
 from services.actions_service.errors import ActionError, Reason
@@ -37,8 +39,25 @@ def _current(subscription: Subscription) -> str:
 
 
 @dataclass(frozen=True)
+class ChangeRenewalParams:
+    renewal_behavior: str
+    expected_renewal_behavior: str  # "" when Ordergroove named none
+
+    @classmethod
+    def from_record(cls, fields: Fields) -> ChangeRenewalParams:
+        return cls(text(fields, "renewal_behavior"), text(fields, "expected_renewal_behavior"))
+
+    def record(self) -> dict[str, str]:
+        return {
+            "renewal_behavior": self.renewal_behavior,
+            "expected_renewal_behavior": self.expected_renewal_behavior,
+        }
+
+
+@dataclass(frozen=True)
 class ChangeRenewal:
     action: Action = Action.CHANGE_RENEWAL
+    params: type[ChangeRenewalParams] = ChangeRenewalParams
     done: str = "Renewal changed"
     reads_order_items: bool = False
     attempted: str = "change the renewal of"
@@ -46,12 +65,13 @@ class ChangeRenewal:
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.prepaid
 
-    async def validate(self, fields: Fields, limits: Limits) -> None:
-        asked = choice(fields, "renewal_behavior", tuple(BEHAVIORS))
-        # The shown behaviour may be "" when Ordergroove named none.
-        require_change("renewal_behavior", fields.get("expected_renewal_behavior", ""), asked)
+    async def validate(
+        self, params: ChangeRenewalParams, merchant: MerchantSettings, today: date
+    ) -> None:
+        asked = choice("renewal_behavior", params.renewal_behavior, tuple(BEHAVIORS))
+        require_change("renewal_behavior", params.expected_renewal_behavior, asked)
 
-    def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
+    def refuse(self, state: State, params: ChangeRenewalParams) -> None:
         sub = state.subscription
         if not sub.prepaid:
             raise ActionError(
@@ -59,22 +79,32 @@ class ChangeRenewal:
                 f"Subscription {sub.subscription_id} is not prepaid: it has no renewal to change.",
                 prepaid="false",
             )
-        shown = fields.get("expected_renewal_behavior", "")
+        shown = params.expected_renewal_behavior
         if _current(sub) != shown:
             raise form_changed("renewal", _words(shown), _words(_current(sub)))
 
     async def write(
-        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
+        self,
+        ordergroove: OrdergrooveClient,
+        point: RecoveryPoint,
+        params: ChangeRenewalParams,
+        today: date,
     ) -> int:
         return await ordergroove.change_renewal_behavior(
-            point.subscription_id, fields["renewal_behavior"]
+            point.subscription_id, params.renewal_behavior
         )
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
-        shown = fields.get("expected_renewal_behavior", "")
-        change = (shown, fields["renewal_behavior"], _current(state.subscription))
+    def proof(self, point: RecoveryPoint, state: State, params: ChangeRenewalParams) -> Finding:
+        shown = params.expected_renewal_behavior
+        change = (shown, params.renewal_behavior, _current(state.subscription))
         return as_asked(point, state, "renewal", change, _words)
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
-        shown = fields.get("expected_renewal_behavior", "")
+    def before_after(
+        self,
+        point: RecoveryPoint,
+        state: State,
+        params: ChangeRenewalParams,
+        merchant: MerchantSettings,
+    ) -> str:
+        shown = params.expected_renewal_behavior
         return f"Renewal: {_words(shown)} → {_words(_current(state.subscription))}"

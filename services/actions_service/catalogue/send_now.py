@@ -7,18 +7,21 @@ changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from services.actions_service.catalogue.base import (
     Fields,
-    Limits,
+    MerchantSettings,
     State,
     date_text,
-    day,
+    day_text,
     form_changed,
+    optional_day,
     place_date,
     require_active,
     required,
+    text,
 )
 from services.actions_service.domain import (
     Action,
@@ -52,8 +55,31 @@ def subscriptions_of(lines: tuple[OrderLine, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class SendNowParams:
+    expected_order_id: str
+    expected_date: date | None
+    expected_subscriptions: tuple[str, ...]  # sorted, each once ((): not named)
+
+    @classmethod
+    def from_record(cls, fields: Fields) -> SendNowParams:
+        return cls(
+            text(fields, "expected_order_id"),
+            optional_day("expected_date", text(fields, "expected_date")),
+            tuple(filter(None, text(fields, "expected_subscriptions").split(","))),
+        )
+
+    def record(self) -> dict[str, str]:
+        return {
+            "expected_order_id": self.expected_order_id,
+            "expected_date": day_text(self.expected_date),
+            "expected_subscriptions": ",".join(self.expected_subscriptions),
+        }
+
+
+@dataclass(frozen=True)
 class SendNow:
     action: Action = Action.SEND_NOW
+    params: type[SendNowParams] = SendNowParams
     done: str = "Next order sent now"
     # The whole order ships: its contents are shown, checked and named on the timeline.
     reads_order_items: bool = True
@@ -62,16 +88,18 @@ class SendNow:
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.status is Status.ACTIVE and next_order is not None
 
-    async def validate(self, fields: Fields, limits: Limits) -> None:
-        check_optional_id("expected_order_id", required(fields, "expected_order_id"))
-        if fields.get("expected_date"):
-            day(fields, "expected_date")
-        for subscription_id in filter(None, fields.get("expected_subscriptions", "").split(",")):
+    async def validate(
+        self, params: SendNowParams, merchant: MerchantSettings, today: date
+    ) -> None:
+        check_optional_id(
+            "expected_order_id", required("expected_order_id", params.expected_order_id)
+        )
+        for subscription_id in params.expected_subscriptions:
             check_optional_id("expected_subscriptions", subscription_id)
 
-    def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
+    def refuse(self, state: State, params: SendNowParams) -> None:
         require_active(state.subscription)
-        shown, upcoming = fields["expected_order_id"], state.next_order
+        shown, upcoming = params.expected_order_id, state.next_order
         if upcoming is None or upcoming.order_id != shown:
             now = upcoming.order_id if upcoming else "none"
             raise ActionError(
@@ -81,14 +109,13 @@ class SendNow:
                 order_id=shown,
                 next_order_id=upcoming.order_id if upcoming else "",
             )
-        if fields.get("expected_date") and place_date(upcoming) != day(fields, "expected_date"):
+        shown_date = params.expected_date
+        if shown_date is not None and place_date(upcoming) != shown_date:
             raise form_changed(
-                "next order date", fields["expected_date"], date_text(place_date(upcoming))
+                "next order date", date_text(shown_date), date_text(place_date(upcoming))
             )
-        expected, held = (
-            fields.get("expected_subscriptions", ""),
-            subscriptions_of(state.order_lines),
-        )
+        expected = ",".join(params.expected_subscriptions)
+        held = subscriptions_of(state.order_lines)
         if expected and expected != held:
             raise form_changed(
                 "order's contents",
@@ -97,11 +124,15 @@ class SendNow:
             )
 
     async def write(
-        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
+        self,
+        ordergroove: OrdergrooveClient,
+        point: RecoveryPoint,
+        params: SendNowParams,
+        today: date,
     ) -> int:
         return await ordergroove.send_now(point.order_id)
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
+    def proof(self, point: RecoveryPoint, state: State, params: SendNowParams) -> Finding:
         """Sent: its placement began — unless its own date has passed meanwhile, when it may
         have been placed on schedule. Unsent on its date: not yet; moved or cancelled: not
         applied (it was not sent)."""
@@ -126,7 +157,9 @@ class SendNow:
             return Finding(Proof.NOT_APPLIED, f"order {name} was {where}, not sent")
         return Finding(Proof.UNKNOWN, f"order {name} is {order_status_label(order.status)}")
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
+    def before_after(
+        self, point: RecoveryPoint, state: State, params: SendNowParams, merchant: MerchantSettings
+    ) -> str:
         shipped = "; ".join(
             f"{line.quantity} of {state.product_names.get(line.product_id) or line.product_id}"
             + (f" (subscription {line.subscription_id})" if line.subscription_id else "")

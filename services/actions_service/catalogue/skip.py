@@ -6,18 +6,21 @@ not once it has moved to another date."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from services.actions_service import domain
 from services.actions_service.catalogue.base import (
     Fields,
-    Limits,
+    MerchantSettings,
     State,
     date_text,
-    day,
+    day_text,
     form_changed,
+    optional_day,
     place_date,
     place_date_of,
     require_active,
+    text,
 )
 from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
@@ -34,8 +37,23 @@ from services.actions_service.ordergroove import OrdergrooveClient
 
 
 @dataclass(frozen=True)
+class SkipParams:
+    order_id: str  # the order the form named ("" for whatever is next: internal callers)
+    expected_date: date | None  # its date, as the form showed it
+
+    @classmethod
+    def from_record(cls, fields: Fields) -> SkipParams:
+        expected = text(fields, "expected_date")
+        return cls(text(fields, "order_id"), optional_day("expected_date", expected))
+
+    def record(self) -> dict[str, str]:
+        return {"order_id": self.order_id, "expected_date": day_text(self.expected_date)}
+
+
+@dataclass(frozen=True)
 class Skip:
     action: Action = Action.SKIP
+    params: type[SkipParams] = SkipParams
     done: str = "Next order skipped"
     # Its proof: the subscription's items are gone from the recorded order.
     reads_order_items: bool = True
@@ -44,14 +62,12 @@ class Skip:
     def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
         return subscription.status is Status.ACTIVE and next_order is not None
 
-    async def validate(self, fields: Fields, limits: Limits) -> None:
-        domain.check_optional_id("order_id", fields.get("order_id", ""))
-        if fields.get("expected_date"):
-            day(fields, "expected_date")
+    async def validate(self, params: SkipParams, merchant: MerchantSettings, today: date) -> None:
+        domain.check_optional_id("order_id", params.order_id)
 
-    def refuse(self, state: State, fields: Fields, limits: Limits) -> None:
+    def refuse(self, state: State, params: SkipParams) -> None:
         require_active(state.subscription)
-        upcoming, named = state.next_order, fields.get("order_id", "")
+        upcoming, named, shown = state.next_order, params.order_id, params.expected_date
         if upcoming is None:
             raise ActionError(
                 Reason.NEXT_ORDER_CHANGED, "The subscription has no upcoming order to skip."
@@ -66,18 +82,18 @@ class Skip:
                 next_order_id=upcoming.order_id,
             )
         # An order that keeps its id but moves is another delivery than the one shown.
-        if fields.get("expected_date") and place_date(upcoming) != day(fields, "expected_date"):
+        if shown is not None and place_date(upcoming) != shown:
             raise form_changed(
-                "next order's date", fields["expected_date"], date_text(place_date(upcoming))
+                "next order's date", date_text(shown), date_text(place_date(upcoming))
             )
 
     async def write(
-        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, fields: Fields, limits: Limits
+        self, ordergroove: OrdergrooveClient, point: RecoveryPoint, params: SkipParams, today: date
     ) -> int:
         written = await ordergroove.skip_subscription(point.order_id, point.subscription_id)
         return written.status
 
-    def proof(self, point: RecoveryPoint, state: State, fields: Fields) -> Finding:
+    def proof(self, point: RecoveryPoint, state: State, params: SkipParams) -> Finding:
         """Skipped: the items left the recorded order and the subscription's next order is one
         frequency after that order's date (a date change moves them elsewhere). Still in the
         order: not yet while it is unsent on its date, else not applied (sent or moved)."""
@@ -113,7 +129,9 @@ class Skip:
             f"not one frequency later ({following}): it was changed otherwise",
         )
 
-    def change(self, point: RecoveryPoint, state: State, fields: Fields, limits: Limits) -> str:
+    def before_after(
+        self, point: RecoveryPoint, state: State, params: SkipParams, merchant: MerchantSettings
+    ) -> str:
         return (
             f"Skipped the {date_text(point.order_place_at)} order ({point.order_id}): next "
             f"order {date_text(point.order_place_at)} → {date_text(place_date(state.next_order))}"
