@@ -435,3 +435,40 @@ async def test_a_sent_order_whose_answer_was_lost_is_settled_as_sent(
     assert answer.summary.startswith(f"Order {DEMO_NEXT_ORDER_IDS[Role.DOG_FOOD]} placed now")
     assert len(await patches(ordergroove, "send_now")) == 1
     assert pb.ACTION_SEND_NOW not in (await card(service, DOG_FOOD)).available_actions
+
+
+@pytest.mark.parametrize("change", ["the filters' quantity", "the filters skipped out"])
+async def test_a_retried_send_now_never_sends_an_order_other_than_its_form_showed(
+    replicas: tuple[ServiceHandle, ServiceHandle], ordergroove: httpx.AsyncClient, change: str
+) -> None:
+    """Refused (500) before applying; what the shared order holds then changes; Gladly's retry
+    must not send it, nor name what it no longer holds: the timeline would say "1 of Filters"
+    of an order that shipped 4, or that shipped none."""
+    service, other = replicas
+    shown = await card(service, COFFEE)
+    shipped = sorted({line.subscription_id for line in shown.next_order.lines})
+    request = pb.SendNextOrderNowRequest(
+        subscription_id=COFFEE,
+        expected_order_id=DEMO_SHARED_ORDER_ID,
+        expected_date=shown.next_order.place_date,
+        expected_subscriptions=shipped,
+        **ids(),
+    )
+    send_path = f"/orders/{DEMO_SHARED_ORDER_ID}/send_now/"
+    await add_fault(ordergroove, method="PATCH", path=send_path, status=500, times=1)
+    await fails(service.stub.SendNextOrderNow(request))
+    if change == "the filters' quantity":
+        filters = (await card(service, FILTERS)).quantity
+        await as_the_customer(
+            ordergroove, f"/subscriptions/{FILTERS}/change_quantity/", {"quantity": filters + 3}
+        )
+    else:
+        await as_the_customer(
+            ordergroove,
+            f"/orders/{DEMO_SHARED_ORDER_ID}/skip_subscription/",
+            {"subscription": FILTERS},
+        )
+    failure = await fails(other.stub.SendNextOrderNow(request))
+    assert failure.reason == Reason.STATE_CHANGED
+    assert "not applied" in failure.message
+    assert len(await patches(ordergroove, "send_now")) == 1  # the refused one only

@@ -6,6 +6,7 @@ changed."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Final
 
@@ -41,6 +42,12 @@ ORDER_STATUS_CANCELLED: Final = 4
 # error and retry states (9 to 15, 18 to 20) — from the status list in ENDPOINTS.md. MERGED (17) is
 # not among them: the order went into another one.
 PLACEMENT_STATUSES: Final = frozenset({3, 5, 6, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20})
+
+
+def _lines_words(lines: tuple[OrderLine, ...]) -> str:
+    """ "2 of subscription S, 1 of subscription T" ("nothing" for no line)."""
+    held = sorted(f"{line.quantity} of subscription {line.subscription_id}" for line in lines)
+    return ", ".join(held) or "nothing"
 
 
 def subscriptions_of(lines: tuple[OrderLine, ...]) -> str:
@@ -115,6 +122,14 @@ class SendNow:
                 )
             return Finding(Proof.APPLIED, f"order {name} was placed (status {order.status})")
         if order.status == ORDER_STATUS_UNSENT and order.place_at == point.order_place_at:
+            # Sending it now would ship another order than the form showed and the timeline
+            # would name (the snapshot's lines): not this action's any more.
+            if Counter(state.order_lines) != Counter(point.order_lines):
+                return Finding(
+                    Proof.NOT_APPLIED,
+                    f"order {name} was not sent, and what it holds changed since: now "
+                    f"{_lines_words(state.order_lines)}, then {_lines_words(point.order_lines)}",
+                )
             return Finding(Proof.NOT_YET, f"order {name} is still unsent on its date")
         if order.status in (ORDER_STATUS_UNSENT, ORDER_STATUS_CANCELLED):
             where = "cancelled" if order.status == ORDER_STATUS_CANCELLED else "moved"
