@@ -537,6 +537,7 @@ async def test_journal_records_api_requests_only(client: httpx.AsyncClient) -> N
             "status": 301,
             "body": "",
             "performed": 1,
+            "outcome": 301,
         },
         {
             "method": "PATCH",
@@ -545,6 +546,7 @@ async def test_journal_records_api_requests_only(client: httpx.AsyncClient) -> N
             "status": 400,
             "body": "",
             "performed": 2,
+            "outcome": 400,
         },
     ]
     assert (await client.delete("/_sandbox/requests")).status_code == 204
@@ -566,12 +568,26 @@ async def test_journal_names_bodies_and_the_order_requests_were_served_in(
     assert (await slow).status_code == 200
     assert (await client.get(f"/customers/{DEMO_CUSTOMER_ID}/")).status_code == 503
     journal = (await client.get("/_sandbox/requests")).json()
-    assert [(e["body"], e["performed"]) for e in journal] == [
-        ('{"quantity":2}', 2),
-        ('{"quantity":3}', 1),
-        ("", None),
+    assert [(e["body"], e["performed"], e["outcome"]) for e in journal] == [
+        ('{"quantity":2}', 2, 200),
+        ('{"quantity":3}', 1, 200),
+        ("", None, None),
     ]
     assert (await get_json(client, f"/subscriptions/{sub_id(Role.SHAMPOO)}/"))["quantity"] == 2
+
+
+async def test_journal_keeps_what_the_operation_answered_under_a_fault_after_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """The client of a write whose answer a fault replaced cannot tell whether it applied;
+    the journal can: the write itself was refused."""
+    await add_fault(client, method="PATCH", status=502, after=True, times=2)
+    await client.delete("/_sandbox/requests")
+    prepaid = await client.patch(f"/subscriptions/{sub_id(Role.PREPAID_TEA)}/cancel/")
+    shampoo = await client.patch(f"/subscriptions/{sub_id(Role.SHAMPOO)}/cancel/")
+    assert (prepaid.status_code, shampoo.status_code) == (502, 502)
+    journal = (await client.get("/_sandbox/requests")).json()
+    assert [(e["status"], e["outcome"]) for e in journal] == [(502, 400), (502, 200)]
 
 
 async def test_reset_restores_demo_data_and_clears_faults_and_journal(
@@ -591,6 +607,7 @@ async def test_reset_restores_demo_data_and_clears_faults_and_journal(
             "status": 200,
             "body": "",
             "performed": 2,  # the count goes on: the PATCH before the reset was the first
+            "outcome": 200,
         },
         {
             "method": "GET",
@@ -599,6 +616,7 @@ async def test_reset_restores_demo_data_and_clears_faults_and_journal(
             "status": 404,
             "body": "",
             "performed": 3,
+            "outcome": 404,
         },
     ]
     assert (await client.get("/_sandbox/healthz")).status_code == 200

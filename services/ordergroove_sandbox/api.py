@@ -61,7 +61,7 @@ async def _performed(request: Request, sandbox: Sandbox, entry: Entry) -> Respon
     """Served, and its place in the order of operations taken in the same step (the body was
     read before: nothing is awaited between the operation and the stamp)."""
     response = await _serve(request, sandbox)
-    sandbox.journal.performed(entry)
+    sandbox.journal.performed(entry, response.status_code)
     return response
 
 

@@ -25,6 +25,9 @@ class Entry:
     # event loop, so among writes this is the order the data changed in. The journal's own
     # order is arrival, which may differ (a fault's latency, a body still in transit).
     performed: int | None = None
+    # What the operation itself answered: `status` but for a fault answered after it (whose
+    # client never learns whether the write applied). None when it never ran.
+    outcome: int | None = None
 
 
 class Journal:
@@ -38,9 +41,11 @@ class Journal:
         self.entries.append(entry)
         return entry
 
-    def performed(self, entry: Entry) -> None:
-        """`entry`'s operation has just run: it takes the next place in the order of operations."""
+    def performed(self, entry: Entry, outcome: int) -> None:
+        """`entry`'s operation has just run, answering `outcome`: it takes the next place in the
+        order of operations."""
         entry.performed = next(self._performed)
+        entry.outcome = outcome
 
     def clear(self) -> None:
         self.entries.clear()
