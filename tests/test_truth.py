@@ -472,3 +472,34 @@ async def test_a_retried_send_now_never_sends_an_order_other_than_its_form_showe
     assert failure.reason == Reason.STATE_CHANGED
     assert "not applied" in failure.message
     assert len(await patches(ordergroove, "send_now")) == 1  # the refused one only
+
+
+async def test_the_order_is_judged_as_it_is_when_sent_not_before_gladly_answered(
+    replicas: tuple[ServiceHandle, ServiceHandle],
+    ordergroove: httpx.AsyncClient,
+    gladly_of_replicas: httpx.AsyncClient,
+) -> None:
+    """Gladly is slow to say that the conversation is open (its rate limit, a retry); the
+    customer moves the order meanwhile. The form showed the order of D: it is no longer, so
+    nothing is sent — not the order of D + 9 under an entry saying "order date D → today"."""
+    service, _ = replicas
+    shown = await card(service, DOG_FOOD)
+    request = pb.SendNextOrderNowRequest(
+        subscription_id=DOG_FOOD,
+        expected_order_id=shown.next_order.order_id,
+        expected_date=shown.next_order.place_date,
+        expected_subscriptions=[DOG_FOOD],
+        **ids(),
+    )
+    slow = {"method": "GET", "path": "/api/v1/conversations/", "latency_ms": 600, "times": 1}
+    (await gladly_of_replicas.post("/_sandbox/faults", json=slow)).raise_for_status()
+    sending = asyncio.create_task(outcome(service.stub.SendNextOrderNow(request)))
+    await asyncio.sleep(0.3)  # the service waits for Gladly
+    await as_the_customer(
+        ordergroove,
+        f"/subscriptions/{DOG_FOOD}/change_next_order_date/",
+        {"order_date": later(shown.next_order.place_date, 9)},
+    )
+    sent = await sending
+    assert isinstance(sent, RpcFailure) and sent.reason == Reason.STATE_CHANGED, sent
+    assert await patches(ordergroove, "send_now") == []
