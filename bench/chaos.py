@@ -396,7 +396,7 @@ async def chaos(arguments: argparse.Namespace) -> int:
         finally:
             await store.close()
     if arguments.stories:
-        print("\n".join(verdicts.stories), flush=True)
+        print("\n".join([*verdicts.stories, "overwrites:", *verdicts.overwrites]), flush=True)
     print("\n".join(render(verdicts, tally, scenes)), flush=True)
     for line in verdicts.findings[:MAX_FINDINGS]:
         print(line, flush=True)

@@ -441,6 +441,8 @@ class Verdicts:
     )
     findings: list[str] = field(default_factory=list)
     stories: list[str] = field(default_factory=list)  # what happened in each meeting
+    # The allowed overwrites, each with its scene's requests: how wide their windows were.
+    overwrites: list[str] = field(default_factory=list)
 
     def add(self, column: str, action: Action, n: int | bool = 1) -> None:
         counts = self.columns[column]
@@ -475,13 +477,15 @@ def judge(scenes: list[Staged], evidence: Evidence) -> Verdicts:
             verdicts.columns["scenes not replayed"][ALL] += 1
             verdicts.findings.append(f"scenes not replayed: {staged.customer_id}: {error}")
         scene = SceneJudge(staged, steps, reads, by_agent, bodies, verdicts)
-        found = len(verdicts.findings)
+        found, overwrote = len(verdicts.findings), verdicts.columns[OVERWROTE][ALL]
         scene.judge()
         scene.judge_timeline(items.pop(staged.gladly_id, Counter()))
         if staged.meeting and any(sent.sent or sent.form_failed for sent in staged.sents):
             verdicts.stories.append(scene.story())
         if len(verdicts.findings) > found:
             verdicts.findings += [f"  {scene.story()}", *scene.requests(evidence.journal)]
+        if verdicts.columns[OVERWROTE][ALL] > overwrote:
+            verdicts.overwrites += [scene.story(), *scene.requests(evidence.journal)]
     for write in writes:
         if write.target not in owner:
             verdicts.found(
