@@ -15,7 +15,7 @@ help:
 	@echo "make settings-doc - rewrite README's configuration tables from services/config/"
 	@echo "make bench  - run the benchmarks"
 	@echo "make screenshot - docs/console.png from a stack started on free ports (needs chromium)"
-	@echo "make chaos  - a bounded run under faults on PostgreSQL; fails if anything ran twice or was lost"
+	@echo "make chaos  - a bounded run under faults on PostgreSQL; fails if an answer was false, anything ran twice or was lost"
 	@echo "make lock   - re-resolve requirements.lock and requirements.runtime.lock from pyproject.toml"
 
 $(BIN)/uv:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -16,6 +17,7 @@ import platform
 import statistics
 import subprocess
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ from bench.stack import (
 )
 from gateway.card import CANCEL, SKIP, SubscriptionRef
 from services.devstack import BIN, Program, stop_all, wait_until_ready
+from services.postgres_scratch import postgres_schema
 
 RESULTS = Path(__file__).parent / "results"
 DEMO_CUSTOMER = "demo-customer-1"
@@ -48,9 +51,9 @@ P99_LIMIT_MS = 1000.0
 AGENTS = 32  # customers looked up in turn under closed-loop load
 
 
-SUITES = ("overhead", "fan_out", "throughput", "memory", "deadline", "cpu", "hop")
-# `hop` compares with an earlier revision: run when asked (`--only hop --before <revision>`).
-DEFAULT_SUITES = tuple(suite for suite in SUITES if suite != "hop")
+SUITES = ("overhead", "fan_out", "throughput", "memory", "deadline", "cpu", "hop", "turn")
+# `hop` and `turn` compare with an earlier revision: run when asked (`--only hop --before <rev>`).
+DEFAULT_SUITES = tuple(suite for suite in SUITES if suite not in ("hop", "turn"))
 CPU_RATE = 20  # lookups per second in the `cpu` suite
 
 
@@ -59,7 +62,8 @@ class Options:
     latency_ms: int
     quick: bool
     suites: tuple[str, ...] = DEFAULT_SUITES
-    before: str = "HEAD"  # the git revision the `hop` suite measures this tree against
+    before: str = "HEAD"  # the git revision `hop` and `turn` measure this tree against
+    postgres_dsn: str = ""  # `turn` also measures on PostgreSQL when set
 
     @property
     def rtt_ms(self) -> float:
@@ -386,6 +390,126 @@ async def _take_turns(
     return result
 
 
+TURN_CALLERS = 16  # closed-loop callers of the `turn` suite
+TURN_CUSTOMERS = 32  # "many customers": the callers' actions spread over these
+TURN_SUBSCRIPTIONS = 640  # each arm's subscriptions per shape, changed in turn
+
+
+class QuantityFlips:
+    """Change Quantity actions on a pool of subscriptions, each flipped 1 → 2 → 1 … in turn
+    (a subscription comes round again only after the whole pool): what each form shows is what
+    the subscription holds, as long as every action before on it succeeded; one that failed is
+    dropped from the pool."""
+
+    def __init__(self, gladly: AsGladly, pool: list[tuple[str, str, str]]) -> None:
+        self._gladly = gladly
+        self._pool = deque((gladly_id, customer, sub, 1) for gladly_id, customer, sub in pool)
+
+    async def change(self) -> None:
+        gladly_id, customer, subscription, shown = self._pool.popleft()
+        wanted = 3 - shown
+        await self._gladly.change_quantity(gladly_id, customer, subscription, shown, wanted)
+        self._pool.append((gladly_id, customer, subscription, wanted))
+
+
+async def _quantity_pool(stack: Stack, prefix: str, customers: int) -> list[tuple[str, str, str]]:
+    """TURN_SUBSCRIPTIONS live subscriptions over `customers` customers, interleaved (the
+    callers' actions go to the customers in turn)."""
+    per_customer = TURN_SUBSCRIPTIONS // customers
+    by_customer = [
+        [(f"gladly-{prefix}-{n}", f"{prefix}-{n}", sub) for sub in subs]
+        for n in range(customers)
+        for subs in [await seed_customer(stack, f"{prefix}-{n}", per_customer)]
+    ]
+    return [row for rows in zip(*by_customer, strict=True) for row in rows]
+
+
+async def turn(options: Options) -> dict[str, Any]:
+    """What one action at a time per customer costs: Change Quantity actions/s of this tree
+    beside those of `options.before` (the revision before the turns), on the same sandboxes,
+    TURN_CALLERS callers in a closed loop, their actions spread over TURN_CUSTOMERS customers
+    and all on one customer. The arms take turns in blocks, as in `hop`; on SQLite (each pair a
+    store of its own, as `make bench` runs) and, with `--postgres-dsn`, on PostgreSQL (each
+    pair a schema of its own), where the turns of replicas are kept."""
+    result: dict[str, Any] = {"before": options.before}
+    stores = [("SQLite", "")] + (
+        [("PostgreSQL", options.postgres_dsn)] * bool(options.postgres_dsn)
+    )
+    for store, dsn in stores:
+        async with contextlib.AsyncExitStack() as scope:
+            after_env, before_env = {}, {}
+            if dsn:
+                after_env["STORE_URL"] = await scope.enter_async_context(
+                    postgres_schema(dsn, "bench_after")
+                )
+                before_env["STORE_URL"] = await scope.enter_async_context(
+                    postgres_schema(dsn, "bench_before")
+                )
+            stack = scope.enter_context(running_stack(env_overrides=after_env))
+            earlier_url, earlier_pids = scope.enter_context(
+                second_pair(stack, ref=options.before, env_overrides=before_env)
+            )
+            result[store] = await _turn_shapes(stack, earlier_url, earlier_pids, options)
+    _turn_table(result)
+    return result
+
+
+async def _turn_shapes(
+    stack: Stack, earlier_url: str, earlier_pids: dict[str, int], options: Options
+) -> dict[str, Any]:
+    await set_latency(stack, options.latency_ms)
+    gateways = {"before": AsGladly(earlier_url), "after": AsGladly(stack.gateway_url)}
+    pids = {"before": earlier_pids, "after": {n: stack.pids()[n][0] for n in PAIR}}
+    shared = {n: stack.pids()[n][0] for n in SANDBOXES} | {LOAD_GENERATOR: os.getpid()}
+    block = options.scale(6, 3)
+    result: dict[str, Any] = {}
+    for shape, customers in (("many customers", TURN_CUSTOMERS), ("one customer", 1)):
+        flips = {
+            arm: QuantityFlips(
+                gladly, await _quantity_pool(stack, f"turn-{arm}-{customers}", customers)
+            )
+            for arm, gladly in gateways.items()
+        }
+        for arm in gateways:
+            await sequential(flips[arm].change, 0)  # warm-up
+
+        def measure(arm: str, flips: dict[str, QuantityFlips] = flips) -> Awaitable[Latencies]:
+            return closed_loop(flips[arm].change, TURN_CALLERS, block)
+
+        result[shape] = await _take_turns(measure, pids, shared, direct=False)
+    for gladly in gateways.values():
+        await gladly.aclose()
+    return result
+
+
+def _turn_table(result: dict[str, Any]) -> None:
+    rows: list[list[object]] = []
+    for store, shapes in result.items():
+        if not isinstance(shapes, dict):
+            continue
+        for shape, arms in shapes.items():
+            before, after = arms["before"], arms["after"]
+            for arm, r in arms.items():
+                rows.append(
+                    [
+                        f"{store}, {shape}: {arm}",
+                        f"{r['rate']:.1f}",
+                        ms(r["p50"]),
+                        ms(r["p99"]),
+                        r["errors"],
+                        *(ms(r["cpu_ms"][name]) for name in PAIR),
+                    ]
+                )
+            ratio = f"{after['rate'] / before['rate']:.2f}"
+            rows.append([f"{store}, {shape}: after ÷ before", ratio, *[""] * 5])
+    table(
+        f"Change Quantity actions, {result['before']} (before) beside this tree (after), "
+        f"{TURN_CALLERS} callers, same run",
+        ["", "actions/s", "p50 ms", "p99 ms", "errors", *(f"{n} CPU/action" for n in PAIR)],
+        rows,
+    )
+
+
 def _hop_table(result: dict[str, Any], options: Options) -> None:
     rows: list[list[object]] = []
     cpu_rows: list[list[object]] = []
@@ -693,6 +817,8 @@ async def run(options: Options) -> dict[str, Any]:
         results["cpu"] = await cpu(options)
     if "hop" in options.suites:
         results["hop"] = await hop(options)
+    if "turn" in options.suites:
+        results["turn"] = await turn(options)
     return results
 
 
@@ -706,11 +832,17 @@ def main() -> None:
     parser.add_argument(
         "--before",
         default="HEAD",
-        help="git revision the `hop` suite runs beside this tree (default: the last commit)",
+        help="git revision `hop` and `turn` run beside this tree (default: the last commit)",
+    )
+    parser.add_argument(
+        "--postgres-dsn",
+        default="",
+        help="`turn` also measures with the stores on this PostgreSQL (a schema each, dropped)",
     )
     args = parser.parse_args()
     suites = tuple(args.only or DEFAULT_SUITES)
-    results = asyncio.run(run(Options(args.latency_ms, args.quick, suites, args.before)))
+    options = Options(args.latency_ms, args.quick, suites, args.before, args.postgres_dsn)
+    results = asyncio.run(run(options))
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(results, indent=2))

@@ -1,34 +1,38 @@
-"""`make chaos`: nothing twice, nothing lost, under faults — a bounded run that fails when not.
+"""`make chaos`: every answer true, nothing twice, nothing lost, under faults and while actions
+meet — a bounded run that fails when not.
 
 Two Actions service replicas and two gateways on one PostgreSQL store serve a steady load of
-lookups and of every kind of action (as Gladly sends them, signed, through the gateways: the
-form, then its action URL) while Ordergroove flaps (5xx, 423, 429, hangs, answers lost after
-the write), Gladly answers 429 and 5xx, and one service replica is killed with SIGKILL and
-restarted, twice. Some forms are submitted twice at once; half the failed submissions are
-submitted again (the same form: the same request), some before the settler's turn and some
-after; the settler must settle the others.
-The run then waits (bounded) until no record is open and no timeline entry pending, and
-prints one table.
+lookups and of scenes (bench/chaos_scenes.py), while Ordergroove flaps (5xx, 423, 429, hangs,
+answers lost after the write), Gladly answers 429 and 5xx, and one service replica is killed
+with SIGKILL and restarted, twice. A scene is an Ordergroove customer of its own: a single (one
+action alone, each kind in turn) or a meeting (different actions of two or three agents on the
+same subscriptions or the same shared order, forms opened on the same state and submitted at
+once, and the customer, in most, changing them straight at Ordergroove meanwhile). All go as
+Gladly sends them, signed, through the gateways: the form, then its action URL. Some forms are
+submitted twice at once; some failed submissions are submitted again (the same request), before
+or after the settler's turn; the settler must settle the others.
 
-Each action has a target of its own: a customer with one subscription in the state where the
-action applies (a cancelled one to reactivate, a prepaid one to change the renewal of, …). So
-what Ordergroove applied is exact, per target, from its request journal: the action's write
-answered 200, or 502 — the only status the run injects *after* the write (every other fault
-comes before it). And each target's customer has a Gladly timeline of its own: the entry owed
-(the change, or the not-applied note of a settled record) is there once, or it is lost.
+The run then waits (bounded) until no record is open and no timeline entry pending, reads
+Ordergroove's request journal, the Gladly timeline and the action records, and judges every
+action by what Ordergroove applied (bench/chaos_truth.py says how, exactly): false "done", false
+"not applied", double writes, writes nobody asked for, records that disagree with the answers,
+timeline entries lost or duplicated — all must be 0. Unconfirmed answers (the state moved on and
+the service says it cannot tell) are counted, and allowed.
 
     make chaos                                     # 60 s of load
     make chaos ARGS="--seconds 20"
     CHAOS_POSTGRES_DSN=postgresql://user@host/db make chaos
 
-Exit status 1 when a must-be-zero column is not 0.
+Exit status 1 when a must-be-zero row is not 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import itertools
+import json
 import os
 import random
 import signal
@@ -36,16 +40,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any, Final
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import select
 
-from bench.clients import AsGladly
-from bench.stack import Stack, restart, running_stack
-from gateway import card
-from services.actions_service.domain import Action, timeline_item_id
+from bench.chaos_scenes import KINDS, Send, Staged, play, programme, seed
+from bench.chaos_truth import ALL, MUST_BE_ZERO, Evidence, Record, Request, Verdicts, judge
+from bench.stack import SIGNING_KEY, Stack, restart, running_stack
+from gateway.signing import sign
+from services.actions_service.domain import Action
 from services.actions_service.store import Store
 from services.actions_service.store.rows import OPEN_STATES, RecordState
 from services.actions_service.store.schema import action_records
@@ -55,9 +61,6 @@ from services.postgres_scratch import postgres_schema
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SETTLE_AFTER_SECONDS = 5
 DEADLINE_SECONDS = 5
-# The one fault status injected after Ordergroove applied the write (the answer is lost).
-LOST_AFTER_WRITE = 502
-APPLIED_STATUSES = frozenset({200, LOST_AFTER_WRITE})
 ORDERGROOVE_FAULTS: tuple[dict[str, Any], ...] = (
     {"method": "PATCH", "status": 500},
     {"method": "PATCH", "status": 503},
@@ -65,7 +68,8 @@ ORDERGROOVE_FAULTS: tuple[dict[str, Any], ...] = (
     {"method": "PATCH", "status": 429},
     {"method": "GET", "status": 503},
     {"method": "PATCH", "hang": True},
-    {"method": "PATCH", "status": LOST_AFTER_WRITE, "after": True},
+    # After the write: its answer is lost (the journal keeps what the write itself answered).
+    {"method": "PATCH", "status": 502, "after": True},
 )
 GLADLY_FAULTS: tuple[dict[str, Any], ...] = (
     {"method": "GET", "status": 429},
@@ -73,99 +77,8 @@ GLADLY_FAULTS: tuple[dict[str, Any], ...] = (
     {"method": "POST", "status": 429},
     {"method": "POST", "status": 500},
 )
-FORM_TRIES = 3  # an agent presses the button again when the form does not open
-DOUBLE_CLICKS = 0.15  # the share of forms submitted twice at once (the same request)
-MUST_BE_ZERO = (
-    "applied twice",
-    "applied unasked",
-    "state disagrees",
-    "timeline duplicated",
-    "timeline lost",
-    "open records left",
-)
-ALL = "all"
-
-
-@dataclass(frozen=True)
-class Kind:
-    """One kind of action: its button, the Ordergroove write it makes (the last segment of the
-    PATCH path), the subscription it applies to, and what the agent enters in its form."""
-
-    action: Action
-    segment: str  # the button's URL segment
-    write: str
-    seed: dict[str, Any]  # the subscription, as the sandbox's seeding takes it
-    entered: Callable[[dict[str, Any]], dict[str, str]] = lambda form: {}
-
-    @property
-    def on_order(self) -> bool:
-        """Whether the write's path names the order rather than the subscription."""
-        return self.write in ("skip_subscription", "send_now")
-
-
-def _first_reason(form: dict[str, Any]) -> dict[str, str]:
-    [options] = [s["input"]["options"] for s in form["sections"] if s.get("attr") == "reason"]
-    return {"reason": options[0]["value"], "details": "chaos run"}
-
-
-# Seeded live subscriptions ship every month, one of each, next order in 7 days, autorenew.
-KINDS: Final = (
-    Kind(Action.CANCEL, card.CANCEL, "cancel", {}, _first_reason),
-    Kind(Action.SKIP, card.SKIP, "skip_subscription", {}),
-    Kind(Action.REACTIVATE, card.REACTIVATE, "reactivate", {"cancelled": True}),
-    Kind(
-        Action.CHANGE_NEXT_ORDER_DATE,
-        card.CHANGE_NEXT_ORDER_DATE,
-        "change_next_order_date",
-        {},
-        # Not the seeded 7 days ahead: asking for the date it already has is refused.
-        lambda form: {"orderDate": (date.today() + timedelta(days=20)).isoformat()},
-    ),
-    Kind(
-        Action.CHANGE_FREQUENCY,
-        card.CHANGE_FREQUENCY,
-        "change_frequency",
-        {},
-        lambda form: {"every": "2", "period": "week"},
-    ),
-    Kind(
-        Action.CHANGE_QUANTITY,
-        card.CHANGE_QUANTITY,
-        "change_quantity",
-        {},
-        lambda form: {"quantity": "3"},
-    ),
-    Kind(Action.SEND_NOW, card.SEND_NOW, "send_now", {}),
-    Kind(
-        Action.CHANGE_RENEWAL,
-        card.CHANGE_RENEWAL,
-        "change_renewal_behavior",
-        {"prepaid": True},
-        lambda form: {"renewal": "cancel"},
-    ),
-)
-
-
-@dataclass
-class Target:
-    kind: Kind
-    customer_id: str
-    subscription_id: str
-    order_id: str  # its next order ("" without one)
-    sent: bool = False
-    form_failed: bool = False
-    double_clicked: bool = False
-    resubmitted: bool = False
-    answer: int | None = None  # the gateway's last status for the action (None: no answer)
-
-    @property
-    def gladly_id(self) -> str:
-        return f"gladly-{self.customer_id}"
-
-    @property
-    def written(self) -> str:
-        """The id the write's path names."""
-        return self.order_id if self.kind.on_order else self.subscription_id
+MAX_FINDINGS = 200  # lines explaining the must-be-zero counts
+RESULTS = Path(__file__).parent / "results"
 
 
 @dataclass
@@ -178,52 +91,20 @@ class Tally:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="load duration (60)")
-    parser.add_argument("--actions-per-second", type=float, default=2.0, help="(2)")
+    parser.add_argument(
+        "--scenes-per-second", type=float, default=2.0, help="(2; a meeting is 2 or 3 actions)"
+    )
     parser.add_argument("--lookups-per-second", type=float, default=4.0, help="(4)")
     parser.add_argument("--settle-within", type=float, default=90.0, help="bound (90 s)")
+    parser.add_argument(
+        "--stories", action="store_true", help="print how each meeting ended, and what applied"
+    )
     arguments = parser.parse_args()
     # Ordergroove's sandbox journals only its last JOURNAL_CAPACITY requests (10,000): about
-    # 40 a second here, and a full journal may have dropped writes.
-    if not 5 <= arguments.seconds <= 200:
-        parser.error("--seconds: from 5 to 200")
+    # 60 a second here, and a full journal may have dropped writes.
+    if not 5 <= arguments.seconds <= 120:
+        parser.error("--seconds: from 5 to 120")
     return arguments
-
-
-# --- the targets -----------------------------------------------------------------------------
-
-
-async def seed_targets(stack: Stack, per_kind: int) -> list[Target]:
-    """`per_kind` targets of each kind, interleaved (the load takes them in turn): each an
-    Ordergroove customer with one subscription, linked to a Gladly customer with an open
-    conversation."""
-    async with httpx.AsyncClient() as http:
-
-        async def seed(n: int, kind: Kind) -> Target:
-            customer = f"chaos-{n}"
-            created = await http.post(
-                f"{stack.ordergroove_url}/_sandbox/customers",
-                json={
-                    "merchant_user_id": customer,
-                    "email": f"{customer}@example.com",
-                    "subscriptions": [kind.seed],
-                },
-            )
-            created.raise_for_status()
-            linked = await http.post(
-                f"{stack.gladly_url}/_sandbox/customers",
-                json={
-                    "id": f"gladly-{customer}",
-                    "externalCustomerId": customer,
-                    "conversation": "OPEN",
-                },
-            )
-            linked.raise_for_status()
-            [subscription] = created.json()["subscriptions"]
-            orders = created.json()["orders"]
-            return Target(kind, customer, subscription, orders[0] if orders else "")
-
-        pairs = enumerate(kind for _ in range(per_kind) for kind in KINDS)
-        return [await seed(n, kind) for n, kind in pairs]
 
 
 # --- the load --------------------------------------------------------------------------------
@@ -243,58 +124,47 @@ async def steady(rate: float, until: float, call: Callable[[], Coroutine[Any, An
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def timed(
-    gladly: AsGladly, tally: Tally, latencies: list[float], *request: Any
-) -> httpx.Response | None:
-    started = time.monotonic()
-    try:
-        response = await gladly.request(*request)
-    except httpx.HTTPError:
-        tally.statuses[0] += 1
-        return None
-    tally.statuses[response.status_code] += 1
-    if response.status_code < 500:
-        latencies.append(time.monotonic() - started)
-    return response
+class SignedGladly:
+    """Signed requests to a gateway, as Gladly sends them. Not `bench.clients.AsGladly`: its
+    aiohttp transport re-quotes paths (`%2C` goes out as `,`), so a Send Now form's action URL,
+    which names the order's subscriptions separated by commas, would go out as another path than
+    the one signed. httpx sends the path as given."""
 
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
 
-async def press(gladly: AsGladly, tally: Tally, target: Target) -> None:
-    """What Gladly does for a button: fetch the form (again, if it did not open), then submit
-    its defaults with what the agent entered to its action URL (some twice at once, a double
-    click); after a failed answer, half the agents submit the same form again, before or after
-    the settler had its turn."""
-    ref = card.SubscriptionRef(target.gladly_id, target.customer_id, target.subscription_id)
-    form: dict[str, Any] | None = None
-    for _ in range(FORM_TRIES):
-        shown = await timed(gladly, tally, [], "GET", card.form_url(ref, target.kind.segment))
-        if shown is not None and shown.status_code == 200:
-            form = shown.json()
-            break
-        await asyncio.sleep(0.5)
-    if form is None:
-        target.form_failed = True
-        return
-    defaults = {
-        section["attr"]: section["defaultValue"]
-        for section in form["sections"]
-        if "attr" in section and "defaultValue" in section
-    }
-    target.sent = True
-    body = defaults | target.kind.entered(form)
-    submit = ("POST", form["actionUrl"], body)
-    if random.random() < DOUBLE_CLICKS:
-        target.double_clicked = True
-        answered, _ = await asyncio.gather(
-            timed(gladly, tally, tally.actions, *submit),
-            timed(gladly, tally, tally.actions, *submit),
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def request(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        raw = b"" if body is None else json.dumps(body).encode()
+        headers = {"accept": "application/json", "content-type": "application/json"}
+        headers |= sign(
+            SIGNING_KEY, method, path, headers=headers, body=raw, when=datetime.now(UTC)
         )
-    else:
-        answered = await timed(gladly, tally, tally.actions, *submit)
-    if (answered is None or answered.status_code >= 500) and random.random() < 0.5:
-        await asyncio.sleep(random.uniform(0, 2 * SETTLE_AFTER_SECONDS))
-        target.resubmitted = True
-        answered = await timed(gladly, tally, tally.actions, *submit)
-    target.answer = answered.status_code if answered is not None else None
+        return await self.http.request(method, path, content=raw, headers=headers)
+
+
+def sender(gladly: SignedGladly, tally: Tally) -> Send:
+    """Requests through the gateways, as Gladly sends them, with their answers counted (and the
+    latencies of those below 500: lookups and actions)."""
+
+    async def send(
+        method: str, path: str, body: Any = None, *, action: bool = False
+    ) -> httpx.Response | None:
+        started = time.monotonic()
+        try:
+            response = await gladly.request(method, path, body)
+        except httpx.HTTPError:
+            tally.statuses[0] += 1
+            return None
+        tally.statuses[response.status_code] += 1
+        if response.status_code < 500 and (action or path == "/gladly/lookup"):
+            latencies = tally.actions if action else tally.lookups
+            latencies.append(time.monotonic() - started)
+        return response
+
+    return send
 
 
 async def flap(url: str, faults: tuple[dict[str, Any], ...], until: float) -> None:
@@ -316,34 +186,7 @@ async def kill_and_restart(stack: Stack, at: list[float]) -> None:
         await asyncio.to_thread(restart, stack, "actions-service", 0)
 
 
-# --- settling and counting -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Record:
-    request_id: str
-    action: Action
-    state: RecordState
-    subscription_id: str
-
-    @property
-    def change_item(self) -> str:
-        return timeline_item_id(self.action, self.request_id)
-
-    @property
-    def note_item(self) -> str:
-        return timeline_item_id(self.action, self.request_id, "not-applied")
-
-
-def owed_item(mine: list[Record], applied: int) -> str | None:
-    """The one timeline item a target's customer is owed: the change's entry when the action
-    applied (an id no item has when no record completed it), else a settled record's
-    not-applied note; None when nothing was settled (e.g. refused, or never sent)."""
-    done = [r for r in mine if r.state is RecordState.DONE]
-    if done or applied:
-        return done[0].change_item if done else "(no record completed it)"
-    noted = [r for r in mine if r.state is RecordState.NOT_APPLIED]
-    return noted[0].note_item if noted else None
+# --- settling and the evidence ---------------------------------------------------------------
 
 
 async def records(store: Store) -> list[Record]:
@@ -352,13 +195,24 @@ async def records(store: Store) -> list[Record]:
         action_records.c.action,
         action_records.c.state,
         action_records.c.request,
+        action_records.c.result,
     )
     async with store.database.transaction() as connection:
         rows = await connection.execute(query)
-        return [
-            Record(rid, Action(action), RecordState(state), request["subscription_id"])
-            for rid, action, state, request in rows
-        ]
+        found = []
+        for request_id, action, state, request, result in rows:
+            refusal = result if isinstance(result, dict) else {}
+            found.append(
+                Record(
+                    request_id,
+                    Action(action),
+                    RecordState(state),
+                    request.get("agent_id", ""),
+                    str(refusal.get("reason", "")),
+                    str(refusal.get("message", "")),
+                )
+            )
+        return found
 
 
 async def wait_settled(store: Store, within: float) -> None:
@@ -380,67 +234,45 @@ async def failures(store: Store) -> Counter[str]:
     )
 
 
-def applied_writes(journal: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
-    """Ordergroove writes that applied, by (write, the id its path names)."""
-    applied: Counter[tuple[str, str]] = Counter()
-    for row in journal:
-        if row["method"] == "PATCH" and row["status"] in APPLIED_STATUSES:
-            # /subscriptions/{id}/{write}/ or /orders/{id}/{write}/; any other is no target's.
-            segments: list[str] = [*str(row["path"]).strip("/").split("/"), "", ""]
-            applied[segments[2], segments[1]] += 1
-    return applied
+async def evidence(stack: Stack, store: Store) -> Evidence:
+    async with httpx.AsyncClient() as http:
+        journal = (await http.get(f"{stack.ordergroove_url}/_sandbox/requests")).json()
+        timeline = (await http.get(f"{stack.gladly_url}/_sandbox/timeline")).json()
+    print(f"Ordergroove requests journaled: {len(journal)} of {JOURNAL_CAPACITY}", flush=True)
+    if len(journal) >= JOURNAL_CAPACITY:
+        raise SystemExit("Ordergroove's journal is full: writes may be missing; run shorter")
+    return Evidence([Request.of(row) for row in journal], timeline, await records(store))
 
 
-def count(
-    targets: list[Target],
-    journal: list[dict[str, Any]],
-    timeline: list[dict[str, Any]],
-    settled: list[Record],
-) -> dict[str, Counter[str]]:
-    """Each column of the table, per kind of action (and for all)."""
-    applied = applied_writes(journal)
-    items_of: dict[str, Counter[str]] = {}
-    for entry in timeline:
-        items_of.setdefault(entry["customerId"], Counter())[entry["id"]] += 1
-    records_of: dict[str, list[Record]] = {}
-    for record in settled:
-        records_of.setdefault(record.subscription_id, []).append(record)
-    columns: dict[str, Counter[str]] = {}
+def keep(found: Evidence, scenes: list[Staged]) -> None:
+    """A failed run's evidence, for a closer look: bench/results/chaos-<time>.json."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"chaos-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    scenes_json = [
+        {
+            "scene": s.scene.name,
+            "customer": s.customer_id,
+            "subscriptions": s.subscription_ids,
+            "orders": s.order_ids,
+            "sents": [
+                dataclasses.asdict(sent) | {"kind": sent.kind.action.value} for sent in s.sents
+            ],
+        }
+        for s in scenes
+    ]
+    records = [dataclasses.asdict(r) for r in found.records]
+    journal = [dataclasses.asdict(r) for r in found.journal]
+    body = {
+        "scenes": scenes_json,
+        "journal": journal,
+        "timeline": found.timeline,
+        "records": records,
+    }
+    path.write_text(json.dumps(body, indent=1, default=str))
+    print(f"evidence kept: {path}", flush=True)
 
-    def add(column: str, kind: Kind, n: int | bool = 1) -> None:
-        columns.setdefault(column, Counter())[kind.action.value] += int(n)
-        columns[column][ALL] += int(n)
 
-    for target in targets:
-        kind, mine = target.kind, records_of.pop(target.subscription_id, [])
-        times = applied.pop((kind.write, target.written), 0)
-        items = items_of.pop(target.gladly_id, Counter())
-        done = sum(r.state is RecordState.DONE for r in mine)
-        add("actions sent", kind, target.sent)
-        add("forms failed", kind, target.form_failed)
-        add("submitted twice at once", kind, target.double_clicked)
-        add("submitted again", kind, target.resubmitted)
-        add("answered 200 (at last)", kind, target.answer == 200)
-        add("applied exactly once", kind, times == 1)
-        add("applied twice", kind, times > 1)
-        add("applied unasked", kind, times > 0 and not target.sent)
-        # The records completed are exactly the actions Ordergroove applied.
-        add("state disagrees", kind, done != min(times, 1) or len(mine) > int(target.sent))
-        add("not applied, settled", kind, sum(r.state is RecordState.NOT_APPLIED for r in mine))
-        add("refused", kind, sum(r.state is RecordState.REFUSED for r in mine))
-        add("open records left", kind, sum(r.state in OPEN_STATES for r in mine))
-        owed = owed_item(mine, times)
-        add("timeline exactly once", kind, owed is not None and items[owed] == 1)
-        add("timeline duplicated", kind, sum(items.values()) - (owed in items))
-        add("timeline lost", kind, owed is not None and owed not in items)
-    # Writes and entries of no target, and records of none: none of them was asked for.
-    for column, left in (
-        ("applied unasked", sum(applied.values())),
-        ("timeline duplicated", sum(map(len, items_of.values()))),
-        ("state disagrees", sum(map(len, records_of.values()))),
-    ):
-        columns[column][ALL] += left
-    return columns
+# --- the table -------------------------------------------------------------------------------
 
 
 def _percentile(values: list[float], q: float) -> str:
@@ -450,16 +282,18 @@ def _percentile(values: list[float], q: float) -> str:
     return f"{ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000:.0f}"
 
 
-def render(columns: dict[str, Counter[str]], tally: Tally) -> list[str]:
-    """One table: a row per column of the count (must-be-zero ones marked), a column per kind
-    of action and one for all; then the lookups and the gateways' answers."""
-    kinds = [kind.action.value for kind in KINDS] + [ALL]
+def render(verdicts: Verdicts, tally: Tally, scenes: list[Staged]) -> list[str]:
+    """One table: a row per count (must-be-zero ones marked), a column per kind of action and
+    one for all; then the scenes, the lookups and the gateways' answers."""
+    kinds = [action.value for action in KINDS] + [ALL]
     rows = [
         [f"{name} (0)" if name in MUST_BE_ZERO else name, *(str(by[k]) for k in kinds)]
-        for name, by in columns.items()
+        for name, by in verdicts.columns.items()
     ]
     blank = [""] * len(KINDS)
     five_xx = sum(n for status, n in tally.statuses.items() if status >= 500 or not status)
+    played = Counter(s.scene.name for s in scenes if any(sent.sent for sent in s.sents))
+    rows += [[f"scene: {name}", *blank, str(n)] for name, n in sorted(played.items())]
     rows += [
         ["lookups answered", *blank, str(len(tally.lookups))],
         ["5xx answers (lookups, forms, actions)", *blank, str(five_xx)],
@@ -492,32 +326,37 @@ def render(columns: dict[str, Counter[str]], tally: Tally) -> list[str]:
 
 async def run(
     arguments: argparse.Namespace, stack: Stack, store: Store
-) -> tuple[dict[str, Counter[str]], Tally]:
-    sends = int(arguments.seconds * arguments.actions_per_second) + 1
-    targets = await seed_targets(stack, -(-sends // len(KINDS)))
+) -> tuple[Verdicts, Tally, list[Staged]]:
+    count = int(arguments.seconds * arguments.scenes_per_second) + 1
+    scenes = await seed(stack, list(itertools.islice(programme(), count)))
     tally = Tally()
-    gladly = AsGladly(stack.gateway_url)
-    pending: Iterator[Target] = iter(targets)
-    customers = itertools.cycle(random.sample(targets, len(targets)))
+    gladly = SignedGladly(stack.gateway_url)
+    send = sender(gladly, tally)
+    pending: Iterator[Staged] = iter(scenes)
+    # Lookups read the singles' cards only: in a meeting, the service's own reads are the last
+    # before its writes (bench/chaos_truth.py dates the customer's changes by them).
+    looked_up = [s.customer_id for s in scenes if not s.meeting]
+    customers = itertools.cycle(random.sample(looked_up, len(looked_up)))
+    ordergroove = httpx.AsyncClient(base_url=stack.ordergroove_url, timeout=DEADLINE_SECONDS)
     try:
 
         async def act() -> None:
-            target = next(pending, None)
-            if target is not None:
-                await press(gladly, tally, target)
+            staged = next(pending, None)
+            if staged is not None:
+                await play(send, ordergroove, staged)
 
         async def lookup() -> None:
             body = {
                 "lookupLevel": "DETAILED",
-                "query": {"externalCustomerId": next(customers).customer_id},
+                "query": {"externalCustomerId": next(customers)},
                 "uniqueMatchRequired": True,
             }
-            await timed(gladly, tally, tally.lookups, "POST", "/gladly/lookup", body)
+            await send("POST", "/gladly/lookup", body)
 
         until = time.monotonic() + arguments.seconds
         third = arguments.seconds / 3
         await asyncio.gather(
-            steady(arguments.actions_per_second, until, act),
+            steady(arguments.scenes_per_second, until, act),
             steady(arguments.lookups_per_second, until, lookup),
             flap(stack.ordergroove_url, ORDERGROOVE_FAULTS, until),
             flap(stack.gladly_url, GLADLY_FAULTS, until),
@@ -526,15 +365,14 @@ async def run(
         await wait_settled(store, arguments.settle_within)
         for reason, n in (await failures(store)).most_common():
             print(f"attempts failed with {reason}: {n}", flush=True)
-        async with httpx.AsyncClient() as http:
-            journal = (await http.get(f"{stack.ordergroove_url}/_sandbox/requests")).json()
-            timeline = (await http.get(f"{stack.gladly_url}/_sandbox/timeline")).json()
-        print(f"Ordergroove requests journaled: {len(journal)} of {JOURNAL_CAPACITY}", flush=True)
-        if len(journal) >= JOURNAL_CAPACITY:
-            raise SystemExit("Ordergroove's journal is full: writes may be missing; run shorter")
-        return count(targets, journal, timeline, await records(store)), tally
+        found = await evidence(stack, store)
+        verdicts = judge(scenes, found)
+        if any(verdicts.columns[name][ALL] for name in MUST_BE_ZERO):
+            keep(found, scenes)
+        return verdicts, tally, scenes
     finally:
         await gladly.aclose()
+        await ordergroove.aclose()
 
 
 async def chaos(arguments: argparse.Namespace) -> int:
@@ -555,12 +393,16 @@ async def chaos(arguments: argparse.Namespace) -> int:
             with running_stack(
                 processes_per_program=2, deadline_seconds=DEADLINE_SECONDS, env_overrides=overrides
             ) as stack:
-                columns, tally = await run(arguments, stack, store)
+                verdicts, tally, scenes = await run(arguments, stack, store)
         finally:
             await store.close()
-    print("\n".join(render(columns, tally)), flush=True)
+    if arguments.stories:
+        print("\n".join([*verdicts.stories, "overwrites:", *verdicts.overwrites]), flush=True)
+    print("\n".join(render(verdicts, tally, scenes)), flush=True)
+    for line in verdicts.findings[:MAX_FINDINGS]:
+        print(line, flush=True)
     print(f"took {time.monotonic() - started:.0f} s", flush=True)
-    failed = [name for name in MUST_BE_ZERO if columns[name][ALL] != 0]
+    failed = [name for name in MUST_BE_ZERO if verdicts.columns[name][ALL] != 0]
     if failed:
         print(f"FAILED: {', '.join(failed)} must be 0", flush=True)
         return 1

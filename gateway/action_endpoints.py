@@ -45,6 +45,9 @@ from gateway.wire import (
     trimmed,
 )
 
+# Between the subscription ids of a Send Now URL's `ships` segment: unreserved in URLs (a client
+# that re-quotes the path sends what it signed) and never in an id (`actions.contract`).
+SHIPS_SEPARATOR: Final = "~"
 # Fixed for ever: changing it would give a retried submission a new request_id.
 REQUEST_ID_NAMESPACE: Final = uuid.UUID("9b7f3c1e-5d2a-4c8e-a6f0-2e4b8d1c7a35")
 AGENT_HEADER: Final = "Gladly-Agent-Id"
@@ -198,7 +201,7 @@ async def _send_now_form(
     state = {
         "order_id": order.order_id,
         "expected_date": order.place_date,
-        "expected_subscriptions": ",".join(shipping) or subscription.subscription_id,
+        "expected_subscriptions": SHIPS_SEPARATOR.join(shipping) or subscription.subscription_id,
     }
     names = {
         s.subscription_id: s.product.name or s.product.product_id for s in card_read.subscriptions
@@ -351,7 +354,7 @@ SEND_NOW: Final = ActionSpec(
     lambda sub: {
         "expected_order_id": sub.state["order_id"],
         "expected_date": sub.state["expected_date"],
-        "expected_subscriptions": sub.state["expected_subscriptions"].split(","),
+        "expected_subscriptions": sub.state["expected_subscriptions"].split(SHIPS_SEPARATOR),
     },
     summary="Place the named next order now: the whole order, every subscription in it",
     state=(("orders", "order_id"), ("dates", "expected_date"), ("ships", "expected_subscriptions")),

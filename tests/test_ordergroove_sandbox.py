@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -541,16 +542,59 @@ async def test_journal_records_api_requests_only(client: httpx.AsyncClient) -> N
             "path": "/subscriptions",
             "query": f"customer={DEMO_CUSTOMER_ID}",
             "status": 301,
+            "body": "",
+            "performed": 1,
+            "outcome": 301,
         },
         {
             "method": "PATCH",
             "path": f"/subscriptions/{sub_id(Role.PREPAID_TEA)}/cancel/",
             "query": "",
             "status": 400,
+            "body": "",
+            "performed": 2,
+            "outcome": 400,
         },
     ]
     assert (await client.delete("/_sandbox/requests")).status_code == 204
     assert (await client.get("/_sandbox/requests")).json() == []
+
+
+async def test_journal_names_bodies_and_the_order_requests_were_served_in(
+    client: httpx.AsyncClient,
+) -> None:
+    """Two writes to one path differ only in their bodies; a write held up by latency is served
+    after one that arrived later; one answered by a fault first was never served."""
+    quantity = f"/subscriptions/{sub_id(Role.SHAMPOO)}/change_quantity/"
+    await add_fault(client, path=quantity, latency_ms=300, times=1)
+    await add_fault(client, path="/customers/", status=503, times=1)
+    await client.delete("/_sandbox/requests")
+    slow = asyncio.create_task(client.patch(quantity, json={"quantity": 2}))
+    await asyncio.sleep(0.1)  # it has arrived, and waits out its latency
+    assert (await client.patch(quantity, json={"quantity": 3})).status_code == 200
+    assert (await slow).status_code == 200
+    assert (await client.get(f"/customers/{DEMO_CUSTOMER_ID}/")).status_code == 503
+    journal = (await client.get("/_sandbox/requests")).json()
+    assert [(e["body"], e["performed"], e["outcome"]) for e in journal] == [
+        ('{"quantity":2}', 2, 200),
+        ('{"quantity":3}', 1, 200),
+        ("", None, None),
+    ]
+    assert (await get_json(client, f"/subscriptions/{sub_id(Role.SHAMPOO)}/"))["quantity"] == 2
+
+
+async def test_journal_keeps_what_the_operation_answered_under_a_fault_after_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """The client of a write whose answer a fault replaced cannot tell whether it applied;
+    the journal can: the write itself was refused."""
+    await add_fault(client, method="PATCH", status=502, after=True, times=2)
+    await client.delete("/_sandbox/requests")
+    prepaid = await client.patch(f"/subscriptions/{sub_id(Role.PREPAID_TEA)}/cancel/")
+    shampoo = await client.patch(f"/subscriptions/{sub_id(Role.SHAMPOO)}/cancel/")
+    assert (prepaid.status_code, shampoo.status_code) == (502, 502)
+    journal = (await client.get("/_sandbox/requests")).json()
+    assert [(e["status"], e["outcome"]) for e in journal] == [(502, 400), (502, 200)]
 
 
 async def test_reset_restores_demo_data_and_clears_faults_and_journal(
@@ -568,8 +612,19 @@ async def test_reset_restores_demo_data_and_clears_faults_and_journal(
             "path": f"/subscriptions/{sub_id(Role.SHAMPOO)}/",
             "query": "",
             "status": 200,
+            "body": "",
+            "performed": 2,  # the count goes on: the PATCH before the reset was the first
+            "outcome": 200,
         },
-        {"method": "GET", "path": "/customers/temp/", "query": "", "status": 404},
+        {
+            "method": "GET",
+            "path": "/customers/temp/",
+            "query": "",
+            "status": 404,
+            "body": "",
+            "performed": 3,
+            "outcome": 404,
+        },
     ]
     assert (await client.get("/_sandbox/healthz")).status_code == 200
 

@@ -431,3 +431,71 @@ async def test_a_sent_order_whose_answer_was_lost_is_settled_as_sent(
     assert answer.summary.startswith(f"Order {DEMO_NEXT_ORDER_IDS[Role.DOG_FOOD]} placed now")
     assert len(await patches(ordergroove, "send_now")) == 1
     assert pb.ACTION_SEND_NOW not in (await card(service, DOG_FOOD)).available_actions
+
+
+@pytest.mark.parametrize("change", ["the filters' quantity", "the filters skipped out"])
+async def test_a_retried_send_now_never_sends_an_order_other_than_its_form_showed(
+    replicas: tuple[ServiceHandle, ServiceHandle], ordergroove: httpx.AsyncClient, change: str
+) -> None:
+    """Refused (500) before applying; what the shared order holds then changes; Gladly's retry
+    must not send it, nor name what it no longer holds: the timeline would say "1 of Filters"
+    of an order that shipped 4, or that shipped none."""
+    service, other = replicas
+    shown = await card(service, COFFEE)
+    shipped = sorted({line.subscription_id for line in shown.next_order.lines})
+    request = pb.SendNextOrderNowRequest(
+        subscription_id=COFFEE,
+        expected_order_id=DEMO_SHARED_ORDER_ID,
+        expected_date=shown.next_order.place_date,
+        expected_subscriptions=shipped,
+        **ids(),
+    )
+    send_path = f"/orders/{DEMO_SHARED_ORDER_ID}/send_now/"
+    await add_fault(ordergroove, method="PATCH", path=send_path, status=500, times=1)
+    await fails(service.stub.SendNextOrderNow(request))
+    if change == "the filters' quantity":
+        filters = (await card(service, FILTERS)).quantity
+        await as_the_customer(
+            ordergroove, f"/subscriptions/{FILTERS}/change_quantity/", {"quantity": filters + 3}
+        )
+    else:
+        await as_the_customer(
+            ordergroove,
+            f"/orders/{DEMO_SHARED_ORDER_ID}/skip_subscription/",
+            {"subscription": FILTERS},
+        )
+    failure = await fails(other.stub.SendNextOrderNow(request))
+    assert failure.reason == Reason.STATE_CHANGED
+    assert "not applied" in failure.message
+    assert len(await patches(ordergroove, "send_now")) == 1  # the refused one only
+
+
+async def test_the_order_is_judged_as_it_is_when_sent_not_before_gladly_answered(
+    replicas: tuple[ServiceHandle, ServiceHandle],
+    ordergroove: httpx.AsyncClient,
+    gladly_of_replicas: httpx.AsyncClient,
+) -> None:
+    """Gladly is slow to say that the conversation is open (its rate limit, a retry); the
+    customer moves the order meanwhile. The form showed the order of D: it is no longer, so
+    nothing is sent — not the order of D + 9 under an entry saying "order date D → today"."""
+    service, _ = replicas
+    shown = await card(service, DOG_FOOD)
+    request = pb.SendNextOrderNowRequest(
+        subscription_id=DOG_FOOD,
+        expected_order_id=shown.next_order.order_id,
+        expected_date=shown.next_order.place_date,
+        expected_subscriptions=[DOG_FOOD],
+        **ids(),
+    )
+    slow = {"method": "GET", "path": "/api/v1/conversations/", "latency_ms": 600, "times": 1}
+    (await gladly_of_replicas.post("/_sandbox/faults", json=slow)).raise_for_status()
+    sending = asyncio.create_task(outcome(service.stub.SendNextOrderNow(request)))
+    await asyncio.sleep(0.3)  # the service waits for Gladly
+    await as_the_customer(
+        ordergroove,
+        f"/subscriptions/{DOG_FOOD}/change_next_order_date/",
+        {"order_date": later(shown.next_order.place_date, 9)},
+    )
+    sent = await sending
+    assert isinstance(sent, RpcFailure) and sent.reason == Reason.STATE_CHANGED, sent
+    assert await patches(ordergroove, "send_now") == []

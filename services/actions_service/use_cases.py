@@ -294,6 +294,11 @@ class UseCases:
             if point is not None
             else call.customer_id or await self._linked_customer_id(call.context)
         )
+        if point is None:
+            # Before the turn: from the Ordergroove reads to the write nothing else is waited
+            # for (Gladly may be slow, or rate-limited), so the state checked is the state
+            # written over, but for a change in the moment no conditional write could close.
+            await self._require_open_conversation(call.context)
         async with self._ledger.turn(customer_id):
             if point is None:
                 state = await self._checked_state(definition, call, customer_id)
@@ -320,14 +325,13 @@ class UseCases:
     async def _checked_state(
         self, definition: Definition[Any], call: ActionCall, customer_id: str
     ) -> State:
-        """The customer, the subscription, its unsent orders and the conversation, read
-        concurrently (and what the next order holds, for a declaration that reads it); then
-        what the rules and the shown state refuse."""
+        """The customer, the subscription and its unsent orders, read concurrently (and what
+        the next order holds, for a declaration that reads it); then what the rules and the
+        shown state refuse."""
         og, subscription_id = self._ordergroove, call.subscription_id
         async with task_group() as group:
             customer_task = group.create_task(og.get_customer(customer_id))
             subscription_task = group.create_task(og.get_subscription(subscription_id))
-            conversation_task = group.create_task(self._conversation_open(call.context))
             orders_task = group.create_task(og.list_unsent_orders(subscription_id, customer_id))
         if customer_task.result() is None:
             raise ActionError(
@@ -347,11 +351,6 @@ class UseCases:
         )
         state = State(subscription, upcoming, None, _now(), lines)
         definition.refuse(state, call.params)
-        if not conversation_task.result():
-            raise ActionError(
-                Reason.CONVERSATION_NOT_OPEN,
-                "Actions need an open conversation with this customer in Gladly.",
-            )
         return state
 
     async def _read_state(self, definition: Definition[Any], point: RecoveryPoint) -> State:
@@ -496,6 +495,13 @@ class UseCases:
                 gladly_customer_id=context.gladly_customer_id,
             )
         return linked
+
+    async def _require_open_conversation(self, context: ActionContext) -> None:
+        if not await self._conversation_open(context):
+            raise ActionError(
+                Reason.CONVERSATION_NOT_OPEN,
+                "Actions need an open conversation with this customer in Gladly.",
+            )
 
     async def _conversation_open(self, context: ActionContext) -> bool:
         """Not closed: the conversation the context names (it must be the customer's), else

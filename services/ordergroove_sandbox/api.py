@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from services.ordergroove_sandbox.errors import ApiError, not_found
 from services.ordergroove_sandbox.faults import Rule, fault_body
+from services.ordergroove_sandbox.journal import Entry
 from services.ordergroove_sandbox.resources import Call, Endpoint, Resource, resolve
 from services.ordergroove_sandbox.state import Sandbox
 from services.ordergroove_sandbox.switches import ApiKey
@@ -30,8 +31,9 @@ CLIENT_GONE = 499
 
 async def handle(request: Request, sandbox: Sandbox) -> Response:
     entry = sandbox.journal.record(request.method, request.url.path, request.url.query)
+    entry.body = (await request.body()).decode(errors="replace")
     rule = sandbox.faults.take(request.method, request.url.path)
-    response = await _answer(request, sandbox, rule)
+    response = await _answer(request, sandbox, rule, entry)
     if response is None:
         # The journal shows when the client gave up, so callers can check that no request of
         # theirs outlives their deadline.
@@ -41,19 +43,29 @@ async def handle(request: Request, sandbox: Sandbox) -> Response:
     return response
 
 
-async def _answer(request: Request, sandbox: Sandbox, rule: Rule | None) -> Response | None:
+async def _answer(
+    request: Request, sandbox: Sandbox, rule: Rule | None, entry: Entry
+) -> Response | None:
     if rule is None:
-        return await _serve(request, sandbox)
+        return await _performed(request, sandbox, entry)
     if rule.latency_ms:
         await asyncio.sleep(rule.latency_ms / 1000)
     failing = rule.hang or rule.status is not None
     if failing and not rule.after:
         return await _fail(request, rule)
-    response = await _serve(request, sandbox)
+    response = await _performed(request, sandbox, entry)
     if failing:
         # The operation happened, but its answer is lost: what a client sees when a write
         # succeeds and the connection fails before the reply arrives.
         return await _fail(request, rule)
+    return response
+
+
+async def _performed(request: Request, sandbox: Sandbox, entry: Entry) -> Response:
+    """Served, and its place in the order of operations taken in the same step (the body was
+    read before: nothing is awaited between the operation and the stamp)."""
+    response = await _serve(request, sandbox)
+    sandbox.journal.performed(entry, response.status_code)
     return response
 
 

@@ -6,6 +6,7 @@ changed."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -47,6 +48,12 @@ PLACEMENT_STATUSES: Final = frozenset(OrderStatus) - {
     OrderStatus.CANCELLED,
     OrderStatus.MERGED,
 }
+
+
+def _lines_words(lines: tuple[OrderLine, ...]) -> str:
+    """ "2 of subscription S, 1 of subscription T" ("nothing" for no line)."""
+    held = sorted(f"{line.quantity} of subscription {line.subscription_id}" for line in lines)
+    return ", ".join(held) or "nothing"
 
 
 def subscriptions_of(lines: tuple[OrderLine, ...]) -> str:
@@ -151,6 +158,14 @@ class SendNow:
                 Proof.APPLIED, f"order {name} was placed ({order_status_label(order.status)})"
             )
         if order.status == OrderStatus.UNSENT and order.place_at == point.order_place_at:
+            # Sending it now would ship another order than the form showed and the timeline
+            # would name (the snapshot's lines): not this action's any more.
+            if Counter(state.order_lines) != Counter(point.order_lines):
+                return Finding(
+                    Proof.NOT_APPLIED,
+                    f"order {name} was not sent, and what it holds changed since: now "
+                    f"{_lines_words(state.order_lines)}, then {_lines_words(point.order_lines)}",
+                )
             return Finding(Proof.NOT_YET, f"order {name} is still unsent on its date")
         if order.status in (OrderStatus.UNSENT, OrderStatus.CANCELLED):
             where = "cancelled" if order.status == OrderStatus.CANCELLED else "moved"

@@ -1,0 +1,710 @@
+"""Whether every answer of a `make chaos` run was true: what Ordergroove applied, from its request
+journal, against what each action answered, recorded and put on the timeline.
+
+What applied. Every request to Ordergroove's sandbox is journaled with its body, the status the
+operation itself answered (`outcome`: also when a fault then replaced the answer, so that its
+client cannot tell) and its place in the order the sandbox served requests in (`performed`: an
+operation runs in one step of its event loop, so among writes this is the order the data
+changed in). A write applied when its operation answered 200; a fault answered before it, or a
+refusal (4xx), changed nothing. The customer's own writes carry a query of their own
+(`BY_CUSTOMER`); the others are the service's.
+
+Whose write. A service write is its action's by what it names: the write (the path's last
+segment), the id its path names (the subscription, or the order the form showed) and what it
+sets (quantity, date, frequency, renewal; whose items a skip takes out), which no two actions of
+a scene share.
+
+What happened. The scene's customer is seeded in a known state, so replaying its applied
+writes (the service's and the customer's) in `performed` order by Ordergroove's rules (`World`)
+gives the state right before and right after each write: what a timeline entry's before → after
+must say.
+
+The verdicts, per action:
+- false "done": recorded done, while none of its writes applied; or its timeline
+  entry says another before → after than the replay. An entry the customer's own change made
+  untrue between the service's last read of those facts before its write and that write (or
+  between the write and its re-read) is counted apart, as overwritten: Ordergroove has no
+  conditional write, so nothing can close that window.
+- false "not applied": refused or settled as not applied (every refusal says nothing was
+  changed, but the one that says Ordergroove accepted the change and holds something else),
+  while its write applied.
+- double writes: its write applied more than once.
+- applied unasked: a service write that no action sent (or none claims).
+- state disagrees: a 200 answer without a completed record, a refusal with one, a record no
+  action made, or two records for one action.
+- timeline lost / duplicated: the entry owed (the change's for a completed action, the note of
+  one settled as not applied or unconfirmed) missing, or an entry nobody was owed.
+- unconfirmed is the honest answer when the state moved on: counted, allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+from bench.chaos_scenes import ACTION_OF_WRITE, BY_CUSTOMER, FIRST_ORDER, Sent, Staged
+from services.actions_service.catalogue.base import date_text, period_text
+from services.actions_service.catalogue.change_renewal import BEHAVIORS
+from services.actions_service.domain import Action, Period, periods_later, timeline_item_id
+from services.actions_service.errors import Reason
+from services.actions_service.store.rows import OPEN_STATES, RecordState
+
+# The words of the refusal that says the write applied but Ordergroove holds something else.
+ACCEPTED: Final = "Ordergroove accepted the change"
+ALL: Final = "all"
+OVERWROTE: Final = "overwrote the customer's change (no conditional write)"
+COUNTED: Final = (
+    "actions sent",
+    "forms failed",
+    "submitted twice at once",
+    "submitted again",
+    "done",
+    "refused",
+    "not applied, settled",
+    "unconfirmed (allowed)",
+    "unconfirmed, the write applied",
+    "applied, then not as asked (said so)",
+    OVERWROTE,
+    "applied (by us, in the journal)",
+    "customer's own changes applied",
+    "timeline entries as owed",
+)
+MUST_BE_ZERO: Final = (
+    'false "done"',
+    'false "not applied"',
+    "double writes",
+    "applied unasked",
+    "state disagrees",
+    "open records left",
+    "timeline lost",
+    "timeline duplicated",
+    # A scene whose writes the replay cannot follow is not judged: the run cannot vouch for it.
+    "scenes not replayed",
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A journal row."""
+
+    method: str
+    path: str
+    query: str
+    status: int | None
+    body: str
+    performed: int | None
+    outcome: int | None = None  # what the operation answered (None: it never ran)
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Request:
+        fields = ("method", "path", "query", "status", "body", "performed", "outcome")
+        return cls(*(row[name] for name in fields))
+
+
+@dataclass(frozen=True)
+class Write:
+    """An applied write: its place in the order of operations, what it is and whose."""
+
+    performed: int
+    write: str  # the path's last segment
+    target: str  # the id the path names
+    body: dict[str, Any]
+    by_customer: bool
+
+    @property
+    def value(self) -> str:
+        """What it sets, as `asked_value` words an action's submission."""
+        body = self.body
+        if self.write == "change_quantity":
+            return str(body["quantity"])
+        if self.write == "change_next_order_date":
+            return str(body["order_date"])
+        if self.write == "change_frequency":
+            return f"{body['every']} {Period(body['every_period']).name.lower()}"
+        if self.write == "change_renewal_behavior":
+            return str(body["renewal_behavior"])
+        if self.write == "skip_subscription":
+            return str(body["subscription"])
+        return ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.write, self.target, self.value
+
+
+def write_of(sent: Sent) -> tuple[str, str, str]:
+    """The write the action sends, as `Write.key` names an applied one."""
+    return sent.kind.write, sent.target_id, asked_value(sent)
+
+
+def asked_value(sent: Sent) -> str:
+    """What the action's write sets, from the submitted form (Skip: whose items leave)."""
+    body, action = sent.body, sent.kind.action
+    if action is Action.SKIP:
+        return sent.subscription_id
+    if action is Action.CHANGE_QUANTITY:
+        return str(int(body["quantity"]))
+    if action is Action.CHANGE_NEXT_ORDER_DATE:
+        return str(body["orderDate"])
+    if action is Action.CHANGE_FREQUENCY:
+        return f"{int(body['every'])} {body['period']}"
+    if action is Action.CHANGE_RENEWAL:
+        return str(body["renewal"])
+    return ""
+
+
+def applied_writes(journal: Iterable[Request]) -> list[Write]:
+    """The writes that applied, in the order they changed Ordergroove's data."""
+    applied = []
+    for row in journal:
+        if row.method != "PATCH" or row.outcome != 200:
+            continue
+        assert row.performed is not None  # it ran
+        # /subscriptions/{id}/{write}/ or /orders/{id}/{write}/
+        _, target, write = row.path.strip("/").split("/")
+        body = json.loads(row.body) if row.body else {}
+        by_customer = BY_CUSTOMER in row.query
+        applied.append(Write(row.performed, write, target, body or {}, by_customer))
+    return sorted(applied, key=lambda w: w.performed)
+
+
+# --- the replay: Ordergroove's rules for the facts the timeline states --------------------------
+
+
+@dataclass
+class Sub:
+    quantity: int = 1
+    every: int = 1
+    period: Period = Period.MONTH
+    live: bool = True
+    renewal: str = "autorenew"
+
+
+@dataclass
+class Shipment:
+    """An order: its date, whose items it holds (in the order they were added), unsent or not."""
+
+    place: date
+    members: list[str]
+    unsent: bool = True
+
+
+@dataclass
+class World:
+    """One customer's subscriptions and orders, as the sandbox holds them (services/
+    ordergroove_sandbox/store.py, the rules it takes from the reference)."""
+
+    subs: dict[str, Sub]
+    orders: dict[str, Shipment]
+    made: int = 0  # orders the writes made (their ids are not in the journal)
+
+    @classmethod
+    def seeded(cls, staged: Staged) -> World:
+        subs = {
+            sid: Sub(live=not seed.get("cancelled", False))
+            for sid, seed in zip(staged.subscription_ids, staged.scene.seeds, strict=True)
+        }
+        orders: dict[str, Shipment] = {}
+        for sid, order_id in zip(staged.subscription_ids, staged.order_ids, strict=True):
+            if order_id:
+                orders.setdefault(order_id, Shipment(FIRST_ORDER, [])).members.append(sid)
+        return cls(subs, orders)
+
+    def next_order(self, sid: str) -> str | None:
+        held = [(o.place, oid) for oid, o in self.orders.items() if o.unsent and sid in o.members]
+        return min(held)[1] if held else None
+
+    def next_date(self, sid: str) -> date | None:
+        upcoming = self.next_order(sid)
+        return self.orders[upcoming].place if upcoming else None
+
+    def apply(self, write: Write) -> None:
+        """What an applied write did (it applied: Ordergroove's preconditions held)."""
+        body, target = write.body, write.target
+        if write.write == "skip_subscription":
+            sid = str(body["subscription"])
+            sub, skipped = self.subs[sid], self.orders[target]
+            self._take_out(target, sid)
+            self._add_order(periods_later(skipped.place, sub.every, sub.period), sid)
+        elif write.write == "send_now":
+            self.orders[target].unsent = False
+        else:
+            self._subscription_write(write.write, self.subs[target], target, body)
+
+    def _subscription_write(self, write: str, sub: Sub, sid: str, body: dict[str, Any]) -> None:
+        if write == "cancel":
+            sub.live = False
+            for oid in [oid for oid, o in self.orders.items() if o.unsent and sid in o.members]:
+                self._take_out(oid, sid)
+        elif write == "reactivate":
+            sub.live, sub.every, sub.period = True, body["every"], Period(body["every_period"])
+            first = body.get("next_order_date") or max(
+                body["start_date"], datetime.now(UTC).date().isoformat()
+            )
+            self._add_order(date.fromisoformat(first), sid)
+        elif write == "change_next_order_date":
+            moved, upcoming = date.fromisoformat(body["order_date"]), self.next_order(sid)
+            assert upcoming is not None  # Ordergroove refuses the write without one
+            if self.orders[upcoming].members == [sid]:
+                self.orders[upcoming].place = moved  # alone in its order: the order moves
+            else:
+                self._take_out(upcoming, sid)  # shared: its items go to an order of their own
+                self._add_order(moved, sid)
+        elif write == "change_frequency":
+            sub.every, sub.period = body["every"], Period(body["every_period"])
+        elif write == "change_quantity":
+            sub.quantity = body["quantity"]
+        elif write == "change_renewal_behavior":
+            sub.renewal = body["renewal_behavior"]
+
+    def _take_out(self, order_id: str, sid: str) -> None:
+        order = self.orders[order_id]
+        order.members.remove(sid)
+        order.unsent = order.unsent and bool(order.members)  # emptied: cancelled
+
+    def _add_order(self, place: date, sid: str) -> None:
+        self.made += 1
+        self.orders[f"made-{self.made}"] = Shipment(place, [sid])
+
+
+@dataclass(frozen=True)
+class Step:
+    """An applied write and the customer's state right before and right after it."""
+
+    write: Write
+    before: World
+    after: World
+
+
+class NotReplayed(Exception):
+    """Ordergroove applied a write the replay holds impossible: it does not follow the scene."""
+
+
+def replay(staged: Staged, writes: list[Write]) -> list[Step]:
+    world, steps = World.seeded(staged), []
+    for write in writes:
+        before = copy.deepcopy(world)
+        try:
+            world.apply(write)
+        except (AssertionError, KeyError, ValueError) as error:
+            raise NotReplayed(f"{write.write} of {write.target} {write.body}: {error!r}") from error
+        steps.append(Step(write, before, copy.deepcopy(world)))
+    return steps
+
+
+# Where each action's entry takes its facts from (the reads of its check and its re-read): its
+# orders to come (the dates of Skip and Change Next Order Date), what the order holds (Send Now's
+# contents), else the subscription.
+FACT_READS: Final = {
+    Action.SKIP: ("orders",),
+    Action.CHANGE_NEXT_ORDER_DATE: ("orders",),
+    Action.SEND_NOW: ("orders", "items"),
+}
+
+
+def _fact_read(read: Request, action: Action, sent: Sent) -> str:
+    """Which of the action's facts a read takes ("" for none)."""
+    if read.path == "/orders/" and f"subscription={sent.subscription_id}" in read.query:
+        fact = "orders"
+    elif read.path == "/items/" and f"order={sent.target_id}" in read.query:
+        fact = "items"
+    elif read.path == f"/subscriptions/{sent.subscription_id}/":
+        fact = "subscription"
+    else:
+        return ""
+    return fact if fact in FACT_READS.get(action, ("subscription",)) else ""
+
+
+def told(action: Action, sid: str, step: Step) -> tuple[str, str]:
+    """What the action's timeline entry must say, `before → after`, in the catalogue's words."""
+    b, a = step.before.subs[sid], step.after.subs[sid]
+    if action is Action.CANCEL:
+        return "Status: active", "cancelled"
+    if action is Action.REACTIVATE:
+        first = date_text(step.after.next_date(sid))
+        return (
+            "Status: not active",
+            f"active, {period_text(a.every, a.period)}; first order {first}",
+        )
+    if action is Action.CHANGE_NEXT_ORDER_DATE:
+        return f"Next order: {date_text(step.before.next_date(sid))}", date_text(
+            step.after.next_date(sid)
+        )
+    if action is Action.CHANGE_FREQUENCY:
+        return f"Frequency: {period_text(b.every, b.period)}", period_text(a.every, a.period)
+    if action is Action.CHANGE_QUANTITY:
+        return f"Quantity: {b.quantity}", str(a.quantity)
+    if action is Action.CHANGE_RENEWAL:
+        return f"Renewal: {_renewal(b.renewal)}", _renewal(a.renewal)
+    if action is Action.SKIP:
+        skipped = date_text(step.before.orders[step.write.target].place)
+        return (
+            f"Skipped the {skipped} order ({step.write.target}): next order {skipped}",
+            date_text(step.after.next_date(sid)),
+        )
+    raise AssertionError(f"no words for {action}")
+
+
+def _renewal(behavior: str) -> str:
+    return BEHAVIORS.get(behavior, behavior or "none")
+
+
+_SENT_ORDER = re.compile(r"Order (\S+) placed now, the whole order: (.*); order date (\S+) → today")
+_SHIPPED = re.compile(r"(\d+) of .* \(subscription (\S+)\)")
+
+
+def sent_as_told(text: str, step: Step) -> bool:
+    """Send Now's entry names the order, everything it held right before the write (each
+    subscription and its quantity) and its date."""
+    found = _SENT_ORDER.search(text)
+    if found is None:
+        return False
+    order = step.before.orders[step.write.target]
+    lines = {m.groups() for m in map(_SHIPPED.fullmatch, found.group(2).split("; ")) if m}
+    held = {(str(step.before.subs[s].quantity), s) for s in order.members}
+    return (found.group(1), found.group(3), lines) == (
+        step.write.target,
+        date_text(order.place),
+        held,
+    )
+
+
+# --- the records and the verdicts -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    request_id: str
+    action: Action
+    state: RecordState
+    agent_id: str
+    reason: str  # a refusal's reason ("" otherwise)
+    message: str
+
+    @property
+    def change_item(self) -> str:
+        return timeline_item_id(self.action, self.request_id)
+
+    @property
+    def note_item(self) -> str:
+        return timeline_item_id(self.action, self.request_id, "not-applied")
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Settled as unconfirmed, or refused by a retry as unconfirmed."""
+        return self.state is RecordState.UNCONFIRMED or (
+            self.state is RecordState.REFUSED and self.reason == Reason.ACTION_UNCONFIRMED
+        )
+
+    @property
+    def accepted(self) -> bool:
+        """Refused after the write: Ordergroove accepted it and holds something else."""
+        return self.state is RecordState.REFUSED and ACCEPTED in self.message
+
+    @property
+    def not_applied(self) -> bool:
+        """Says that nothing was changed."""
+        refused = self.state is RecordState.REFUSED and not (self.unconfirmed or self.accepted)
+        return refused or self.state is RecordState.NOT_APPLIED
+
+    @property
+    def owed_item(self) -> str | None:
+        """The timeline item owed: the change's, or the settled record's note."""
+        if self.state is RecordState.DONE:
+            return self.change_item
+        if self.state in (RecordState.NOT_APPLIED, RecordState.UNCONFIRMED):
+            return self.note_item
+        return None
+
+
+@dataclass
+class Evidence:
+    """What the run left: Ordergroove's journal, the Gladly timeline, the action records."""
+
+    journal: list[Request]
+    timeline: list[dict[str, Any]]
+    records: list[Record]
+
+
+@dataclass
+class Verdicts:
+    """The table's columns (per kind of action, and all) and a line per must-be-zero count."""
+
+    columns: dict[str, Counter[str]] = field(
+        default_factory=lambda: {name: Counter() for name in (*COUNTED, *MUST_BE_ZERO)}
+    )
+    findings: list[str] = field(default_factory=list)
+    stories: list[str] = field(default_factory=list)  # what happened in each meeting
+    # The allowed overwrites, each with its scene's requests: how wide their windows were.
+    overwrites: list[str] = field(default_factory=list)
+
+    def add(self, column: str, action: Action, n: int | bool = 1) -> None:
+        counts = self.columns[column]
+        counts[action.value] += int(n)
+        counts[ALL] += int(n)
+
+    def found(self, column: str, action: Action, n: int | bool, words: str) -> None:
+        self.add(column, action, max(int(n), 0))
+        if n > 0:
+            self.findings.append(f"{column}: {words}")
+
+
+def judge(scenes: list[Staged], evidence: Evidence) -> Verdicts:
+    verdicts = Verdicts()
+    writes = applied_writes(evidence.journal)
+    reads = [r for r in evidence.journal if r.method == "GET" and r.performed is not None]
+    by_agent: dict[str, list[Record]] = {}
+    for record in evidence.records:
+        by_agent.setdefault(record.agent_id, []).append(record)
+    items: dict[str, Counter[str]] = {}
+    bodies: dict[str, str] = {}
+    for entry in evidence.timeline:
+        items.setdefault(entry["customerId"], Counter())[entry["id"]] += 1
+        bodies[entry["id"]] = str(entry["content"].get("body", ""))
+    owner = {i: s for s in scenes for i in (*s.subscription_ids, *s.order_ids) if i}
+    for staged in scenes:
+        mine = [w for w in writes if owner.get(w.target) is staged]
+        try:
+            steps = replay(staged, mine)
+        except NotReplayed as error:
+            steps = []
+            verdicts.columns["scenes not replayed"][ALL] += 1
+            verdicts.findings.append(f"scenes not replayed: {staged.customer_id}: {error}")
+        scene = SceneJudge(staged, steps, reads, by_agent, bodies, verdicts)
+        found, overwrote = len(verdicts.findings), verdicts.columns[OVERWROTE][ALL]
+        scene.judge()
+        scene.judge_timeline(items.pop(staged.gladly_id, Counter()))
+        if staged.meeting and any(sent.sent or sent.form_failed for sent in staged.sents):
+            verdicts.stories.append(scene.story())
+        if len(verdicts.findings) > found:
+            verdicts.findings += [f"  {scene.story()}", *scene.requests(evidence.journal)]
+        if verdicts.columns[OVERWROTE][ALL] > overwrote:
+            verdicts.overwrites += [scene.story(), *scene.requests(evidence.journal)]
+    for write in writes:
+        if write.target not in owner:
+            verdicts.found(
+                "applied unasked",
+                ACTION_OF_WRITE[write.write],
+                1,
+                f"{write.write} of {write.target}, no scene's",
+            )
+    for customer, left in items.items():
+        verdicts.columns["timeline duplicated"][ALL] += sum(left.values())
+        verdicts.findings.append(f"timeline duplicated: {sum(left.values())} entries of {customer}")
+    for agent, records in by_agent.items():
+        verdicts.columns["state disagrees"][ALL] += len(records)
+        verdicts.findings.append(
+            f"state disagrees: {len(records)} record(s) of {agent}, no action's"
+        )
+    return verdicts
+
+
+@dataclass
+class SceneJudge:
+    """One scene's actions judged against its replayed writes."""
+
+    staged: Staged
+    steps: list[Step]
+    reads: list[Request]
+    by_agent: dict[str, list[Record]]
+    bodies: dict[str, str]
+    verdicts: Verdicts
+    records: dict[str, Record] = field(default_factory=dict)  # by agent
+
+    def judge(self) -> None:
+        staged, verdicts = self.staged, self.verdicts
+        for step in self.steps:
+            if step.write.by_customer:
+                verdicts.add("customer's own changes applied", ACTION_OF_WRITE[step.write.write])
+        ours = [s for s in self.steps if not s.write.by_customer]
+        claimed: set[tuple[str, str, str]] = set()
+        for sent in staged.sents:
+            self._tally(sent)
+            if sent.sent:
+                key = write_of(sent)
+                assert key not in claimed, f"two actions of {staged.scene.name} name {key}"
+                claimed.add(key)
+                self._judge_action(sent, [s for s in ours if s.write.key == key])
+        for step in ours:
+            if step.write.key not in claimed:
+                w = step.write
+                verdicts.found(
+                    "applied unasked",
+                    ACTION_OF_WRITE[w.write],
+                    1,
+                    f"{self._where()}: {w.write} of {w.target} {w.body}",
+                )
+
+    def _tally(self, sent: Sent) -> None:
+        verdicts, action = self.verdicts, sent.kind.action
+        verdicts.add("actions sent", action, sent.sent)
+        verdicts.add("forms failed", action, sent.form_failed)
+        verdicts.add("submitted twice at once", action, sent.double_clicked)
+        verdicts.add("submitted again", action, sent.resubmitted)
+        records = self.by_agent.pop(sent.agent_id, [])
+        verdicts.found("state disagrees", action, len(records) - 1, f"{self._who(sent)}: records")
+        if not records:
+            if sent.answer == 200:
+                verdicts.found("state disagrees", action, 1, f"{self._who(sent)}: 200, no record")
+            return
+        record = self.records[sent.agent_id] = records[0]
+        state = record.state
+        verdicts.add("done", action, state is RecordState.DONE)
+        verdicts.add("refused", action, record.not_applied and state is RecordState.REFUSED)
+        verdicts.add("not applied, settled", action, state is RecordState.NOT_APPLIED)
+        verdicts.add("unconfirmed (allowed)", action, record.unconfirmed)
+        verdicts.add("applied, then not as asked (said so)", action, record.accepted)
+        verdicts.found("open records left", action, int(state in OPEN_STATES), self._who(sent))
+        refused = sent.answer is not None and 400 <= sent.answer < 500
+        disagrees = (sent.answer == 200 and state is not RecordState.DONE) or (
+            refused and state is RecordState.DONE
+        )
+        verdicts.found(
+            "state disagrees",
+            action,
+            int(disagrees),
+            f"{self._who(sent)}: answered {sent.answer}, recorded {state.value}",
+        )
+
+    def _judge_action(self, sent: Sent, applied: list[Step]) -> None:
+        action, verdicts = sent.kind.action, self.verdicts
+        record = self.records.get(sent.agent_id)
+        verdicts.add("applied (by us, in the journal)", action, len(applied))
+        verdicts.found(
+            "double writes", action, len(applied) - 1, f"{self._who(sent)}: {len(applied)}"
+        )
+        if record is None:
+            verdicts.found(
+                "applied unasked",
+                action,
+                int(bool(applied)),
+                f"{self._who(sent)}: no record",
+            )
+            return
+        done = record.state is RecordState.DONE
+        verdicts.found(
+            'false "done"',
+            action,
+            int(done and not applied),
+            f"{self._who(sent)}: no write applied",
+        )
+        verdicts.found(
+            'false "not applied"',
+            action,
+            int(record.not_applied and bool(applied)),
+            f"{self._who(sent)}: {record.state.value} {record.message!r}, yet applied",
+        )
+        verdicts.add("unconfirmed, the write applied", action, record.unconfirmed and bool(applied))
+        if done and applied:
+            self._judge_entry(record, sent, applied[0])
+
+    def _judge_entry(self, record: Record, sent: Sent, step: Step) -> None:
+        """The completed action's timeline entry against the replay (a missing entry is
+        counted as lost). A side of it that the customer's own write made untrue in its
+        window is counted as overwritten."""
+        text = self.bodies.get(record.change_item)
+        if text is None:
+            return
+        action = record.action
+        if action is Action.SEND_NOW:
+            before_true, after_true = sent_as_told(text, step), True
+        else:
+            before, after = told(action, sent.subscription_id, step)
+            before_true, after_true = f"{before} → " in text, f" → {after}" in text
+        if before_true and after_true:
+            return
+        explained = (before_true or self._raced(action, sent, step, before=True)) and (
+            after_true or self._raced(action, sent, step, before=False)
+        )
+        if explained:
+            self.verdicts.add(OVERWROTE, action)
+            return
+        self.verdicts.found(
+            'false "done"', action, 1, f"{self._who(sent)}: the entry says {text!r}"
+        )
+
+    def _raced(self, action: Action, sent: Sent, step: Step, *, before: bool) -> bool:
+        """Whether the customer's own write landed between the service's last read of the
+        entry's facts before its write and the write (`before`), or between the write and the
+        first such read after it."""
+        at = step.write.performed
+        reads: dict[str, list[int]] = {}
+        for read in self.reads:
+            fact = _fact_read(read, action, sent)
+            if fact and read.performed is not None:
+                reads.setdefault(fact, []).append(read.performed)
+        if before:
+            # Each fact as last read before the write; the window opens at the earliest. A fact
+            # never read before it opens none: the check always reads them all.
+            lasts = [max((p for p in ps if p < at), default=None) for ps in reads.values()]
+            if not lasts or None in lasts:
+                return False
+            window = (min(p for p in lasts if p is not None), at)
+        else:
+            after = [p for ps in reads.values() for p in ps if p > at]
+            window = (at, min(after, default=at))
+        return any(
+            s.write.by_customer and window[0] < s.write.performed < window[1] for s in self.steps
+        )
+
+    def judge_timeline(self, present: Counter[str]) -> None:
+        for sent in self.staged.sents:
+            record = self.records.get(sent.agent_id)
+            owed = record.owed_item if record is not None else None
+            if owed is None:
+                continue
+            action = sent.kind.action
+            self.verdicts.add("timeline entries as owed", action, present[owed] > 0)
+            self.verdicts.found(
+                "timeline lost", action, int(present[owed] == 0), f"{self._who(sent)}"
+            )
+            self.verdicts.found(
+                "timeline duplicated", action, present[owed] - 1, f"{self._who(sent)}"
+            )
+            del present[owed]
+        left = sum(present.values())
+        if left:
+            self.verdicts.columns["timeline duplicated"][ALL] += left
+            self.verdicts.findings.append(
+                f"timeline duplicated: {left} entries owed to none of {self._where()}"
+            )
+
+    def story(self) -> str:
+        """Each action's end and Ordergroove's writes in the order they applied."""
+
+        def end(sent: Sent) -> str:
+            record = self.records.get(sent.agent_id)
+            if record is None:
+                return "not sent" if not sent.sent else f"no record (answered {sent.answer})"
+            return record.state.value + (f" {record.reason}" if record.reason else "")
+
+        ends = "; ".join(
+            f"{s.kind.action.value} {asked_value(s) if s.sent else ''} by {s.agent_id}: {end(s)}"
+            for s in self.staged.sents
+        )
+        writes = ", ".join(
+            f"{'the customer' if s.write.by_customer else 'we'} {s.write.write} {s.write.value}"
+            for s in self.steps
+        )
+        return f"{self._where()}: {ends}. Applied: {writes or 'nothing'}"
+
+    def requests(self, journal: list[Request]) -> list[str]:
+        """The scene's requests to Ordergroove, in the order they were served."""
+        ids = [i for i in (*self.staged.subscription_ids, *self.staged.order_ids) if i]
+        mine = [r for r in journal if any(i in r.path or i in r.query for i in ids)]
+        return [
+            f"    {r.performed} {r.method} {r.path}?{r.query} {r.body} → {r.status}"
+            for r in sorted(mine, key=lambda r: r.performed or 0)
+        ]
+
+    def _who(self, sent: Sent) -> str:
+        return f"{sent.kind.action.value} by {sent.agent_id} in {self._where()}"
+
+    def _where(self) -> str:
+        return f"{self.staged.scene.name} ({self.staged.customer_id})"
