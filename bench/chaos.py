@@ -49,8 +49,8 @@ from sqlalchemy import select
 
 from bench.chaos_scenes import KINDS, Send, Staged, play, programme, seed
 from bench.chaos_truth import ALL, MUST_BE_ZERO, Evidence, Record, Request, Verdicts, judge
-from bench.stack import SIGNING_KEY, Stack, restart, running_stack
-from gateway.signing import sign
+from bench.clients import AsGladly
+from bench.stack import Stack, restart, running_stack
 from services.actions_service.domain import Action
 from services.actions_service.store import Store
 from services.actions_service.store.rows import OPEN_STATES, RecordState
@@ -124,28 +124,7 @@ async def steady(rate: float, until: float, call: Callable[[], Coroutine[Any, An
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class SignedGladly:
-    """Signed requests to a gateway, as Gladly sends them. Not `bench.clients.AsGladly`: its
-    aiohttp transport re-quotes paths (`%2C` goes out as `,`), so a Send Now form's action URL,
-    which names the order's subscriptions separated by commas, would go out as another path than
-    the one signed. httpx sends the path as given."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def request(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        raw = b"" if body is None else json.dumps(body).encode()
-        headers = {"accept": "application/json", "content-type": "application/json"}
-        headers |= sign(
-            SIGNING_KEY, method, path, headers=headers, body=raw, when=datetime.now(UTC)
-        )
-        return await self.http.request(method, path, content=raw, headers=headers)
-
-
-def sender(gladly: SignedGladly, tally: Tally) -> Send:
+def sender(gladly: AsGladly, tally: Tally) -> Send:
     """Requests through the gateways, as Gladly sends them, with their answers counted (and the
     latencies of those below 500: lookups and actions)."""
 
@@ -330,7 +309,7 @@ async def run(
     count = int(arguments.seconds * arguments.scenes_per_second) + 1
     scenes = await seed(stack, list(itertools.islice(programme(), count)))
     tally = Tally()
-    gladly = SignedGladly(stack.gateway_url)
+    gladly = AsGladly(stack.gateway_url)
     send = sender(gladly, tally)
     pending: Iterator[Staged] = iter(scenes)
     # Lookups read the singles' cards only: in a meeting, the service's own reads are the last
