@@ -40,6 +40,7 @@ from bench.stack import (
     rss_kib,
     running_stack,
     second_pair,
+    seed_linked_customer,
 )
 from gateway.card import CANCEL, SKIP, SubscriptionRef
 from services.devstack import BIN, Program, stop_all, wait_until_ready
@@ -98,26 +99,9 @@ async def seed_customer(
     (0: one each), linked to a Gladly customer `gladly-<customer_id>` with an open
     conversation; returns the subscription ids."""
     async with httpx.AsyncClient() as http:
-        created = await http.post(
-            f"{stack.ordergroove_url}/_sandbox/customers",
-            json={
-                "merchant_user_id": customer_id,
-                "email": f"{customer_id}@example.com",
-                "count": count,
-                "next_orders": next_orders,
-            },
-        )
-        created.raise_for_status()
-        linked = await http.post(
-            f"{stack.gladly_url}/_sandbox/customers",
-            json={
-                "id": f"gladly-{customer_id}",
-                "externalCustomerId": customer_id,
-                "conversation": "OPEN",
-            },
-        )
-        linked.raise_for_status()
-        return list(created.json()["subscriptions"])
+        seed = {"count": count, "next_orders": next_orders}
+        created = await seed_linked_customer(http, stack, customer_id, seed)
+    return list(created["subscriptions"])
 
 
 async def many_customers(stack: Stack, prefix: str) -> Callable[[], str]:

@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 
 import httpx
 
-from bench.stack import OG_API_KEY, Stack
+from bench.stack import OG_API_KEY, Stack, seed_linked_customer
 from gateway import card
 from services.actions_service.domain import Action
 
@@ -275,26 +275,9 @@ async def seed(stack: Stack, scenes: list[Scene]) -> list[Staged]:
             subscriptions = [
                 {"next_order_place": FIRST_ORDER.isoformat()} | seed for seed in scene.seeds
             ]
-            created = await http.post(
-                f"{stack.ordergroove_url}/_sandbox/customers",
-                json={
-                    "merchant_user_id": customer,
-                    "email": f"{customer}@example.com",
-                    "subscriptions": subscriptions,
-                    "next_orders": 1 if scene.shared_order else 0,
-                },
-            )
-            created.raise_for_status()
-            linked = await http.post(
-                f"{stack.gladly_url}/_sandbox/customers",
-                json={
-                    "id": f"gladly-{customer}",
-                    "externalCustomerId": customer,
-                    "conversation": "OPEN",
-                },
-            )
-            linked.raise_for_status()
-            ids, orders = created.json()["subscriptions"], created.json()["orders"]
+            seeded = {"subscriptions": subscriptions, "next_orders": 1 if scene.shared_order else 0}
+            created = await seed_linked_customer(http, stack, customer, seeded)
+            ids, orders = created["subscriptions"], created["orders"]
             live = [i for i, s in enumerate(scene.seeds) if not s.get("cancelled")]
             order_ids = [""] * len(ids)
             for position, i in enumerate(live):

@@ -14,6 +14,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from services.devstack import BIN, Program, stop_all, wait_until_ready
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
@@ -247,3 +250,27 @@ def restart(stack: Stack, program: str, index: int) -> None:
     process = _spawn(program, stack.env)
     stack.processes[program][index] = process
     _wait_log(process, READY_MARKERS[program])
+
+
+async def seed_linked_customer(
+    http: httpx.AsyncClient, stack: Stack, customer_id: str, seed: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An Ordergroove sandbox customer made from `seed` (the sandbox's `/_sandbox/customers`
+    body, beside the id and e-mail), linked to a Gladly customer `gladly-<customer_id>` with an
+    open conversation; what the Ordergroove sandbox answered (its ids)."""
+    created = await http.post(
+        f"{stack.ordergroove_url}/_sandbox/customers",
+        json={"merchant_user_id": customer_id, "email": f"{customer_id}@example.com", **seed},
+    )
+    created.raise_for_status()
+    linked = await http.post(
+        f"{stack.gladly_url}/_sandbox/customers",
+        json={
+            "id": f"gladly-{customer_id}",
+            "externalCustomerId": customer_id,
+            "conversation": "OPEN",
+        },
+    )
+    linked.raise_for_status()
+    answer: dict[str, Any] = created.json()
+    return answer
