@@ -173,7 +173,8 @@ async def test_at_most_five_paginating_requests_of_a_customer_are_in_flight(
     for at once, not five at a time."""
     await seed_customer(ordergroove, merchant_user_id="busy-1", email="busy@example.com", count=40)
     await ordergroove.delete("/_sandbox/requests")
-    await add_fault(ordergroove, latency_ms=100)
+    # Long enough that the sampling below sees requests overlap on a loaded machine too.
+    await add_fault(ordergroove, latency_ms=300)
     lookup = asyncio.ensure_future(
         service.stub.GetSubscriptions(pb.GetSubscriptionsRequest(customer_id="busy-1"))
     )

@@ -200,7 +200,7 @@ async def test_open_records_are_measured_until_settled(
         ages.extend(p.value for p in telemetry.metric_points("actions.records.oldest_open_age"))
         return 1 in seen and await settled(store_url, request.request_id) is not None
 
-    await eventually(open_then_none)
+    await eventually(open_then_none, within=30)  # a bound for a loaded machine, not a timing
     assert max(ages) > 0
 
     async def none_open() -> bool:
