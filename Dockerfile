@@ -10,6 +10,7 @@ COPY requirements.runtime.lock ./
 RUN /opt/venv/bin/uv pip sync --python /opt/venv/bin/python --require-hashes requirements.runtime.lock
 COPY pyproject.toml README.md ./
 COPY protos ./protos
+COPY common ./common
 COPY services ./services
 COPY gateway ./gateway
 # A wheel of what runs in production (pyproject.toml, [tool.hatch.build.targets.wheel]).

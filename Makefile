@@ -12,7 +12,7 @@ help:
 	@echo "make test   - run the test suite"
 	@echo "make lint   - ruff, mypy, buf lint and the deployment files' schemas"
 	@echo "make proto  - regenerate the Python stubs from protos/"
-	@echo "make settings-doc - rewrite README's configuration tables from services/config/"
+	@echo "make settings-doc - rewrite README's configuration tables from common/config/"
 	@echo "make bench  - run the benchmarks"
 	@echo "make screenshot - docs/console.png from a stack started on free ports (needs chromium)"
 	@echo "make chaos  - a bounded run under faults on PostgreSQL; fails if an answer was false, anything ran twice or was lost"

@@ -13,6 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from common.config import GatewaySettings
+from common.telemetry import prometheus
 from gateway import action_endpoints
 from gateway.errors import EXCEPTION_HANDLERS, error_response
 from gateway.guard import GladlyGuard
@@ -21,8 +23,6 @@ from gateway.openapi import openapi_json
 from gateway.rpc import ActionsClient, client_of
 from gateway.tracing import instrumented
 from gateway.wire import Health, WireResponse
-from services.config import GatewaySettings
-from services.telemetry import prometheus
 
 
 async def healthz(request: Request) -> Response:

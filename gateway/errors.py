@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from actions.contract import MEANINGS
+from common.telemetry.context import current_trace_id
 from gateway.rpc import RpcFailure
 from gateway.wire import ErrorItem, Errors, InvalidRequest, WireResponse
-from services.telemetry.context import current_trace_id
 
 # grpc-gateway v2 and Envoy agree on this table (reference/grpc-http-otel.md), but for
 # UNAUTHENTICATED.

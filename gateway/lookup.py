@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from actions.v1 import actions_pb2 as pb
+from common.telemetry.context import current_trace_id
 from gateway import card
 from gateway.rpc import ActionsClient, RpcFailure, client_of
 from gateway.wire import (
@@ -32,7 +33,6 @@ from gateway.wire import (
     decode,
     trimmed,
 )
-from services.telemetry.context import current_trace_id
 
 log = logging.getLogger(__name__)
 

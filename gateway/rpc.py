@@ -21,8 +21,8 @@ from starlette.requests import Request
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
+from common.telemetry import attributes, rpc
 from gateway.tracing import correlation_id
-from services.telemetry import attributes, rpc
 
 log = logging.getLogger(__name__)
 

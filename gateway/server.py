@@ -10,11 +10,11 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from common.config import ConfigError, GatewaySettings, default_of
+from common.runtime import freeze_startup_heap, listening_socket
+from common.telemetry.logs import configure_logging
+from common.telemetry.setup import configure
 from gateway.app import create_app
-from services.config import ConfigError, GatewaySettings, default_of
-from services.runtime import freeze_startup_heap, listening_socket
-from services.telemetry.logs import configure_logging
-from services.telemetry.setup import configure
 
 EXIT_BAD_CONFIG = 2
 # In-flight actions finish within their deadline; a little more lets their answers go out.

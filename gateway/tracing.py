@@ -21,9 +21,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.telemetry import attributes
-from services.telemetry.context import current_trace_id
-from services.telemetry.setup import SENSITIVE_HEADERS
+from common.telemetry import attributes
+from common.telemetry.context import current_trace_id
+from common.telemetry.setup import SENSITIVE_HEADERS
 
 log = logging.getLogger("gateway.access")
 

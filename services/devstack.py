@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from services.config import (
+from common.config import (
     Address,
     ConfigError,
     GatewaySettings,

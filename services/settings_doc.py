@@ -1,4 +1,4 @@
-"""README's configuration tables, made from the declarations in `services/config/`.
+"""README's configuration tables, made from the declarations in `common/config/`.
 
 `python -m services.settings_doc` rewrites the part of README.md between the markers;
 `--check` only says whether it is current (exit status 1 when not: `make lint` runs it).
@@ -15,10 +15,10 @@ from typing import Any, Final
 
 from pydantic.fields import FieldInfo
 
-from services.config import PROGRAMS, Address, Declared, Retired
+from common.config import PROGRAMS, Address, Declared, Retired
 
 README: Final = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN: Final = "<!-- settings: made by `python -m services.settings_doc`; edit services/config/ -->"
+BEGIN: Final = "<!-- settings: made by `python -m services.settings_doc`; edit common/config/ -->"
 END: Final = "<!-- settings: end -->"
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from common.config import GatewaySettings
 from gateway.app import create_app as create_gateway_app
 from gateway.gladly_auth import GladlySignature
-from services.config import GatewaySettings
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app
 from services.postgres_scratch import postgres_schema

@@ -20,11 +20,11 @@ from google.rpc import error_details_pb2, status_pb2
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
+from common.config import ServiceSettings, replaced
 from gateway.card import SKIP, SubscriptionRef, form_url
 from services.actions_service.lifecycle import RunningService, start
 from services.actions_service.store import Store
 from services.actions_service.store.rows import AuditEntry
-from services.config import ServiceSettings, replaced
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (

@@ -15,9 +15,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import format_trace_id
 
-from services.config import TelemetrySettings
-from services.telemetry.logs import quiet_chatty_loggers
-from services.telemetry.setup import configure
+from common.config import TelemetrySettings
+from common.telemetry.logs import quiet_chatty_loggers
+from common.telemetry.setup import configure
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import String
 
 from actions.v1 import actions_pb2 as pb
+from common.config import KNOWN_ACTIONS
 from services.actions_service.domain import Action
 from services.actions_service.errors import Reason
 from services.actions_service.servicer import _ACTION
 from services.actions_service.store import schema
-from services.config import KNOWN_ACTIONS
 from services.gladly_sandbox.state import DEMO_CONVERSATION_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role

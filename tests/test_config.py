@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from services.actions_service.domain import Action
-from services.config import (
+from common.config import (
     PROGRAMS,
     Address,
     ConfigError,
@@ -18,6 +17,7 @@ from services.config import (
     OrdergrooveSandboxSettings,
     ServiceSettings,
 )
+from services.actions_service.domain import Action
 
 
 def settings_reading(variable: str) -> type[Declared]:
@@ -301,9 +301,9 @@ def test_settings_import_no_program() -> None:
     """Every program reads its settings: they take the action names from the proto, not from
     the service's domain, so that no import runs back up from a program's settings."""
     code = (
-        "import sys, services.config\n"
+        "import sys, common.config\n"
         "print(sorted(m for m in sys.modules if m.startswith(('services.', 'gateway'))"
-        " and not m.startswith('services.config')))"
+        " and not m.startswith('common.config')))"
     )
     found = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

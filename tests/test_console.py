@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from common.config import GatewaySettings
 from gateway.app import create_app as create_gateway_app
 from gateway.guard import GladlyGuard
-from services.config import GatewaySettings
 from services.gladly_sandbox.app import create_app as create_gladly_app
 from services.gladly_sandbox.cli import main as gladly_sandbox
 from services.gladly_sandbox.console import ConsoleSettings

@@ -9,7 +9,9 @@ from pathlib import Path
 from actions.contract import PERIODS, STATUS_NAMES, frequency_words
 from services.actions_service.domain import Period, Status
 
-GATEWAY = Path(__file__).resolve().parent.parent / "gateway"
+ROOT = Path(__file__).resolve().parent.parent
+GATEWAY = ROOT / "gateway"
+COMMON = ROOT / "common"
 
 
 def _imports(path: Path) -> set[str]:
@@ -22,10 +24,18 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_the_gateway_imports_nothing_of_the_service() -> None:
+def test_the_gateway_imports_nothing_of_the_services() -> None:
+    """What both programs import is the API (`actions`: its messages and contract) and the
+    plumbing of `common` (settings, telemetry, sockets), which holds no fact of the domain."""
     for path in sorted(GATEWAY.glob("*.py")):
-        inside = {name for name in _imports(path) if name.startswith("services.actions_service")}
+        inside = {name for name in _imports(path) if name.split(".")[0] == "services"}
         assert not inside, f"{path.name} imports {inside}: shared facts go in actions.contract"
+
+
+def test_common_imports_neither_program() -> None:
+    for path in sorted(COMMON.rglob("*.py")):
+        inside = {name for name in _imports(path) if name.split(".")[0] in ("services", "gateway")}
+        assert not inside, f"{path} imports {inside}"
 
 
 def test_the_services_enums_name_what_the_contract_names() -> None:

@@ -12,11 +12,11 @@ import grpc
 import httpx
 import pytest
 
+from common.config import GatewaySettings, replaced
 from gateway.app import create_app
 from gateway.errors import failure_response
 from gateway.gladly_auth import GladlySignature
 from gateway.rpc import RpcFailure
-from services.config import GatewaySettings, replaced
 from services.gladly_sandbox.state import CLOSED_CUSTOMER_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (

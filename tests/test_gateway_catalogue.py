@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from actions.v1 import actions_pb2 as pb
+from common.config import DEFAULT_ORDERGROOVE_TIMEZONE
 from gateway import card as card_module
 from gateway.action_endpoints import SPECS, routes
 from gateway.openapi import _document as document
-from services.config import DEFAULT_ORDERGROOVE_TIMEZONE
 from services.ordergroove_sandbox.demo import DEMO_NEXT_ORDER_IDS, DEMO_SUBSCRIPTION_IDS, Role
 from tests.stack import Json, card_of, error_of, open_form
 

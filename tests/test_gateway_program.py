@@ -15,9 +15,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from actions.contract import ID_PATTERN, MAX_ID_LENGTH, MAX_REASON_DETAILS
+from common.config import GatewaySettings
 from gateway.app import ROUTES, create_app
 from gateway.gladly_auth import GladlySignature
-from services.config import GatewaySettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import free_port, serve_asgi

@@ -15,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actions.contract import MAX_REASON_DETAILS
+from common.config import GatewaySettings
 from gateway.app import create_app
 from gateway.gladly_auth import GladlySignature
 from gateway.guard import MAX_BODY_BYTES, GladlyGuard
-from services.config import GatewaySettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from tests.servers import serve_asgi

@@ -19,12 +19,12 @@ import pytest
 from starlette.applications import Starlette
 
 from actions.v1 import actions_pb2 as pb
+from common.config import GatewaySettings, replaced
 from gateway import signing
 from gateway.app import create_app as create_gateway_app
 from gateway.gladly_auth import GladlySignature
 from services.actions_service.domain import Action, timeline_item_id
 from services.actions_service.errors import Reason
-from services.config import GatewaySettings, replaced
 from services.gladly_sandbox.state import DEMO_CONVERSATION_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.app import create_app as create_ordergroove_app

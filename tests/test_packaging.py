@@ -58,8 +58,9 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 
 def import_from(site: Path, code: str) -> subprocess.CompletedProcess[str]:
-    """Run `code` with `site` first on the path and the repository out of it: `services`,
-    `gateway` and `actions` are regular packages, so the first found is the only one searched."""
+    """Run `code` with `site` first on the path and the repository out of it: `common`,
+    `services`, `gateway` and `actions` are regular packages, so the first found is the only
+    one searched."""
     return subprocess.run(  # noqa: S603 - this interpreter, the test's own code
         [sys.executable, "-P", "-c", textwrap.dedent(code)],
         cwd=site,
@@ -77,6 +78,7 @@ def test_the_wheel_holds_no_sandbox_nor_dev_stack(
     files = [p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()]
     assert [f for f in files if f.startswith(DEVELOPMENT_ONLY)] == []
     assert {f.split("/")[0] for f in files if not f.split("/")[0].endswith(".dist-info")} == {
+        "common",
         "services",
         "gateway",
         "actions",
@@ -102,7 +104,7 @@ def test_the_production_programs_run_from_the_wheel_alone(
             module, _, function = target.partition(":")
             assert callable(getattr(importlib.import_module(module), function)), target
         ours = [m for m in sys.modules.values() if m.__name__.split(".")[0]
-                in ("services", "gateway", "actions") and getattr(m, "__file__", None)]
+                in ("common", "services", "gateway", "actions") and getattr(m, "__file__", None)]
         outside = [m.__name__ for m in ours if not pathlib.Path(m.__file__).is_relative_to(site)]
         assert not outside, outside
         try:

@@ -28,10 +28,10 @@ from starlette.routing import Route
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
+from common.config import Address, GatewaySettings
 from gateway.gladly_auth import GladlySignature
 from gateway.server import MAX_HEAD_BYTES, uvicorn_config
 from services.actions_service.wiring import SERVICE_NAME
-from services.config import Address, GatewaySettings
 from services.devstack import StackSettings, banner
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
 from services.postgres_scratch import postgres_schema

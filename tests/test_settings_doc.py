@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.config import PROGRAMS, Retired
+from common.config import PROGRAMS, Retired
 from services.settings_doc import BEGIN, END, README, rendered, tables
 
 

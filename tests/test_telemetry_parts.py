@@ -16,13 +16,13 @@ from opentelemetry.instrumentation._semconv import (
 )
 from opentelemetry.trace import SpanKind
 
+from common.config import TelemetrySettings
+from common.telemetry.http_client import redact_query
+from common.telemetry.logs import JsonFormatter
+from common.telemetry.rpc import server_of
+from common.telemetry.setup import otlp_traces_url, use_stable_http_conventions
 from gateway.rpc import ActionsClient
 from services.actions_service.upstream import pooled_client
-from services.config import TelemetrySettings
-from services.telemetry.http_client import redact_query
-from services.telemetry.logs import JsonFormatter
-from services.telemetry.rpc import server_of
-from services.telemetry.setup import otlp_traces_url, use_stable_http_conventions
 from tests.stack import running_service, service_settings
 from tests.telemetry import Recorded
 

@@ -22,11 +22,11 @@ import pytest
 
 from actions.v1 import actions_pb2 as pb
 from actions.v1 import actions_pb2_grpc
+from common.telemetry.logs import TextFormatter, wants_colour
 from gateway.gladly_auth import GladlySignature
 from services.actions_service import audit_command
 from services.devstack import local_environment
 from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
-from services.telemetry.logs import TextFormatter, wants_colour
 from tests.servers import free_port, wait_until_healthy
 from tests.stack import SERVICE_PROGRAM, ServiceProcess, service_environment
 

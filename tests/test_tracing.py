@@ -20,11 +20,12 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from actions.v1 import actions_pb2 as pb
+from common.config import GatewaySettings
+from common.telemetry.logs import JsonFormatter
 from gateway.app import create_app
 from gateway.gladly_auth import GladlySignature
 from services.actions_service.gladly import GladlyClient
 from services.actions_service.ordergroove import OrdergrooveClient
-from services.config import GatewaySettings
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (
     DEMO_CUSTOMER_ID,
@@ -33,7 +34,6 @@ from services.ordergroove_sandbox.demo import (
     DEMO_SUBSCRIPTION_IDS,
     Role,
 )
-from services.telemetry.logs import JsonFormatter
 from tests.servers import serve_asgi
 from tests.stack import (
     GLADLY_TOKEN,

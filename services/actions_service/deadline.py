@@ -16,7 +16,7 @@ from contextvars import ContextVar
 
 from opentelemetry import trace
 
-from services.telemetry import attributes
+from common.telemetry import attributes
 
 _expires_at: ContextVar[float | None] = ContextVar("deadline_expires_at", default=None)
 

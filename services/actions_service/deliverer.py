@@ -24,6 +24,8 @@ from typing import Final
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from common.telemetry import attributes
+from common.telemetry.context import link_to
 from services.actions_service import metrics
 from services.actions_service.domain import TimelineEntry
 from services.actions_service.gladly import GladlyClient, TimelineRefused
@@ -31,8 +33,6 @@ from services.actions_service.store import Store, lease_owner, utcnow
 from services.actions_service.store.outbox import Pending
 from services.actions_service.store.rows import OutboxEntry
 from services.actions_service.upstream import RetryPolicy
-from services.telemetry import attributes
-from services.telemetry.context import link_to
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Generic, TypeVar
 
+from common.telemetry.context import current_trace_id, current_traceparent
 from services.actions_service import callers, deadline, idempotency, spans
 from services.actions_service.domain import (
     Action,
@@ -40,7 +41,6 @@ from services.actions_service.store.rows import (
     OutboxEntry,
     RecordState,
 )
-from services.telemetry.context import current_trace_id, current_traceparent
 
 log = logging.getLogger(__name__)
 

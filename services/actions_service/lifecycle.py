@@ -13,6 +13,9 @@ from typing import Final
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from common.config import ConfigError, ServiceSettings
+from common.runtime import freeze_startup_heap
+from common.telemetry import prometheus
 from services.actions_service.deliverer import TimelineDeliverer
 from services.actions_service.gladly import GladlyClient
 from services.actions_service.interceptors import StartingGate
@@ -22,9 +25,6 @@ from services.actions_service.store import Store, StoreUnavailable, utcnow
 from services.actions_service.store.db import Database, why_unavailable
 from services.actions_service.use_cases import UseCases
 from services.actions_service.wiring import SERVICE_NAME, grpc_server, parts
-from services.config import ConfigError, ServiceSettings
-from services.runtime import freeze_startup_heap
-from services.telemetry import prometheus
 
 log = logging.getLogger(__name__)
 

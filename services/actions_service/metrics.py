@@ -2,7 +2,7 @@
 calls to Ordergroove and Gladly by status class, the timeline outbox's backlog, and the
 action records still open.
 
-Instruments come from the global meter provider, installed at start by `services.telemetry`;
+Instruments come from the global meter provider, installed at start by `common.telemetry`;
 until then (and in programs without it) they record nothing.
 """
 
@@ -12,7 +12,7 @@ from typing import Final
 
 from opentelemetry import metrics
 
-from services.telemetry import attributes
+from common.telemetry import attributes
 
 _meter = metrics.get_meter("actions-service")
 

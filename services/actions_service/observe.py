@@ -18,10 +18,10 @@ import grpc
 from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes.rpc_attributes import RPC_METHOD
 
+from common.telemetry import attributes
+from common.telemetry.context import current_trace_id
 from services.actions_service import metrics
 from services.actions_service.errors import Reason
-from services.telemetry import attributes
-from services.telemetry.context import current_trace_id
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from async_lru import alru_cache
 
 from actions.contract import MAX_ID_LENGTH
+from common.config import DEFAULT_ORDERGROOVE_TIMEZONE
 from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
@@ -40,7 +41,6 @@ from services.actions_service.domain import (
 )
 from services.actions_service.errors import ActionError, Reason, UpstreamUnavailable
 from services.actions_service.upstream import Response, RetryPolicy, Upstream, pooled_client
-from services.config import DEFAULT_ORDERGROOVE_TIMEZONE
 
 log = logging.getLogger(__name__)
 

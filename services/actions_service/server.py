@@ -9,14 +9,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from common.config import ConfigError, ServiceSettings
+from common.runtime import listening_socket
+from common.telemetry.logs import configure_logging
+from common.telemetry.setup import configure
 from services.actions_service import audit_command
 from services.actions_service.lifecycle import serve
 from services.actions_service.store import StoreUnavailable
 from services.actions_service.store.db import why_unavailable
-from services.config import ConfigError, ServiceSettings
-from services.runtime import listening_socket
-from services.telemetry.logs import configure_logging
-from services.telemetry.setup import configure
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -25,10 +25,10 @@ from typing import Final
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from common.telemetry import attributes
 from services.actions_service import callers, deadline, metrics
 from services.actions_service.store import Store, utcnow
 from services.actions_service.use_cases import UseCases
-from services.telemetry import attributes
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)

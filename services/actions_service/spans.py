@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from opentelemetry import trace
 
+from common.telemetry import attributes
 from services.actions_service.store.rows import AuditEntry
-from services.telemetry import attributes
 
 
 def annotate_lookup(customer_id: str, gladly_customer_id: str) -> None:

@@ -29,9 +29,9 @@ from opentelemetry import trace
 from opentelemetry.semconv.attributes.http_attributes import HTTP_REQUEST_METHOD
 from yarl import URL
 
+from common.telemetry import attributes, http_client
 from services.actions_service import deadline, metrics
 from services.actions_service.errors import UpstreamUnavailable
-from services.telemetry import attributes, http_client
 
 log = logging.getLogger(__name__)
 

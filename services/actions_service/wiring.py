@@ -13,6 +13,8 @@ from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection
 
 from actions.v1 import actions_pb2, actions_pb2_grpc
+from common.config import ServiceSettings
+from common.telemetry import rpc
 from services.actions_service.deliverer import DeliveryPolicy, TimelineDeliverer
 from services.actions_service.gladly import SYSTEM as GLADLY
 from services.actions_service.gladly import GladlyClient
@@ -28,8 +30,6 @@ from services.actions_service.servicer import ActionsServicer
 from services.actions_service.store import Store
 from services.actions_service.upstream import RetryPolicy
 from services.actions_service.use_cases import UseCases
-from services.config import ServiceSettings
-from services.telemetry import rpc
 
 SERVICE_NAME = actions_pb2.DESCRIPTOR.services_by_name["ActionsService"].full_name
 # An action's lease outlasts its deadline by this much, so only a dead attempt loses its lease.

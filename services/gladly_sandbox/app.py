@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from common.runtime import client_gone
 from services.gladly_sandbox.api import api_routes
 from services.gladly_sandbox.console import ConsoleSettings, console_routes
 from services.gladly_sandbox.control import control_routes
@@ -16,7 +17,6 @@ from services.gladly_sandbox.frontdoor import FrontDoor
 from services.gladly_sandbox.ratelimit import RateLimiter
 from services.gladly_sandbox.responses import errors_response
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID, SandboxState
-from services.runtime import client_gone
 
 DEFAULT_API_USER = "sandbox@example.com"
 DEFAULT_API_TOKEN = "sandbox-token"  # noqa: S105 - the documented local default, not a secret

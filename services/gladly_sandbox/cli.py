@@ -18,15 +18,15 @@ from typing import Any
 import httpx
 import uvicorn
 
+from common.config import GladlySandboxSettings
+from common.runtime import listening_socket
 from gateway.card import BUTTONS, CANCEL, SKIP, SubscriptionRef, form_url
 from gateway.gladly_auth import GladlySignature
-from services.config import GladlySandboxSettings
 from services.gladly_sandbox import lookup_answer
 from services.gladly_sandbox.app import create_app
 from services.gladly_sandbox.config import ConfigError, serve_config
 from services.gladly_sandbox.console import console_settings, signing_key
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID, DEMO_EMAIL, DEMO_EXTERNAL_CUSTOMER_ID
-from services.runtime import listening_socket
 
 EXIT_BAD_CONFIG = 2
 EXIT_REFUSED = 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.config import ConfigError, GladlySandboxSettings
+from common.config import ConfigError, GladlySandboxSettings
 from services.gladly_sandbox.app import DEFAULT_API_TOKEN, DEFAULT_API_USER
 from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 

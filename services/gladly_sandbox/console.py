@@ -23,13 +23,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway.gladly_auth import GladlySignature
-from services.config import (
+from common.config import (
     TRACE_PLACEHOLDER,
     GladlySandboxSettings,
     csv_values,
     default_of,
 )
+from gateway.gladly_auth import GladlySignature
 from services.devstack import LOCAL_DEFAULTS
 from services.gladly_sandbox import console_state as sandbox
 from services.gladly_sandbox import console_view as view

@@ -7,13 +7,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from services.config import OrdergrooveSandboxSettings
+from common.config import OrdergrooveSandboxSettings
+from common.runtime import client_gone
 from services.ordergroove_sandbox import api
 from services.ordergroove_sandbox.control import control_routes
 from services.ordergroove_sandbox.dates import Instant, system_instant
 from services.ordergroove_sandbox.faults import METHODS
 from services.ordergroove_sandbox.state import Sandbox
-from services.runtime import client_gone
 
 DEFAULT_API_KEY = "sandbox-api-key"
 DEFAULT_PUBLIC_URL = OrdergrooveSandboxSettings().public

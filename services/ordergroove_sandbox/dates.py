@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.config import DEFAULT_ORDERGROOVE_TIMEZONE
+from common.config import DEFAULT_ORDERGROOVE_TIMEZONE
 
 # Ordergroove sends timestamps with a space separator and no zone. The only page of its
 # documentation that names their zone says CST (reference ordergroove.md, "Naive timestamps"):

@@ -7,9 +7,9 @@ import sys
 
 import uvicorn
 
-from services.config import ConfigError, OrdergrooveSandboxSettings
+from common.config import ConfigError, OrdergrooveSandboxSettings
+from common.runtime import listening_socket
 from services.ordergroove_sandbox.app import create_app
-from services.runtime import listening_socket
 
 
 def main() -> None:

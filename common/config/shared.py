@@ -7,9 +7,9 @@ from typing import Annotated, Final, Self
 
 from pydantic import model_validator
 
-from services.config import values
-from services.config.declared import ConfigError, Declared, Retired, parsed, setting
-from services.config.values import Address
+from common.config import values
+from common.config.declared import ConfigError, Declared, Retired, parsed, setting
+from common.config.values import Address
 
 TRACES_EXPORTERS: Final = ("otlp", "console", "none")
 OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")

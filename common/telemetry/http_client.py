@@ -39,7 +39,7 @@ from opentelemetry.util.http import (
 from opentelemetry.util.types import AttributeValue
 from yarl import URL
 
-from services.telemetry.setup import SENSITIVE_HEADERS
+from common.telemetry.setup import SENSITIVE_HEADERS
 
 REDACTED: Final = "REDACTED"
 # The semantic conventions' advice for `http.client.request.duration` (seconds).

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from services.config import values
-from services.config.declared import parsed, setting
-from services.config.shared import (
+from common.config import values
+from common.config.declared import parsed, setting
+from common.config.shared import (
     GatewayAddressSettings,
     GladlyCredentials,
     OrdergrooveKeySettings,
     SigningKeySettings,
 )
-from services.config.values import Address
+from common.config.values import Address
 
 
 class OrdergrooveSandboxSettings(OrdergrooveKeySettings):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from actions.contract import ID_PATTERN
-from services.config.declared import ConfigError
+from common.config.declared import ConfigError
 
 Parser = Callable[[str], Any]
 

@@ -9,15 +9,15 @@ from pydantic import model_validator
 
 from actions.contract import DEFAULT_MAX_DAYS_AHEAD
 from actions.v1.actions_pb2 import Action
-from services.config import values
-from services.config.declared import ConfigError, parsed, setting
-from services.config.shared import (
+from common.config import values
+from common.config.declared import ConfigError, parsed, setting
+from common.config.shared import (
     DeadlineSettings,
     GladlyApiSettings,
     OrdergrooveSettings,
     TelemetrySettings,
 )
-from services.config.values import Address
+from common.config.values import Address
 
 # ACTIONS_ENABLED names the actions as the proto does, without its prefix, in lower case; one
 # name is shorter, as operators have written it since it first shipped.

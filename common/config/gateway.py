@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from services.config import values
-from services.config.declared import parsed, setting
-from services.config.shared import (
+from common.config import values
+from common.config.declared import parsed, setting
+from common.config.shared import (
     MAX_DEADLINE,
     DeadlineSettings,
     GatewayAddressSettings,

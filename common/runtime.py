@@ -8,7 +8,7 @@ import socket
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.config import Address, ConfigError
+from common.config import Address, ConfigError
 
 
 def freeze_startup_heap() -> None:

@@ -37,7 +37,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from services.config import TelemetrySettings
+from common.config import TelemetrySettings
 
 log = logging.getLogger(__name__)
 

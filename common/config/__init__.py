@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from services.config.declared import ConfigError, Declared, Retired, replaced
-from services.config.gateway import GatewaySettings
-from services.config.sandboxes import GladlySandboxSettings, OrdergrooveSandboxSettings
-from services.config.service import (
+from common.config.declared import ConfigError, Declared, Retired, replaced
+from common.config.gateway import GatewaySettings
+from common.config.sandboxes import GladlySandboxSettings, OrdergrooveSandboxSettings
+from common.config.service import (
     KNOWN_ACTIONS,
     ServiceSettings,
 )
-from services.config.shared import (
+from common.config.shared import (
     DEFAULT_ORDERGROOVE_TIMEZONE,
     TelemetrySettings,
 )
-from services.config.values import TRACE_PLACEHOLDER, Address, csv_values
+from common.config.values import TRACE_PLACEHOLDER, Address, csv_values
 
 PROGRAMS: Final[tuple[type[Declared], ...]] = (
     ServiceSettings,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest, start_http_server
 
-from services.config import Address, ConfigError
+from common.config import Address, ConfigError
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
