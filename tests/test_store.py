@@ -78,7 +78,7 @@ async def test_migrations_build_the_schema_the_code_describes(store: Store) -> N
     async with store.database.transaction() as connection:
         assert await connection.run_sync(differences) == []
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-    assert version == "0005"
+    assert version == "0006"
 
 
 async def test_replicas_starting_at_once_migrate_once(store_url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Final, Self
 
 from pydantic import model_validator
@@ -80,6 +81,38 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
         "after the merchant's today; a later date is refused, naming the last one allowed (the "
         "forms' hints give the default, two years)",
     )
+    discounts_enabled: Annotated[bool, parsed(values.flag)] = setting(
+        "DISCOUNTS_ENABLED",
+        False,
+        "`true` lets agents issue one-time discounts (Issue Discount, also in `ACTIONS_ENABLED`), "
+        "up to the caps below; needs `ORDERGROOVE_MERCHANT_ID` and a cap",
+    )
+    discount_max_amount: Annotated[Decimal | None, parsed(values.optional_money)] = setting(
+        "DISCOUNT_MAX_AMOUNT",
+        None,
+        "the largest discount of an amount an agent may give (e.g. `25`); unset: none of that kind",
+        shown="unset",
+    )
+    discount_max_percent: Annotated[Decimal | None, parsed(values.optional_money)] = setting(
+        "DISCOUNT_MAX_PERCENT",
+        None,
+        "the largest discount in percent an agent may give (e.g. `20`, at most 100); unset: none "
+        "of that kind",
+        shown="unset",
+    )
+    merchant_id: Annotated[str, parsed(values.text)] = setting(
+        "ORDERGROOVE_MERCHANT_ID",
+        "",
+        "the merchant's Ordergroove id, which Ordergroove's discounts name (needed by "
+        "`DISCOUNTS_ENABLED`)",
+    )
+    swap_products: Annotated[frozenset[str], parsed(values.ids)] = setting(
+        "SWAP_PRODUCTS",
+        frozenset(),
+        "the products (`external_product_id`s, by commas) a Swap Product may offer; unset: every "
+        "product the merchant offers for subscriptions (live, autoship-enabled)",
+        shown="unset",
+    )
     grpc_listen: Annotated[Address, parsed(values.address)] = setting(
         "ACTIONS_GRPC_LISTEN", Address("127.0.0.1", 50051), "where `actions-service` listens"
     )
@@ -154,6 +187,7 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
                 f"OUTBOX_BACKOFF_SECONDS: must be at most OUTBOX_BACKOFF_MAX_SECONDS"
                 f" ({self.outbox_backoff_max_seconds:g}), got {self.outbox_backoff_seconds:g}"
             )
+        self._discounts_agree()
         # A client retrying after a deadline must find its action still open, not settled.
         if self.settle_after_seconds < self.deadline_seconds:
             raise ConfigError(
@@ -161,3 +195,18 @@ class ServiceSettings(OrdergrooveSettings, GladlyApiSettings, TelemetrySettings,
                 f"({self.deadline_seconds:g}), got {self.settle_after_seconds:g}"
             )
         return self
+
+    def _discounts_agree(self) -> None:
+        if self.discount_max_percent is not None and self.discount_max_percent > 100:
+            raise ConfigError(
+                f"DISCOUNT_MAX_PERCENT: must be at most 100, got {self.discount_max_percent}"
+            )
+        if not self.discounts_enabled:
+            return
+        if not self.merchant_id:
+            raise ConfigError("ORDERGROOVE_MERCHANT_ID: must be set when DISCOUNTS_ENABLED is true")
+        if self.discount_max_amount is None and self.discount_max_percent is None:
+            raise ConfigError(
+                "DISCOUNTS_ENABLED: needs DISCOUNT_MAX_AMOUNT or DISCOUNT_MAX_PERCENT (no cap "
+                "set means no discount of that kind)"
+            )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,6 +58,24 @@ def reason_names(value: str) -> dict[str, str]:
             )
         names[code] = words
     return names
+
+
+def optional_money(value: str) -> Decimal | None:
+    """A cap: a positive decimal with at most two places ("25", "7.50"); empty for none."""
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,2})?", value) or Decimal(value) <= 0:
+        raise ConfigError(f"must be a positive number with at most two decimals, got {value!r}")
+    return Decimal(value)
+
+
+def ids(value: str) -> frozenset[str]:
+    """Ids separated by commas (empty: none)."""
+    found = frozenset(csv_values(value))
+    bad = sorted(item for item in found if not re.fullmatch(ID_PATTERN, item))
+    if bad:
+        raise ConfigError(f"not an id: {bad[0]!r}")
+    return found
 
 
 def text(value: str) -> str:

@@ -57,6 +57,8 @@ def order_status_label(code: int) -> str:
 ORDER_STATUS_UNSENT: Final = OrderStatus.UNSENT
 # The id pattern and lengths are the contract's: the gateway checks ids with the same ones.
 _ID_PATTERN = re.compile(ID_PATTERN)
+# The longest product search a swap form sends (a product name's words).
+MAX_SEARCH_LENGTH: Final = 100
 # Ids become path segments at Ordergroove: "." and ".." would name another resource.
 _DOT_SEGMENTS = frozenset({".", ".."})
 _UUID_PATTERN = re.compile(
@@ -75,6 +77,12 @@ class Action(StrEnum):
     CHANGE_QUANTITY = "change_quantity"
     SEND_NOW = "send_now"
     CHANGE_RENEWAL = "change_renewal"
+    CANCEL_ORDER = "cancel_order"
+    CHANGE_ITEM_QUANTITY = "change_item_quantity"
+    REMOVE_FROM_ORDER = "remove_from_order"
+    ISSUE_DISCOUNT = "issue_discount"
+    SWAP_PRODUCT = "swap_product"
+    CHANGE_SHIPPING_ADDRESS = "change_shipping_address"
 
 
 class Status(Enum):
@@ -107,6 +115,15 @@ class Product:
     name: str = ""
     sku: str = ""
     image_url: str = ""
+    price: str = ""  # a decimal string as Ordergroove holds it
+    live: bool = True
+    autoship_enabled: bool = True
+    discontinued: bool = False
+
+    @property
+    def offered_for_subscription(self) -> bool:
+        """Whether a subscription may ship it: Ordergroove's products list holds only these."""
+        return self.live and self.autoship_enabled and not self.discontinued
 
 
 @dataclass(frozen=True)
@@ -150,6 +167,7 @@ class Subscription:
     cancelled_at: datetime | None = None
     cancel_reason_code: str = ""
     cancel_reason_details: str = ""
+    shipping_address_id: str = ""
 
     @property
     def prepaid(self) -> bool:
@@ -177,26 +195,66 @@ class SubscriptionView:
     cancel_reason_text: str = ""
     # What the next order holds: every subscription's items (Ordergroove ships the whole order).
     next_order_lines: tuple[OrderLine, ...] = ()
+    # Where it ships, when that is one of the customer's live addresses.
+    shipping_address: ShippingAddress | None = None
 
 
 @dataclass(frozen=True)
 class OrderLine:
-    """One item of an order: whose subscription (empty for a one-off), which product, how many."""
+    """One item of an order: whose subscription (empty for a one-off), which product, how many,
+    and the item's own id and price (the item actions name it)."""
 
     subscription_id: str
     product_id: str
     quantity: int
+    item_id: str = ""
+    price: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "subscription_id": self.subscription_id,
             "product_id": self.product_id,
             "quantity": self.quantity,
+            "item_id": self.item_id,
+            "price": self.price,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OrderLine:
-        return cls(str(data["subscription_id"]), str(data["product_id"]), int(data["quantity"]))
+        return cls(
+            str(data["subscription_id"]),
+            str(data["product_id"]),
+            int(data["quantity"]),
+            str(data.get("item_id", "")),
+            str(data.get("price", "")),
+        )
+
+
+def line_of(lines: Iterable[OrderLine], subscription_id: str) -> OrderLine | None:
+    """The subscription's item among an order's lines (an order holds one per subscription)."""
+    return next((line for line in lines if line.subscription_id == subscription_id), None)
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    """One of a customer's addresses, as an agent reads it."""
+
+    address_id: str
+    customer_id: str
+    live: bool = True
+    label: str = ""
+    text: str = ""  # on one line: "Dana Demo, 1 Main St, Springfield, IL 62701, US"
+
+
+@dataclass(frozen=True)
+class Incentive:
+    """A one-time discount at Ordergroove: on which order or item, and its description (which
+    names the request that issued it)."""
+
+    incentive_id: str
+    order_id: str
+    item_id: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -213,9 +271,15 @@ class RecoveryPoint:
     # changed since (by the write, or by someone else).
     subscription_updated_at: datetime | None = None
     order_lines: tuple[OrderLine, ...] = ()  # what the order held (read by skip and send now)
+    subscription_price: str = ""  # what the subscription cost (a swap changes it)
+    # The request the write was made for: a write that leaves no trace in the state (a discount)
+    # carries it, and its proof looks for it.
+    request_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "subscription_price": self.subscription_price,
+            "request_id": self.request_id,
             "subscription_id": self.subscription_id,
             "customer_id": self.customer_id,
             "order_id": self.order_id,
@@ -233,6 +297,8 @@ class RecoveryPoint:
             order_place_at=_from_iso(data.get("order_place_at")),
             subscription_updated_at=_from_iso(data.get("subscription_updated_at")),
             order_lines=tuple(OrderLine.from_json(line) for line in data.get("order_lines", ())),
+            subscription_price=str(data.get("subscription_price", "")),
+            request_id=str(data.get("request_id", "")),
         )
 
 

@@ -30,11 +30,13 @@ from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
     Customer,
+    Incentive,
     Order,
     OrderLine,
     Period,
     PrepaidPlan,
     Product,
+    ShippingAddress,
     Subscription,
     is_id,
     split_cancel_reason,
@@ -288,10 +290,58 @@ class OrdergrooveClient:
         rows = await self._get_all("/items/", {"order": order_id}, customer_id, single_read=True)
         return [
             OrderLine(
-                _str(row.get("subscription")), _str(row.get("product")), _int(row.get("quantity"))
+                _str(row.get("subscription")),
+                _str(row.get("product")),
+                _int(row.get("quantity")),
+                item_id=_str(row.get("public_id")),
+                price=_str(row.get("price")),
             )
             for row in rows
         ]
+
+    async def list_addresses(self, customer_id: str) -> list[ShippingAddress]:
+        """The customer's live addresses (Ordergroove docs, Addresses: List, `customer` and
+        `live` filters), in one listing for the whole card."""
+        params = {"customer": customer_id, "live": "True"}
+        rows = await self._get_all("/addresses/", params, customer_id)
+        return [parse_address(row) for row in rows]
+
+    async def get_address(self, address_id: str) -> ShippingAddress | None:
+        """One address (recorded getShippingAddress: `GET /addresses/{id}/`)."""
+        body = await self._get_or_none(_path("addresses", address_id))
+        return None if body is None else parse_address(body)
+
+    async def find_products(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        """Products as Ordergroove holds them now (live, autoship-enabled), never cached: a
+        swap checks the product it sends. Those Ordergroove does not have are left out."""
+        async with task_group() as group:
+            tasks = [
+                group.create_task(self._get_or_none(_path("products", pid)))
+                for pid in dict.fromkeys(product_ids)
+            ]
+        products = (parse_product(body) for task in tasks if (body := task.result()) is not None)
+        return {product.product_id: product for product in products}
+
+    async def list_swap_products(self, customer_id: str, search: str = "") -> list[Product]:
+        """The merchant's products a subscription may ship: Ordergroove's products list holds
+        only the autoship-enabled, not discontinued ones (docs, Products: List); `search`
+        matches their names. One page of at most PAGE_SIZE: a form lists no more."""
+        params = {"search": search, "fields": "name"} if search else {}
+        query = [*_pairs(params), ("page_size", str(PAGE_SIZE))]
+        async with self._paging.slot(customer_id):
+            page = await self._get_json("/products/", query)
+        products = [parse_product(row) for row in _results(page)]
+        return [product for product in products if product.offered_for_subscription]
+
+    async def list_incentives(
+        self, customer_id: str, *, order_id: str = "", item_id: str = ""
+    ) -> list[Incentive]:
+        """The customer's one-time incentives on an order or an item (Ordergroove docs, One
+        Time Incentives: List, filters `customer`, `order`, `item`)."""
+        params = {"customer": customer_id}
+        params.update({"order": order_id} if order_id else {"item": item_id})
+        rows = await self._get_all("/one_time_incentives/", params, customer_id)
+        return [parse_incentive(row) for row in rows]
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -357,6 +407,45 @@ class OrdergrooveClient:
         response = await self._upstream.request("PATCH", _path("orders", order_id, "send_now"))
         body = _json_or_raise(response, order_id=order_id)
         return Written(parse_order(body, self.timezone), response.status_code)
+
+    async def change_item_quantity(self, item_id: str, quantity: int, order_id: str) -> int:
+        """Recorded changeItemQuantity: `{"quantity": n}`; answers the item."""
+        response = await self._upstream.request(
+            "PATCH", _path("items", item_id, "change_quantity"), json={"quantity": quantity}
+        )
+        _json_or_raise(response, order_id=order_id)
+        return response.status_code
+
+    async def delete_item(self, item_id: str, order_id: str) -> int:
+        """Recorded deleteOrderItem: `DELETE /items/{id}/delete/`, answered 200 or 204 with no
+        body."""
+        response = await self._upstream.request("DELETE", _path("items", item_id, "delete"))
+        if not response.is_success:
+            raise error_for(response, order_id=order_id)
+        return response.status_code
+
+    async def cancel_order(self, order_id: str) -> int:
+        """Recorded cancelOrder: no body; answers the order (status 4, CANCELLED)."""
+        response = await self._upstream.request("PATCH", _path("orders", order_id, "cancel"))
+        _json_or_raise(response, order_id=order_id)
+        return response.status_code
+
+    async def create_incentive(self, incentive: Json, order_id: str) -> int:
+        """Recorded issueOneTimeDiscount: `POST /one_time_incentives/create/`, 201 (200 is
+        also success), the body as the caller built it."""
+        response = await self._upstream.request(
+            "POST", "/one_time_incentives/create/", json=incentive
+        )
+        _json_or_raise(response, order_id=order_id)
+        return response.status_code
+
+    async def change_product(self, subscription_id: str, product_id: str) -> int:
+        path = _path("subscriptions", subscription_id, "change_product")
+        return await self._patch(path, {"product": product_id})
+
+    async def change_shipping_address(self, subscription_id: str, address_id: str) -> int:
+        path = _path("subscriptions", subscription_id, "change_shipping")
+        return await self._patch(path, {"shipping_address": address_id})
 
     async def _patch(self, path: str, body: Json | None) -> int:
         """A write whose answer the caller does not use (it re-reads): its status, or the error."""
@@ -547,6 +636,7 @@ def parse_subscription(row: Json, zone: tzinfo) -> Subscription:
         # An integer, though some recorded answers carry it as a string ("4").
         cancel_reason_code=_code(row.get("cancel_reason_code")) or _code(code),
         cancel_reason_details=details,
+        shipping_address_id=_str(row.get("shipping_address")),
     )
 
 
@@ -587,12 +677,52 @@ def rejected_message(value: Any) -> str:
 
 
 def parse_product(row: Json) -> Product:
-    """Products have no `public_id`: their id is the merchant's `external_product_id`."""
+    """Products have no `public_id`: their id is the merchant's `external_product_id`. A flag
+    Ordergroove leaves out is taken as set (its products list holds only live, autoship-enabled
+    products)."""
     return Product(
         product_id=_str(row.get("external_product_id")),
         name=_str(row.get("name")),
         sku=_str(row.get("sku")),
         image_url=_str(row.get("image_url")),
+        price=_str(row.get("price")),
+        live=_bool(row.get("live", True)),
+        autoship_enabled=_bool(row.get("autoship_enabled", True)),
+        discontinued=_bool(row.get("discontinued", False)),
+    )
+
+
+def parse_address(row: Json) -> ShippingAddress:
+    """Recorded getShippingAddress: names, `address`, `address2`, `city`,
+    `state_province_code`, `zip_postal_code`, `country_code`; any may be null."""
+    name = " ".join(filter(None, (_str(row.get("first_name")), _str(row.get("last_name")))))
+    region = " ".join(
+        filter(None, (_str(row.get("state_province_code")), _str(row.get("zip_postal_code"))))
+    )
+    parts = (
+        name,
+        _str(row.get("company_name")),
+        _str(row.get("address")),
+        _str(row.get("address2")),
+        _str(row.get("city")),
+        region,
+        _str(row.get("country_code")),
+    )
+    return ShippingAddress(
+        address_id=_str(row.get("public_id")),
+        customer_id=_str(row.get("customer")),
+        live=_bool(row.get("live", True)),
+        label=_str(row.get("label")),
+        text=", ".join(filter(None, parts)),
+    )
+
+
+def parse_incentive(row: Json) -> Incentive:
+    return Incentive(
+        incentive_id=_str(row.get("public_id")),
+        order_id=_str(row.get("order")),
+        item_id=_str(row.get("item")),
+        description=_str(row.get("description")),
     )
 
 

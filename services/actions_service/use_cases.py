@@ -19,7 +19,16 @@ from functools import partial
 from typing import Any, TypeVar
 
 from services.actions_service import catalogue, domain
-from services.actions_service.catalogue.base import Definition, MerchantSettings, Params, State
+from services.actions_service.catalogue.base import (
+    CardState,
+    Definition,
+    Discounts,
+    MerchantSettings,
+    NamesProducts,
+    Params,
+    Reading,
+    State,
+)
 from services.actions_service.concurrency import task_group
 from services.actions_service.domain import (
     Action,
@@ -31,6 +40,7 @@ from services.actions_service.domain import (
     Product,
     Proof,
     RecoveryPoint,
+    ShippingAddress,
     Status,
     Subscription,
     SubscriptionView,
@@ -53,6 +63,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # A subscription without an order to come.
 _NONE: tuple[None, tuple[OrderLine, ...]] = (None, ())
+# Stands for the subscription in a State read before the subscription is (`_read_extra`).
+_NO_SUBSCRIPTION: Subscription = Subscription("", "", "", live=False)
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class CustomerSubscriptions:
     views: tuple[SubscriptionView, ...] = ()
     total_count: int = 0
     active_count: int = 0
+    addresses: tuple[ShippingAddress, ...] = ()  # the customer's live addresses (full view)
 
     @property
     def linked(self) -> bool:
@@ -128,10 +141,15 @@ class UseCases:
         reason_required: bool = False,
         max_quantity: int = 12,
         max_days_ahead: int,
+        discounts: Discounts | None = None,
+        swap_products: Collection[str] = (),
     ) -> None:
         self._ordergroove = ordergroove
         self._gladly = gladly
-        self._enabled = frozenset(enabled)
+        discounts = discounts or Discounts()
+        # A discount needs the merchant's consent (DISCOUNTS_ENABLED) besides ACTIONS_ENABLED.
+        switched_off = () if discounts.enabled else (Action.ISSUE_DISCOUNT.value,)
+        self._enabled = frozenset(enabled) - frozenset(switched_off)
         self._ledger = ledger
         # The merchant's words for its integer reason codes (CANCEL_REASON_NAMES).
         self._reason_names: Mapping[str, str] = dict(reason_names or {})
@@ -144,6 +162,8 @@ class UseCases:
             reason_required=reason_required,
             reason_names=self._reason_names,
             reason_codes=ordergroove.list_cancel_reason_codes,
+            discounts=discounts,
+            swap_products=frozenset(swap_products),
         )
 
     # --- reads ---------------------------------------------------------------------------------
@@ -169,11 +189,14 @@ class UseCases:
             async with task_group() as group:
                 customer_task = group.create_task(self._ordergroove.get_customer(customer_id))
                 listing_task = group.create_task(self._listing(customer_id, full))
-            customer, (subscriptions, views) = customer_task.result(), listing_task.result()
+            customer, (subscriptions, views, addresses) = (
+                customer_task.result(),
+                listing_task.result(),
+            )
         else:
             customer = await self._ordergroove.find_customer_by_email(domain.check_email(email))
-            subscriptions, views = (
-                await self._listing(customer.customer_id, full) if customer else ([], [])
+            subscriptions, views, addresses = (
+                await self._listing(customer.customer_id, full) if customer else ([], [], ())
             )
         if customer is None:
             return CustomerSubscriptions(customer=None)
@@ -182,7 +205,31 @@ class UseCases:
             views=tuple(views),
             total_count=len(subscriptions),
             active_count=sum(s.status is Status.ACTIVE for s in subscriptions),
+            addresses=addresses,
         )
+
+    async def list_swap_products(
+        self, subscription_id: str, customer_id: str, search: str = ""
+    ) -> list[Product]:
+        """The products the subscription may be swapped to: the merchant's live,
+        autoship-enabled products (those of SWAP_PRODUCTS only, when set), its own excluded."""
+        domain.require_id("subscription_id", subscription_id)
+        domain.require_id("customer_id", customer_id)
+        if len(search) > domain.MAX_SEARCH_LENGTH:
+            raise InvalidArgument(
+                "search", f"must be at most {domain.MAX_SEARCH_LENGTH} characters"
+            )
+        og = self._ordergroove
+        subscription = await og.get_subscription(subscription_id)
+        if subscription is None or subscription.customer_id != customer_id:
+            raise domain.subscription_not_found(subscription_id)
+        allowed = self.merchant.swap_products
+        return [
+            product
+            for product in await og.list_swap_products(customer_id, search.strip())
+            if product.product_id != subscription.product_id
+            and (not allowed or product.product_id in allowed)
+        ]
 
     async def list_cancel_reasons(self) -> list[CancelReason]:
         """Exactly the merchant's codes, each with the merchant's words for it."""
@@ -191,22 +238,24 @@ class UseCases:
 
     async def _listing(
         self, customer_id: str, full: bool
-    ) -> tuple[list[Subscription], list[SubscriptionView]]:
-        """The customer's subscriptions and, when `full`, their views. Products and next orders
-        are asked for per product and per order, not per subscription: orders ship several
-        subscriptions at once, so a large card needs far fewer requests."""
+    ) -> tuple[list[Subscription], list[SubscriptionView], tuple[ShippingAddress, ...]]:
+        """The customer's subscriptions and, when `full`, their views and the customer's
+        addresses. Products, next orders and addresses are asked for per product, per order and
+        per customer, not per subscription: orders ship several subscriptions at once and
+        subscriptions share addresses, so a large card needs far fewer requests."""
         if not full:
-            return await self._ordergroove.list_subscriptions(customer_id), []
+            return await self._ordergroove.list_subscriptions(customer_id), [], ()
         async with task_group() as group:
             listed_task = group.create_task(self._subscriptions_and_products(customer_id))
             next_orders_task = group.create_task(self._next_orders(customer_id))
+            addresses_task = group.create_task(self._ordergroove.list_addresses(customer_id))
         subscriptions, products = listed_task.result()
-        next_orders = next_orders_task.result()
-        views = [
-            self._view(s, products.get(s.product_id), *next_orders.get(s.subscription_id, _NONE))
-            for s in subscriptions
-        ]
-        return subscriptions, views
+        next_orders, addresses = next_orders_task.result(), tuple(addresses_task.result())
+        views = []
+        for s in subscriptions:
+            upcoming, lines = next_orders.get(s.subscription_id, _NONE)
+            views.append(self._view(s, products.get(s.product_id), upcoming, lines, addresses))
+        return subscriptions, views, addresses
 
     async def _subscriptions_and_products(
         self, customer_id: str
@@ -246,16 +295,20 @@ class UseCases:
         product: Product | None,
         upcoming: Order | None,
         lines: tuple[OrderLine, ...] = (),
+        addresses: tuple[ShippingAddress, ...] = (),
     ) -> SubscriptionView:
         if subscription.status is not Status.ACTIVE:
             upcoming, lines = None, ()  # only live subscriptions have orders to come
+        card = CardState(subscription, upcoming, lines, addresses)
+        ships_to = {a.address_id: a for a in addresses}.get(subscription.shipping_address_id)
         return SubscriptionView(
             subscription=subscription,
             product=product or Product(subscription.product_id),
             next_order=upcoming,
-            available_actions=catalogue.offered(subscription, upcoming, self._enabled),
+            available_actions=catalogue.offered(card, self._enabled),
             cancel_reason_text=self.reason_words(subscription.cancel_reason_code),
             next_order_lines=lines,
+            shipping_address=ships_to,
         )
 
     def reason_words(self, code: str) -> str:
@@ -302,9 +355,9 @@ class UseCases:
         async with self._ledger.turn(customer_id):
             if point is None:
                 state = await self._checked_state(definition, call, customer_id)
-                point = _recovery_point(state)
+                point = _recovery_point(state, request_id)
             else:
-                state = await self._read_state(definition, point)
+                state = await self._read_state(definition, point, call.params)
                 finding = definition.proof(point, state, call.params)
                 if finding.proof is Proof.APPLIED:
                     return await self._outcome(definition, call, request_id, point, state, None)
@@ -312,7 +365,7 @@ class UseCases:
                     raise _unsettled(definition, point, finding)
             await attempt.before_write(point)
             status = await definition.write(self._ordergroove, point, call.params, self.today())
-            after = await self._read_state(definition, point)
+            after = await self._read_state(definition, point, call.params)
             if definition.proof(point, after, call.params).proof is not Proof.APPLIED:
                 before_after = definition.before_after(point, after, call.params, self.merchant)
                 raise _not_as_asked(before_after)
@@ -325,14 +378,14 @@ class UseCases:
     async def _checked_state(
         self, definition: Definition[Any], call: ActionCall, customer_id: str
     ) -> State:
-        """The customer, the subscription and its unsent orders, read concurrently (and what
-        the next order holds, for a declaration that reads it); then what the rules and the
-        shown state refuse."""
-        og, subscription_id = self._ordergroove, call.subscription_id
+        """The customer, the subscription and its unsent orders, read concurrently (with what
+        else the declaration reads); then what the rules and the shown state refuse."""
+        og, subscription_id, reads = self._ordergroove, call.subscription_id, definition.reads
         async with task_group() as group:
             customer_task = group.create_task(og.get_customer(customer_id))
             subscription_task = group.create_task(og.get_subscription(subscription_id))
             orders_task = group.create_task(og.list_unsent_orders(subscription_id, customer_id))
+            extra_task = group.create_task(self._read_extra(reads, call.params, customer_id))
         if customer_task.result() is None:
             raise ActionError(
                 Reason.CUSTOMER_NOT_LINKED,
@@ -346,17 +399,20 @@ class UseCases:
         upcoming = domain.next_order(orders_task.result())
         lines = (
             tuple(await og.order_lines(upcoming.order_id, customer_id))
-            if upcoming is not None and definition.reads_order_items
+            if upcoming is not None and Reading.ORDER_ITEMS in reads
             else ()
         )
-        state = State(subscription, upcoming, None, _now(), lines)
+        state = replace(extra_task.result(), subscription=subscription, next_order=upcoming)
+        state = replace(state, order_lines=lines)
         definition.refuse(state, call.params)
         return state
 
-    async def _read_state(self, definition: Definition[Any], point: RecoveryPoint) -> State:
-        """The subscription, its next order and the recorded order (with what it holds, when
-        the proof needs it), as Ordergroove holds them now."""
-        og = self._ordergroove
+    async def _read_state(
+        self, definition: Definition[Any], point: RecoveryPoint, params: Params
+    ) -> State:
+        """The subscription, its next order and the recorded order (with what else the
+        declaration's proof reads), as Ordergroove holds them now."""
+        og, reads = self._ordergroove, definition.reads
         async with task_group() as group:
             subscription_task = group.create_task(og.get_subscription(point.subscription_id))
             orders_task = group.create_task(
@@ -365,18 +421,54 @@ class UseCases:
             order_task = group.create_task(og.get_order(point.order_id)) if point.order_id else None
             lines_task = (
                 group.create_task(og.order_lines(point.order_id, point.customer_id))
-                if point.order_id and definition.reads_order_items
+                if point.order_id and Reading.ORDER_ITEMS in reads
                 else None
+            )
+            extra_task = group.create_task(
+                self._read_extra(reads, params, point.customer_id, after_write=True)
             )
         subscription = subscription_task.result()
         if subscription is None:
             raise domain.subscription_not_found(point.subscription_id)
+        return replace(
+            extra_task.result(),
+            subscription=subscription,
+            next_order=domain.next_order(orders_task.result()),
+            order=order_task.result() if order_task is not None else None,
+            order_lines=tuple(lines_task.result()) if lines_task is not None else (),
+        )
+
+    async def _read_extra(
+        self, reads: frozenset[Reading], params: Params, customer_id: str, after_write: bool = False
+    ) -> State:
+        """What a declaration reads besides the subscription and its orders, in a State whose
+        subscription and orders the caller fills in."""
+        og = self._ordergroove
+        async with task_group() as group:
+            addresses = (
+                group.create_task(og.list_addresses(customer_id))
+                if Reading.ADDRESSES in reads
+                else None
+            )
+            named = params.product_ids() if isinstance(params, NamesProducts) else ()
+            products = (
+                group.create_task(og.find_products(named))
+                if Reading.PRODUCTS in reads and named
+                else None
+            )
+            incentives = (
+                group.create_task(og.list_incentives(customer_id))
+                if Reading.INCENTIVES in reads and after_write
+                else None
+            )
         return State(
-            subscription,
-            domain.next_order(orders_task.result()),
-            order_task.result() if order_task is not None else None,
+            _NO_SUBSCRIPTION,
+            None,
+            None,
             _now(),
-            tuple(lines_task.result()) if lines_task is not None else (),
+            addresses=tuple(addresses.result()) if addresses else (),
+            products=products.result() if products else {},
+            incentives=tuple(incentives.result()) if incentives else (),
         )
 
     async def _outcome(
@@ -448,7 +540,7 @@ class UseCases:
         turn, so that no action of ours is halfway through its write meanwhile."""
         async with self._ledger.turn(point.customer_id):
             try:
-                state = await self._read_state(definition, point)
+                state = await self._read_state(definition, point, call.params)
             except ActionError as error:
                 if error.reason is Reason.SUBSCRIPTION_NOT_FOUND:
                     return Unconfirmed(f"subscription {point.subscription_id} is gone")
@@ -554,7 +646,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _recovery_point(state: State) -> RecoveryPoint:
+def _recovery_point(state: State, request_id: str) -> RecoveryPoint:
     """What the write targets — the subscription and its next order as read in the turn — and
     the snapshot its proof compares with."""
     upcoming, sub = state.next_order, state.subscription
@@ -565,6 +657,8 @@ def _recovery_point(state: State) -> RecoveryPoint:
         upcoming.place_at if upcoming else None,
         subscription_updated_at=sub.updated_at,
         order_lines=state.order_lines,
+        subscription_price=sub.price,
+        request_id=request_id,
     )
 
 

@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 from actions.v1 import actions_pb2, actions_pb2_grpc
 from common.config import ServiceSettings
 from common.telemetry import rpc
+from services.actions_service.catalogue.base import Discounts
 from services.actions_service.deliverer import DeliveryPolicy, TimelineDeliverer
 from services.actions_service.gladly import SYSTEM as GLADLY
 from services.actions_service.gladly import GladlyClient
@@ -81,6 +82,13 @@ def parts(settings: ServiceSettings, store: Store) -> Parts:
         reason_required=settings.cancel_reason_required,
         max_quantity=settings.max_quantity,
         max_days_ahead=settings.max_days_ahead,
+        discounts=Discounts(
+            enabled=settings.discounts_enabled,
+            max_amount=settings.discount_max_amount,
+            max_percent=settings.discount_max_percent,
+            merchant_id=settings.merchant_id,
+        ),
+        swap_products=settings.swap_products,
     )
     return Parts(use_cases, clients, deliverer)
 

@@ -51,6 +51,12 @@ class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ACTION_CHANGE_QUANTITY: _ClassVar[Action]
     ACTION_SEND_NOW: _ClassVar[Action]
     ACTION_CHANGE_RENEWAL: _ClassVar[Action]
+    ACTION_CANCEL_ORDER: _ClassVar[Action]
+    ACTION_CHANGE_ITEM_QUANTITY: _ClassVar[Action]
+    ACTION_REMOVE_FROM_ORDER: _ClassVar[Action]
+    ACTION_ISSUE_DISCOUNT: _ClassVar[Action]
+    ACTION_SWAP_PRODUCT: _ClassVar[Action]
+    ACTION_CHANGE_SHIPPING_ADDRESS: _ClassVar[Action]
 
 class FrequencyPeriod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -59,6 +65,18 @@ class FrequencyPeriod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FREQUENCY_PERIOD_WEEK: _ClassVar[FrequencyPeriod]
     FREQUENCY_PERIOD_MONTH: _ClassVar[FrequencyPeriod]
     FREQUENCY_PERIOD_YEAR: _ClassVar[FrequencyPeriod]
+
+class DiscountTarget(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DISCOUNT_TARGET_UNSPECIFIED: _ClassVar[DiscountTarget]
+    DISCOUNT_TARGET_ORDER: _ClassVar[DiscountTarget]
+    DISCOUNT_TARGET_ITEM: _ClassVar[DiscountTarget]
+
+class DiscountKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DISCOUNT_KIND_UNSPECIFIED: _ClassVar[DiscountKind]
+    DISCOUNT_KIND_AMOUNT: _ClassVar[DiscountKind]
+    DISCOUNT_KIND_PERCENT: _ClassVar[DiscountKind]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 ERROR_REASON_CUSTOMER_NOT_LINKED: ErrorReason
 ERROR_REASON_SUBSCRIPTION_NOT_FOUND: ErrorReason
@@ -89,11 +107,23 @@ ACTION_CHANGE_FREQUENCY: Action
 ACTION_CHANGE_QUANTITY: Action
 ACTION_SEND_NOW: Action
 ACTION_CHANGE_RENEWAL: Action
+ACTION_CANCEL_ORDER: Action
+ACTION_CHANGE_ITEM_QUANTITY: Action
+ACTION_REMOVE_FROM_ORDER: Action
+ACTION_ISSUE_DISCOUNT: Action
+ACTION_SWAP_PRODUCT: Action
+ACTION_CHANGE_SHIPPING_ADDRESS: Action
 FREQUENCY_PERIOD_UNSPECIFIED: FrequencyPeriod
 FREQUENCY_PERIOD_DAY: FrequencyPeriod
 FREQUENCY_PERIOD_WEEK: FrequencyPeriod
 FREQUENCY_PERIOD_MONTH: FrequencyPeriod
 FREQUENCY_PERIOD_YEAR: FrequencyPeriod
+DISCOUNT_TARGET_UNSPECIFIED: DiscountTarget
+DISCOUNT_TARGET_ORDER: DiscountTarget
+DISCOUNT_TARGET_ITEM: DiscountTarget
+DISCOUNT_KIND_UNSPECIFIED: DiscountKind
+DISCOUNT_KIND_AMOUNT: DiscountKind
+DISCOUNT_KIND_PERCENT: DiscountKind
 
 class GetSubscriptionsRequest(_message.Message):
     __slots__ = ("customer_id", "email", "gladly_customer_id", "view")
@@ -108,18 +138,30 @@ class GetSubscriptionsRequest(_message.Message):
     def __init__(self, customer_id: _Optional[str] = ..., email: _Optional[str] = ..., gladly_customer_id: _Optional[str] = ..., view: _Optional[_Union[SubscriptionsView, str]] = ...) -> None: ...
 
 class GetSubscriptionsResponse(_message.Message):
-    __slots__ = ("linked", "customer", "subscriptions", "total_count", "active_count")
+    __slots__ = ("linked", "customer", "subscriptions", "total_count", "active_count", "addresses")
     LINKED_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
     linked: bool
     customer: Customer
     subscriptions: _containers.RepeatedCompositeFieldContainer[Subscription]
     total_count: int
     active_count: int
-    def __init__(self, linked: _Optional[bool] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ..., subscriptions: _Optional[_Iterable[_Union[Subscription, _Mapping]]] = ..., total_count: _Optional[int] = ..., active_count: _Optional[int] = ...) -> None: ...
+    addresses: _containers.RepeatedCompositeFieldContainer[ShippingAddress]
+    def __init__(self, linked: _Optional[bool] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ..., subscriptions: _Optional[_Iterable[_Union[Subscription, _Mapping]]] = ..., total_count: _Optional[int] = ..., active_count: _Optional[int] = ..., addresses: _Optional[_Iterable[_Union[ShippingAddress, _Mapping]]] = ...) -> None: ...
+
+class ShippingAddress(_message.Message):
+    __slots__ = ("address_id", "label", "text")
+    ADDRESS_ID_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    address_id: str
+    label: str
+    text: str
+    def __init__(self, address_id: _Optional[str] = ..., label: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class Customer(_message.Message):
     __slots__ = ("customer_id", "first_name", "last_name", "email", "phone_number")
@@ -136,7 +178,7 @@ class Customer(_message.Message):
     def __init__(self, customer_id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone_number: _Optional[str] = ...) -> None: ...
 
 class Subscription(_message.Message):
-    __slots__ = ("subscription_id", "customer_id", "status", "product", "quantity", "price", "currency_code", "frequency", "next_order", "create_time", "update_time", "cancel_time", "cancel_reason_code", "cancel_reason_details", "prepaid", "available_actions", "cancel_reason_text", "prepaid_plan")
+    __slots__ = ("subscription_id", "customer_id", "status", "product", "quantity", "price", "currency_code", "frequency", "next_order", "create_time", "update_time", "cancel_time", "cancel_reason_code", "cancel_reason_details", "prepaid", "available_actions", "cancel_reason_text", "prepaid_plan", "shipping_address")
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -155,6 +197,7 @@ class Subscription(_message.Message):
     AVAILABLE_ACTIONS_FIELD_NUMBER: _ClassVar[int]
     CANCEL_REASON_TEXT_FIELD_NUMBER: _ClassVar[int]
     PREPAID_PLAN_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     subscription_id: str
     customer_id: str
     status: SubscriptionStatus
@@ -173,7 +216,8 @@ class Subscription(_message.Message):
     available_actions: _containers.RepeatedScalarFieldContainer[Action]
     cancel_reason_text: str
     prepaid_plan: PrepaidPlan
-    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., product: _Optional[_Union[Product, _Mapping]] = ..., quantity: _Optional[int] = ..., price: _Optional[str] = ..., currency_code: _Optional[str] = ..., frequency: _Optional[_Union[Frequency, _Mapping]] = ..., next_order: _Optional[_Union[NextOrder, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason_code: _Optional[str] = ..., cancel_reason_details: _Optional[str] = ..., prepaid: _Optional[bool] = ..., available_actions: _Optional[_Iterable[_Union[Action, str]]] = ..., cancel_reason_text: _Optional[str] = ..., prepaid_plan: _Optional[_Union[PrepaidPlan, _Mapping]] = ...) -> None: ...
+    shipping_address: ShippingAddress
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., product: _Optional[_Union[Product, _Mapping]] = ..., quantity: _Optional[int] = ..., price: _Optional[str] = ..., currency_code: _Optional[str] = ..., frequency: _Optional[_Union[Frequency, _Mapping]] = ..., next_order: _Optional[_Union[NextOrder, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason_code: _Optional[str] = ..., cancel_reason_details: _Optional[str] = ..., prepaid: _Optional[bool] = ..., available_actions: _Optional[_Iterable[_Union[Action, str]]] = ..., cancel_reason_text: _Optional[str] = ..., prepaid_plan: _Optional[_Union[PrepaidPlan, _Mapping]] = ..., shipping_address: _Optional[_Union[ShippingAddress, _Mapping]] = ...) -> None: ...
 
 class PrepaidPlan(_message.Message):
     __slots__ = ("orders_remaining", "orders_per_billing", "renewal_behavior")
@@ -218,14 +262,18 @@ class NextOrder(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., place_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., place_date: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ...) -> None: ...
 
 class OrderLine(_message.Message):
-    __slots__ = ("subscription_id", "product_id", "quantity")
+    __slots__ = ("subscription_id", "product_id", "quantity", "item_id", "price")
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
     subscription_id: str
     product_id: str
     quantity: int
-    def __init__(self, subscription_id: _Optional[str] = ..., product_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+    item_id: str
+    price: str
+    def __init__(self, subscription_id: _Optional[str] = ..., product_id: _Optional[str] = ..., quantity: _Optional[int] = ..., item_id: _Optional[str] = ..., price: _Optional[str] = ...) -> None: ...
 
 class ActionContext(_message.Message):
     __slots__ = ("agent_id", "gladly_customer_id", "conversation_id")
@@ -430,6 +478,184 @@ class SendNextOrderNowResponse(_message.Message):
     def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
 
 class ChangeRenewalResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class CancelOrderRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "expected_order_id", "expected_date", "expected_subscriptions", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_DATE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    expected_order_id: str
+    expected_date: str
+    expected_subscriptions: _containers.RepeatedScalarFieldContainer[str]
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., expected_order_id: _Optional[str] = ..., expected_date: _Optional[str] = ..., expected_subscriptions: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class ChangeItemQuantityRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "quantity", "expected_order_id", "expected_quantity", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    quantity: int
+    expected_order_id: str
+    expected_quantity: int
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., quantity: _Optional[int] = ..., expected_order_id: _Optional[str] = ..., expected_quantity: _Optional[int] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class RemoveFromOrderRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "expected_order_id", "expected_subscriptions", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    expected_order_id: str
+    expected_subscriptions: _containers.RepeatedScalarFieldContainer[str]
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., expected_order_id: _Optional[str] = ..., expected_subscriptions: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class IssueDiscountRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "expected_order_id", "target", "kind", "value", "reason", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    expected_order_id: str
+    target: DiscountTarget
+    kind: DiscountKind
+    value: str
+    reason: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., expected_order_id: _Optional[str] = ..., target: _Optional[_Union[DiscountTarget, str]] = ..., kind: _Optional[_Union[DiscountKind, str]] = ..., value: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class SwapProductRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "product_id", "expected_product_id", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    product_id: str
+    expected_product_id: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., product_id: _Optional[str] = ..., expected_product_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class ListSwapProductsRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "search")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    search: str
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., search: _Optional[str] = ...) -> None: ...
+
+class ListSwapProductsResponse(_message.Message):
+    __slots__ = ("products",)
+    PRODUCTS_FIELD_NUMBER: _ClassVar[int]
+    products: _containers.RepeatedCompositeFieldContainer[SwapProduct]
+    def __init__(self, products: _Optional[_Iterable[_Union[SwapProduct, _Mapping]]] = ...) -> None: ...
+
+class SwapProduct(_message.Message):
+    __slots__ = ("product", "price")
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    product: Product
+    price: str
+    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ..., price: _Optional[str] = ...) -> None: ...
+
+class ChangeShippingAddressRequest(_message.Message):
+    __slots__ = ("subscription_id", "customer_id", "address_id", "expected_address_id", "request_id", "context")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ADDRESS_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    customer_id: str
+    address_id: str
+    expected_address_id: str
+    request_id: str
+    context: ActionContext
+    def __init__(self, subscription_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., address_id: _Optional[str] = ..., expected_address_id: _Optional[str] = ..., request_id: _Optional[str] = ..., context: _Optional[_Union[ActionContext, _Mapping]] = ...) -> None: ...
+
+class CancelOrderResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ChangeItemQuantityResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class RemoveFromOrderResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class IssueDiscountResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class SwapProductResponse(_message.Message):
+    __slots__ = ("subscription", "summary")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    summary: str
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ChangeShippingAddressResponse(_message.Message):
     __slots__ = ("subscription", "summary")
     SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]

@@ -80,6 +80,41 @@ class ActionsServiceStub:
                 request_serializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.SerializeToString,
                 response_deserializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalResponse.FromString,
                 _registered_method=True)
+        self.CancelOrder = channel.unary_unary(
+                '/actions.v1.ActionsService/CancelOrder',
+                request_serializer=actions_dot_v1_dot_actions__pb2.CancelOrderRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.CancelOrderResponse.FromString,
+                _registered_method=True)
+        self.ChangeItemQuantity = channel.unary_unary(
+                '/actions.v1.ActionsService/ChangeItemQuantity',
+                request_serializer=actions_dot_v1_dot_actions__pb2.ChangeItemQuantityRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.ChangeItemQuantityResponse.FromString,
+                _registered_method=True)
+        self.RemoveFromOrder = channel.unary_unary(
+                '/actions.v1.ActionsService/RemoveFromOrder',
+                request_serializer=actions_dot_v1_dot_actions__pb2.RemoveFromOrderRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.RemoveFromOrderResponse.FromString,
+                _registered_method=True)
+        self.IssueDiscount = channel.unary_unary(
+                '/actions.v1.ActionsService/IssueDiscount',
+                request_serializer=actions_dot_v1_dot_actions__pb2.IssueDiscountRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.IssueDiscountResponse.FromString,
+                _registered_method=True)
+        self.SwapProduct = channel.unary_unary(
+                '/actions.v1.ActionsService/SwapProduct',
+                request_serializer=actions_dot_v1_dot_actions__pb2.SwapProductRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.SwapProductResponse.FromString,
+                _registered_method=True)
+        self.ListSwapProducts = channel.unary_unary(
+                '/actions.v1.ActionsService/ListSwapProducts',
+                request_serializer=actions_dot_v1_dot_actions__pb2.ListSwapProductsRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.ListSwapProductsResponse.FromString,
+                _registered_method=True)
+        self.ChangeShippingAddress = channel.unary_unary(
+                '/actions.v1.ActionsService/ChangeShippingAddress',
+                request_serializer=actions_dot_v1_dot_actions__pb2.ChangeShippingAddressRequest.SerializeToString,
+                response_deserializer=actions_dot_v1_dot_actions__pb2.ChangeShippingAddressResponse.FromString,
+                _registered_method=True)
         self.ListCancelReasons = channel.unary_unary(
                 '/actions.v1.ActionsService/ListCancelReasons',
                 request_serializer=actions_dot_v1_dot_actions__pb2.ListCancelReasonsRequest.SerializeToString,
@@ -171,6 +206,64 @@ class ActionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelOrder(self, request, context):
+        """Cancels the subscription's next order (the whole order: other subscriptions' items in it
+        included); Ordergroove then generates the next order of each subscription it held. Only the
+        order named is cancelled: NEXT_ORDER_CHANGED when it is no longer the next order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeItemQuantity(self, request, context):
+        """Changes how many of this subscription's item the next order ships; the subscription keeps
+        its own quantity for the orders after it. Prepaid subscriptions are refused with
+        ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveFromOrder(self, request, context):
+        """Takes this subscription's item out of its next order, which keeps the other items; the
+        subscription stays active. Refused when it is the order's only item.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueDiscount(self, request, context):
+        """Gives a one-time discount on the next order, or on this subscription's item in it. Refused
+        with ACTION_DISABLED unless the merchant switched discounts on (DISCOUNTS_ENABLED), and with
+        INVALID_ARGUMENT above the merchant's cap (DISCOUNT_MAX_AMOUNT, DISCOUNT_MAX_PERCENT; no cap
+        set means no discount of that kind), before anything is sent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SwapProduct(self, request, context):
+        """Changes the subscription's product to another the merchant offers for swaps (its live,
+        autoship-enabled products, or those named in SWAP_PRODUCTS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSwapProducts(self, request, context):
+        """The products a subscription may be swapped to, with their prices.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeShippingAddress(self, request, context):
+        """Ships the subscription to another of the customer's addresses.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListCancelReasons(self, request, context):
         """The merchant's cancellation reasons, for the reason picker of a cancel form.
         """
@@ -225,6 +318,41 @@ def add_ActionsServiceServicer_to_server(servicer, server):
                     servicer.ChangeRenewal,
                     request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.FromString,
                     response_serializer=actions_dot_v1_dot_actions__pb2.ChangeRenewalResponse.SerializeToString,
+            ),
+            'CancelOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOrder,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.CancelOrderRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.CancelOrderResponse.SerializeToString,
+            ),
+            'ChangeItemQuantity': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeItemQuantity,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeItemQuantityRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.ChangeItemQuantityResponse.SerializeToString,
+            ),
+            'RemoveFromOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveFromOrder,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.RemoveFromOrderRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.RemoveFromOrderResponse.SerializeToString,
+            ),
+            'IssueDiscount': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueDiscount,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.IssueDiscountRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.IssueDiscountResponse.SerializeToString,
+            ),
+            'SwapProduct': grpc.unary_unary_rpc_method_handler(
+                    servicer.SwapProduct,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.SwapProductRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.SwapProductResponse.SerializeToString,
+            ),
+            'ListSwapProducts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSwapProducts,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.ListSwapProductsRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.ListSwapProductsResponse.SerializeToString,
+            ),
+            'ChangeShippingAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeShippingAddress,
+                    request_deserializer=actions_dot_v1_dot_actions__pb2.ChangeShippingAddressRequest.FromString,
+                    response_serializer=actions_dot_v1_dot_actions__pb2.ChangeShippingAddressResponse.SerializeToString,
             ),
             'ListCancelReasons': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCancelReasons,
@@ -476,6 +604,195 @@ class ActionsService:
             '/actions.v1.ActionsService/ChangeRenewal',
             actions_dot_v1_dot_actions__pb2.ChangeRenewalRequest.SerializeToString,
             actions_dot_v1_dot_actions__pb2.ChangeRenewalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/CancelOrder',
+            actions_dot_v1_dot_actions__pb2.CancelOrderRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.CancelOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeItemQuantity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/ChangeItemQuantity',
+            actions_dot_v1_dot_actions__pb2.ChangeItemQuantityRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.ChangeItemQuantityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveFromOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/RemoveFromOrder',
+            actions_dot_v1_dot_actions__pb2.RemoveFromOrderRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.RemoveFromOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueDiscount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/IssueDiscount',
+            actions_dot_v1_dot_actions__pb2.IssueDiscountRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.IssueDiscountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SwapProduct(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/SwapProduct',
+            actions_dot_v1_dot_actions__pb2.SwapProductRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.SwapProductResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSwapProducts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/ListSwapProducts',
+            actions_dot_v1_dot_actions__pb2.ListSwapProductsRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.ListSwapProductsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeShippingAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/actions.v1.ActionsService/ChangeShippingAddress',
+            actions_dot_v1_dot_actions__pb2.ChangeShippingAddressRequest.SerializeToString,
+            actions_dot_v1_dot_actions__pb2.ChangeShippingAddressResponse.FromString,
             options,
             channel_credentials,
             insecure,

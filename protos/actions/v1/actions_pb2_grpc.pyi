@@ -89,6 +89,34 @@ class ActionsServiceStub:
     """
     ChangeRenewal: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeRenewalRequest, _actions_pb2.ChangeRenewalResponse]
     """What a prepaid subscription does when its paid orders run out."""
+    CancelOrder: _grpc.UnaryUnaryMultiCallable[_actions_pb2.CancelOrderRequest, _actions_pb2.CancelOrderResponse]
+    """Cancels the subscription's next order (the whole order: other subscriptions' items in it
+    included); Ordergroove then generates the next order of each subscription it held. Only the
+    order named is cancelled: NEXT_ORDER_CHANGED when it is no longer the next order.
+    """
+    ChangeItemQuantity: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeItemQuantityRequest, _actions_pb2.ChangeItemQuantityResponse]
+    """Changes how many of this subscription's item the next order ships; the subscription keeps
+    its own quantity for the orders after it. Prepaid subscriptions are refused with
+    ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
+    """
+    RemoveFromOrder: _grpc.UnaryUnaryMultiCallable[_actions_pb2.RemoveFromOrderRequest, _actions_pb2.RemoveFromOrderResponse]
+    """Takes this subscription's item out of its next order, which keeps the other items; the
+    subscription stays active. Refused when it is the order's only item.
+    """
+    IssueDiscount: _grpc.UnaryUnaryMultiCallable[_actions_pb2.IssueDiscountRequest, _actions_pb2.IssueDiscountResponse]
+    """Gives a one-time discount on the next order, or on this subscription's item in it. Refused
+    with ACTION_DISABLED unless the merchant switched discounts on (DISCOUNTS_ENABLED), and with
+    INVALID_ARGUMENT above the merchant's cap (DISCOUNT_MAX_AMOUNT, DISCOUNT_MAX_PERCENT; no cap
+    set means no discount of that kind), before anything is sent.
+    """
+    SwapProduct: _grpc.UnaryUnaryMultiCallable[_actions_pb2.SwapProductRequest, _actions_pb2.SwapProductResponse]
+    """Changes the subscription's product to another the merchant offers for swaps (its live,
+    autoship-enabled products, or those named in SWAP_PRODUCTS).
+    """
+    ListSwapProducts: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ListSwapProductsRequest, _actions_pb2.ListSwapProductsResponse]
+    """The products a subscription may be swapped to, with their prices."""
+    ChangeShippingAddress: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ChangeShippingAddressRequest, _actions_pb2.ChangeShippingAddressResponse]
+    """Ships the subscription to another of the customer's addresses."""
     ListCancelReasons: _grpc.UnaryUnaryMultiCallable[_actions_pb2.ListCancelReasonsRequest, _actions_pb2.ListCancelReasonsResponse]
     """The merchant's cancellation reasons, for the reason picker of a cancel form."""
 
@@ -138,6 +166,34 @@ class ActionsServiceAsyncStub(ActionsServiceStub):
     """
     ChangeRenewal: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeRenewalRequest, _actions_pb2.ChangeRenewalResponse]  # type: ignore[assignment]
     """What a prepaid subscription does when its paid orders run out."""
+    CancelOrder: _aio.UnaryUnaryMultiCallable[_actions_pb2.CancelOrderRequest, _actions_pb2.CancelOrderResponse]  # type: ignore[assignment]
+    """Cancels the subscription's next order (the whole order: other subscriptions' items in it
+    included); Ordergroove then generates the next order of each subscription it held. Only the
+    order named is cancelled: NEXT_ORDER_CHANGED when it is no longer the next order.
+    """
+    ChangeItemQuantity: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeItemQuantityRequest, _actions_pb2.ChangeItemQuantityResponse]  # type: ignore[assignment]
+    """Changes how many of this subscription's item the next order ships; the subscription keeps
+    its own quantity for the orders after it. Prepaid subscriptions are refused with
+    ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
+    """
+    RemoveFromOrder: _aio.UnaryUnaryMultiCallable[_actions_pb2.RemoveFromOrderRequest, _actions_pb2.RemoveFromOrderResponse]  # type: ignore[assignment]
+    """Takes this subscription's item out of its next order, which keeps the other items; the
+    subscription stays active. Refused when it is the order's only item.
+    """
+    IssueDiscount: _aio.UnaryUnaryMultiCallable[_actions_pb2.IssueDiscountRequest, _actions_pb2.IssueDiscountResponse]  # type: ignore[assignment]
+    """Gives a one-time discount on the next order, or on this subscription's item in it. Refused
+    with ACTION_DISABLED unless the merchant switched discounts on (DISCOUNTS_ENABLED), and with
+    INVALID_ARGUMENT above the merchant's cap (DISCOUNT_MAX_AMOUNT, DISCOUNT_MAX_PERCENT; no cap
+    set means no discount of that kind), before anything is sent.
+    """
+    SwapProduct: _aio.UnaryUnaryMultiCallable[_actions_pb2.SwapProductRequest, _actions_pb2.SwapProductResponse]  # type: ignore[assignment]
+    """Changes the subscription's product to another the merchant offers for swaps (its live,
+    autoship-enabled products, or those named in SWAP_PRODUCTS).
+    """
+    ListSwapProducts: _aio.UnaryUnaryMultiCallable[_actions_pb2.ListSwapProductsRequest, _actions_pb2.ListSwapProductsResponse]  # type: ignore[assignment]
+    """The products a subscription may be swapped to, with their prices."""
+    ChangeShippingAddress: _aio.UnaryUnaryMultiCallable[_actions_pb2.ChangeShippingAddressRequest, _actions_pb2.ChangeShippingAddressResponse]  # type: ignore[assignment]
+    """Ships the subscription to another of the customer's addresses."""
     ListCancelReasons: _aio.UnaryUnaryMultiCallable[_actions_pb2.ListCancelReasonsRequest, _actions_pb2.ListCancelReasonsResponse]  # type: ignore[assignment]
     """The merchant's cancellation reasons, for the reason picker of a cancel form."""
 
@@ -238,6 +294,76 @@ class ActionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_actions_pb2.ChangeRenewalResponse, _abc.Awaitable[_actions_pb2.ChangeRenewalResponse]]:
         """What a prepaid subscription does when its paid orders run out."""
+
+    @_abc_1.abstractmethod
+    def CancelOrder(
+        self,
+        request: _actions_pb2.CancelOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_actions_pb2.CancelOrderResponse, _abc.Awaitable[_actions_pb2.CancelOrderResponse]]:
+        """Cancels the subscription's next order (the whole order: other subscriptions' items in it
+        included); Ordergroove then generates the next order of each subscription it held. Only the
+        order named is cancelled: NEXT_ORDER_CHANGED when it is no longer the next order.
+        """
+
+    @_abc_1.abstractmethod
+    def ChangeItemQuantity(
+        self,
+        request: _actions_pb2.ChangeItemQuantityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_actions_pb2.ChangeItemQuantityResponse, _abc.Awaitable[_actions_pb2.ChangeItemQuantityResponse]]:
+        """Changes how many of this subscription's item the next order ships; the subscription keeps
+        its own quantity for the orders after it. Prepaid subscriptions are refused with
+        ORDERGROOVE_REJECTED (metadata `prepaid` = "true").
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveFromOrder(
+        self,
+        request: _actions_pb2.RemoveFromOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_actions_pb2.RemoveFromOrderResponse, _abc.Awaitable[_actions_pb2.RemoveFromOrderResponse]]:
+        """Takes this subscription's item out of its next order, which keeps the other items; the
+        subscription stays active. Refused when it is the order's only item.
+        """
+
+    @_abc_1.abstractmethod
+    def IssueDiscount(
+        self,
+        request: _actions_pb2.IssueDiscountRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_actions_pb2.IssueDiscountResponse, _abc.Awaitable[_actions_pb2.IssueDiscountResponse]]:
+        """Gives a one-time discount on the next order, or on this subscription's item in it. Refused
+        with ACTION_DISABLED unless the merchant switched discounts on (DISCOUNTS_ENABLED), and with
+        INVALID_ARGUMENT above the merchant's cap (DISCOUNT_MAX_AMOUNT, DISCOUNT_MAX_PERCENT; no cap
+        set means no discount of that kind), before anything is sent.
+        """
+
+    @_abc_1.abstractmethod
+    def SwapProduct(
+        self,
+        request: _actions_pb2.SwapProductRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_actions_pb2.SwapProductResponse, _abc.Awaitable[_actions_pb2.SwapProductResponse]]:
+        """Changes the subscription's product to another the merchant offers for swaps (its live,
+        autoship-enabled products, or those named in SWAP_PRODUCTS).
+        """
+
+    @_abc_1.abstractmethod
+    def ListSwapProducts(
+        self,
+        request: _actions_pb2.ListSwapProductsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_actions_pb2.ListSwapProductsResponse, _abc.Awaitable[_actions_pb2.ListSwapProductsResponse]]:
+        """The products a subscription may be swapped to, with their prices."""
+
+    @_abc_1.abstractmethod
+    def ChangeShippingAddress(
+        self,
+        request: _actions_pb2.ChangeShippingAddressRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_actions_pb2.ChangeShippingAddressResponse, _abc.Awaitable[_actions_pb2.ChangeShippingAddressResponse]]:
+        """Ships the subscription to another of the customer's addresses."""
 
     @_abc_1.abstractmethod
     def ListCancelReasons(

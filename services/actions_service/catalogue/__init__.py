@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, Final
 
-from services.actions_service.catalogue.base import Definition
+from services.actions_service.catalogue.base import CardState, Definition
 from services.actions_service.catalogue.cancel import Cancel
 from services.actions_service.catalogue.change_frequency import ChangeFrequency
 from services.actions_service.catalogue.change_next_order_date import ChangeNextOrderDate
@@ -18,7 +18,7 @@ from services.actions_service.catalogue.change_renewal import ChangeRenewal
 from services.actions_service.catalogue.reactivate import Reactivate
 from services.actions_service.catalogue.send_now import SendNow
 from services.actions_service.catalogue.skip import Skip
-from services.actions_service.domain import Action, Order, Subscription
+from services.actions_service.domain import Action
 
 CATALOGUE: Final[dict[Action, Definition[Any]]] = {
     definition.action: definition
@@ -37,12 +37,10 @@ CATALOGUE: Final[dict[Action, Definition[Any]]] = {
 assert set(CATALOGUE) == set(Action)
 
 
-def offered(
-    subscription: Subscription, next_order: Order | None, enabled: Collection[str]
-) -> tuple[Action, ...]:
+def offered(card: CardState, enabled: Collection[str]) -> tuple[Action, ...]:
     """The actions switched on and applicable now, in the catalogue's order."""
     return tuple(
         action
         for action, definition in CATALOGUE.items()
-        if action.value in enabled and definition.offered(subscription, next_order)
+        if action.value in enabled and definition.offered(card)
     )

@@ -17,18 +17,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol, Self, TypeVar
+from decimal import Decimal
+from enum import Enum
+from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from actions.contract import frequency_words
 from services.actions_service import domain
 from services.actions_service.domain import (
     Action,
     Finding,
+    Incentive,
     Order,
     OrderLine,
     Period,
+    Product,
     Proof,
     RecoveryPoint,
+    ShippingAddress,
     Status,
     Subscription,
 )
@@ -44,6 +49,32 @@ async def _no_codes() -> list[str]:
     return []
 
 
+class Reading(Enum):
+    """What an action reads besides the subscription and its orders (`Definition.reads`)."""
+
+    ORDER_ITEMS = "order_items"  # what the next order (or the recorded order) holds
+    ADDRESSES = "addresses"  # the customer's live addresses
+    PRODUCTS = "products"  # the products its parameters name (`NamesProducts`)
+    INCENTIVES = "incentives"  # the customer's one-time discounts (after the write only)
+
+
+@runtime_checkable
+class NamesProducts(Protocol):
+    """Parameters that name products (a swap's): read, for the rules and the words."""
+
+    def product_ids(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class CardState:
+    """What the card knows of a subscription, that the offer rules read."""
+
+    subscription: Subscription
+    next_order: Order | None
+    next_order_lines: tuple[OrderLine, ...] = ()
+    addresses: tuple[ShippingAddress, ...] = ()  # the customer's live addresses
+
+
 @dataclass(frozen=True)
 class State:
     """What an action reads of the subscription, before its write and after it."""
@@ -53,10 +84,13 @@ class State:
     order: Order | None  # the recovery point's order, re-read (None without one)
     read_at: datetime  # when it was read (UTC)
     # What the next order (before the write) or the recovery point's order (after it) holds,
-    # for a declaration that `reads_order_items` (skip, send now); else empty.
+    # for a declaration that reads ORDER_ITEMS; else empty.
     order_lines: tuple[OrderLine, ...] = ()
     # The names of the products in the recovery point's lines, for the timeline's words.
     product_names: Mapping[str, str] = field(default_factory=dict)
+    addresses: tuple[ShippingAddress, ...] = ()  # ADDRESSES
+    products: Mapping[str, Product] = field(default_factory=dict)  # PRODUCTS
+    incentives: tuple[Incentive, ...] = ()  # INCENTIVES
 
     def order_holds(self, subscription_id: str) -> bool:
         return any(line.subscription_id == subscription_id for line in self.order_lines)
@@ -73,6 +107,21 @@ class MerchantSettings:
     reason_names: Mapping[str, str] = field(default_factory=dict)
     # The merchant's cancel reason codes, read (and cached) when a rule asks for them.
     reason_codes: Callable[[], Awaitable[list[str]]] = _no_codes
+    discounts: Discounts = field(default_factory=lambda: Discounts())
+    # The products a swap may offer (SWAP_PRODUCTS); empty: any the merchant offers for
+    # subscriptions (live, autoship-enabled).
+    swap_products: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Discounts:
+    """The merchant's discount settings: DISCOUNTS_ENABLED and its caps (no cap: no discount of
+    that kind), and the merchant id Ordergroove's discounts name."""
+
+    enabled: bool = False
+    max_amount: Decimal | None = None
+    max_percent: Decimal | None = None
+    merchant_id: str = ""
 
 
 class Params(Protocol):
@@ -111,11 +160,11 @@ class Definition(Protocol[P]):
         ...
 
     @property
-    def reads_order_items(self) -> bool:
-        """Whether its rules and proof need what the next order holds (every subscription's)."""
+    def reads(self) -> frozenset[Reading]:
+        """What its rules and proof read besides the subscription and its orders."""
         ...
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
         """Whether the card offers the action now (when it is switched on)."""
         ...
 

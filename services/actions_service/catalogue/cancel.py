@@ -8,8 +8,10 @@ from datetime import date
 
 from services.actions_service import domain
 from services.actions_service.catalogue.base import (
+    CardState,
     Fields,
     MerchantSettings,
+    Reading,
     State,
     require_active,
     text,
@@ -18,11 +20,9 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Finding,
-    Order,
     Proof,
     RecoveryPoint,
     Status,
-    Subscription,
 )
 from services.actions_service.ordergroove import OrdergrooveClient
 
@@ -45,10 +45,11 @@ class Cancel:
     action: Action = Action.CANCEL
     params: type[CancelParams] = CancelParams
     done: str = "Subscription cancelled"
-    reads_order_items: bool = False
+    reads: frozenset[Reading] = frozenset()
     attempted: str = "cancel"
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
+        subscription = card.subscription
         # Ordergroove refuses to cancel a prepaid subscription (reference: `cancel/` answers 400).
         return subscription.status is Status.ACTIVE and not subscription.prepaid
 

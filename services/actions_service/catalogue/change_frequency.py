@@ -8,8 +8,10 @@ from datetime import date
 
 from services.actions_service.catalogue.base import (
     MAX_EVERY,
+    CardState,
     Fields,
     MerchantSettings,
+    Reading,
     State,
     as_asked,
     bounded,
@@ -25,11 +27,9 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Finding,
-    Order,
     Period,
     RecoveryPoint,
     Status,
-    Subscription,
 )
 from services.actions_service.ordergroove import OrdergrooveClient
 
@@ -72,10 +72,11 @@ class ChangeFrequency:
     action: Action = Action.CHANGE_FREQUENCY
     params: type[ChangeFrequencyParams] = ChangeFrequencyParams
     done: str = "Frequency changed"
-    reads_order_items: bool = False
+    reads: frozenset[Reading] = frozenset()
     attempted: str = "change the frequency of"
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
+        subscription = card.subscription
         return subscription.status is Status.ACTIVE
 
     async def validate(

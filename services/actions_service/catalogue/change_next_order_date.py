@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.actions_service.catalogue.base import (
+    CardState,
     Fields,
     MerchantSettings,
+    Reading,
     State,
     as_asked,
     date_text,
@@ -23,10 +25,8 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Finding,
-    Order,
     RecoveryPoint,
     Status,
-    Subscription,
 )
 from services.actions_service.errors import InvalidArgument
 from services.actions_service.ordergroove import OrdergrooveClient
@@ -56,10 +56,11 @@ class ChangeNextOrderDate:
     action: Action = Action.CHANGE_NEXT_ORDER_DATE
     params: type[ChangeNextOrderDateParams] = ChangeNextOrderDateParams
     done: str = "Next order date changed"
-    reads_order_items: bool = False
+    reads: frozenset[Reading] = frozenset()
     attempted: str = "change the next order date of"
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
+        subscription, next_order = card.subscription, card.next_order
         return subscription.status is Status.ACTIVE and next_order is not None
 
     async def validate(

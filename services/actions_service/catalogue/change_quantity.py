@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.actions_service.catalogue.base import (
+    CardState,
     Fields,
     MerchantSettings,
+    Reading,
     State,
     as_asked,
     bounded,
@@ -20,10 +22,8 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Finding,
-    Order,
     RecoveryPoint,
     Status,
-    Subscription,
 )
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
@@ -53,10 +53,11 @@ class ChangeQuantity:
     action: Action = Action.CHANGE_QUANTITY
     params: type[ChangeQuantityParams] = ChangeQuantityParams
     done: str = "Quantity changed"
-    reads_order_items: bool = False
+    reads: frozenset[Reading] = frozenset()
     attempted: str = "change the quantity of"
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
+        subscription = card.subscription
         return subscription.status is Status.ACTIVE and not subscription.prepaid
 
     async def validate(

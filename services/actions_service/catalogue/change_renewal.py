@@ -8,8 +8,10 @@ from datetime import date
 from typing import Final
 
 from services.actions_service.catalogue.base import (
+    CardState,
     Fields,
     MerchantSettings,
+    Reading,
     State,
     as_asked,
     choice,
@@ -17,7 +19,7 @@ from services.actions_service.catalogue.base import (
     require_change,
     text,
 )
-from services.actions_service.domain import Action, Finding, Order, RecoveryPoint, Subscription
+from services.actions_service.domain import Action, Finding, RecoveryPoint, Subscription
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
@@ -59,10 +61,11 @@ class ChangeRenewal:
     action: Action = Action.CHANGE_RENEWAL
     params: type[ChangeRenewalParams] = ChangeRenewalParams
     done: str = "Renewal changed"
-    reads_order_items: bool = False
+    reads: frozenset[Reading] = frozenset()
     attempted: str = "change the renewal of"
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
+        subscription = card.subscription
         return subscription.prepaid
 
     async def validate(

@@ -8,8 +8,10 @@ from datetime import date
 
 from services.actions_service.catalogue.base import (
     MAX_EVERY,
+    CardState,
     Fields,
     MerchantSettings,
+    Reading,
     State,
     bounded,
     date_text,
@@ -26,12 +28,10 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Finding,
-    Order,
     Period,
     Proof,
     RecoveryPoint,
     Status,
-    Subscription,
 )
 from services.actions_service.errors import InvalidArgument
 from services.actions_service.ordergroove import OrdergrooveClient
@@ -64,10 +64,11 @@ class Reactivate:
     action: Action = Action.REACTIVATE
     params: type[ReactivateParams] = ReactivateParams
     done: str = "Subscription reactivated"
-    reads_order_items: bool = False
+    reads: frozenset[Reading] = frozenset()
     attempted: str = "reactivate"
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
+        subscription = card.subscription
         return subscription.status in (Status.CANCELLED, Status.INACTIVE)
 
     async def validate(

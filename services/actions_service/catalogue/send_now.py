@@ -12,8 +12,10 @@ from datetime import date
 from typing import Final
 
 from services.actions_service.catalogue.base import (
+    CardState,
     Fields,
     MerchantSettings,
+    Reading,
     State,
     date_text,
     day_text,
@@ -27,13 +29,11 @@ from services.actions_service.catalogue.base import (
 from services.actions_service.domain import (
     Action,
     Finding,
-    Order,
     OrderLine,
     OrderStatus,
     Proof,
     RecoveryPoint,
     Status,
-    Subscription,
     check_optional_id,
     order_status_label,
 )
@@ -54,6 +54,11 @@ def _lines_words(lines: tuple[OrderLine, ...]) -> str:
     """ "2 of subscription S, 1 of subscription T" ("nothing" for no line)."""
     held = sorted(f"{line.quantity} of subscription {line.subscription_id}" for line in lines)
     return ", ".join(held) or "nothing"
+
+
+def _contents(lines: tuple[OrderLine, ...]) -> Counter[tuple[str, str, int]]:
+    """What an order ships: whose, which product, how many (not the items' ids or prices)."""
+    return Counter((line.subscription_id, line.product_id, line.quantity) for line in lines)
 
 
 def subscriptions_of(lines: tuple[OrderLine, ...]) -> str:
@@ -89,10 +94,11 @@ class SendNow:
     params: type[SendNowParams] = SendNowParams
     done: str = "Next order sent now"
     # The whole order ships: its contents are shown, checked and named on the timeline.
-    reads_order_items: bool = True
+    reads: frozenset[Reading] = frozenset({Reading.ORDER_ITEMS})
     attempted: str = "send now the next order of"
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
+        subscription, next_order = card.subscription, card.next_order
         return subscription.status is Status.ACTIVE and next_order is not None
 
     async def validate(
@@ -160,7 +166,7 @@ class SendNow:
         if order.status == OrderStatus.UNSENT and order.place_at == point.order_place_at:
             # Sending it now would ship another order than the form showed and the timeline
             # would name (the snapshot's lines): not this action's any more.
-            if Counter(state.order_lines) != Counter(point.order_lines):
+            if _contents(state.order_lines) != _contents(point.order_lines):
                 return Finding(
                     Proof.NOT_APPLIED,
                     f"order {name} was not sent, and what it holds changed since: now "

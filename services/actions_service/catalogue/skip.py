@@ -10,8 +10,10 @@ from datetime import date
 
 from services.actions_service import domain
 from services.actions_service.catalogue.base import (
+    CardState,
     Fields,
     MerchantSettings,
+    Reading,
     State,
     date_text,
     day_text,
@@ -30,7 +32,6 @@ from services.actions_service.domain import (
     Proof,
     RecoveryPoint,
     Status,
-    Subscription,
 )
 from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
@@ -56,10 +57,11 @@ class Skip:
     params: type[SkipParams] = SkipParams
     done: str = "Next order skipped"
     # Its proof: the subscription's items are gone from the recorded order.
-    reads_order_items: bool = True
+    reads: frozenset[Reading] = frozenset({Reading.ORDER_ITEMS})
     attempted: str = "skip the next order of"
 
-    def offered(self, subscription: Subscription, next_order: Order | None) -> bool:
+    def offered(self, card: CardState) -> bool:
+        subscription, next_order = card.subscription, card.next_order
         return subscription.status is Status.ACTIVE and next_order is not None
 
     async def validate(self, params: SkipParams, merchant: MerchantSettings, today: date) -> None:
