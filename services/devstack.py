@@ -37,6 +37,7 @@ from common.config import (
     ServiceSettings,
     default_of,
 )
+from services.ordergroove_sandbox.demo import DEMO_MERCHANT_ID
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 20.0
@@ -49,6 +50,11 @@ LOCAL_DEFAULTS: Mapping[str, str] = {
     "GLADLY_LOOKUP_APP_ID": "sandbox-lookup-app",  # the Gladly sandbox's lookup integration
     "METRICS_LISTEN": "127.0.0.1:9464",  # the Prometheus exporter's customary port
     "LOG_FORMAT": "text",  # a line per request and per action, for the person at the terminal
+    # The demo merchant gives goodwill discounts, up to these caps.
+    "DISCOUNTS_ENABLED": "true",
+    "ORDERGROOVE_MERCHANT_ID": DEMO_MERCHANT_ID,
+    "DISCOUNT_MAX_AMOUNT": "25",
+    "DISCOUNT_MAX_PERCENT": "20",
 }
 
 

@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from services.gladly_sandbox.state import DEFAULT_LOOKUP_APP_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (
     DEMO_CUSTOMER_ID,
+    DEMO_MERCHANT_ID,
     DEMO_NEXT_ORDER_IDS,
     DEMO_SUBSCRIPTION_IDS,
     Role,
@@ -57,6 +59,10 @@ DOG_FOOD_ORDER = DEMO_NEXT_ORDER_IDS[Role.DOG_FOOD]
 DOG_FOOD_SKIP_PATH = f"/orders/{DOG_FOOD_ORDER}/skip_subscription/"
 
 
+DISCOUNT_MAX_AMOUNT = Decimal(25)
+DISCOUNT_MAX_PERCENT = Decimal(20)
+
+
 def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) -> ServiceSettings:
     """Settings for a service that talks to the two sandboxes; a short deadline keeps tests fast.
     The store is in memory (one per service, gone when it stops) unless `store_url` is given."""
@@ -72,6 +78,11 @@ def service_settings(ordergroove_url: str, gladly_url: str, **overrides: Any) ->
         outbox_backoff_seconds=0.05,
         outbox_backoff_max_seconds=0.5,
         outbox_poll_seconds=0.2,
+        # Every action of the catalogue is on: the demo merchant gives discounts up to its caps.
+        discounts_enabled=True,
+        merchant_id=DEMO_MERCHANT_ID,
+        discount_max_amount=DISCOUNT_MAX_AMOUNT,
+        discount_max_percent=DISCOUNT_MAX_PERCENT,
     )
     return replaced(base, **overrides)
 

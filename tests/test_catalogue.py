@@ -25,7 +25,15 @@ from services.actions_service.servicer import _ACTION
 from services.actions_service.store import schema
 from services.gladly_sandbox.state import DEMO_CONVERSATION_ID
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
-from services.ordergroove_sandbox.demo import DEMO_CUSTOMER_ID, DEMO_SUBSCRIPTION_IDS, Role
+from services.ordergroove_sandbox.demo import (
+    DEMO_ADDRESS_IDS,
+    DEMO_CATALOGUE_PRODUCT_IDS,
+    DEMO_CUSTOMER_ID,
+    DEMO_SUBSCRIPTION_IDS,
+    AddressRole,
+    Catalogue,
+    Role,
+)
 from tests.stack import (
     ServiceHandle,
     add_fault,
@@ -63,6 +71,7 @@ class Case:
     stale: Callable[[pb.Subscription], Fields]  # a request naming a state that is not the card's
     holds: Callable[[pb.Subscription, pb.Subscription], bool]  # (before, after): as asked
     says: str  # how the summary starts
+    method: str = "PATCH"  # its one Ordergroove write's
 
     def request(self, card: pb.Subscription, request_id: str, fields: Fields) -> Any:
         message = getattr(pb, f"{self.rpc}Request")
@@ -77,6 +86,30 @@ class Case:
 
 # The dog food ships every 6 weeks.
 FIVE_WEEKS = pb.Frequency(every=5, period=pb.FREQUENCY_PERIOD_WEEK)
+DECAF = DEMO_CATALOGUE_PRODUCT_IDS[Catalogue.DECAF_COFFEE]
+WORK = DEMO_ADDRESS_IDS[AddressRole.WORK]
+
+
+def _shown_order(s: pb.Subscription) -> Fields:
+    """The next order as the card shows it: its id, date and subscriptions."""
+    order = s.next_order
+    held = sorted({line.subscription_id for line in order.lines if line.subscription_id})
+    return {
+        "expected_order_id": order.order_id,
+        "expected_date": order.place_date,
+        "expected_subscriptions": held,
+    }
+
+
+def _own_line(s: pb.Subscription) -> pb.OrderLine:
+    [line] = [line for line in s.next_order.lines if line.subscription_id == s.subscription_id]
+    return line
+
+
+def _moved_on(before: pb.Subscription, after: pb.Subscription) -> bool:
+    """Its next order is another than before (or it has none now)."""
+    return after.next_order.order_id != before.next_order.order_id
+
 
 CASES = [
     Case(
@@ -171,6 +204,105 @@ CASES = [
         lambda before, after: after.prepaid_plan.renewal_behavior == "cancel",
         "Renewal: renew automatically → stop after the prepaid orders",
     ),
+    Case(
+        "cancel_order",
+        "CancelOrder",
+        pb.ACTION_CANCEL_ORDER,
+        Role.DOG_FOOD,
+        Role.CANCELLED_TOOTHBRUSH,
+        _shown_order,
+        lambda s: {**_shown_order(s), "expected_order_id": "some-other-order"},
+        # Ordergroove generates the next order of each subscription the cancelled one held.
+        lambda before, after: _moved_on(before, after) and after.HasField("next_order"),
+        "Order ",
+    ),
+    Case(
+        "change_item_quantity",
+        "ChangeItemQuantity",
+        pb.ACTION_CHANGE_ITEM_QUANTITY,
+        Role.DOG_FOOD,
+        Role.PREPAID_TEA,
+        lambda s: {
+            "quantity": _own_line(s).quantity + 1,
+            "expected_order_id": s.next_order.order_id,
+            "expected_quantity": _own_line(s).quantity,
+        },
+        lambda s: {
+            "quantity": _own_line(s).quantity + 1,
+            "expected_order_id": s.next_order.order_id,
+            "expected_quantity": _own_line(s).quantity + 5,
+        },
+        # That order only: the subscription keeps its own quantity.
+        lambda before, after: (
+            _own_line(after).quantity == _own_line(before).quantity + 1
+            and after.quantity == before.quantity
+        ),
+        "Quantity in order ",
+    ),
+    Case(
+        "remove_from_order",
+        "RemoveFromOrder",
+        pb.ACTION_REMOVE_FROM_ORDER,
+        Role.SHARED_FILTERS,
+        Role.DOG_FOOD,  # its order holds nothing else
+        lambda s: {k: v for k, v in _shown_order(s).items() if k != "expected_date"},
+        lambda s: {
+            "expected_order_id": s.next_order.order_id,
+            "expected_subscriptions": [s.subscription_id],
+        },
+        lambda before, after: (
+            _moved_on(before, after) and after.status == pb.SUBSCRIPTION_STATUS_ACTIVE
+        ),
+        "Order ",
+        method="DELETE",
+    ),
+    Case(
+        "issue_discount",
+        "IssueDiscount",
+        pb.ACTION_ISSUE_DISCOUNT,
+        Role.DOG_FOOD,
+        Role.CANCELLED_TOOTHBRUSH,
+        lambda s: {
+            "expected_order_id": s.next_order.order_id,
+            "target": pb.DISCOUNT_TARGET_ORDER,
+            "kind": pb.DISCOUNT_KIND_AMOUNT,
+            "value": "5",
+            "reason": "Late delivery",
+        },
+        lambda s: {
+            "expected_order_id": "some-other-order",
+            "target": pb.DISCOUNT_TARGET_ORDER,
+            "kind": pb.DISCOUNT_KIND_AMOUNT,
+            "value": "5",
+            "reason": "Late delivery",
+        },
+        # Nothing of the subscription changes; the discount is checked by its own tests.
+        lambda before, after: after.next_order.order_id == before.next_order.order_id,
+        "Discount on order ",
+        method="POST",
+    ),
+    Case(
+        "swap_product",
+        "SwapProduct",
+        pb.ACTION_SWAP_PRODUCT,
+        Role.DOG_FOOD,
+        Role.CANCELLED_TOOTHBRUSH,
+        lambda s: {"product_id": DECAF, "expected_product_id": s.product.product_id},
+        lambda s: {"product_id": DECAF, "expected_product_id": "some-other-product"},
+        lambda before, after: after.product.product_id == DECAF and after.price != before.price,
+        "Product: ",
+    ),
+    Case(
+        "change_shipping_address",
+        "ChangeShippingAddress",
+        pb.ACTION_CHANGE_SHIPPING_ADDRESS,
+        Role.DOG_FOOD,
+        Role.CANCELLED_TOOTHBRUSH,
+        lambda s: {"address_id": WORK, "expected_address_id": s.shipping_address.address_id},
+        lambda s: {"address_id": WORK, "expected_address_id": DEMO_ADDRESS_IDS[AddressRole.OLD]},
+        lambda before, after: after.shipping_address.address_id == WORK,
+        "Ships to: ",
+    ),
 ]
 BY_NAME = {case.name: case for case in CASES}
 STALE_CASES = [c for c in CASES if c.name != "reactivate"]  # reactivate's state: see its test
@@ -194,8 +326,12 @@ def call(service: ServiceHandle, case: Case, request: Any) -> Any:
     return method(request)
 
 
+WRITE_METHODS = ("PATCH", "POST", "DELETE")
+
+
 async def writes(ordergroove: httpx.AsyncClient) -> list[str]:
-    return [row["path"] for row in await journal(ordergroove, "PATCH")]
+    """Every write Ordergroove received, whatever its method."""
+    return [row["path"] for m in WRITE_METHODS for row in await journal(ordergroove, m)]
 
 
 ids = [case.name for case in CASES]
@@ -251,7 +387,8 @@ async def test_done_answers_the_state_read_back_with_timeline_and_audit(
     assert entry["content"]["body"] == answer.summary
     [row] = await audit_rows(store_url)
     assert (row.action, row.outcome.value, row.who) == (case.name, "done", "agent:agent-7")
-    assert row.subscription_id == before.subscription_id and row.ordergroove_status == 200
+    assert row.subscription_id == before.subscription_id
+    assert row.ordergroove_status == (201 if case.method == "POST" else 200)
     assert row.change and answer.summary.startswith(row.change)  # the same before → after
 
 
@@ -299,7 +436,7 @@ async def test_reactivating_a_subscription_reactivated_meanwhile_is_refused(
 async def test_ordergroove_refusal_is_answered_in_its_words_and_kept(
     service: ServiceHandle, ordergroove: httpx.AsyncClient, store_url: str, case: Case
 ) -> None:
-    await add_fault(ordergroove, method="PATCH", status=400, times=1)
+    await add_fault(ordergroove, method=case.method, status=400, times=1)
     before = await card_of(service, case.subject)
     request = case.request(before, str(uuid.uuid4()), case.ask(before))
     failure = await fails(call(service, case, request))
@@ -316,7 +453,7 @@ async def test_ordergroove_refusal_is_answered_in_its_words_and_kept(
 async def test_a_lost_answer_is_settled_by_reading_with_exactly_one_write(
     service: ServiceHandle, ordergroove: httpx.AsyncClient, store_url: str, case: Case
 ) -> None:
-    await add_fault(ordergroove, method="PATCH", after=True, status=500, times=1)
+    await add_fault(ordergroove, method=case.method, after=True, status=500, times=1)
     before = await card_of(service, case.subject)
     request = case.request(before, str(uuid.uuid4()), case.ask(before))
     failure = await fails(call(service, case, request))
@@ -337,7 +474,7 @@ async def test_a_lost_answer_is_settled_by_reading_with_exactly_one_write(
 async def test_a_write_that_did_not_happen_is_sent_once_more(
     service: ServiceHandle, ordergroove: httpx.AsyncClient, case: Case
 ) -> None:
-    await add_fault(ordergroove, method="PATCH", status=500, times=1)  # before: not applied
+    await add_fault(ordergroove, method=case.method, status=500, times=1)  # before: not applied
     before = await card_of(service, case.subject)
     request = case.request(before, str(uuid.uuid4()), case.ask(before))
     await fails(call(service, case, request))
@@ -386,7 +523,7 @@ async def test_the_settler_settles_a_lost_answer_no_retry_came_for(
         ordergroove_url, gladly_url, store_url=store_url, settle_after_seconds=0.3
     )
     async with running_service(settings) as service:
-        await add_fault(ordergroove, method="PATCH", after=True, status=500, times=1)
+        await add_fault(ordergroove, method=case.method, after=True, status=500, times=1)
         before = await card_of(service, case.subject)
         await fails(call(service, case, case.request(before, str(uuid.uuid4()), case.ask(before))))
 

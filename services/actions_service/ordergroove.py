@@ -79,6 +79,19 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Discount:
+    """A one-time discount to create: on the order, or on one item of it (`item_id`)."""
+
+    customer_id: str
+    order_id: str
+    item_id: str  # "" for the whole order
+    percent: bool  # else an amount
+    value: str  # a decimal, as Ordergroove takes it ("5", "7.50")
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Written(Generic[T]):
     """What a write returned, and the HTTP status it was answered with (for the audit log)."""
 
@@ -140,8 +153,12 @@ class ProductCache:
 
 
 class OrdergrooveClient:
-    def __init__(self, upstream: Upstream, *, timezone: tzinfo | None = None) -> None:
+    def __init__(
+        self, upstream: Upstream, *, timezone: tzinfo | None = None, merchant_id: str = ""
+    ) -> None:
         self._upstream = upstream
+        # The merchant's Ordergroove id: its one-time discounts name it.
+        self.merchant_id = merchant_id
         # Ordergroove's timestamps carry no zone; they are read in the merchant's.
         self.timezone = timezone or ZoneInfo(DEFAULT_ORDERGROOVE_TIMEZONE)
         self._paging = PagingLimit(MAX_CONCURRENT_PAGES)
@@ -161,13 +178,14 @@ class OrdergrooveClient:
         *,
         policy: RetryPolicy | None = None,
         timezone: tzinfo | None = None,
+        merchant_id: str = "",
     ) -> OrdergrooveClient:
         client = pooled_client(
             base_url,
             max_connections=MAX_CONNECTIONS,
             headers={"x-api-key": api_key, "accept": "application/json", **API_VERSION_HEADERS},
         )
-        return cls(Upstream(SYSTEM, client, policy), timezone=timezone)
+        return cls(Upstream(SYSTEM, client, policy), timezone=timezone, merchant_id=merchant_id)
 
     async def aclose(self) -> None:
         self._products.clear()
@@ -430,13 +448,27 @@ class OrdergrooveClient:
         _json_or_raise(response, order_id=order_id)
         return response.status_code
 
-    async def create_incentive(self, incentive: Json, order_id: str) -> int:
-        """Recorded issueOneTimeDiscount: `POST /one_time_incentives/create/`, 201 (200 is
-        also success), the body as the caller built it."""
-        response = await self._upstream.request(
-            "POST", "/one_time_incentives/create/", json=incentive
-        )
-        _json_or_raise(response, order_id=order_id)
+    async def create_discount(self, discount: Discount) -> int:
+        """Recorded issueOneTimeDiscount: `POST /one_time_incentives/create/` naming the
+        merchant, the customer and exactly one of `item` or `order`; `value` is a string.
+        Answered 201 (200 is also success)."""
+        on_item = discount.item_id != ""
+        body: Json = {
+            "merchant": self.merchant_id,
+            "customer": discount.customer_id,
+            **({"item": discount.item_id} if on_item else {"order": discount.order_id}),
+            "description": discount.description,
+            "incentive": {
+                "name": discount.name,
+                "discount_type": "Discount Percent" if discount.percent else "Discount Amount",
+                "value": discount.value,
+                "field": "total_price" if on_item else "sub_total",
+                "type": "Discount",
+                "target": "item" if on_item else "order",
+            },
+        }
+        response = await self._upstream.request("POST", "/one_time_incentives/create/", json=body)
+        _json_or_raise(response, order_id=discount.order_id)
         return response.status_code
 
     async def change_product(self, subscription_id: str, product_id: str) -> int:

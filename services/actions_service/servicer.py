@@ -26,18 +26,26 @@ from services.actions_service import deadline, spans
 from services.actions_service.catalogue.base import Params, day, optional_day, period_named
 from services.actions_service.catalogue.cancel import CancelParams
 from services.actions_service.catalogue.change_frequency import ChangeFrequencyParams
+from services.actions_service.catalogue.change_item_quantity import ChangeItemQuantityParams
 from services.actions_service.catalogue.change_next_order_date import ChangeNextOrderDateParams
 from services.actions_service.catalogue.change_quantity import ChangeQuantityParams
 from services.actions_service.catalogue.change_renewal import ChangeRenewalParams
+from services.actions_service.catalogue.change_shipping_address import (
+    ChangeShippingAddressParams,
+)
+from services.actions_service.catalogue.issue_discount import IssueDiscountParams
+from services.actions_service.catalogue.orders import ShownOrderParams
 from services.actions_service.catalogue.reactivate import ReactivateParams
-from services.actions_service.catalogue.send_now import SendNowParams
 from services.actions_service.catalogue.skip import SkipParams
+from services.actions_service.catalogue.swap_product import SwapProductParams
 from services.actions_service.domain import (
     Action,
     Order,
     OrderLine,
     Period,
     PrepaidPlan,
+    Product,
+    ShippingAddress,
     Status,
     SubscriptionView,
 )
@@ -110,6 +118,23 @@ def _period(name: str, value: int) -> Period:
     return _PERIOD_OF[value] if value in _PERIOD_OF else period_named(name, "")
 
 
+def _shown_order(request: Any) -> ShownOrderParams:
+    """The order a request names as shown: its id, and its date and subscriptions when the
+    request carries them."""
+    return ShownOrderParams(
+        request.expected_order_id,
+        optional_day("expected_date", getattr(request, "expected_date", "")),
+        tuple(sorted(set(getattr(request, "expected_subscriptions", ())))),
+    )
+
+
+def _enum_word(message: Any, field: str, prefix: str) -> str:
+    """A proto enum field as its lower-case name without the prefix ("" when unspecified)."""
+    value: int = getattr(message, field)
+    name = message.DESCRIPTOR.fields_by_name[field].enum_type.values_by_number[value].name
+    return "" if value == 0 else name.removeprefix(prefix).lower()
+
+
 ACTION_RPCS: Final = (
     ActionRpc(
         "CancelSubscription",
@@ -159,20 +184,50 @@ ACTION_RPCS: Final = (
         _answer(pb.ChangeQuantityResponse),
     ),
     ActionRpc(
-        "SendNextOrderNow",
-        Action.SEND_NOW,
-        lambda r: SendNowParams(
-            r.expected_order_id,
-            optional_day("expected_date", r.expected_date),
-            tuple(sorted(set(r.expected_subscriptions))),
-        ),
-        _answer(pb.SendNextOrderNowResponse),
+        "SendNextOrderNow", Action.SEND_NOW, _shown_order, _answer(pb.SendNextOrderNowResponse)
     ),
     ActionRpc(
         "ChangeRenewal",
         Action.CHANGE_RENEWAL,
         lambda r: ChangeRenewalParams(r.renewal_behavior, r.expected_renewal_behavior),
         _answer(pb.ChangeRenewalResponse),
+    ),
+    ActionRpc("CancelOrder", Action.CANCEL_ORDER, _shown_order, _answer(pb.CancelOrderResponse)),
+    ActionRpc(
+        "ChangeItemQuantity",
+        Action.CHANGE_ITEM_QUANTITY,
+        lambda r: ChangeItemQuantityParams(r.quantity, r.expected_order_id, r.expected_quantity),
+        _answer(pb.ChangeItemQuantityResponse),
+    ),
+    ActionRpc(
+        "RemoveFromOrder",
+        Action.REMOVE_FROM_ORDER,
+        _shown_order,
+        _answer(pb.RemoveFromOrderResponse),
+    ),
+    ActionRpc(
+        "IssueDiscount",
+        Action.ISSUE_DISCOUNT,
+        lambda r: IssueDiscountParams(
+            r.expected_order_id,
+            _enum_word(r, "target", "DISCOUNT_TARGET_"),
+            _enum_word(r, "kind", "DISCOUNT_KIND_"),
+            r.value.strip(),
+            r.reason,
+        ),
+        _answer(pb.IssueDiscountResponse),
+    ),
+    ActionRpc(
+        "SwapProduct",
+        Action.SWAP_PRODUCT,
+        lambda r: SwapProductParams(r.product_id, r.expected_product_id),
+        _answer(pb.SwapProductResponse),
+    ),
+    ActionRpc(
+        "ChangeShippingAddress",
+        Action.CHANGE_SHIPPING_ADDRESS,
+        lambda r: ChangeShippingAddressParams(r.address_id, r.expected_address_id),
+        _answer(pb.ChangeShippingAddressResponse),
     ),
 )
 # Every action has its RPC.
@@ -202,6 +257,12 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
     ChangeQuantity = _action_method("ChangeQuantity")
     SendNextOrderNow = _action_method("SendNextOrderNow")
     ChangeRenewal = _action_method("ChangeRenewal")
+    CancelOrder = _action_method("CancelOrder")
+    ChangeItemQuantity = _action_method("ChangeItemQuantity")
+    RemoveFromOrder = _action_method("RemoveFromOrder")
+    IssueDiscount = _action_method("IssueDiscount")
+    SwapProduct = _action_method("SwapProduct")
+    ChangeShippingAddress = _action_method("ChangeShippingAddress")
 
     def __init__(self, use_cases: UseCases, deadline_seconds: float) -> None:
         self._use_cases = use_cases
@@ -240,6 +301,7 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
                 subscriptions=[subscription_message(view) for view in result.views],
                 total_count=result.total_count,
                 active_count=result.active_count,
+                addresses=[_address(address) for address in result.addresses],
             )
 
         return await self._serve("GetSubscriptions", context, run)
@@ -259,6 +321,19 @@ class ActionsServicer(actions_pb2_grpc.ActionsServiceServicer):
             return rpc.answer(await self._use_cases.run_action(call))
 
         return await self._serve(rpc.method, context, run)
+
+    async def ListSwapProducts(
+        self, request: pb.ListSwapProductsRequest, context: Context
+    ) -> pb.ListSwapProductsResponse:
+        async def run() -> pb.ListSwapProductsResponse:
+            products = await self._use_cases.list_swap_products(
+                request.subscription_id, request.customer_id, request.search
+            )
+            return pb.ListSwapProductsResponse(
+                products=[pb.SwapProduct(product=_product(p), price=p.price) for p in products]
+            )
+
+        return await self._serve("ListSwapProducts", context, run)
 
     async def ListCancelReasons(
         self, request: pb.ListCancelReasonsRequest, context: Context
@@ -295,12 +370,7 @@ def subscription_message(view: SubscriptionView) -> pb.Subscription:
         subscription_id=sub.subscription_id,
         customer_id=sub.customer_id,
         status=_STATUS[sub.status],
-        product=pb.Product(
-            product_id=product.product_id,
-            name=product.name,
-            sku=product.sku,
-            image_url=product.image_url,
-        ),
+        product=_product(product),
         quantity=sub.quantity,
         price=sub.price,
         currency_code=sub.currency_code,
@@ -318,7 +388,21 @@ def subscription_message(view: SubscriptionView) -> pb.Subscription:
         prepaid=sub.prepaid,
         prepaid_plan=_prepaid_plan(sub.prepaid_plan),
         available_actions=[_ACTION[action] for action in view.available_actions],
+        shipping_address=_address(view.shipping_address) if view.shipping_address else None,
     )
+
+
+def _product(product: Product) -> pb.Product:
+    return pb.Product(
+        product_id=product.product_id,
+        name=product.name,
+        sku=product.sku,
+        image_url=product.image_url,
+    )
+
+
+def _address(address: ShippingAddress) -> pb.ShippingAddress:
+    return pb.ShippingAddress(address_id=address.address_id, label=address.label, text=address.text)
 
 
 def _prepaid_plan(plan: PrepaidPlan | None) -> pb.PrepaidPlan | None:
@@ -344,6 +428,8 @@ def _next_order(order: Order | None, lines: tuple[OrderLine, ...]) -> pb.NextOrd
                 subscription_id=line.subscription_id,
                 product_id=line.product_id,
                 quantity=line.quantity,
+                item_id=line.item_id,
+                price=line.price,
             )
             for line in lines
         ],

@@ -57,6 +57,7 @@ def parts(settings: ServiceSettings, store: Store) -> Parts:
         settings.ordergroove_base_url,
         settings.ordergroove_api_key,
         timezone=ZoneInfo(settings.ordergroove_timezone),
+        merchant_id=settings.merchant_id,
     )
     clients: list[OrdergrooveClient | GladlyClient] = [ordergroove]
     gladly, deliverer = None, None
@@ -86,7 +87,6 @@ def parts(settings: ServiceSettings, store: Store) -> Parts:
             enabled=settings.discounts_enabled,
             max_amount=settings.discount_max_amount,
             max_percent=settings.discount_max_percent,
-            merchant_id=settings.merchant_id,
         ),
         swap_products=settings.swap_products,
     )

@@ -11,13 +11,19 @@ from typing import Any, Final
 
 from services.actions_service.catalogue.base import CardState, Definition
 from services.actions_service.catalogue.cancel import Cancel
+from services.actions_service.catalogue.cancel_order import CancelOrder
 from services.actions_service.catalogue.change_frequency import ChangeFrequency
+from services.actions_service.catalogue.change_item_quantity import ChangeItemQuantity
 from services.actions_service.catalogue.change_next_order_date import ChangeNextOrderDate
 from services.actions_service.catalogue.change_quantity import ChangeQuantity
 from services.actions_service.catalogue.change_renewal import ChangeRenewal
+from services.actions_service.catalogue.change_shipping_address import ChangeShippingAddress
+from services.actions_service.catalogue.issue_discount import IssueDiscount
 from services.actions_service.catalogue.reactivate import Reactivate
+from services.actions_service.catalogue.remove_from_order import RemoveFromOrder
 from services.actions_service.catalogue.send_now import SendNow
 from services.actions_service.catalogue.skip import Skip
+from services.actions_service.catalogue.swap_product import SwapProduct
 from services.actions_service.domain import Action
 
 CATALOGUE: Final[dict[Action, Definition[Any]]] = {
@@ -31,6 +37,12 @@ CATALOGUE: Final[dict[Action, Definition[Any]]] = {
         ChangeQuantity(),
         SendNow(),
         ChangeRenewal(),
+        CancelOrder(),
+        ChangeItemQuantity(),
+        RemoveFromOrder(),
+        IssueDiscount(),
+        SwapProduct(),
+        ChangeShippingAddress(),
     )
 }
 # Every action has its declaration.

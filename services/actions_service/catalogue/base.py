@@ -116,12 +116,11 @@ class MerchantSettings:
 @dataclass(frozen=True)
 class Discounts:
     """The merchant's discount settings: DISCOUNTS_ENABLED and its caps (no cap: no discount of
-    that kind), and the merchant id Ordergroove's discounts name."""
+    that kind)."""
 
     enabled: bool = False
     max_amount: Decimal | None = None
     max_percent: Decimal | None = None
-    merchant_id: str = ""
 
 
 class Params(Protocol):

@@ -15,7 +15,7 @@ down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-_TABLES = ("action_records", "audit_log")
+_TABLES = ("actions", "audit_log")
 
 
 def upgrade() -> None:

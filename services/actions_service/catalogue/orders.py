@@ -1,0 +1,150 @@
+"""What the actions on the next order share (send it now, cancel it, change or remove this
+subscription's item in it, discount it): the order the form showed — its id, its date and the
+subscriptions it held — checked against Ordergroove's before the write, and the words for what
+an order holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from services.actions_service.catalogue.base import (
+    Fields,
+    State,
+    date_text,
+    day_text,
+    form_changed,
+    optional_day,
+    place_date,
+    required,
+    text,
+)
+from services.actions_service.domain import (
+    ORDER_STATUS_UNSENT,
+    Order,
+    OrderLine,
+    OrderStatus,
+    check_optional_id,
+    line_of,
+    order_status_label,
+)
+from services.actions_service.errors import ActionError, Reason
+
+# Statuses of an order whose placement has begun or ended: SEND_NOW (what `send_now/` answers:
+# recorded `sendOrderNow/live_response`), SUCCESS, REJECTED and the pending, error and retry
+# states. Not UNSENT or CANCELLED (never placed), nor MERGED (the order went into another).
+PLACEMENT_STATUSES: Final = frozenset(OrderStatus) - {
+    OrderStatus.UNSENT,
+    OrderStatus.CANCELLED,
+    OrderStatus.MERGED,
+}
+
+
+@dataclass(frozen=True)
+class ShownOrderParams:
+    """The next order as the form showed it: its id (required), its date and the subscriptions
+    it held (each optional: internal callers may not have been shown them)."""
+
+    expected_order_id: str
+    expected_date: date | None = None
+    expected_subscriptions: tuple[str, ...] = ()  # sorted, each once
+
+    @classmethod
+    def from_record(cls, fields: Fields) -> ShownOrderParams:
+        return cls(
+            text(fields, "expected_order_id"),
+            optional_day("expected_date", text(fields, "expected_date")),
+            tuple(filter(None, text(fields, "expected_subscriptions").split(","))),
+        )
+
+    def record(self) -> dict[str, str]:
+        return {
+            "expected_order_id": self.expected_order_id,
+            "expected_date": day_text(self.expected_date),
+            "expected_subscriptions": ",".join(self.expected_subscriptions),
+        }
+
+    def check(self) -> None:
+        check_optional_id(
+            "expected_order_id", required("expected_order_id", self.expected_order_id)
+        )
+        for subscription_id in self.expected_subscriptions:
+            check_optional_id("expected_subscriptions", subscription_id)
+
+
+def require_shown_order(state: State, shown: ShownOrderParams, not_done: str) -> Order:
+    """The next order, when it is the one the form showed — same id, same date, the same
+    subscriptions in it; else nothing is sent (`not_done`: "Nothing was sent.")."""
+    upcoming, named = state.next_order, shown.expected_order_id
+    if upcoming is None or upcoming.order_id != named:
+        now = upcoming.order_id if upcoming else "none"
+        raise ActionError(
+            Reason.NEXT_ORDER_CHANGED,
+            f"Order {named} is no longer the next order of this subscription (it was "
+            f"sent, skipped, cancelled or moved); the next order is now {now}. {not_done}",
+            order_id=named,
+            next_order_id=upcoming.order_id if upcoming else "",
+        )
+    if shown.expected_date is not None and place_date(upcoming) != shown.expected_date:
+        raise form_changed(
+            "next order date", date_text(shown.expected_date), date_text(place_date(upcoming))
+        )
+    expected = ",".join(shown.expected_subscriptions)
+    held = subscriptions_of(state.order_lines)
+    if expected and expected != held:
+        raise form_changed(
+            "order's contents",
+            f"subscriptions {expected.replace(',', ', ')}",
+            f"subscriptions {held.replace(',', ', ') or 'none'}",
+        )
+    return upcoming
+
+
+def require_own_line(state: State, order_id: str, not_done: str) -> OrderLine:
+    """This subscription's item in the order read; an order that no longer holds it is no
+    longer the one the form showed."""
+    line = line_of(state.order_lines, state.subscription.subscription_id)
+    if line is None or not line.item_id:
+        raise ActionError(
+            Reason.NEXT_ORDER_CHANGED,
+            f"Order {order_id} no longer holds this subscription's item (it was skipped or "
+            f"removed since). {not_done}",
+            order_id=order_id,
+        )
+    return line
+
+
+def subscriptions_of(lines: tuple[OrderLine, ...]) -> str:
+    """The subscriptions an order holds items of, as the form names them: sorted, by commas."""
+    return ",".join(sorted({line.subscription_id for line in lines if line.subscription_id}))
+
+
+def contents(lines: tuple[OrderLine, ...]) -> Counter[tuple[str, str, int]]:
+    """What an order ships: whose, which product, how many (not the items' ids or prices)."""
+    return Counter((line.subscription_id, line.product_id, line.quantity) for line in lines)
+
+
+def lines_words(lines: tuple[OrderLine, ...], names: Mapping[str, str] | None = None) -> str:
+    """ "2 of Coffee (subscription S); 1 of Filters (a one-off)"; "no items listed" for none."""
+    names = names or {}
+    return (
+        "; ".join(
+            f"{line.quantity} of {names.get(line.product_id) or line.product_id}"
+            + (
+                f" (subscription {line.subscription_id})"
+                if line.subscription_id
+                else " (a one-off)"
+            )
+            for line in lines
+        )
+        or "no items listed"
+    )
+
+
+def order_words(order: Order) -> str:
+    if order.status == ORDER_STATUS_UNSENT:
+        return f"unsent on {date_text(place_date(order))}"
+    return f"{order_status_label(order.status).lower()}, no longer unsent"
