@@ -1,16 +1,13 @@
 """The catalogue's buttons through the gateway, as Gladly presses them: the button on the card,
 its form showing the current state, the submission answered with what changed, and a form whose
-state changed meanwhile refused with a clear message. One table of cases.
-
-The service runs with discounts switched on (Issue Discount is offered only then)."""
+state changed meanwhile refused with a clear message. One table of cases."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -25,7 +22,6 @@ from gateway.openapi import _document as document
 from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_DEMO
 from services.ordergroove_sandbox.demo import (
     DEMO_CUSTOMER_ID,
-    DEMO_MERCHANT_ID,
     DEMO_NEXT_ORDER_IDS,
     DEMO_PRODUCT_IDS,
     DEMO_SHARED_ORDER_ID,
@@ -33,14 +29,6 @@ from services.ordergroove_sandbox.demo import (
     Role,
 )
 from tests.stack import Json, button, card_of, error_of, open_form
-
-# The merchant's caps on what an agent may give (the service refuses more, naming the field).
-DISCOUNTS: Final = {
-    "discounts_enabled": True,
-    "merchant_id": DEMO_MERCHANT_ID,
-    "discount_max_amount": Decimal("25"),
-    "discount_max_percent": Decimal("20"),
-}
 
 
 @pytest.fixture
@@ -50,8 +38,9 @@ def gladly_url(unlimited_gladly_url: str) -> str:
 
 @pytest.fixture
 def service_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Discounts on, unless a test gives its own settings (`indirect` parametrization)."""
-    overrides: dict[str, Any] = getattr(request, "param", DISCOUNTS)
+    """None (tests/stack.py switches discounts on, capped at 25 and 20 %), unless a test gives
+    its own (`indirect` parametrization)."""
+    overrides: dict[str, Any] = getattr(request, "param", {})
     return overrides
 
 
@@ -341,7 +330,8 @@ def _form_url(role: Role, segment: str) -> str:
         # Ordergroove refuses to change a prepaid subscription's quantity, in an order too.
         (Role.PREPAID_PROTEIN, card_module.CHANGE_ITEM_QUANTITY, "Not available"),
         (Role.CANCELLED_WATER_FILTER, card_module.CANCEL_ORDER, "Nothing to cancel"),
-        (Role.CANCELLED_WATER_FILTER, card_module.REMOVE_FROM_ORDER, "Nothing to remove"),
+        # The only item of its order: removing it would leave an empty order.
+        (Role.DOG_FOOD, card_module.REMOVE_FROM_ORDER, "Nothing to remove"),
     ],
 )
 async def test_a_form_the_card_does_not_offer_is_refused_clearly(
@@ -354,7 +344,7 @@ async def test_a_form_the_card_does_not_offer_is_refused_clearly(
     assert DEMO_SUBSCRIPTION_IDS[role] in error["detail"]
 
 
-@pytest.mark.parametrize("service_overrides", [{}], indirect=True)
+@pytest.mark.parametrize("service_overrides", [{"discounts_enabled": False}], indirect=True)
 async def test_no_discount_is_offered_unless_the_merchant_switched_them_on(
     gladly_caller: httpx.AsyncClient,
 ) -> None:
@@ -407,6 +397,8 @@ async def test_the_swap_form_prices_each_product_and_searches(
     assert found["input"]["options"] and all(
         word.lower() in o["text"].lower() for o in found["input"]["options"]
     )
+    unchosen = await gladly_caller.post(form["actionUrl"], json={"product": ""})
+    assert error_of(unchosen, 400)["attr"] == "product"
     nothing = await gladly_caller.get(f"{url}?{urlencode({'search': 'Xylophone Zebra'})}")
     error = error_of(nothing, 400)
     assert error["message"] == "No product to swap to" and "Xylophone Zebra" in error["detail"]
@@ -425,6 +417,7 @@ async def test_the_card_and_the_address_form_name_where_it_ships(
     options = select["input"]["options"]
     [current] = [o for o in options if o["text"].endswith("(current)")]
     assert card["shipsTo"] in current["text"] and len(options) >= 2
-    refused = await gladly_caller.post(form["actionUrl"], json={"address": "no-such-address"})
+    # The address it has already: nothing to change, and the agent is shown where.
+    refused = await gladly_caller.post(form["actionUrl"], json={"address": current["value"]})
     error = error_of(refused, 400)
-    assert error["attr"] == "address", error
+    assert error["attr"] == "address" and "already" in error["detail"], error
