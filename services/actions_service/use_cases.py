@@ -482,8 +482,8 @@ class UseCases:
     ) -> Finished[ActionOutcome]:
         """The subscription as Ordergroove now holds it, and the timeline's before → after."""
         sub = state.subscription
-        product = await self._ordergroove.get_product(sub.product_id, sub.customer_id)
-        view = self._view(sub, product, state.next_order)
+        product, lines, addresses = await self._view_parts(definition, point, state)
+        view = self._view(sub, product, state.next_order, lines, addresses)
         label = product.name or product.sku or product.product_id or "subscription"
         context = call.context
         by = f" by agent {context.agent_id}" if context.agent_id else ""
@@ -512,6 +512,32 @@ class UseCases:
             timeline=self._timeline(context, TimelineEntry(item_id, title, body, now)),
             ordergroove_status=status,
             before_after=before_after[:500],
+        )
+
+    async def _view_parts(
+        self, definition: Definition[Any], point: RecoveryPoint, state: State
+    ) -> tuple[Product, tuple[OrderLine, ...], tuple[ShippingAddress, ...]]:
+        """What the answer's view needs besides the state read: the product, what the next
+        order holds and the customer's addresses (the offers read them), unless already read."""
+        og, sub, upcoming = self._ordergroove, state.subscription, state.next_order
+        same_order = upcoming is not None and upcoming.order_id == point.order_id
+        have_lines = same_order and Reading.ORDER_ITEMS in definition.reads
+        async with task_group() as group:
+            product = group.create_task(og.get_product(sub.product_id, sub.customer_id))
+            lines = (
+                group.create_task(og.order_lines(upcoming.order_id, sub.customer_id))
+                if upcoming is not None and not have_lines and sub.status is Status.ACTIVE
+                else None
+            )
+            addresses = (
+                None
+                if Reading.ADDRESSES in definition.reads
+                else group.create_task(og.list_addresses(sub.customer_id))
+            )
+        return (
+            product.result(),
+            state.order_lines if have_lines else tuple(lines.result() if lines else ()),
+            state.addresses if addresses is None else tuple(addresses.result()),
         )
 
     # --- settling records that no retry took over ---------------------------------------------
