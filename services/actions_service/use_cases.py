@@ -300,7 +300,7 @@ class UseCases:
         if subscription.status is not Status.ACTIVE:
             upcoming, lines = None, ()  # only live subscriptions have orders to come
         card = CardState(subscription, upcoming, lines, addresses)
-        ships_to = {a.address_id: a for a in addresses}.get(subscription.shipping_address_id)
+        ships_to = _ships_to(subscription, addresses)
         return SubscriptionView(
             subscription=subscription,
             product=product or Product(subscription.product_id),
@@ -666,6 +666,18 @@ class UseCases:
             raise InvalidArgument(
                 "customer_id", "is required unless the context names a linked Gladly customer"
             )
+
+
+def _ships_to(
+    subscription: Subscription, addresses: tuple[ShippingAddress, ...]
+) -> ShippingAddress | None:
+    """Where it ships: one of the customer's live addresses, in words; an address that is not
+    one of them is named by its id alone (a form must still name the address it showed)."""
+    address_id = subscription.shipping_address_id
+    if not address_id:
+        return None
+    known = next((a for a in addresses if a.address_id == address_id), None)
+    return known or ShippingAddress(address_id, subscription.customer_id, live=False)
 
 
 def _now() -> datetime:
