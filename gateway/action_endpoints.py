@@ -31,8 +31,10 @@ from gateway.errors import AGENT_ACTIONABLE, error_response, failure_response
 from gateway.rpc import ActionsClient, RpcFailure, client_of
 from gateway.wire import (
     ActionResult,
+    AddressSubmission,
     CancelSubmission,
     ChangeDateSubmission,
+    DiscountSubmission,
     Form,
     FrequencySubmission,
     InvalidRequest,
@@ -40,6 +42,7 @@ from gateway.wire import (
     ReactivateSubmission,
     RenewalSubmission,
     SubmittedForm,
+    SwapSubmission,
     WireResponse,
     decode,
     trimmed,
@@ -53,10 +56,14 @@ REQUEST_ID_NAMESPACE: Final = uuid.UUID("9b7f3c1e-5d2a-4c8e-a6f0-2e4b8d1c7a35")
 AGENT_HEADER: Final = "Gladly-Agent-Id"
 CONVERSATION_HEADER: Final = "Gladly-Conversation-Id"
 
-# Builds the form; `action_url(state)` mints the submission's URL naming that state. A Response
-# instead of a form is an error answer.
+# Builds the form; `action_url(state)` mints the submission's URL naming that state, and the
+# query holds the form URL's parameters the spec declares (`form_query`). A Response instead of a
+# form is an error answer.
 ActionUrl = Callable[[Mapping[str, str]], str]
-FormBuilder = Callable[[ActionsClient, SubscriptionRef, ActionUrl], Awaitable[Form | Response]]
+FormQuery = Mapping[str, str]
+FormBuilder = Callable[
+    [ActionsClient, SubscriptionRef, ActionUrl, FormQuery], Awaitable[Form | Response]
+]
 Body = TypeVar("Body", bound=SubmittedForm)
 
 
@@ -92,6 +99,9 @@ class ActionSpec(Generic[Body]):
     # The form field of each request field, to point the service's errors at it.
     field_attrs: Mapping[str, str] = field(default_factory=dict)
     empty_body: bool = False  # a form without inputs may be submitted without a body
+    # The form URL's optional query parameters (signed with the URL, as all of it): name and
+    # what it does, for /openapi.json.
+    form_query: Sequence[tuple[str, str]] = ()
 
     @property
     def segment(self) -> str:
@@ -135,14 +145,33 @@ def _submission_id(request: Request) -> str:
 # --- the forms --------------------------------------------------------------------------------
 
 
-async def _cancel_form(client: ActionsClient, ref: SubscriptionRef, url: ActionUrl) -> Form:
+async def _cancel_form(
+    client: ActionsClient, ref: SubscriptionRef, url: ActionUrl, query: FormQuery
+) -> Form:
     # Only the merchant's own codes can be sent: without them there is no form to offer.
     reasons = await client.list_cancel_reasons()
     return forms.cancel_form(url({}), reasons)
 
 
 # Why a form is not served, for an action the card no longer offers.
-_NOT_OFFERED: Final = {pb.ACTION_SKIP: ("Nothing to skip", "has no order that can be skipped now")}
+_NOT_OFFERED: Final = {
+    pb.ACTION_SKIP: ("Nothing to skip", "has no order that can be skipped now"),
+    pb.ACTION_CANCEL_ORDER: ("Nothing to cancel", "has no order that can be cancelled now"),
+    pb.ACTION_REMOVE_FROM_ORDER: (
+        "Nothing to remove",
+        "has no item that can be taken out of its next order now",
+    ),
+    pb.ACTION_CHANGE_ITEM_QUANTITY: (
+        "Not available",
+        "has no item in its next order whose quantity can be changed now",
+    ),
+    pb.ACTION_ISSUE_DISCOUNT: ("Not available", "cannot be given a discount now"),
+    pb.ACTION_SWAP_PRODUCT: ("Not available", "cannot be swapped to another product now"),
+    pb.ACTION_CHANGE_SHIPPING_ADDRESS: (
+        "Not available",
+        "cannot be shipped to another address now",
+    ),
+}
 
 
 def _offered_form(
@@ -151,7 +180,7 @@ def _offered_form(
     """A form built from the subscription as the card offers `action` on it now."""
 
     async def build_form(
-        client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
+        client: ActionsClient, ref: SubscriptionRef, url: ActionUrl, query: FormQuery
     ) -> Form | Response:
         found = await _offered_on_card(client, ref, action)
         return found if isinstance(found, Response) else build(found[0], url)
@@ -182,31 +211,124 @@ async def _offered_on_card(
             f"No subscription {ref.subscription_id} for this customer.",
         )
     if action not in subscription.available_actions:
-        title, why = _NOT_OFFERED.get(action, ("Not available", "cannot be changed so now"))
-        return error_response(400, title, f"Subscription {ref.subscription_id} {why}.")
+        return _not_offered(action, ref)
     return subscription, found
 
 
-async def _send_now_form(
-    client: ActionsClient, ref: SubscriptionRef, url: ActionUrl
+def _whole_order_form(
+    action: pb.Action,
+    build: Callable[[str, pb.Subscription, Mapping[str, str]], Form],
+) -> FormBuilder:
+    """A form of an action on the whole next order (Send Now, Cancel This Order): it lists
+    everything in it, by the card's product names, and its URL names the order, its date and
+    the subscriptions it holds."""
+
+    async def build_form(
+        client: ActionsClient, ref: SubscriptionRef, url: ActionUrl, query: FormQuery
+    ) -> Form | Response:
+        found = await _offered_on_card(client, ref, action)
+        if isinstance(found, Response):
+            return found
+        subscription, card_read = found
+        order = subscription.next_order
+        state = {
+            "order_id": order.order_id,
+            "expected_date": order.place_date,
+            "expected_subscriptions": _ships(subscription),
+        }
+        names = {
+            s.subscription_id: s.product.name or s.product.product_id
+            for s in card_read.subscriptions
+        }
+        return build(url(state), subscription, names)
+
+    return build_form
+
+
+def _ships(subscription: pb.Subscription) -> str:
+    """The subscriptions the next order holds, as the `ships` segment names them."""
+    lines = subscription.next_order.lines
+    shipping = sorted({line.subscription_id for line in lines if line.subscription_id})
+    return SHIPS_SEPARATOR.join(shipping) or subscription.subscription_id
+
+
+def _item_form(
+    action: pb.Action, build: Callable[[pb.Subscription, pb.OrderLine, ActionUrl], Form]
+) -> FormBuilder:
+    """A form of an action on this subscription's item in its next order (the line with its
+    subscription id); without such an item the action is not offered."""
+
+    async def build_form(
+        client: ActionsClient, ref: SubscriptionRef, url: ActionUrl, query: FormQuery
+    ) -> Form | Response:
+        found = await _offered_on_card(client, ref, action)
+        if isinstance(found, Response):
+            return found
+        subscription = found[0]
+        line = _line_of(subscription)
+        if line is None:
+            return _not_offered(action, ref)
+        return build(subscription, line, url)
+
+    return build_form
+
+
+def _line_of(subscription: pb.Subscription) -> pb.OrderLine | None:
+    lines = subscription.next_order.lines
+    return next((x for x in lines if x.subscription_id == subscription.subscription_id), None)
+
+
+def _not_offered(action: pb.Action, ref: SubscriptionRef) -> Response:
+    title, why = _NOT_OFFERED.get(action, ("Not available", "cannot be changed so now"))
+    return error_response(400, title, f"Subscription {ref.subscription_id} {why}.")
+
+
+SEARCH_QUERY: Final = "search"
+
+
+async def _swap_form(
+    client: ActionsClient, ref: SubscriptionRef, url: ActionUrl, query: FormQuery
 ) -> Form | Response:
-    """The whole order ships: the form lists everything in it, by the card's product names,
-    and its URL names the subscriptions it holds."""
-    found = await _offered_on_card(client, ref, pb.ACTION_SEND_NOW)
+    """The products the service offers for a swap (only those matching `?search=`, when given),
+    each with its price; without one to offer there is no form."""
+    found = await _offered_on_card(client, ref, pb.ACTION_SWAP_PRODUCT)
+    if isinstance(found, Response):
+        return found
+    subscription = found[0]
+    search = query.get(SEARCH_QUERY, "").strip()
+    offered = await client.list_swap_products(
+        pb.ListSwapProductsRequest(
+            subscription_id=ref.subscription_id, customer_id=ref.og_customer_id, search=search
+        )
+    )
+    if not offered.products:
+        matching = f" whose name holds “{search}”" if search else ""
+        return error_response(
+            400,
+            "No product to swap to",
+            f"The store offers no other product{matching} for subscription {ref.subscription_id}.",
+        )
+    state = {"expected_product": subscription.product.product_id}
+    return change_forms.swap_product_form(url(state), subscription, offered.products, search)
+
+
+# The address segment of a subscription whose address Ordergroove does not name (or one the
+# customer no longer has). Ordergroove's public ids are hexadecimal: this is none of them.
+_NO_ADDRESS: Final = "none"
+
+
+async def _address_form(
+    client: ActionsClient, ref: SubscriptionRef, url: ActionUrl, query: FormQuery
+) -> Form | Response:
+    """The customer's addresses (the card's read), the current one named."""
+    found = await _offered_on_card(client, ref, pb.ACTION_CHANGE_SHIPPING_ADDRESS)
     if isinstance(found, Response):
         return found
     subscription, card_read = found
-    order = subscription.next_order
-    shipping = sorted({line.subscription_id for line in order.lines if line.subscription_id})
-    state = {
-        "order_id": order.order_id,
-        "expected_date": order.place_date,
-        "expected_subscriptions": SHIPS_SEPARATOR.join(shipping) or subscription.subscription_id,
-    }
-    names = {
-        s.subscription_id: s.product.name or s.product.product_id for s in card_read.subscriptions
-    }
-    return change_forms.send_now_form(url(state), subscription, names)
+    shown = subscription.shipping_address.address_id or _NO_ADDRESS
+    return change_forms.change_shipping_address_form(
+        url({"expected_address": shown}), subscription, card_read.addresses
+    )
 
 
 # --- reading what the agent typed and what the form showed -------------------------------------
@@ -349,7 +471,7 @@ SEND_NOW: Final = ActionSpec(
     pb.ACTION_SEND_NOW,
     "SendNextOrderNow",
     "Next order sent",
-    _send_now_form,
+    _whole_order_form(pb.ACTION_SEND_NOW, change_forms.send_now_form),
     SubmittedForm,
     lambda sub: {
         "expected_order_id": sub.state["order_id"],
@@ -382,6 +504,122 @@ CHANGE_RENEWAL: Final = ActionSpec(
     state=(("renewals", "expected_renewal"),),
     field_attrs=change_forms.FIELD_ATTRS,
 )
+CANCEL_ORDER: Final = ActionSpec(
+    pb.ACTION_CANCEL_ORDER,
+    "CancelOrder",
+    "Order cancelled",
+    _whole_order_form(pb.ACTION_CANCEL_ORDER, change_forms.cancel_order_form),
+    SubmittedForm,
+    lambda sub: {
+        "expected_order_id": sub.state["order_id"],
+        "expected_date": sub.state["expected_date"],
+        "expected_subscriptions": sub.state["expected_subscriptions"].split(SHIPS_SEPARATOR),
+    },
+    summary="Cancel the named next order: the whole order, every subscription's items in it",
+    state=(("orders", "order_id"), ("dates", "expected_date"), ("ships", "expected_subscriptions")),
+    empty_body=True,  # a form without inputs
+)
+CHANGE_ITEM_QUANTITY: Final = ActionSpec(
+    pb.ACTION_CHANGE_ITEM_QUANTITY,
+    "ChangeItemQuantity",
+    "Item quantity changed",
+    _item_form(
+        pb.ACTION_CHANGE_ITEM_QUANTITY,
+        lambda s, line, url: change_forms.change_item_quantity_form(
+            url({"order_id": s.next_order.order_id, "expected_quantity": str(line.quantity)}),
+            s,
+            line,
+        ),
+    ),
+    QuantitySubmission,
+    lambda sub: {
+        "quantity": _quantity(trimmed(sub.body.quantity)),
+        "expected_order_id": sub.state["order_id"],
+        "expected_quantity": _quantity(sub.state["expected_quantity"]),
+    },
+    summary="Change how many of the subscription's item its next order ships (that order only)",
+    state=(("orders", "order_id"), ("quantities", "expected_quantity")),
+    field_attrs=change_forms.FIELD_ATTRS,
+)
+REMOVE_FROM_ORDER: Final = ActionSpec(
+    pb.ACTION_REMOVE_FROM_ORDER,
+    "RemoveFromOrder",
+    "Item removed from the order",
+    _item_form(
+        pb.ACTION_REMOVE_FROM_ORDER,
+        lambda s, line, url: change_forms.remove_from_order_form(
+            url({"order_id": s.next_order.order_id, "expected_subscriptions": _ships(s)}),
+            s,
+            line,
+        ),
+    ),
+    SubmittedForm,
+    lambda sub: {
+        "expected_order_id": sub.state["order_id"],
+        "expected_subscriptions": sub.state["expected_subscriptions"].split(SHIPS_SEPARATOR),
+    },
+    summary="Take the subscription's item out of the named next order, which keeps the others",
+    state=(("orders", "order_id"), ("ships", "expected_subscriptions")),
+    empty_body=True,  # a form without inputs
+)
+ISSUE_DISCOUNT: Final = ActionSpec(
+    pb.ACTION_ISSUE_DISCOUNT,
+    "IssueDiscount",
+    "Discount issued",
+    _offered_form(
+        pb.ACTION_ISSUE_DISCOUNT,
+        lambda s, url: change_forms.issue_discount_form(
+            url({"order_id": s.next_order.order_id}), s
+        ),
+    ),
+    DiscountSubmission,
+    lambda sub: {
+        "expected_order_id": sub.state["order_id"],
+        # Anything else is sent UNSPECIFIED, which the service refuses naming the field.
+        "target": change_forms.DISCOUNT_TARGETS.get(
+            trimmed(sub.body.target), pb.DISCOUNT_TARGET_UNSPECIFIED
+        ),
+        "kind": change_forms.DISCOUNT_KINDS.get(
+            trimmed(sub.body.kind), pb.DISCOUNT_KIND_UNSPECIFIED
+        ),
+        "value": trimmed(sub.body.value),
+        "reason": trimmed(sub.body.reason),
+    },
+    summary="Give a one-time discount on the named next order, or on the item in it",
+    state=(("orders", "order_id"),),
+    field_attrs=change_forms.DISCOUNT_FIELD_ATTRS,
+)
+SWAP_PRODUCT: Final = ActionSpec(
+    pb.ACTION_SWAP_PRODUCT,
+    "SwapProduct",
+    "Product swapped",
+    _swap_form,
+    SwapSubmission,
+    lambda sub: {
+        "product_id": trimmed(sub.body.product),
+        "expected_product_id": sub.state["expected_product"],
+    },
+    summary="Ship another of the merchant's products instead of the subscription's",
+    state=(("products", "expected_product"),),
+    field_attrs=change_forms.SWAP_FIELD_ATTRS,
+    form_query=((SEARCH_QUERY, "Only the products whose name holds these words"),),
+)
+CHANGE_SHIPPING_ADDRESS: Final = ActionSpec(
+    pb.ACTION_CHANGE_SHIPPING_ADDRESS,
+    "ChangeShippingAddress",
+    "Shipping address changed",
+    _address_form,
+    AddressSubmission,
+    lambda sub: {
+        "address_id": trimmed(sub.body.address),
+        "expected_address_id": ""
+        if sub.state["expected_address"] == _NO_ADDRESS
+        else sub.state["expected_address"],
+    },
+    summary="Ship the subscription to another of the customer's addresses",
+    state=(("addresses", "expected_address"),),
+    field_attrs=change_forms.ADDRESS_FIELD_ATTRS,
+)
 SPECS: Final[tuple[ActionSpec[Any], ...]] = (
     CANCEL,
     SKIP,
@@ -391,6 +629,12 @@ SPECS: Final[tuple[ActionSpec[Any], ...]] = (
     CHANGE_QUANTITY,
     SEND_NOW,
     CHANGE_RENEWAL,
+    CANCEL_ORDER,
+    CHANGE_ITEM_QUANTITY,
+    REMOVE_FROM_ORDER,
+    ISSUE_DISCOUNT,
+    SWAP_PRODUCT,
+    CHANGE_SHIPPING_ADDRESS,
 )
 # Every button of the card has its spec (tests/test_gateway_catalogue.py: and every action).
 assert [spec.action for spec in SPECS] == [button.action for button in card.BUTTONS]
@@ -449,7 +693,10 @@ async def _form(request: Request, spec: ActionSpec[Any], ref: SubscriptionRef) -
         segments = spec.state_segments(state)
         return card.action_url(ref, spec.segment, new_submission_id(), segments)
 
-    form = await spec.build_form(client_of(request), ref, url)
+    # Only the parameters the spec declares: the rest of the query is ignored, as before.
+    params = request.query_params
+    query = {name: params[name] for name, _ in spec.form_query if name in params}
+    form = await spec.build_form(client_of(request), ref, url, query)
     return form if isinstance(form, Response) else WireResponse(form)
 
 

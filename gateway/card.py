@@ -52,6 +52,12 @@ CHANGE_FREQUENCY: Final = "change-frequency"
 CHANGE_QUANTITY: Final = "change-quantity"
 SEND_NOW: Final = "send-now"
 CHANGE_RENEWAL: Final = "change-renewal"
+CANCEL_ORDER: Final = "cancel-order"
+CHANGE_ITEM_QUANTITY: Final = "change-item-quantity"
+REMOVE_FROM_ORDER: Final = "remove-from-order"
+ISSUE_DISCOUNT: Final = "issue-discount"
+SWAP_PRODUCT: Final = "swap-product"
+CHANGE_SHIPPING_ADDRESS: Final = "change-shipping-address"
 BUTTONS: Final = (
     Button(pb.ACTION_CANCEL, "Cancel Order", CANCEL),
     Button(pb.ACTION_SKIP, "Skip Next Order", SKIP),
@@ -61,6 +67,13 @@ BUTTONS: Final = (
     Button(pb.ACTION_CHANGE_QUANTITY, "Change Quantity", CHANGE_QUANTITY),
     Button(pb.ACTION_SEND_NOW, "Send Next Order Now", SEND_NOW),
     Button(pb.ACTION_CHANGE_RENEWAL, "Change Renewal", CHANGE_RENEWAL),
+    # "Cancel Order" above cancels the subscription (the contract's name): this one, the order.
+    Button(pb.ACTION_CANCEL_ORDER, "Cancel This Order", CANCEL_ORDER),
+    Button(pb.ACTION_CHANGE_ITEM_QUANTITY, "Change Item Quantity", CHANGE_ITEM_QUANTITY),
+    Button(pb.ACTION_REMOVE_FROM_ORDER, "Remove From Order", REMOVE_FROM_ORDER),
+    Button(pb.ACTION_ISSUE_DISCOUNT, "Issue Discount", ISSUE_DISCOUNT),
+    Button(pb.ACTION_SWAP_PRODUCT, "Swap Product", SWAP_PRODUCT),
+    Button(pb.ACTION_CHANGE_SHIPPING_ADDRESS, "Change Shipping Address", CHANGE_SHIPPING_ADDRESS),
 )
 BUTTON_OF: Final = {button.action: button for button in BUTTONS}
 
@@ -164,6 +177,7 @@ def subscription_card(
         product_name=product.name,
         product_sku=product.sku,
         product_image_url=product.image_url,
+        ships_to=subscription.shipping_address.text,
         actions=_actions(subscription, ref) if gladly_customer_id and og_customer_id else [],
     )
 

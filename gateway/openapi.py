@@ -169,9 +169,23 @@ def _form(path: str, spec: ActionSpec[Any], *, legacy: bool = False) -> Json:
     return {
         "summary": summary,
         "security": _SIGNED,
-        "parameters": _parameters(path),
+        "parameters": _parameters(path) + _form_query(spec),
         "responses": {"200": _json(wire.Form, "The form")} | _errors(*_GLADLY_ERRORS),
     } | ({"deprecated": True} if legacy else {})
+
+
+def _form_query(spec: ActionSpec[Any]) -> list[Json]:
+    """The form URL's optional query parameters, signed with the rest of the URL."""
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": description,
+            "schema": {"type": "string"},
+        }
+        for name, description in spec.form_query
+    ]
 
 
 def _action(path: str, spec: ActionSpec[Any], *, legacy: bool = False) -> Json:

@@ -128,6 +128,11 @@ class ActionsClient:
             "ListCancelReasons", pb.ListCancelReasonsRequest(), pb.ListCancelReasonsResponse
         )
 
+    async def list_swap_products(
+        self, request: pb.ListSwapProductsRequest
+    ) -> pb.ListSwapProductsResponse:
+        return await self._call("ListSwapProducts", request, pb.ListSwapProductsResponse)
+
     async def ready(self) -> bool:
         """Whether the service answers its health check SERVING, asked with a short timeout.
         The check carries our token, which the service refuses when it is not one of its own:

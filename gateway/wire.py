@@ -121,6 +121,7 @@ class SubscriptionCard(Wire, tag_field="type", tag="SUBSCRIPTION"):
     product_name: str = ""
     product_sku: str = ""
     product_image_url: str = ""
+    ships_to: str = ""  # the shipping address in words, on one line
     actions: list[ActionButton] = []
 
 
@@ -219,6 +220,21 @@ class QuantitySubmission(SubmittedForm):
 
 class RenewalSubmission(SubmittedForm):
     renewal: str | None = None
+
+
+class DiscountSubmission(SubmittedForm):
+    target: str | None = None  # "order" or "item"
+    kind: str | None = None  # "amount" or "percent"
+    value: str | None = None
+    reason: str | None = None
+
+
+class SwapSubmission(SubmittedForm):
+    product: str | None = None  # the product id
+
+
+class AddressSubmission(SubmittedForm):
+    address: str | None = None  # the address id
 
 
 class ActionResult(Wire):

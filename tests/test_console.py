@@ -40,6 +40,7 @@ SIGNING_KEY = "console-test-signing-key"
 TRACE_URL = "http://traces.test/trace/{trace_id}"
 TIMEOUT_MS = 10_000  # every browser wait is bounded
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
+DOG_FOOD = DEMO_SUBSCRIPTION_IDS[Role.DOG_FOOD]
 
 T = TypeVar("T")
 
@@ -307,6 +308,30 @@ def test_search_open_and_skip_the_next_order(page: Any) -> None:
     after = fact(subscription(page, VITAMINS), "nextOrderDate").locator("time")
     sync_api.expect(after).not_to_have_attribute("datetime", before or "")
     timeline_shows(page, "Skipped")
+
+
+def test_change_the_shipping_address_picked_from_a_select(page: Any) -> None:
+    open_demo_customer(page)
+    dog_food = subscription(page, DOG_FOOD)
+    sync_api.expect(dog_food.locator("dt", has_text="Ships to")).to_be_visible()
+    before = fact(dog_food, "shipsTo").inner_text()
+    assert before
+
+    press(dog_food, "Change Shipping Address")
+    sync_api.expect(page.get_by_role("heading", name="Change shipping address")).to_be_visible()
+    sync_api.expect(page.get_by_text("ships to", exact=False).first).to_contain_text(before)
+    address = page.get_by_label("Ship to")
+    options = address.locator("option").all_inner_texts()[1:]  # after "Choose…"
+    assert any(option.endswith("(current)") and before in option for option in options)
+    choice = next(option for option in options if not option.endswith("(current)"))
+    address.select_option(label=choice)
+    page.get_by_role("button", name="Change address").click()
+
+    sync_api.expect(page.get_by_role("status")).to_contain_text("Shipping address changed")
+    after = fact(subscription(page, DOG_FOOD), "shipsTo")
+    sync_api.expect(after).not_to_have_text(before)
+    assert after.inner_text() in choice  # "Label: text" on the form, the text on the card
+    timeline_shows(page, "Ships to")
 
 
 def test_product_pictures_come_from_the_ordergroove_sandbox(page: Any, stack: Stack) -> None:

@@ -11,6 +11,8 @@ from services.ordergroove_sandbox.demo import DEMO_SUBSCRIPTION_IDS, Role
 from tests.conftest import GATEWAY_SIGNING_KEY
 
 VITAMINS = DEMO_SUBSCRIPTION_IDS[Role.VITAMINS]
+COFFEE = DEMO_SUBSCRIPTION_IDS[Role.SHARED_COFFEE]
+DOG_FOOD = DEMO_SUBSCRIPTION_IDS[Role.DOG_FOOD]
 WATER_FILTER = DEMO_SUBSCRIPTION_IDS[Role.CANCELLED_WATER_FILTER]
 
 
@@ -103,3 +105,55 @@ async def test_press_reactivate_and_an_unknown_button(capsys: pytest.CaptureFixt
     assert "Subscription reactivated: Status: not active → active" in out
     code, _, err = await run(capsys, "press", "Refund", VITAMINS)
     assert code == 1 and "no button 'Refund'" in err
+
+
+@pytest.mark.parametrize(
+    ("button", "subscription", "values", "shown", "answer"),
+    [
+        (
+            "Cancel This Order",
+            COFFEE,
+            [],
+            "Cancels the whole order",
+            "Order cancelled: ",
+        ),
+        (
+            "Issue Discount",
+            DOG_FOOD,
+            ["target=item", "kind=percent", "value=10", "reason=Late delivery"],
+            "  - percent: A percentage",
+            "Discount issued: Discount on order ",
+        ),
+    ],
+)
+async def test_press_a_button_of_the_order_and_its_items(
+    capsys: pytest.CaptureFixture[str],
+    button: str,
+    subscription: str,
+    values: list[str],
+    shown: str,
+    answer: str,
+) -> None:
+    code, out, err = await run(capsys, "press", button, subscription, *values)
+    assert code == 0, err
+    assert shown in out and answer in out and "→" in out
+
+
+async def test_press_swap_product_with_a_search(capsys: pytest.CaptureFixture[str]) -> None:
+    """The card names where it ships; the swap form lists what the search finds, priced."""
+    code, out, _ = await run(capsys, "card")
+    dog_food = out[out.index("Grain-Free Salmon Dog Food") - 11 :].split("\n\n")[0]
+    assert "ships to" in dog_food and "[Swap Product]" in dog_food
+
+    code, out, err = await run(capsys, "press", "Swap Product", DOG_FOOD, "--search", "zebra")
+    assert code == 1 and "HTTP 400 No product to swap to" in err and "zebra" in err
+    code, out, err = await run(capsys, "press", "swap product", DOG_FOOD, "--search", "Dog")
+    # No product chosen: the form's select is listed, and the refusal names its field.
+    assert code == 1 and "Ship instead [product]" in out and "64.99 USD → " in out
+    option = next(line for line in out.splitlines() if line.startswith("  - "))
+    product = option.removeprefix("  - ").split(":")[0]
+    code, out, err = await run(
+        capsys, "press", "Swap Product", DOG_FOOD, f"product={product}", "--search", "Dog"
+    )
+    assert code == 0, err
+    assert "Product swapped: Product: Grain-Free Salmon Dog Food" in out

@@ -14,6 +14,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import uvicorn
@@ -150,7 +151,10 @@ def press(args: argparse.Namespace) -> int:
         if not equals:
             raise Refused(f"{pair!r}: expected ATTR=VALUE")
         values[attr] = value
-    return _run_form(form_url(_subscription_ref(args), segment), values)
+    url = form_url(_subscription_ref(args), segment)
+    if args.search is not None:  # the form offers only what matches (Swap Product's products)
+        url += f"?{urlencode({'search': args.search})}"
+    return _run_form(url, values)
 
 
 def _subscription_ref(args: argparse.Namespace) -> SubscriptionRef:
@@ -196,6 +200,7 @@ def _subscription_lines(sub: Json) -> list[str]:
         ("price", f"{sub.get('price', '')} {sub.get('currency', '')} x {sub['quantity']}"),
         ("prepaid", _prepaid(sub)),
         ("next order", _day(sub.get("nextOrderDate", ""))),
+        ("ships to", sub.get("shipsTo", "")),
         ("cancelled", _day(sub.get("cancelledAt", ""))),
         ("reason", _reason(sub)),
     ]
@@ -278,7 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pressed.add_argument("button", help="the button's name on the card")
     pressed.add_argument("subscription", metavar="SUBSCRIPTION_ID")
-    pressed.add_argument("values", nargs="*", metavar="ATTR=VALUE", help="the form's values")
+    pressed.add_argument(
+        "values", nargs="*", metavar="ATTR=VALUE", help="the form's values (a select's: VALUE)"
+    )
+    pressed.add_argument(
+        "--search", metavar="WORDS", help="a form that searches offers only what matches them"
+    )
     _gladly_customer_option(pressed)
     pressed.set_defaults(command=press)
     return parser

@@ -26,6 +26,7 @@ LABELS: Final[Mapping[str, str]] = {
     "prepaid": "Prepaid",
     "nextOrderDate": "Next order",
     "nextOrderId": "Next order id",
+    "shipsTo": "Ships to",
     "cancelledAt": "Cancelled",
     "cancellationReason": "Cancellation reason",
     "cancellationDetails": "Cancellation details",
