@@ -45,13 +45,16 @@ from services.gladly_sandbox.state import DEMO_CUSTOMER_ID as GLADLY_CUSTOMER
 from services.ordergroove_sandbox.app import create_app
 from services.ordergroove_sandbox.dates import ordergroove_now
 from services.ordergroove_sandbox.demo import (
+    DEMO_ADDRESS_IDS,
     DEMO_CUSTOMER_ID,
     DEMO_EMAIL,
+    DEMO_MERCHANT_ID,
     DEMO_NEXT_ORDER_IDS,
     DEMO_PRODUCT_IDS,
     DEMO_SHARED_ORDER_ID,
     DEMO_SUBSCRIPTION_IDS,
     SHARED_ROLES,
+    AddressRole,
     Role,
 )
 from tests.ordergroove_recorded import (
@@ -114,6 +117,37 @@ async def a_cancelled_order(sandbox: httpx.AsyncClient) -> Ids:
     )
     assert emptied.json()["status"] == OrderStatus.CANCELLED
     return {"ord_wave4_sendnow": order}
+
+
+async def item_id(sandbox: httpx.AsyncClient, order: str, role: Role) -> str:
+    page = (await sandbox.get("/items/", params={"order": order})).json()
+    [item] = [i["public_id"] for i in page["results"] if i["subscription"] == _sub(role)]
+    return str(item)
+
+
+async def an_open_item(sandbox: httpx.AsyncClient) -> Ids:
+    """The recorded item: coffee's, in the shared order still to be sent."""
+    return {"item_wave4_test": await item_id(sandbox, DEMO_SHARED_ORDER_ID, Role.SHARED_COFFEE)}
+
+
+async def an_order_cancelled(sandbox: httpx.AsyncClient) -> Ids:
+    order = DEMO_NEXT_ORDER_IDS[Role.SHAMPOO]
+    (await sandbox.patch(f"/orders/{order}/cancel/")).raise_for_status()
+    return {"ord_wave4_test": order}
+
+
+async def an_item_of_a_cancelled_order(sandbox: httpx.AsyncClient) -> Ids:
+    order = (await an_order_cancelled(sandbox))["ord_wave4_test"]
+    return {"item_wave4_test": await item_id(sandbox, order, Role.SHAMPOO)}
+
+
+async def a_discount_of_the_demo_customer(sandbox: httpx.AsyncClient) -> Ids:
+    return {
+        **await an_open_item(sandbox),
+        "ord_wave4_test": DEMO_SHARED_ORDER_ID,
+        "merch_1": DEMO_MERCHANT_ID,
+        "cust_12345": DEMO_CUSTOMER_ID,
+    }
 
 
 async def a_revoked_key(sandbox: httpx.AsyncClient) -> Ids:
@@ -216,6 +250,27 @@ SANDBOX_IDS: Final[dict[str, Callable[[httpx.AsyncClient], Awaitable[Ids]]]] = {
         {"PROD-PRESENT-001": DEMO_PRODUCT_IDS[Role.SHARED_COFFEE]}
     ),
     "pull/products/no_products_found": ids(),
+    "cancelOrder/success": ids(ord_wave4_test=DEMO_NEXT_ORDER_IDS[Role.SHAMPOO]),
+    "cancelOrder/rejected": an_order_cancelled,
+    "cancelOrder/not_found": ids(),
+    "changeItemQuantity/success": an_open_item,
+    "changeItemQuantity/rejected": an_item_of_a_cancelled_order,
+    "changeItemQuantity/not_found": ids(),
+    "deleteOrderItem/success": an_open_item,
+    "deleteOrderItem/rejected": an_item_of_a_cancelled_order,
+    "deleteOrderItem/not_found": ids(),
+    "issueOneTimeDiscount/success": a_discount_of_the_demo_customer,
+    "issueOneTimeDiscount/success_order": a_discount_of_the_demo_customer,
+    "issueOneTimeDiscount/success_percent": a_discount_of_the_demo_customer,
+    "getShippingAddress/successful_response": same(
+        {"c4cd7f86ccc411e8ada3bc764e101db1": DEMO_ADDRESS_IDS[AddressRole.HOME]}
+    ),
+    "getShippingAddress/minimal_address": same(
+        {"minimal-addr-123": DEMO_ADDRESS_IDS[AddressRole.WORK]}
+    ),
+    "getShippingAddress/special_characters_address": same(
+        {"addr%40123-test": DEMO_ADDRESS_IDS[AddressRole.OTHER_HOME]}
+    ),
 }
 # Recorded exchanges not replayed, and why.
 NOT_REPLAYED: Final = {
@@ -238,6 +293,10 @@ DOCUMENTED: Final = {
     # Reference ordergroove.md: "Some examples carry booleans as strings ("live": "True")".
     "subscription.live": {"string"},
 }
+
+
+# An answer recorded with an empty body (deleteOrderItem/success).
+EMPTY: Final = ""
 
 
 def kind(value: Any) -> str:
@@ -268,6 +327,8 @@ def resource_of(exchange: Exchange) -> str:
         "products": "product",
         "customers": "customer",
         "merchant": "cancel_reason",
+        "addresses": "address",
+        "one_time_incentives": "one_time_incentive",
     }[segments[0]]
 
 
@@ -300,7 +361,7 @@ def recorded_shapes() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     kinds: dict[str, set[str]] = {path: set(k) for path, k in DOCUMENTED.items()}
     keys: dict[str, set[str]] = {}
     for exchange in exchanges():
-        if exchange.answer is None:
+        if exchange.answer is None or exchange.answer == EMPTY:
             continue
         for path, value in root(exchange, exchange.answer):
             kinds.setdefault(path, set()).add(kind(value))
@@ -386,11 +447,13 @@ async def test_the_sandbox_answers_as_recorded(exchange: Exchange) -> None:
         response = await sandbox.request(
             exchange.method,
             target,
-            json=body if exchange.method == "PATCH" else None,
+            json=body if exchange.method in ("PATCH", "POST") else None,
             follow_redirects=True,
         )
     assert response.status_code == exchange.status, response.text
-    if exchange.answer is not None:
+    if exchange.answer == EMPTY:
+        assert response.content == b""
+    elif exchange.answer is not None:
         answer = response.json() if response.content else None
         assert differences(exchange, answer) == []
 
@@ -683,9 +746,32 @@ READS: Final[dict[str, Read]] = {
 }
 
 
+# Recorded actions the client does not call yet: the sandbox replays them (1); the client's
+# reading of them comes with its calls.
+NOT_READ_YET: Final = {
+    "cancelOrder": "Cancel This Order",
+    "changeItemQuantity": "Change Item Quantity",
+    "deleteOrderItem": "Remove From Order",
+    "issueOneTimeDiscount": "Issue Discount",
+    "getShippingAddress": 'the card\'s "Ships to"',
+}
+
+
+def group_of(exchange: Exchange) -> str:
+    return exchange.name.rsplit("/", 1)[0]
+
+
 def read_of(exchange: Exchange) -> Read:
-    group = exchange.name.rsplit("/", 1)[0]
-    return READS[group]
+    return READS[group_of(exchange)]
+
+
+def test_every_recorded_action_is_read_by_the_client_or_waits_for_its_call() -> None:
+    groups = {group_of(e) for e in exchanges()}
+    assert groups == set(READS) | set(NOT_READ_YET)
+    assert not set(READS) & set(NOT_READ_YET)
+
+
+READ: Final = [e for e in exchanges() if group_of(e) not in NOT_READ_YET]
 
 
 # Recorded requests the client never makes.
@@ -700,7 +786,7 @@ def sent_path(exchange: Exchange) -> str:
     return exchange.path if exchange.path.endswith("/") else exchange.path + "/"
 
 
-@pytest.mark.parametrize("exchange", exchanges(), ids=lambda e: e.name)
+@pytest.mark.parametrize("exchange", READ, ids=lambda e: e.name)
 async def test_the_client_reads_what_was_recorded(exchange: Exchange) -> None:
     ordergroove = Ordergroove()
     answer = exchange.answer

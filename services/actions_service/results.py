@@ -9,9 +9,11 @@ from typing import Any, Generic, Protocol, TypeVar
 from services.actions_service.domain import (
     Action,
     Order,
+    OrderLine,
     Period,
     PrepaidPlan,
     Product,
+    ShippingAddress,
     Subscription,
     SubscriptionView,
     TimelineEntry,
@@ -132,6 +134,8 @@ def _view_json(view: SubscriptionView) -> Json:
         "next_order": _order_json(view.next_order),
         "available_actions": [action.value for action in view.available_actions],
         "cancel_reason_text": view.cancel_reason_text,
+        "next_order_lines": [line.to_json() for line in view.next_order_lines],
+        "shipping_address": asdict(view.shipping_address) if view.shipping_address else None,
     }
 
 
@@ -159,6 +163,11 @@ def _view(data: Json) -> SubscriptionView:
         next_order=_order(data["next_order"]),
         available_actions=tuple(Action(action) for action in data["available_actions"]),
         cancel_reason_text=data.get("cancel_reason_text", ""),
+        # Results stored before the order's items and the address were kept have neither.
+        next_order_lines=tuple(OrderLine.from_json(x) for x in data.get("next_order_lines", ())),
+        shipping_address=ShippingAddress(**address)
+        if (address := data.get("shipping_address"))
+        else None,
     )
 
 

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from services.ordergroove_sandbox.errors import ApiError, not_found
 from services.ordergroove_sandbox.faults import Rule, fault_body
 from services.ordergroove_sandbox.journal import Entry
-from services.ordergroove_sandbox.resources import Call, Endpoint, Resource, resolve
+from services.ordergroove_sandbox.resources import Answer, Call, Endpoint, Resource, resolve
 from services.ordergroove_sandbox.state import Sandbox
 from services.ordergroove_sandbox.switches import ApiKey
 
@@ -111,7 +111,8 @@ async def _serve(
             cursor_pages=request.headers.get("x-og-api-version", "").strip() == "2",
             body=await request.body(),
         )
-        return JSONResponse(endpoint(call))
+        answer = endpoint(call)
+        return answer.response() if isinstance(answer, Answer) else JSONResponse(answer)
     except ApiError as error:
         return error.response()
 

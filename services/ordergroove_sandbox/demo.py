@@ -10,6 +10,16 @@ demo-customer-1 (Dana Demo, demo@example.com) has 12 subscriptions, more than on
 Three records carry Ordergroove's quirks so clients must parse defensively: one subscription's
 `live` is the string "True", one `start_date` is a bare date, and one cancelled subscription has
 no `cancel_reason`.
+
+Addresses (`DEMO_ADDRESS_IDS`): demo-customer-1 has a live "Home" address, the one every
+subscription and order names, a live "Work" address and an old one no longer live;
+demo-customer-2 has its own "Home" address (an address of another customer).
+
+Products nobody subscribes to (`DEMO_CATALOGUE_PRODUCT_IDS`): three a swap can offer (live,
+autoship-enabled, priced differently from the subscribed ones), one live but not
+autoship-enabled and one discontinued (neither listed by `GET /products/` nor offered by a swap).
+
+The sandbox is one merchant's store, `DEMO_MERCHANT_ID`.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from services.ordergroove_sandbox.model import (
     REJECTED,
     SUCCESS,
     UNSENT,
+    Address,
     CancelReason,
     Customer,
     Prepaid,
@@ -34,8 +45,9 @@ from services.ordergroove_sandbox.model import (
     Subscription,
     reason_code_of,
 )
-from services.ordergroove_sandbox.store import Store, stable_id
+from services.ordergroove_sandbox.store import MERCHANT_ID, Store, home_address_id, stable_id
 
+DEMO_MERCHANT_ID: Final = MERCHANT_ID
 DEMO_CUSTOMER_ID: Final = "demo-customer-1"
 DEMO_EMAIL: Final = "demo@example.com"
 OTHER_CUSTOMER_ID: Final = "demo-customer-2"
@@ -98,6 +110,40 @@ DEMO_NEXT_ORDER_IDS: Final[Mapping[Role, str]] = {
 }
 
 
+class AddressRole(StrEnum):
+    """What each demo address is for; `DEMO_ADDRESS_IDS[role]` is its public_id."""
+
+    HOME = "home"  # demo-customer-1's; every subscription and order of theirs names it
+    WORK = "work"  # demo-customer-1's other live address
+    OLD = "old"  # demo-customer-1's, no longer live
+    OTHER_HOME = "other_home"  # demo-customer-2's
+
+
+DEMO_ADDRESS_IDS: Final[Mapping[AddressRole, str]] = {
+    AddressRole.HOME: home_address_id(DEMO_CUSTOMER_ID),
+    AddressRole.WORK: _id("address", AddressRole.WORK),
+    AddressRole.OLD: _id("address", AddressRole.OLD),
+    AddressRole.OTHER_HOME: home_address_id(OTHER_CUSTOMER_ID),
+}
+
+
+class Catalogue(StrEnum):
+    """Products nobody subscribes to; `DEMO_CATALOGUE_PRODUCT_IDS[role]` is the
+    external_product_id."""
+
+    DECAF_COFFEE = "decaf_coffee"  # a swap can offer these three
+    DOG_FOOD_LARGE = "dog_food_large"
+    LAVENDER_SHAMPOO = "lavender_shampoo"
+    GRINDER = "grinder"  # live, but not autoship-enabled
+    PUMPKIN_COFFEE = "pumpkin_coffee"  # discontinued
+
+
+SWAPPABLE: Final = (Catalogue.DECAF_COFFEE, Catalogue.DOG_FOOD_LARGE, Catalogue.LAVENDER_SHAMPOO)
+DEMO_CATALOGUE_PRODUCT_IDS: Final[Mapping[Catalogue, str]] = {
+    c: _id("product", c) for c in Catalogue
+}
+
+
 @dataclass(frozen=True)
 class _Plan:
     role: Role
@@ -151,6 +197,29 @@ _PLANS: Final = (
 # fmt: on
 
 
+@dataclass(frozen=True)
+class _Offer:
+    role: Catalogue
+    name: str
+    sku: str
+    price: str
+    autoship_enabled: bool = True
+    discontinued: bool = False
+
+
+# fmt: off
+_CATALOGUE: Final = (
+    _Offer(Catalogue.DECAF_COFFEE, "Swiss Water Decaf Coffee Beans, 12 oz", "COF-DEC-12", "17.25"),
+    _Offer(Catalogue.DOG_FOOD_LARGE, "Grain-Free Salmon Dog Food, 30 lb", "DOG-SAL-30", "79.99"),
+    _Offer(Catalogue.LAVENDER_SHAMPOO, "Lavender Shampoo Bar", "SHA-LAV-1", "13.50"),
+    _Offer(Catalogue.GRINDER, "Conical Burr Coffee Grinder", "GRD-BURR-1", "89.00",
+           autoship_enabled=False),
+    _Offer(Catalogue.PUMPKIN_COFFEE, "Pumpkin Spice Coffee Beans, 12 oz", "COF-PSP-12", "19.50",
+           discontinued=True),
+)
+# fmt: on
+
+
 def seed_demo(store: Store, public_url: str) -> None:
     now = store.clock()
     today = now.replace(hour=6, minute=0, second=0)
@@ -182,6 +251,96 @@ def seed_demo(store: Store, public_url: str) -> None:
     _add_shared_orders(store, [subscriptions[r] for r in SHARED_ROLES], today + timedelta(days=5))
     for role in CANCELLED_ROLES + INACTIVE_ROLES:
         _add_history(store, subscriptions[role])
+    # Records named by their own ids, after those the store numbers: the generated ids of the
+    # orders and items above stay what they were.
+    for offer in _CATALOGUE:
+        _add_offer(store, offer, now, public_url)
+    _add_addresses(store, now)
+
+
+def _add_offer(store: Store, offer: _Offer, now: datetime, public_url: str) -> None:
+    store.add_product(
+        Product(
+            DEMO_CATALOGUE_PRODUCT_IDS[offer.role],
+            offer.name,
+            offer.sku,
+            image_url(public_url, offer.sku),
+            Decimal(offer.price),
+            created=now - timedelta(days=200),
+            autoship_enabled=offer.autoship_enabled,
+            discontinued=offer.discontinued,
+        )
+    )
+
+
+def _add_addresses(store: Store, now: datetime) -> None:
+    home, work, old = (
+        DEMO_ADDRESS_IDS[r] for r in (AddressRole.HOME, AddressRole.WORK, AddressRole.OLD)
+    )
+    addresses = (
+        _dana(
+            home, "Home", "2150 W Roscoe St", None, "Chicago", "60618", now - timedelta(days=420)
+        ),
+        _dana(
+            work,
+            "Work",
+            "222 W Merchandise Mart Plz",
+            "Suite 1212",
+            "Chicago",
+            "60654",
+            now - timedelta(days=90),
+        ),
+        _dana(
+            old,
+            "Old apartment",
+            "1603 Orrington Ave",
+            "Apt 4B",
+            "Evanston",
+            "60201",
+            now - timedelta(days=700),
+        ),
+        Address(
+            DEMO_ADDRESS_IDS[AddressRole.OTHER_HOME],
+            customer=OTHER_CUSTOMER_ID,
+            label="Home",
+            first_name="Olive",
+            last_name="Other",
+            address="830 E Knapp St",
+            city="Milwaukee",
+            state_province_code="WI",
+            zip_postal_code="53202",
+            created=now - timedelta(days=150),
+        ),
+    )
+    addresses[0].phone = "+15550100100"
+    addresses[1].company_name = "Demo Analytics LLC"
+    addresses[2].live = False
+    for address in addresses:
+        store.add_address(address)
+
+
+def _dana(
+    public_id: str,
+    label: str,
+    street: str,
+    street2: str | None,
+    city: str,
+    zip_code: str,
+    created: datetime,
+) -> Address:
+    return Address(
+        public_id,
+        customer=DEMO_CUSTOMER_ID,
+        label=label,
+        first_name="Dana",
+        last_name="Demo",
+        address=street,
+        address2=street2,
+        city=city,
+        state_province_code="IL",
+        zip_postal_code=zip_code,
+        created=created,
+    )
 
 
 def _add_subscription(store: Store, plan: _Plan, now: datetime, public_url: str) -> Subscription:

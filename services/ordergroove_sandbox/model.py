@@ -42,6 +42,31 @@ class Product:
     price: Decimal
     created: datetime
     live: bool = True
+    # Ordergroove docs, Products List: the list holds only the products that are "autoship
+    # enabled and not discontinued"; a swap offers no other (reference, change_product/).
+    autoship_enabled: bool = True
+    discontinued: bool = False
+
+
+@dataclass
+class Address:
+    """A customer's address, field for field as recorded getShippingAddress answers it."""
+
+    public_id: str
+    customer: str
+    label: str | None
+    first_name: str
+    last_name: str
+    address: str
+    city: str
+    state_province_code: str
+    zip_postal_code: str
+    created: datetime
+    company_name: str | None = None
+    address2: str | None = None
+    phone: str | None = None
+    country_code: str = "US"
+    live: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +103,9 @@ class Subscription:
     extra_data: dict[str, Any] = field(default_factory=dict)
     # Some real payloads carry booleans as strings; the demo data reproduces that quirk.
     live_as_text: bool = False
+    # None: the customer's home address (`home_address_id`), which every subscription names
+    # until `change_shipping/` names another.
+    shipping_address: str | None = None
 
     @property
     def frequency_days(self) -> int:
@@ -104,6 +132,35 @@ class Item:
     product: str
     quantity: int
     price: Decimal
+
+
+@dataclass(frozen=True)
+class Incentive:
+    """The discount a one-time incentive gives (Ordergroove docs, One Time Incentives: Create;
+    recorded issueOneTimeDiscount request bodies). `value` is kept as sent: a string."""
+
+    name: str
+    discount_type: str  # "Discount Amount" | "Discount Percent"
+    value: str
+    field: str  # "total_price" (an item) | "sub_total" (an order) | "shipping_total"
+    target: str  # "item" | "order" | "shipping_total"
+    type: str = "Discount"
+
+
+@dataclass
+class OneTimeIncentive:
+    """A discount on one item or one order of one customer; exactly one of `item` and `order`
+    is set."""
+
+    public_id: str
+    merchant: str
+    customer: str
+    item: str | None
+    order: str | None
+    incentive: Incentive
+    created: datetime
+    description: str | None = None
+    external_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,20 @@ from typing import Any, Final
 from services.ordergroove_sandbox.dates import format_timestamp
 from services.ordergroove_sandbox.model import (
     CENT,
+    Address,
     CancelReason,
     Customer,
     Item,
+    OneTimeIncentive,
     Order,
     Product,
     Subscription,
 )
-from services.ordergroove_sandbox.store import Store, stable_id
+from services.ordergroove_sandbox.store import MERCHANT_ID, Store, home_address_id, stable_id
 
 Json = dict[str, Any]
 
-# The sandbox is one merchant's store.
-MERCHANT: Final = stable_id("merchant")
+MERCHANT: Final = MERCHANT_ID
 ZERO: Final = Decimal(0)
 
 
@@ -69,13 +70,13 @@ def product(record: Product) -> Json:
         "detail_url": record.image_url,
         "external_product_id": record.external_product_id,
         "sku": record.sku,
-        "autoship_enabled": True,
+        "autoship_enabled": record.autoship_enabled,
         "prepaid_eligible": True,
         "premier_enabled": 0,
         "created": format_timestamp(record.created),
         "last_update": format_timestamp(record.created),
         "live": record.live,
-        "discontinued": False,
+        "discontinued": record.discontinued,
         "extra_data": None,
         "product_type": "standard",
         "autoship_by_default": False,
@@ -94,7 +95,7 @@ def subscription(record: Subscription) -> Json:
         "merchant": MERCHANT,
         "product": record.product,
         "payment": _payment(record.customer),
-        "shipping_address": _address(record.customer),
+        "shipping_address": record.shipping_address or home_address_id(record.customer),
         "offer": stable_id(f"offer/{record.product}"),
         "subscription_type": "Replenish",
         "components": None,
@@ -144,7 +145,7 @@ def order(record: Order, store: Store) -> Json:
         "merchant": MERCHANT,
         "customer": record.customer,
         "payment": _payment(record.customer),
-        "shipping_address": _address(record.customer),
+        "shipping_address": home_address_id(record.customer),
         "public_id": record.public_id,
         "sub_total": total,
         "tax_total": money(ZERO),
@@ -191,6 +192,59 @@ def item(record: Item, store: Store) -> Json:
     }
 
 
+def address(record: Address) -> Json:
+    """Recorded getShippingAddress/successful_response; what the sandbox does not model
+    (tokens, stores) is null, as in getShippingAddress/minimal_address."""
+    return {
+        "customer": record.customer,
+        "public_id": record.public_id,
+        "label": record.label,
+        "first_name": record.first_name,
+        "last_name": record.last_name,
+        "company_name": record.company_name,
+        "address": record.address,
+        "address2": record.address2,
+        "city": record.city,
+        "state_province_code": record.state_province_code,
+        "zip_postal_code": record.zip_postal_code,
+        "phone": record.phone,
+        "fax": None,
+        "country_code": record.country_code,
+        "live": record.live,
+        "created": format_timestamp(record.created),
+        "updated": format_timestamp(record.created),
+        "token_id": None,
+        "store_public_id": None,
+    }
+
+
+def one_time_incentive(record: OneTimeIncentive) -> Json:
+    """The fixture answer of recorded issueOneTimeDiscount/success_percent (ENDPOINTS.md): the
+    incentive as sent, with `limit_policy` and `limit_value` null."""
+    incentive = record.incentive
+    return {
+        "public_id": record.public_id,
+        "external_code": record.external_code,
+        "description": record.description,
+        "merchant": record.merchant,
+        "customer": record.customer,
+        "item": record.item,
+        "order": record.order,
+        "created": format_timestamp(record.created),
+        "last_updated": format_timestamp(record.created),
+        "incentive": {
+            "name": incentive.name,
+            "discount_type": incentive.discount_type,
+            "value": incentive.value,
+            "field": incentive.field,
+            "type": incentive.type,
+            "target": incentive.target,
+            "limit_policy": None,
+            "limit_value": None,
+        },
+    }
+
+
 def cancel_reason(record: CancelReason) -> Json:
     """Recorded getCancellationReasons/merchant_reasons: a string code (or null), the
     application, and no words."""
@@ -199,10 +253,6 @@ def cancel_reason(record: CancelReason) -> Json:
 
 def _payment(customer_id: str) -> str:
     return stable_id(f"payment/{customer_id}")
-
-
-def _address(customer_id: str) -> str:
-    return stable_id(f"address/{customer_id}")
 
 
 def _session(customer_id: str) -> str:

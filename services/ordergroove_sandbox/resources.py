@@ -1,4 +1,11 @@
-"""Ordergroove's endpoints: which paths exist and what each method does there."""
+"""Ordergroove's endpoints: which paths exist and what each method does there.
+
+Reads: customers, products (the list as documented: autoship-enabled, not discontinued),
+addresses, cancel reasons, subscriptions, orders, items, one-time incentives. Writes: the
+subscription actions (`subscriptions/{id}/...`), the order actions
+(`orders/{id}/skip_subscription/`, `send_now/`, `cancel/`), the item actions
+(`items/{id}/change_quantity/`, `delete/`) and `POST one_time_incentives/create/`.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,25 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, TypeVar
 
 from starlette.datastructures import URL, QueryParams
+from starlette.responses import JSONResponse, Response
 
 from services.ordergroove_sandbox import render
 from services.ordergroove_sandbox.dates import PERIOD_DAYS, is_bare_date, parse_timestamp
 from services.ordergroove_sandbox.errors import field_error
-from services.ordergroove_sandbox.fields import REQUIRED, parse_json
+from services.ordergroove_sandbox.fields import REQUIRED, Fields, parse_json
+from services.ordergroove_sandbox.model import Incentive, Product
 from services.ordergroove_sandbox.pagination import paginate, query_of
-from services.ordergroove_sandbox.store import RENEWAL_BEHAVIORS, Store
+from services.ordergroove_sandbox.store import (
+    MERCHANT_ID,
+    RENEWAL_BEHAVIORS,
+    Store,
+    does_not_exist,
+)
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -44,7 +59,20 @@ class Call:
         return paginate(records, render_one, self.url, self.cursor_pages)
 
 
-Endpoint = Callable[[Call], Json]
+@dataclass(frozen=True)
+class Answer:
+    """An answer other than 200 with a JSON body: a 201, or a body-less success."""
+
+    status: int
+    body: Json | None = None
+
+    def response(self) -> Response:
+        if self.body is None:
+            return Response(status_code=self.status)
+        return JSONResponse(self.body, self.status)
+
+
+Endpoint = Callable[[Call], Json | Answer]
 
 
 @dataclass(frozen=True)
@@ -71,12 +99,61 @@ def get_customer(call: Call) -> Json:
     return render.customer(call.store.customer(call.params["id"]))
 
 
+# Ordergroove docs, Products List: what `fields` names `search` to match against.
+SEARCH_FIELDS = ("name", "sku", "external_product_id")
+
+
 def list_products(call: Call) -> Json:
+    """Ordergroove docs, Products List: "all merchant's products that are autoship enabled and
+    not discontinued", unless `autoship_enabled` ("all", "false") or `allow_discontinued` say
+    otherwise; `search` matched against the field `fields` names, `id_or_name` "case
+    insensitive partial match for Product ID or Name"."""
     records = list(call.store.products.values())
     # Several products at once, as Gladly's own app reads them (recorded products pulls).
     if wanted := [pid for pid in call.query.getlist("external_product_ids[]") if pid]:
         records = [p for p in records if p.external_product_id in set(wanted)]
+    autoship = _autoship_filter(call)
+    if autoship is not None:
+        records = [p for p in records if p.autoship_enabled == autoship]
+    if not _boolean_filter(call, "allow_discontinued"):
+        records = [p for p in records if not p.discontinued]
+    if (search := call.filter("search")) is not None:
+        names = _search_fields(call)
+        records = [p for p in records if any(_contains(p, name, search) for name in names)]
+    if (id_or_name := call.filter("id_or_name")) is not None:
+        names = ("external_product_id", "name")
+        records = [p for p in records if any(_contains(p, name, id_or_name) for name in names)]
     return call.page(records, render.product)
+
+
+def _autoship_filter(call: Call) -> bool | None:
+    """Autoship-enabled products only by default; "all" for any, "false" for the others."""
+    raw = (call.filter("autoship_enabled") or "true").lower()
+    if raw == "all":
+        return None
+    if raw in ("true", "false"):
+        return raw == "true"
+    raise field_error(
+        "autoship_enabled", f"Select a valid choice. {raw} is not one of the available choices."
+    )
+
+
+def _search_fields(call: Call) -> tuple[str, ...]:
+    """UNVERIFIED: without `fields`, `search` is matched against all three."""
+    named = call.filter("fields")
+    if named is None:
+        return SEARCH_FIELDS
+    if named not in SEARCH_FIELDS:
+        raise field_error(
+            "fields", f"Select a valid choice. {named} is not one of the available choices."
+        )
+    return (named,)
+
+
+def _contains(product: Product, name: str, text: str) -> bool:
+    """UNVERIFIED for `search`: a case-insensitive partial match, as `id_or_name` documents."""
+    value: str = getattr(product, name)
+    return text.casefold() in value.casefold()
 
 
 def get_product(call: Call) -> Json:
@@ -85,6 +162,24 @@ def get_product(call: Call) -> Json:
 
 def list_cancel_reasons(call: Call) -> Json:
     return call.page(call.store.cancel_reasons, render.cancel_reason)
+
+
+# --- addresses --------------------------------------------------------------------------------
+
+
+def list_addresses(call: Call) -> Json:
+    """Ordergroove docs, Addresses List: filters `customer` and `live`."""
+    records = list(call.store.addresses.values())
+    if (customer := call.filter("customer")) is not None:
+        records = [a for a in records if a.customer == customer]
+    if (live := _boolean_filter(call, "live")) is not None:
+        records = [a for a in records if a.live == live]
+    return call.page(records, render.address)
+
+
+def get_address(call: Call) -> Json:
+    """Recorded getShippingAddress (`GET /addresses/{id}/`)."""
+    return render.address(call.store.address(call.params["id"]))
 
 
 # --- subscriptions ----------------------------------------------------------------------------
@@ -143,14 +238,24 @@ def get_order(call: Call) -> Json:
 
 
 def skip_subscription(call: Call) -> Json:
-    subscription = _object_body(call).get("subscription")
-    if subscription is None or subscription == "":
-        raise field_error("subscription", REQUIRED)
-    if not isinstance(subscription, str):
-        kind = type(subscription).__name__
-        raise field_error("subscription", f"Incorrect type. Expected pk value, received {kind}.")
+    subscription = _pk(call, "subscription")
     order = call.store.skip(call.params["id"], subscription)
     return render.order(order, call.store)
+
+
+def cancel_order(call: Call) -> Json:
+    """Recorded cancelOrder: no body; the answer is the order, cancelled."""
+    return render.order(call.store.cancel_order(call.params["id"]), call.store)
+
+
+def change_product(call: Call) -> Json:
+    product = _pk(call, "product")
+    return render.subscription(call.store.change_product(call.params["id"], product))
+
+
+def change_shipping(call: Call) -> Json:
+    address = _pk(call, "shipping_address")
+    return render.subscription(call.store.change_shipping(call.params["id"], address))
 
 
 def reactivate(call: Call) -> Json:
@@ -209,6 +314,129 @@ def get_item(call: Call) -> Json:
     return render.item(call.store.item(call.params["id"]), call.store)
 
 
+def change_item_quantity(call: Call) -> Json:
+    """ENDPOINTS.md, changeItemQuantity: `{"quantity": <int>}`, answered with the item."""
+    quantity = _positive_int(_object_body(call), "quantity")
+    item = call.store.change_item_quantity(call.params["id"], quantity)
+    return render.item(item, call.store)
+
+
+def delete_item(call: Call) -> Answer:
+    """Recorded deleteOrderItem/success: 200 with an empty body."""
+    call.store.delete_item(call.params["id"])
+    return Answer(200)
+
+
+# --- one-time incentives ----------------------------------------------------------------------
+
+# Ordergroove docs, One Time Incentives: Create; recorded issueOneTimeDiscount request bodies;
+# reference ordergroove.md (`incentive.target` = item/order/shipping_total).
+DISCOUNT_TYPES = ("Discount Amount", "Discount Percent")
+DISCOUNTED_FIELDS = ("total_price", "sub_total", "shipping_total")
+INCENTIVE_TYPES = ("Discount",)
+TARGETS = ("item", "order", "shipping_total")
+# UNVERIFIED: the words of the refusals of a body naming both or neither of `item` and `order`
+# (the docs: "mutually exclusive, but one is required"), and of a target that does not match.
+ITEM_OR_ORDER = "Send either an item or an order."
+TARGET_MISMATCH = (
+    'The incentive\'s target must be "item" for an item, "order" or "shipping_total" for an order.'
+)
+
+
+def create_incentive(call: Call) -> Answer:
+    """`POST /one_time_incentives/create/`: 201 with the record (ENDPOINTS.md). The body is
+    checked field by field first, then as a whole, as DRF does; the records it names after."""
+    fields = Fields(_object_body(call))
+    merchant = fields.string("merchant", required=True)
+    if merchant.strip() and merchant != MERCHANT_ID:
+        # UNVERIFIED: the sandbox is one merchant's store; another merchant is unknown to it.
+        fields.fail("merchant", does_not_exist(merchant))
+    customer = fields.string("customer", required=True)
+    item = fields.optional_string("item") or None
+    order = fields.optional_string("order") or None
+    description = fields.optional_string("description")
+    external_code = fields.optional_string("external_code")
+    incentive = _incentive(fields)
+    fields.check()
+    assert incentive is not None
+    if (item is None) == (order is None):
+        raise field_error("non_field_errors", ITEM_OR_ORDER)
+    targets = ("item",) if item is not None else ("order", "shipping_total")
+    if incentive.target not in targets:
+        raise field_error("non_field_errors", TARGET_MISMATCH)
+    record = call.store.issue_incentive(
+        customer, (item, order), incentive, description, external_code
+    )
+    return Answer(201, render.one_time_incentive(record))
+
+
+def list_incentives(call: Call) -> Json:
+    """Ordergroove docs, One Time Incentives: List: filters `customer`, `order`, `item`,
+    `external_code`."""
+    records = list(call.store.incentives.values())
+    for name in ("customer", "order", "item", "external_code"):
+        if (wanted := call.filter(name)) is not None:
+            records = [r for r in records if getattr(r, name) == wanted]
+    return call.page(records, render.one_time_incentive)
+
+
+def _incentive(fields: Fields) -> Incentive | None:
+    """The nested `incentive` object; its errors nest under "incentive", as DRF nests them."""
+    raw = fields.data.get("incentive")
+    if raw is None:
+        fields.fail("incentive", REQUIRED)
+        return None
+    if not isinstance(raw, dict):
+        kind = type(raw).__name__
+        fields.fail("incentive", f"Invalid data. Expected a dictionary, but got {kind}.")
+        return None
+    inner = Fields(raw)
+    name = inner.string("name", required=True)
+    discount_type = _choice(inner, "discount_type", DISCOUNT_TYPES)
+    value = _discount_value(inner, percent=discount_type == "Discount Percent")
+    discounted = _choice(inner, "field", DISCOUNTED_FIELDS)
+    kind = _choice(inner, "type", INCENTIVE_TYPES)
+    target = _choice(inner, "target", TARGETS)
+    if inner.errors:
+        fields.errors["incentive"] = inner.errors
+        return None
+    return Incentive(name, discount_type, value, discounted, target, kind)
+
+
+def _choice(fields: Fields, name: str, choices: Sequence[str]) -> str:
+    value = fields.string(name, required=True)
+    if name not in fields.errors and value not in choices:
+        fields.fail(name, f'"{value}" is not a valid choice.')
+    return value
+
+
+def _discount_value(fields: Fields, percent: bool) -> str:
+    """A positive amount with at most two decimals, sent as a string ("5", "7.50": recorded
+    issueOneTimeDiscount); a percentage is at most 100. The words are DRF's DecimalField's;
+    the bounds are UNVERIFIED."""
+    raw = fields.data.get("value")
+    if raw is None:
+        fields.fail("value", REQUIRED)
+        return ""
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise InvalidOperation
+        amount = Decimal(str(raw).strip())
+    except InvalidOperation:
+        fields.fail("value", "A valid number is required.")
+        return ""
+    exponent = amount.as_tuple().exponent
+    if not amount.is_finite() or not isinstance(exponent, int):
+        fields.fail("value", "A valid number is required.")
+    elif amount < Decimal("0.01"):
+        fields.fail("value", "Ensure this value is greater than or equal to 0.01.")
+    elif percent and amount > 100:
+        fields.fail("value", "Ensure this value is less than or equal to 100.")
+    elif -exponent > 2:
+        fields.fail("value", "Ensure that there are no more than 2 decimal places.")
+    return str(raw)
+
+
 # --- parameters -------------------------------------------------------------------------------
 
 
@@ -220,6 +448,17 @@ def _object_body(call: Call) -> Mapping[str, Any]:
             "non_field_errors", f"Invalid data. Expected a dictionary, but got {kind}."
         )
     return data
+
+
+def _pk(call: Call, name: str) -> str:
+    """A record's id in the body, as DRF's related fields read one."""
+    value = _object_body(call).get(name)
+    if value is None or value == "":
+        raise field_error(name, REQUIRED)
+    if not isinstance(value, str):
+        kind = type(value).__name__
+        raise field_error(name, f"Incorrect type. Expected pk value, received {kind}.")
+    return value
 
 
 def _positive_int(body: Mapping[str, Any], name: str) -> int:
@@ -316,6 +555,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(_pattern("/products/"), {"GET": list_products}),
     Resource(_pattern("/products/{id}/"), {"GET": get_product}),
     Resource(_pattern("/merchant/cancel_reason/"), {"GET": list_cancel_reasons}),
+    Resource(_pattern("/addresses/"), {"GET": list_addresses}),
+    Resource(_pattern("/addresses/{id}/"), {"GET": get_address}),
     Resource(_pattern("/subscriptions/"), {"GET": list_subscriptions}),
     Resource(_pattern("/subscriptions/{id}/"), {"GET": get_subscription}),
     Resource(_pattern("/subscriptions/{id}/cancel/"), {"PATCH": cancel_subscription}),
@@ -333,8 +574,15 @@ RESOURCES: tuple[Resource, ...] = (
         {"PATCH": change_renewal_behavior},
     ),
     Resource(_pattern("/orders/{id}/send_now/"), {"PATCH": send_now}),
+    Resource(_pattern("/orders/{id}/cancel/"), {"PATCH": cancel_order}),
+    Resource(_pattern("/subscriptions/{id}/change_product/"), {"PATCH": change_product}),
+    Resource(_pattern("/subscriptions/{id}/change_shipping/"), {"PATCH": change_shipping}),
     Resource(_pattern("/items/"), {"GET": list_items}),
     Resource(_pattern("/items/{id}/"), {"GET": get_item}),
+    Resource(_pattern("/items/{id}/change_quantity/"), {"PATCH": change_item_quantity}),
+    Resource(_pattern("/items/{id}/delete/"), {"DELETE": delete_item}),
+    Resource(_pattern("/one_time_incentives/"), {"GET": list_incentives}),
+    Resource(_pattern("/one_time_incentives/create/"), {"POST": create_incentive}),
 )
 
 

@@ -20,13 +20,14 @@ from services.ordergroove_sandbox.images import image_url
 from services.ordergroove_sandbox.model import (
     SUCCESS,
     UNSENT,
+    Address,
     Customer,
     Prepaid,
     Product,
     reason_code_of,
 )
 from services.ordergroove_sandbox.model import Subscription as SubscriptionRecord
-from services.ordergroove_sandbox.store import Store
+from services.ordergroove_sandbox.store import Store, home_address_id
 
 MAX_SUBSCRIPTIONS = 1000
 DEFAULT_PRICE = Decimal("19.99")
@@ -151,6 +152,7 @@ def plant(store: Store, seed: CustomerSeed, public_url: str) -> dict[str, Any]:
             created=now,
         )
     )
+    _plant_home_address(store, customer)
     records = [_plant_subscription(store, customer, s, now, public_url) for s in seed.subscriptions]
     places = {
         r.public_id: s.next_order_place or now + timedelta(days=7)
@@ -166,6 +168,24 @@ def plant(store: Store, seed: CustomerSeed, public_url: str) -> dict[str, Any]:
         "subscriptions": [record.public_id for record in records],
         "orders": orders,
     }
+
+
+def _plant_home_address(store: Store, customer: Customer) -> None:
+    """The address its subscriptions and orders name, so that it can be read."""
+    store.add_address(
+        Address(
+            home_address_id(customer.merchant_user_id),
+            customer=customer.merchant_user_id,
+            label="Home",
+            first_name=customer.first_name,
+            last_name=customer.last_name,
+            address="1 Sandbox Way",
+            city="Chicago",
+            state_province_code="IL",
+            zip_postal_code="60601",
+            created=customer.created,
+        )
+    )
 
 
 def _plant_subscription(

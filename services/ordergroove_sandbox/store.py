@@ -29,9 +29,12 @@ from services.ordergroove_sandbox.model import (
     CENT,
     SEND_NOW,
     UNSENT,
+    Address,
     CancelReason,
     Customer,
+    Incentive,
     Item,
+    OneTimeIncentive,
     Order,
     Product,
     Subscription,
@@ -59,6 +62,17 @@ NO_NEXT_ORDER = "This subscription has no upcoming order."
 RENEWAL_BEHAVIORS = ("autorenew", "cancel", "downgrade")
 # Recorded skipSubscription/400: `{"subscription": ["Invalid subscription ID for this order"]}`.
 NOT_IN_ORDER = "Invalid subscription ID for this order"
+# ENDPOINTS.md, changeItemQuantity and deleteOrderItem: Gladly's app explains a 400 without a
+# detail as prepaid subscriptions refusing the change. UNVERIFIED: whether Ordergroove sends a
+# detail, and its words (these are the sandbox's own).
+PREPAID_ITEM_QUANTITY_FIXED = "The quantity of a prepaid subscription's item cannot be changed."
+PREPAID_ITEM_NOT_REMOVABLE = "Prepaid items cannot be removed"
+# UNVERIFIED: a one-time incentive on an order that is no longer open (the words are ours).
+ORDER_NOT_DISCOUNTABLE = "One time incentives can only be added to unsent orders."
+# UNVERIFIED: the words of change_product/'s refusals of a product no swap may offer (Ordergroove
+# docs, Products List: only products "autoship enabled and not discontinued" are offered).
+PRODUCT_DISCONTINUED = "This product is discontinued."
+PRODUCT_NOT_AUTOSHIP = "This product is not available for autoship."
 
 T = TypeVar("T")
 
@@ -72,6 +86,20 @@ def stable_id(name: str) -> str:
     return uuid.uuid5(_ID_NAMESPACE, name).hex
 
 
+# The sandbox is one merchant's store.
+MERCHANT_ID = stable_id("merchant")
+
+
+def home_address_id(customer_id: str) -> str:
+    """The address every subscription and order of the customer names unless told otherwise."""
+    return stable_id(f"address/{customer_id}")
+
+
+def does_not_exist(value: str) -> str:
+    """DRF's words for a related record outside what the field may name."""
+    return f'Invalid pk "{value}" - object does not exist.'
+
+
 class Store:
     def __init__(self, clock: Clock = ordergroove_now, switches: Switches | None = None) -> None:
         self.clock = clock
@@ -81,6 +109,8 @@ class Store:
         self.subscriptions: dict[str, Subscription] = {}
         self.orders: dict[str, Order] = {}
         self.items: dict[str, Item] = {}
+        self.addresses: dict[str, Address] = {}
+        self.incentives: dict[str, OneTimeIncentive] = {}
         # Items by order and by subscription, and orders by customer, so that the list filters a
         # card uses do not scan every record (benchmarks seed thousands).
         self._customer_orders: dict[str, list[str]] = {}
@@ -103,6 +133,10 @@ class Store:
     def add_product(self, product: Product) -> Product:
         self.products[product.external_product_id] = product
         return product
+
+    def add_address(self, address: Address) -> Address:
+        self.addresses[address.public_id] = address
+        return address
 
     def add_subscription(self, subscription: Subscription) -> Subscription:
         self.subscriptions[subscription.public_id] = subscription
@@ -162,6 +196,9 @@ class Store:
     def item(self, public_id: str) -> Item:
         return _found(self.items.get(public_id))
 
+    def address(self, public_id: str) -> Address:
+        return _found(self.addresses.get(public_id))
+
     def items_of(self, order_id: str) -> list[Item]:
         """An unknown order has no items, as django-filter answers a free-text order id."""
         return list(self._order_items.get(order_id, {}).values())
@@ -213,10 +250,81 @@ class Store:
         frequency later. Other subscriptions' items stay where they are."""
         order = self._open_order(order_id)
         subscription, skipped = self._skippable(order, subscription_id)
-        place = add_frequency(order.place, subscription.every, subscription.every_period)
-        following = self.add_order(order.customer, place, UNSENT, [])
+        following = self._following_order(order, subscription, [])
         self._move_items(skipped, order, following)
         return order
+
+    def cancel_order(self, order_id: str) -> Order:
+        """Cancel an unsent order (reference: `orders/{id}/cancel/`, "the next order is
+        generated"). The order keeps its items, as the recorded cancelOrder/success answer
+        keeps its totals; each live subscription in it gets a new order one frequency later,
+        as a skip generates it."""
+        order = self._open_order(order_id)
+        now = self.clock()
+        order.status, order.cancelled, order.updated = CANCELLED, now, now
+        held = dict.fromkeys(item.subscription for item in self.items_of(order_id))
+        for subscription_id in held:
+            subscription = self.subscriptions.get(subscription_id)
+            if subscription is not None and subscription.live:
+                self._following_order(order, subscription, [subscription])
+        return order
+
+    def change_item_quantity(self, item_id: str, quantity: int) -> Item:
+        """Reference: `items/{id}/change_quantity/` `{"quantity"}`: this item only, in this
+        order only; the subscription keeps its quantity."""
+        item = self.item(item_id)
+        order = self._open_order(item.order)
+        if self._prepaid_item(item):
+            raise refused(PREPAID_ITEM_QUANTITY_FIXED)
+        item.quantity = quantity
+        order.updated = self.clock()
+        return item
+
+    def delete_item(self, item_id: str) -> None:
+        """Reference: `items/{id}/delete/`. An order left without items is cancelled. UNVERIFIED:
+        no next order is generated for the item's subscription (nothing documents one; the
+        subscription's later orders, if any, stay)."""
+        item = self.item(item_id)
+        self._open_order(item.order)
+        if self._prepaid_item(item):
+            raise refused(PREPAID_ITEM_NOT_REMOVABLE)
+        self._remove_items([item])
+
+    def issue_incentive(
+        self,
+        customer_id: str,
+        target: tuple[str | None, str | None],
+        incentive: Incentive,
+        description: str | None,
+        external_code: str | None,
+    ) -> OneTimeIncentive:
+        """Reference: `POST one_time_incentives/create/`, on one `item` or one `order` (the
+        pair, exactly one set). ENDPOINTS.md, issueOneTimeDiscount: 404 for an unknown
+        customer, item or order; one of another customer is as unknown (UNVERIFIED)."""
+        customer = self.customer(customer_id)
+        item_id, order_id = target
+        placed_in = self.item(item_id).order if item_id is not None else order_id
+        order = self.orders.get(placed_in or "")
+        if order is None or order.customer != customer.merchant_user_id:
+            raise not_found()
+        if order.status == CANCELLED:
+            raise refused(ORDER_ALREADY_CANCELLED)
+        if order.status != UNSENT:
+            raise refused(ORDER_NOT_DISCOUNTABLE)
+        now = self.clock()
+        record = OneTimeIncentive(
+            self.new_id(),
+            MERCHANT_ID,
+            customer.merchant_user_id,
+            item_id,
+            None if item_id is not None else order.public_id,
+            incentive,
+            created=now,
+            description=description,
+            external_code=external_code,
+        )
+        self.incentives[record.public_id] = record
+        return record
 
     def reactivate(
         self,
@@ -309,6 +417,43 @@ class Store:
                 self.add_order(order.customer, place, UNSENT, [subscription])
         return order
 
+    def change_product(self, subscription_id: str, product_id: str) -> Subscription:
+        """Reference: `change_product/` `{"product": "<external_product_id>"}`, live only;
+        "prepaid: same price", others take the product's price. The subscription's items in
+        its unsent orders follow."""
+        subscription = self._live(subscription_id)
+        product = self.products.get(product_id)
+        if product is None:
+            raise field_error("product", does_not_exist(product_id))
+        if product.discontinued:
+            raise field_error("product", PRODUCT_DISCONTINUED)
+        if not (product.live and product.autoship_enabled):
+            raise field_error("product", PRODUCT_NOT_AUTOSHIP)
+        now = self.clock()
+        subscription.product = product.external_product_id
+        if subscription.prepaid is None:
+            subscription.price = product.price
+        subscription.updated = now
+        for item in self._items_of_subscription(subscription_id):
+            order = self.orders[item.order]
+            if order.status == UNSENT:
+                item.product, item.price = subscription.product, subscription.price
+                order.updated = now
+        return subscription
+
+    def change_shipping(self, subscription_id: str, address_id: str) -> Subscription:
+        """Reference: `change_shipping/` `{"shipping_address": "<address record id>"}`. Only a
+        live address of the subscription's own customer may be named; UNVERIFIED: any other is
+        refused as DRF refuses a record outside the field's choices. The orders keep theirs
+        (Ordergroove has a separate endpoint for an order's address)."""
+        subscription = self._live(subscription_id)
+        address = self.addresses.get(address_id)
+        if address is None or not address.live or address.customer != subscription.customer:
+            raise field_error("shipping_address", does_not_exist(address_id))
+        subscription.shipping_address = address.public_id
+        subscription.updated = self.clock()
+        return subscription
+
     def change_renewal(self, subscription_id: str, behavior: str) -> Subscription:
         """Reference: `change_renewal_behavior/` `{"renewal_behavior": "autorenew"|"cancel"|
         "downgrade"}`, the prepaid subscriptions' route."""
@@ -343,6 +488,18 @@ class Store:
         if order.status != UNSENT:
             raise order_not_open()
         return order
+
+    def _following_order(
+        self, order: Order, subscription: Subscription, holding: Sequence[Subscription]
+    ) -> Order:
+        """The order that follows `order` for `subscription`: one frequency later (reference:
+        skip, "the new date = skipped order's date + frequency")."""
+        place = add_frequency(order.place, subscription.every, subscription.every_period)
+        return self.add_order(order.customer, place, UNSENT, holding)
+
+    def _prepaid_item(self, item: Item) -> bool:
+        subscription = self.subscriptions.get(item.subscription)
+        return subscription is not None and subscription.prepaid is not None
 
     def _skippable(self, order: Order, subscription_id: str) -> tuple[Subscription, list[Item]]:
         """The subscription and its items in the order, or Ordergroove's refusal."""
