@@ -55,21 +55,32 @@ from services.actions_service.domain import Action
 from services.actions_service.store import Store
 from services.actions_service.store.rows import OPEN_STATES, RecordState
 from services.actions_service.store.schema import action_records
+from services.ordergroove_sandbox.demo import DEMO_MERCHANT_ID
 from services.ordergroove_sandbox.journal import MAX_ENTRIES as JOURNAL_CAPACITY
 from services.postgres_scratch import postgres_schema
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SETTLE_AFTER_SECONDS = 5
 DEADLINE_SECONDS = 5
+# Each write method's faults: refused before the write (500, 503, 423, 429), hanging, and
+# applied with its answer lost (the journal keeps what the write itself answered).
+WRITE_FAULTS: tuple[dict[str, Any], ...] = (
+    {"status": 500},
+    {"status": 503},
+    {"status": 423},
+    {"status": 429},
+    {"hang": True},
+    {"status": 502, "after": True},
+)
 ORDERGROOVE_FAULTS: tuple[dict[str, Any], ...] = (
-    {"method": "PATCH", "status": 500},
-    {"method": "PATCH", "status": 503},
-    {"method": "PATCH", "status": 423},
-    {"method": "PATCH", "status": 429},
+    *({"method": "PATCH"} | fault for fault in WRITE_FAULTS),
     {"method": "GET", "status": 503},
-    {"method": "PATCH", "hang": True},
-    # After the write: its answer is lost (the journal keeps what the write itself answered).
-    {"method": "PATCH", "status": 502, "after": True},
+)
+# A discount's POST and an item's DELETE, rarer than the PATCHes: flapped apart, so that they
+# take no turn from those; a hang after the write too (the discount created, never answered).
+RARE_WRITE_FAULTS: tuple[dict[str, Any], ...] = (
+    *({"method": method} | fault for method in ("POST", "DELETE") for fault in WRITE_FAULTS),
+    {"method": "POST", "hang": True, "after": True},
 )
 GLADLY_FAULTS: tuple[dict[str, Any], ...] = (
     {"method": "GET", "status": 429},
@@ -147,10 +158,14 @@ def sender(gladly: AsGladly, tally: Tally) -> Send:
 
 
 async def flap(url: str, faults: tuple[dict[str, Any], ...], until: float) -> None:
-    """Switch on one fault after another, each for two requests."""
+    """Switch on one fault after another, each for two requests; a method's next fault waits
+    until its last one was used (a rare method's would pile up and fail all its requests)."""
     async with httpx.AsyncClient(base_url=url) as control:
         while time.monotonic() < until:
-            await control.post("/_sandbox/faults", json={**random.choice(faults), "times": 2})
+            fault = random.choice(faults)
+            rules = (await control.get("/_sandbox/faults")).json()
+            if not any(rule["method"] == fault["method"] for rule in rules):
+                await control.post("/_sandbox/faults", json={**fault, "times": 2})
             await asyncio.sleep(random.uniform(0.5, 2.0))
         await control.delete("/_sandbox/faults")
 
@@ -338,6 +353,7 @@ async def run(
             steady(arguments.scenes_per_second, until, act),
             steady(arguments.lookups_per_second, until, lookup),
             flap(stack.ordergroove_url, ORDERGROOVE_FAULTS, until),
+            flap(stack.ordergroove_url, RARE_WRITE_FAULTS, until),
             flap(stack.gladly_url, GLADLY_FAULTS, until),
             kill_and_restart(stack, [until - 2 * third, until - third]),
         )
@@ -367,6 +383,11 @@ async def chaos(arguments: argparse.Namespace) -> int:
             "OUTBOX_BACKOFF_SECONDS": "0.2",
             "OUTBOX_BACKOFF_MAX_SECONDS": "2",
             "OUTBOX_POLL_SECONDS": "0.5",
+            # Issue Discount is offered (it needs the merchant's consent, its id and a cap).
+            "DISCOUNTS_ENABLED": "true",
+            "ORDERGROOVE_MERCHANT_ID": DEMO_MERCHANT_ID,
+            "DISCOUNT_MAX_AMOUNT": "25",
+            "DISCOUNT_MAX_PERCENT": "20",
         }
         try:
             with running_stack(
