@@ -278,7 +278,8 @@ class World:
                 place = date.fromisoformat(row["place"][:10]) if row else FIRST_ORDER
                 orders[order_id] = Shipment(place, [])
             if order_id and order_id not in staged.lines:
-                orders[order_id].lines.append(Line(f"seeded-{sid}", sid, subs[sid].quantity))
+                item = staged.item_of(sid) or f"seeded-{sid}"
+                orders[order_id].lines.append(Line(item, sid, subs[sid].quantity))
         for order_id, rows in staged.lines.items():
             orders[order_id].lines = [
                 Line(str(r["public_id"]), str(r["subscription"]), int(r["quantity"])) for r in rows
