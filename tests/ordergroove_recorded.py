@@ -59,6 +59,10 @@ def exchanges() -> list[Exchange]:
     return [Exchange.named(name) for name in EXCHANGES]
 
 
+# The merchant the recorded discounts name (issueOneTimeDiscount/*).
+RECORDED_MERCHANT = "merch_1"
+
+
 @dataclass
 class Received:
     method: str
@@ -72,8 +76,8 @@ Answer = tuple[int, bytes]
 
 
 def json_answer(status: int, body: Any) -> Answer:
-    """`body` None: an empty body."""
-    return status, b"" if body is None else json.dumps(body).encode()
+    """`body` None (or "", as recorded deleteOrderItem/success): an empty body."""
+    return status, b"" if body is None or body == "" else json.dumps(body).encode()
 
 
 @dataclass
@@ -114,7 +118,9 @@ async def serving(ordergroove: Ordergroove) -> AsyncIterator[str]:
     async def endpoint(request: Request) -> Response:
         return await ordergroove(request)
 
-    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "PATCH"])])
+    app = Starlette(
+        routes=[Route("/{path:path}", endpoint, methods=["GET", "PATCH", "POST", "DELETE"])]
+    )
     async with serve_asgi(app) as base_url:
         yield base_url
 
@@ -124,7 +130,11 @@ async def client_of(ordergroove: Ordergroove) -> AsyncIterator[OrdergrooveClient
     """The service's Ordergroove client, talking to `ordergroove` on port 0."""
     async with serving(ordergroove) as base_url:
         client = OrdergrooveClient.create(
-            base_url, API_KEY, policy=RetryPolicy(attempts=1), timezone=CHICAGO
+            base_url,
+            API_KEY,
+            policy=RetryPolicy(attempts=1),
+            timezone=CHICAGO,
+            merchant_id=RECORDED_MERCHANT,
         )
         try:
             yield client

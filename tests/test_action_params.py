@@ -78,6 +78,54 @@ STORED: list[tuple[Action, dict[str, str], Message]] = [
         {"renewal_behavior": "cancel", "expected_renewal_behavior": ""},
         pb.ChangeRenewalRequest(renewal_behavior="cancel"),
     ),
+    (
+        Action.CANCEL_ORDER,
+        {
+            "expected_order_id": "ord-1",
+            "expected_date": "2026-03-02",
+            "expected_subscriptions": "a",
+        },
+        pb.CancelOrderRequest(
+            expected_order_id="ord-1", expected_date="2026-03-02", expected_subscriptions=["a"]
+        ),
+    ),
+    (
+        Action.CHANGE_ITEM_QUANTITY,
+        {"quantity": "2", "expected_order_id": "ord-1", "expected_quantity": "1"},
+        pb.ChangeItemQuantityRequest(quantity=2, expected_order_id="ord-1", expected_quantity=1),
+    ),
+    (
+        Action.REMOVE_FROM_ORDER,
+        {"expected_order_id": "ord-1", "expected_date": "", "expected_subscriptions": "a,b"},
+        pb.RemoveFromOrderRequest(expected_order_id="ord-1", expected_subscriptions=["a", "b"]),
+    ),
+    (
+        Action.ISSUE_DISCOUNT,
+        {
+            "expected_order_id": "ord-1",
+            "target": "item",
+            "kind": "percent",
+            "value": "7.50",
+            "reason": "late",
+        },
+        pb.IssueDiscountRequest(
+            expected_order_id="ord-1",
+            target=pb.DISCOUNT_TARGET_ITEM,
+            kind=pb.DISCOUNT_KIND_PERCENT,
+            value="7.50",
+            reason="late",
+        ),
+    ),
+    (
+        Action.SWAP_PRODUCT,
+        {"product_id": "p-2", "expected_product_id": "p-1"},
+        pb.SwapProductRequest(product_id="p-2", expected_product_id="p-1"),
+    ),
+    (
+        Action.CHANGE_SHIPPING_ADDRESS,
+        {"address_id": "a-2", "expected_address_id": "a-1"},
+        pb.ChangeShippingAddressRequest(address_id="a-2", expected_address_id="a-1"),
+    ),
 ]
 ids = [f"{action.value}-{i}" for i, (action, _, _) in enumerate(STORED)]
 
@@ -133,7 +181,7 @@ def test_params_are_typed_once_parsed() -> None:
 
 def test_every_action_rpc_of_the_proto_has_its_row_and_its_method() -> None:
     service = pb.DESCRIPTOR.services_by_name["ActionsService"]
-    reads = {"GetSubscriptions", "ListCancelReasons"}
+    reads = {"GetSubscriptions", "ListCancelReasons", "ListSwapProducts"}
     assert {rpc.method for rpc in ACTION_RPCS} == {m.name for m in service.methods} - reads
     for rpc in ACTION_RPCS:
         assert getattr(ActionsServicer, rpc.method).__name__ == rpc.method
