@@ -2,22 +2,27 @@
 meet — a bounded run that fails when not.
 
 Two Actions service replicas and two gateways on one PostgreSQL store serve a steady load of
-lookups and of scenes (bench/chaos_scenes.py), while Ordergroove flaps (5xx, 423, 429, hangs,
-answers lost after the write), Gladly answers 429 and 5xx, and one service replica is killed
+lookups and of scenes (bench/chaos_scenes.py), while Ordergroove flaps (its writes — PATCH, a
+discount's POST, an item's DELETE — answered 5xx, 423 or 429, hanging, or applied with their
+answer lost; reads answered 503), Gladly answers 429 and 5xx, and one service replica is killed
 with SIGKILL and restarted, twice. A scene is an Ordergroove customer of its own: a single (one
-action alone, each kind in turn) or a meeting (different actions of two or three agents on the
-same subscriptions or the same shared order, forms opened on the same state and submitted at
-once, and the customer, in most, changing them straight at Ordergroove meanwhile). All go as
-Gladly sends them, signed, through the gateways: the form, then its action URL. Some forms are
-submitted twice at once; some failed submissions are submitted again (the same request), before
-or after the settler's turn; the settler must settle the others.
+action alone, each of the fourteen kinds in turn) or a meeting (different actions of two or three
+agents on the same subscriptions, the same shared order or the same item, or two discounts —
+one submitted twice at once, its answer lost — forms opened on the same state and submitted at
+once, and the customer, in most, changing them straight at Ordergroove meanwhile). Two scenes
+act on the sandbox's demo customer instead, once a run: the only customer with a second address,
+which Change Shipping Address needs. All go as Gladly sends them, signed, through the gateways:
+the form, then its action URL. Some forms are submitted twice at once; some failed submissions
+are submitted again (the same request), before or after the settler's turn; the settler must
+settle the others.
 
 The run then waits (bounded) until no record is open and no timeline entry pending, reads
 Ordergroove's request journal, the Gladly timeline and the action records, and judges every
 action by what Ordergroove applied (bench/chaos_truth.py says how, exactly): false "done", false
-"not applied", double writes, writes nobody asked for, records that disagree with the answers,
-timeline entries lost or duplicated — all must be 0. Unconfirmed answers (the state moved on and
-the service says it cannot tell) are counted, and allowed.
+"not applied", double writes (a discount's: two naming one request), writes nobody asked for,
+records that disagree with the answers, timeline entries lost or duplicated — all must be 0.
+Unconfirmed answers (the state moved on and the service says it cannot tell) are counted, and
+allowed.
 
     make chaos                                     # 60 s of load
     make chaos ARGS="--seconds 20"

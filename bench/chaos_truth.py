@@ -5,19 +5,28 @@ What applied. Every request to Ordergroove's sandbox is journaled with its body,
 operation itself answered (`outcome`: also when a fault then replaced the answer, so that its
 client cannot tell) and its place in the order the sandbox served requests in (`performed`: an
 operation runs in one step of its event loop, so among writes this is the order the data
-changed in). A write applied when its operation answered 200; a fault answered before it, or a
-refusal (4xx), changed nothing. The customer's own writes carry a query of their own
-(`BY_CUSTOMER`); the others are the service's.
+changed in). A write (a PATCH, a discount's POST, an item's DELETE) applied when its operation
+answered 200 (a discount: 201; an item's removal: 204); a fault answered before it, or a refusal
+(4xx), changed nothing. The customer's own writes carry a query of their own (`BY_CUSTOMER`);
+the others are the service's.
 
-Whose write. A service write is its action's by what it names: the write (the path's last
-segment), the id its path names (the subscription, or the order the form showed) and what it
-sets (quantity, date, frequency, renewal; whose items a skip takes out), which no two actions of
-a scene share.
+Whose write. A service write is its action's by what it names: the write (the path's collection
+and last segment), the id its path names (the subscription, the order the form showed, this
+subscription's item in it; a discount: the order or the item its body names) and what it sets
+(quantity, date, frequency, renewal, product, address; whose items a skip takes out), which no
+two actions of a scene share. A discount is its action's by the request its description names
+(`[request <id>]`), the record's: Ordergroove has no idempotency key, and two discounts naming
+one request are a double write.
 
-What happened. The scene's customer is seeded in a known state, so replaying its applied
-writes (the service's and the customer's) in `performed` order by Ordergroove's rules (`World`)
-gives the state right before and right after each write: what a timeline entry's before → after
-must say.
+What happened. The scene's customer is seeded in a known state, read back as the merchant's
+website reads it (its subscriptions, next orders and their items, its addresses), so replaying
+its applied writes (the service's and the customer's) in `performed` order by Ordergroove's
+rules (`World`: an order cancelled keeps its items and each subscription in it gets an order one
+frequency later; an item's quantity is that order's only; an order whose last item leaves is
+cancelled; a discount changes nothing the timeline states) gives the state right before and
+right after each write: what a timeline entry's before → after must say (an order action's:
+what the order held, each subscription and quantity; a swap's: the products' ids; an address
+change's: both addresses in the catalogue's words).
 
 The verdicts, per action:
 - false "done": recorded done, while none of its writes applied; or its timeline
@@ -60,6 +69,9 @@ from services.actions_service.store.rows import OPEN_STATES, RecordState
 ACCEPTED: Final = "Ordergroove accepted the change"
 ALL: Final = "all"
 OVERWROTE: Final = "overwrote the customer's change (no conditional write)"
+# Issue Discount's entry says "none → …" whatever the order held: counted where another discount
+# was on it already (the words' fault, not the write's).
+NONE_BEFORE: Final = 'discount entries saying "none →" beside another'
 COUNTED: Final = (
     "actions sent",
     "forms failed",
@@ -72,6 +84,7 @@ COUNTED: Final = (
     "unconfirmed, the write applied",
     "applied, then not as asked (said so)",
     OVERWROTE,
+    NONE_BEFORE,
     "applied (by us, in the journal)",
     "customer's own changes applied",
     "timeline entries as owed",
@@ -264,7 +277,7 @@ class World:
     subs: dict[str, Sub]
     orders: dict[str, Shipment]
     made: int = 0  # orders and items the writes made (their ids are not in the journal)
-    discounts: list[str] = field(default_factory=list)  # the requests the discounts name
+    discounts: list[str] = field(default_factory=list)  # the orders they are on
 
     @classmethod
     def seeded(cls, staged: Staged) -> World:
@@ -308,7 +321,8 @@ class World:
         elif collection == "items":
             self._item_write(name, target, body)
         elif collection == "one_time_incentives":
-            self.discounts.append(write.value)
+            item = write.body.get("item")
+            self.discounts.append(self.order_of_item(item) if item else write.target)
         else:
             self._subscription_write(name, self.subs[target], target, body)
 
@@ -870,6 +884,8 @@ class SceneJudge:
         if text is None:
             return
         action = record.action
+        if action is Action.ISSUE_DISCOUNT and step.order_id in step.before.discounts:
+            self.verdicts.add(NONE_BEFORE, action)
         before_true, after_true = as_told(text, action, sent, step, self.staged)
         if before_true and after_true:
             return

@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.chaos_scenes import DISCOUNT_WRITE, FIRST_ORDER, KINDS, MEETINGS, Scene, Sent, Staged
-from bench.chaos_truth import ALL, MUST_BE_ZERO, OVERWROTE, Evidence, Record, Request, judge
+from bench.chaos_truth import (
+    ALL,
+    MUST_BE_ZERO,
+    NONE_BEFORE,
+    OVERWROTE,
+    Evidence,
+    Record,
+    Request,
+    judge,
+)
 from services.actions_service.domain import Action, Period, periods_later
 from services.actions_service.store.rows import RecordState
 
@@ -431,3 +440,19 @@ def test_a_new_address_is_named_in_the_catalogues_words() -> None:
     assert false_counts(run.counts()) == {}
     run.timeline[0]["content"]["body"] = text.replace("Work: 2 Mart Plz", "Work: 3 Mart Plz")
     assert false_counts(run.counts()) == {'false "done"': 1}
+
+
+def test_a_second_discounts_none_before_is_counted_apart() -> None:
+    """Its entry says "none →" while the first was on the order: counted, not a false done
+    (the words say no more than that this discount was not there)."""
+    run = discount([(201, 201)], RecordState.DONE)
+    run.act(Action.ISSUE_DISCOUNT, "a2", "s1", target="o1", order="o1", reason="chaos goodwill a2")
+    second = _discount("request-a2") | {"description": "chaos goodwill a2 [request request-a2]"}
+    second["incentive"] = second["incentive"] | {"name": "chaos goodwill a2"}
+    run.write(DISCOUNT_WRITE, second, 201, method="POST")
+    done = run.record(Action.ISSUE_DISCOUNT, "a2", RecordState.DONE)
+    words = "none → 5 USD off the whole order (chaos goodwill a2)"
+    run.entry(done.change_item, f"Discount on order o1 of {NEXT}: {words}. Subscription s1")
+    counts = run.counts()
+    assert false_counts(counts) == {}
+    assert (counts["done"], counts[NONE_BEFORE]) == (2, 1)
