@@ -248,9 +248,9 @@ def cancel_order_form(
         action_url=action_url,
         sections=[
             _text(
-                f"Cancels the whole order {order.order_id} of {order.place_date}: nothing in it "
-                f"ships: {_order_words(subscription, names)}. Each subscription in it stays "
-                "active and gets its next order on its schedule."
+                f"Cancels the whole order {order.order_id} of {order.place_date}, and with it "
+                f"everything it holds: {_order_words(subscription, names)}. Each subscription "
+                "in it stays active and gets its next order on its schedule."
             )
         ],
     )

@@ -133,6 +133,7 @@ async def test_detailed_lookup_is_the_subscriptions_card(
         "productName": "Ethiopian Yirgacheffe Coffee Beans, 12 oz",
         "productSku": "COF-ETH-12",
         "productImageUrl": f"{ordergroove_url}/_sandbox/images/COF-ETH-12.svg",
+        "shipsTo": coffee["shipsTo"],
         "actions": [
             {"name": "Cancel Order", "formUrl": f"{LINKED}/{COFFEE}/cancel"},
             {"name": "Skip Next Order", "formUrl": f"{LINKED}/{COFFEE}/skip"},
@@ -143,8 +144,22 @@ async def test_detailed_lookup_is_the_subscriptions_card(
             {"name": "Change Frequency", "formUrl": f"{LINKED}/{COFFEE}/change-frequency"},
             {"name": "Change Quantity", "formUrl": f"{LINKED}/{COFFEE}/change-quantity"},
             {"name": "Send Next Order Now", "formUrl": f"{LINKED}/{COFFEE}/send-now"},
+            {"name": "Cancel This Order", "formUrl": f"{LINKED}/{COFFEE}/cancel-order"},
+            {
+                "name": "Change Item Quantity",
+                "formUrl": f"{LINKED}/{COFFEE}/change-item-quantity",
+            },
+            {"name": "Remove From Order", "formUrl": f"{LINKED}/{COFFEE}/remove-from-order"},
+            {"name": "Issue Discount", "formUrl": f"{LINKED}/{COFFEE}/issue-discount"},
+            {"name": "Swap Product", "formUrl": f"{LINKED}/{COFFEE}/swap-product"},
+            {
+                "name": "Change Shipping Address",
+                "formUrl": f"{LINKED}/{COFFEE}/change-shipping-address",
+            },
         ],
     }
+    # The customer's home address, in words on one line.
+    assert coffee["shipsTo"].startswith("Dana Demo, 2150 W Roscoe St, Chicago, IL 60618")
     assert cards[SHAMPOO]["frequency"] == "Every 45 days"
     cancelled = cards[CANCELLED]
     assert cancelled["status"] == "CANCELLED"
@@ -175,6 +190,10 @@ async def test_detailed_lookup_is_the_subscriptions_card(
         "Change Frequency",
         "Send Next Order Now",
         "Change Renewal",
+        "Cancel This Order",
+        "Issue Discount",
+        "Swap Product",
+        "Change Shipping Address",
     ]
     [result] = await detailed(gladly_caller, id="")  # no Gladly id: no action URLs
     assert not any("actions" in card for card in result["transactions"])
