@@ -2,22 +2,27 @@
 meet — a bounded run that fails when not.
 
 Two Actions service replicas and two gateways on one PostgreSQL store serve a steady load of
-lookups and of scenes (bench/chaos_scenes.py), while Ordergroove flaps (5xx, 423, 429, hangs,
-answers lost after the write), Gladly answers 429 and 5xx, and one service replica is killed
+lookups and of scenes (bench/chaos_scenes.py), while Ordergroove flaps (its writes — PATCH, a
+discount's POST, an item's DELETE — answered 5xx, 423 or 429, hanging, or applied with their
+answer lost; reads answered 503), Gladly answers 429 and 5xx, and one service replica is killed
 with SIGKILL and restarted, twice. A scene is an Ordergroove customer of its own: a single (one
-action alone, each kind in turn) or a meeting (different actions of two or three agents on the
-same subscriptions or the same shared order, forms opened on the same state and submitted at
-once, and the customer, in most, changing them straight at Ordergroove meanwhile). All go as
-Gladly sends them, signed, through the gateways: the form, then its action URL. Some forms are
-submitted twice at once; some failed submissions are submitted again (the same request), before
-or after the settler's turn; the settler must settle the others.
+action alone, each of the fourteen kinds in turn) or a meeting (different actions of two or three
+agents on the same subscriptions, the same shared order or the same item, or two discounts —
+one submitted twice at once, its answer lost — forms opened on the same state and submitted at
+once, and the customer, in most, changing them straight at Ordergroove meanwhile). Two scenes
+act on the sandbox's demo customer instead, once a run: the only customer with a second address,
+which Change Shipping Address needs. All go as Gladly sends them, signed, through the gateways:
+the form, then its action URL. Some forms are submitted twice at once; some failed submissions
+are submitted again (the same request), before or after the settler's turn; the settler must
+settle the others.
 
 The run then waits (bounded) until no record is open and no timeline entry pending, reads
 Ordergroove's request journal, the Gladly timeline and the action records, and judges every
 action by what Ordergroove applied (bench/chaos_truth.py says how, exactly): false "done", false
-"not applied", double writes, writes nobody asked for, records that disagree with the answers,
-timeline entries lost or duplicated — all must be 0. Unconfirmed answers (the state moved on and
-the service says it cannot tell) are counted, and allowed.
+"not applied", double writes (a discount's: two naming one request), writes nobody asked for,
+records that disagree with the answers, timeline entries lost or duplicated — all must be 0.
+Unconfirmed answers (the state moved on and the service says it cannot tell) are counted, and
+allowed.
 
     make chaos                                     # 60 s of load
     make chaos ARGS="--seconds 20"
@@ -55,21 +60,32 @@ from services.actions_service.domain import Action
 from services.actions_service.store import Store
 from services.actions_service.store.rows import OPEN_STATES, RecordState
 from services.actions_service.store.schema import action_records
+from services.ordergroove_sandbox.demo import DEMO_MERCHANT_ID
 from services.ordergroove_sandbox.journal import MAX_ENTRIES as JOURNAL_CAPACITY
 from services.postgres_scratch import postgres_schema
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SETTLE_AFTER_SECONDS = 5
 DEADLINE_SECONDS = 5
+# Each write method's faults: refused before the write (500, 503, 423, 429), hanging, and
+# applied with its answer lost (the journal keeps what the write itself answered).
+WRITE_FAULTS: tuple[dict[str, Any], ...] = (
+    {"status": 500},
+    {"status": 503},
+    {"status": 423},
+    {"status": 429},
+    {"hang": True},
+    {"status": 502, "after": True},
+)
 ORDERGROOVE_FAULTS: tuple[dict[str, Any], ...] = (
-    {"method": "PATCH", "status": 500},
-    {"method": "PATCH", "status": 503},
-    {"method": "PATCH", "status": 423},
-    {"method": "PATCH", "status": 429},
+    *({"method": "PATCH"} | fault for fault in WRITE_FAULTS),
     {"method": "GET", "status": 503},
-    {"method": "PATCH", "hang": True},
-    # After the write: its answer is lost (the journal keeps what the write itself answered).
-    {"method": "PATCH", "status": 502, "after": True},
+)
+# A discount's POST and an item's DELETE, rarer than the PATCHes: flapped apart, so that they
+# take no turn from those; a hang after the write too (the discount created, never answered).
+RARE_WRITE_FAULTS: tuple[dict[str, Any], ...] = (
+    *({"method": method} | fault for method in ("POST", "DELETE") for fault in WRITE_FAULTS),
+    {"method": "POST", "hang": True, "after": True},
 )
 GLADLY_FAULTS: tuple[dict[str, Any], ...] = (
     {"method": "GET", "status": 429},
@@ -147,10 +163,14 @@ def sender(gladly: AsGladly, tally: Tally) -> Send:
 
 
 async def flap(url: str, faults: tuple[dict[str, Any], ...], until: float) -> None:
-    """Switch on one fault after another, each for two requests."""
+    """Switch on one fault after another, each for two requests; a method's next fault waits
+    until its last one was used (a rare method's would pile up and fail all its requests)."""
     async with httpx.AsyncClient(base_url=url) as control:
         while time.monotonic() < until:
-            await control.post("/_sandbox/faults", json={**random.choice(faults), "times": 2})
+            fault = random.choice(faults)
+            rules = (await control.get("/_sandbox/faults")).json()
+            if not any(rule["method"] == fault["method"] for rule in rules):
+                await control.post("/_sandbox/faults", json={**fault, "times": 2})
             await asyncio.sleep(random.uniform(0.5, 2.0))
         await control.delete("/_sandbox/faults")
 
@@ -338,6 +358,7 @@ async def run(
             steady(arguments.scenes_per_second, until, act),
             steady(arguments.lookups_per_second, until, lookup),
             flap(stack.ordergroove_url, ORDERGROOVE_FAULTS, until),
+            flap(stack.ordergroove_url, RARE_WRITE_FAULTS, until),
             flap(stack.gladly_url, GLADLY_FAULTS, until),
             kill_and_restart(stack, [until - 2 * third, until - third]),
         )
@@ -367,6 +388,11 @@ async def chaos(arguments: argparse.Namespace) -> int:
             "OUTBOX_BACKOFF_SECONDS": "0.2",
             "OUTBOX_BACKOFF_MAX_SECONDS": "2",
             "OUTBOX_POLL_SECONDS": "0.5",
+            # Issue Discount is offered (it needs the merchant's consent, its id and a cap).
+            "DISCOUNTS_ENABLED": "true",
+            "ORDERGROOVE_MERCHANT_ID": DEMO_MERCHANT_ID,
+            "DISCOUNT_MAX_AMOUNT": "25",
+            "DISCOUNT_MAX_PERCENT": "20",
         }
         try:
             with running_stack(

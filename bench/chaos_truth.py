@@ -5,19 +5,28 @@ What applied. Every request to Ordergroove's sandbox is journaled with its body,
 operation itself answered (`outcome`: also when a fault then replaced the answer, so that its
 client cannot tell) and its place in the order the sandbox served requests in (`performed`: an
 operation runs in one step of its event loop, so among writes this is the order the data
-changed in). A write applied when its operation answered 200; a fault answered before it, or a
-refusal (4xx), changed nothing. The customer's own writes carry a query of their own
-(`BY_CUSTOMER`); the others are the service's.
+changed in). A write (a PATCH, a discount's POST, an item's DELETE) applied when its operation
+answered 200 (a discount: 201; an item's removal: 204); a fault answered before it, or a refusal
+(4xx), changed nothing. The customer's own writes carry a query of their own (`BY_CUSTOMER`);
+the others are the service's.
 
-Whose write. A service write is its action's by what it names: the write (the path's last
-segment), the id its path names (the subscription, or the order the form showed) and what it
-sets (quantity, date, frequency, renewal; whose items a skip takes out), which no two actions of
-a scene share.
+Whose write. A service write is its action's by what it names: the write (the path's collection
+and last segment), the id its path names (the subscription, the order the form showed, this
+subscription's item in it; a discount: the order or the item its body names) and what it sets
+(quantity, date, frequency, renewal, product, address; whose items a skip takes out), which no
+two actions of a scene share. A discount is its action's by the request its description names
+(`[request <id>]`), the record's: Ordergroove has no idempotency key, and two discounts naming
+one request are a double write.
 
-What happened. The scene's customer is seeded in a known state, so replaying its applied
-writes (the service's and the customer's) in `performed` order by Ordergroove's rules (`World`)
-gives the state right before and right after each write: what a timeline entry's before → after
-must say.
+What happened. The scene's customer is seeded in a known state, read back as the merchant's
+website reads it (its subscriptions, next orders and their items, its addresses), so replaying
+its applied writes (the service's and the customer's) in `performed` order by Ordergroove's
+rules (`World`: an order cancelled keeps its items and each subscription in it gets an order one
+frequency later; an item's quantity is that order's only; an order whose last item leaves is
+cancelled; a discount changes nothing the timeline states) gives the state right before and
+right after each write: what a timeline entry's before → after must say (an order action's:
+what the order held, each subscription and quantity; a swap's: the products' ids; an address
+change's: both addresses in the catalogue's words).
 
 The verdicts, per action:
 - false "done": recorded done, while none of its writes applied; or its timeline
@@ -53,12 +62,16 @@ from services.actions_service.catalogue.base import date_text, period_text
 from services.actions_service.catalogue.change_renewal import BEHAVIORS
 from services.actions_service.domain import Action, Period, periods_later, timeline_item_id
 from services.actions_service.errors import Reason
+from services.actions_service.ordergroove import parse_address
 from services.actions_service.store.rows import OPEN_STATES, RecordState
 
 # The words of the refusal that says the write applied but Ordergroove holds something else.
 ACCEPTED: Final = "Ordergroove accepted the change"
 ALL: Final = "all"
 OVERWROTE: Final = "overwrote the customer's change (no conditional write)"
+# Issue Discount's entry says "none → …" whatever the order held: counted where another discount
+# was on it already (the words' fault, not the write's).
+NONE_BEFORE: Final = 'discount entries saying "none →" beside another'
 COUNTED: Final = (
     "actions sent",
     "forms failed",
@@ -71,6 +84,7 @@ COUNTED: Final = (
     "unconfirmed, the write applied",
     "applied, then not as asked (said so)",
     OVERWROTE,
+    NONE_BEFORE,
     "applied (by us, in the journal)",
     "customer's own changes applied",
     "timeline entries as owed",
@@ -107,30 +121,44 @@ class Request:
         return cls(*(row[name] for name in fields))
 
 
+# Ordergroove's writes: PATCH, a discount's POST (answered 201, or 200) and an item's DELETE
+# (answered 200 or 204 without a body: recorded deleteOrderItem).
+WRITE_METHODS: Final = ("PATCH", "POST", "DELETE")
+APPLIED: Final = (200, 201, 204)
+_MARKER: Final = re.compile(r"\[request ([^\]]+)\]")
+
+
 @dataclass(frozen=True)
 class Write:
     """An applied write: its place in the order of operations, what it is and whose."""
 
     performed: int
-    write: str  # the path's last segment
-    target: str  # the id the path names
+    write: str  # the path's collection and last segment: "subscriptions/cancel"
+    target: str  # the id the path names (a discount: the order or the item its body names)
     body: dict[str, Any]
     by_customer: bool
 
     @property
     def value(self) -> str:
-        """What it sets, as `asked_value` words an action's submission."""
-        body = self.body
-        if self.write == "change_quantity":
+        """What it sets, as `asked_value` words an action's submission (a discount: the request
+        its description names, which no two issued for one request may share)."""
+        body, write = self.body, self.write.split("/")[-1]
+        if write == "change_quantity":
             return str(body["quantity"])
-        if self.write == "change_next_order_date":
+        if write == "change_next_order_date":
             return str(body["order_date"])
-        if self.write == "change_frequency":
+        if write == "change_frequency":
             return f"{body['every']} {Period(body['every_period']).name.lower()}"
-        if self.write == "change_renewal_behavior":
+        if write == "change_renewal_behavior":
             return str(body["renewal_behavior"])
-        if self.write == "skip_subscription":
+        if write == "skip_subscription":
             return str(body["subscription"])
+        if write == "change_product":
+            return str(body["product"])
+        if write == "change_shipping":
+            return str(body["shipping_address"])
+        if write == "create":
+            return requested(str(body.get("description", "")))
         return ""
 
     @property
@@ -138,17 +166,28 @@ class Write:
         return self.write, self.target, self.value
 
 
-def write_of(sent: Sent) -> tuple[str, str, str]:
-    """The write the action sends, as `Write.key` names an applied one."""
+def requested(description: str) -> str:
+    """The request a discount's description names ("" for none)."""
+    found = _MARKER.search(description)
+    return found.group(1) if found else ""
+
+
+def write_of(sent: Sent, record: Record | None) -> tuple[str, str, str]:
+    """The write the action sends, as `Write.key` names an applied one (a discount: by the
+    request its record names)."""
+    if sent.kind.action is Action.ISSUE_DISCOUNT:
+        request = record.request_id if record is not None else f"none recorded ({sent.agent_id})"
+        return sent.kind.write, sent.target_id, request
     return sent.kind.write, sent.target_id, asked_value(sent)
 
 
 def asked_value(sent: Sent) -> str:
-    """What the action's write sets, from the submitted form (Skip: whose items leave)."""
+    """What the action's write sets, from the submitted form (Skip: whose items leave; Issue
+    Discount: its name, the reason)."""
     body, action = sent.body, sent.kind.action
     if action is Action.SKIP:
         return sent.subscription_id
-    if action is Action.CHANGE_QUANTITY:
+    if action in (Action.CHANGE_QUANTITY, Action.CHANGE_ITEM_QUANTITY):
         return str(int(body["quantity"]))
     if action is Action.CHANGE_NEXT_ORDER_DATE:
         return str(body["orderDate"])
@@ -156,6 +195,12 @@ def asked_value(sent: Sent) -> str:
         return f"{int(body['every'])} {body['period']}"
     if action is Action.CHANGE_RENEWAL:
         return str(body["renewal"])
+    if action is Action.SWAP_PRODUCT:
+        return str(body.get("product", ""))
+    if action is Action.CHANGE_SHIPPING_ADDRESS:
+        return str(body.get("address", ""))
+    if action is Action.ISSUE_DISCOUNT:
+        return str(body.get("reason", "")).strip()
     return ""
 
 
@@ -163,14 +208,20 @@ def applied_writes(journal: Iterable[Request]) -> list[Write]:
     """The writes that applied, in the order they changed Ordergroove's data."""
     applied = []
     for row in journal:
-        if row.method != "PATCH" or row.outcome != 200:
+        if row.method not in WRITE_METHODS or row.outcome not in APPLIED:
             continue
         assert row.performed is not None  # it ran
-        # /subscriptions/{id}/{write}/ or /orders/{id}/{write}/
-        _, target, write = row.path.strip("/").split("/")
         body = json.loads(row.body) if row.body else {}
+        body = body if isinstance(body, dict) else {}
+        # /{collection}/{id}/{write}/, or a discount's /one_time_incentives/create/
+        segments = row.path.strip("/").split("/")
+        if len(segments) == 3:
+            collection, target, write = segments
+        else:
+            collection, write = segments
+            target = str(body.get("item") or body.get("order") or "")
         by_customer = BY_CUSTOMER in row.query
-        applied.append(Write(row.performed, write, target, body or {}, by_customer))
+        applied.append(Write(row.performed, f"{collection}/{write}", target, body, by_customer))
     return sorted(applied, key=lambda w: w.performed)
 
 
@@ -184,15 +235,38 @@ class Sub:
     period: Period = Period.MONTH
     live: bool = True
     renewal: str = "autorenew"
+    product: str = ""
+    address: str = ""
+
+
+@dataclass
+class Line:
+    """An item of an order: its id ("made-…" for one a write made: the journal does not name
+    it), whose, how many."""
+
+    item: str
+    sid: str
+    quantity: int
 
 
 @dataclass
 class Shipment:
-    """An order: its date, whose items it holds (in the order they were added), unsent or not."""
+    """An order: its date, its items (in the order they were added), unsent or not."""
 
     place: date
-    members: list[str]
+    lines: list[Line]
     unsent: bool = True
+
+    @property
+    def members(self) -> list[str]:
+        return [line.sid for line in self.lines]
+
+    def line(self, sid: str) -> Line | None:
+        return next((line for line in self.lines if line.sid == sid), None)
+
+    def held(self) -> set[tuple[str, str]]:
+        """What it ships, as the timeline's words list it: (quantity, subscription)."""
+        return {(str(line.quantity), line.sid) for line in self.lines}
 
 
 @dataclass
@@ -202,18 +276,27 @@ class World:
 
     subs: dict[str, Sub]
     orders: dict[str, Shipment]
-    made: int = 0  # orders the writes made (their ids are not in the journal)
+    made: int = 0  # orders and items the writes made (their ids are not in the journal)
+    discounts: list[str] = field(default_factory=list)  # the orders they are on
 
     @classmethod
     def seeded(cls, staged: Staged) -> World:
-        subs = {
-            sid: Sub(live=not seed.get("cancelled", False))
-            for sid, seed in zip(staged.subscription_ids, staged.scene.seeds, strict=True)
-        }
+        """As the scene's seeding read it (without a reading: as the scene's seeds say, every
+        next order on FIRST_ORDER)."""
+        subs = {sid: _seeded_sub(staged, i, sid) for i, sid in enumerate(staged.subscription_ids)}
         orders: dict[str, Shipment] = {}
         for sid, order_id in zip(staged.subscription_ids, staged.order_ids, strict=True):
-            if order_id:
-                orders.setdefault(order_id, Shipment(FIRST_ORDER, [])).members.append(sid)
+            if order_id and order_id not in orders:
+                row = staged.rows.get(order_id, {})
+                place = date.fromisoformat(row["place"][:10]) if row else FIRST_ORDER
+                orders[order_id] = Shipment(place, [])
+            if order_id and order_id not in staged.lines:
+                item = staged.item_of(sid) or f"seeded-{sid}"
+                orders[order_id].lines.append(Line(item, sid, subs[sid].quantity))
+        for order_id, rows in staged.lines.items():
+            orders[order_id].lines = [
+                Line(str(r["public_id"]), str(r["subscription"]), int(r["quantity"])) for r in rows
+            ]
         return cls(subs, orders)
 
     def next_order(self, sid: str) -> str | None:
@@ -224,18 +307,58 @@ class World:
         upcoming = self.next_order(sid)
         return self.orders[upcoming].place if upcoming else None
 
+    def order_of_item(self, item: str) -> str:
+        """The order that holds the item."""
+        [found] = [oid for oid, o in self.orders.items() if any(i.item == item for i in o.lines)]
+        return found
+
     def apply(self, write: Write) -> None:
         """What an applied write did (it applied: Ordergroove's preconditions held)."""
         body, target = write.body, write.target
-        if write.write == "skip_subscription":
-            sid = str(body["subscription"])
-            sub, skipped = self.subs[sid], self.orders[target]
-            self._take_out(target, sid)
-            self._add_order(periods_later(skipped.place, sub.every, sub.period), sid)
-        elif write.write == "send_now":
-            self.orders[target].unsent = False
+        collection, name = write.write.split("/")
+        if collection == "orders":
+            self._order_write(name, target, body)
+        elif collection == "items":
+            self._item_write(name, target, body)
+        elif collection == "one_time_incentives":
+            item = write.body.get("item")
+            self.discounts.append(self.order_of_item(item) if item else write.target)
         else:
-            self._subscription_write(write.write, self.subs[target], target, body)
+            self._subscription_write(name, self.subs[target], target, body)
+
+    def _order_write(self, write: str, order_id: str, body: dict[str, Any]) -> None:
+        order = self.orders[order_id]
+        assert order.unsent, "Ordergroove changes only unsent orders"
+        if write == "skip_subscription":
+            sid = str(body["subscription"])
+            sub, line = self.subs[sid], order.line(sid)
+            assert line is not None
+            self._take_out(order_id, sid)
+            self._add_order(periods_later(order.place, sub.every, sub.period), line)
+        elif write == "send_now":
+            order.unsent = False
+        elif write == "cancel":
+            order.unsent = False
+            # UNVERIFIED (the sandbox's rule, Ordergroove does not say): each subscription it
+            # held gets its next order one frequency after the cancelled one's date.
+            for line in order.lines:
+                sub = self.subs[line.sid]
+                made = Line(self._made("item"), line.sid, sub.quantity)
+                self._add_order(periods_later(order.place, sub.every, sub.period), made)
+        else:
+            raise ValueError(f"no rule for orders/{write}")
+
+    def _item_write(self, write: str, item: str, body: dict[str, Any]) -> None:
+        order_id = self.order_of_item(item)
+        order = self.orders[order_id]
+        assert order.unsent, "Ordergroove changes only unsent orders' items"
+        [line] = [i for i in order.lines if i.item == item]
+        if write == "change_quantity":
+            line.quantity = int(body["quantity"])  # that order's item only
+        elif write == "delete":
+            self._take_out(order_id, line.sid)
+        else:
+            raise ValueError(f"no rule for items/{write}")
 
     def _subscription_write(self, write: str, sub: Sub, sid: str, body: dict[str, Any]) -> None:
         if write == "cancel":
@@ -247,30 +370,62 @@ class World:
             first = body.get("next_order_date") or max(
                 body["start_date"], datetime.now(UTC).date().isoformat()
             )
-            self._add_order(date.fromisoformat(first), sid)
+            self._add_order(date.fromisoformat(first), Line(self._made("item"), sid, sub.quantity))
         elif write == "change_next_order_date":
             moved, upcoming = date.fromisoformat(body["order_date"]), self.next_order(sid)
             assert upcoming is not None  # Ordergroove refuses the write without one
-            if self.orders[upcoming].members == [sid]:
-                self.orders[upcoming].place = moved  # alone in its order: the order moves
+            order = self.orders[upcoming]
+            if order.members == [sid]:
+                order.place = moved  # alone in its order: the order moves
             else:
-                self._take_out(upcoming, sid)  # shared: its items go to an order of their own
-                self._add_order(moved, sid)
+                line = order.line(sid)  # shared: its items go to an order of their own
+                assert line is not None
+                self._take_out(upcoming, sid)
+                self._add_order(moved, line)
         elif write == "change_frequency":
             sub.every, sub.period = body["every"], Period(body["every_period"])
         elif write == "change_quantity":
-            sub.quantity = body["quantity"]
+            sub.quantity = body["quantity"]  # and its items in the orders to come
+            for order in self.orders.values():
+                if order.unsent:
+                    for line in order.lines:
+                        line.quantity = sub.quantity if line.sid == sid else line.quantity
         elif write == "change_renewal_behavior":
             sub.renewal = body["renewal_behavior"]
+        elif write == "change_product":
+            sub.product = str(body["product"])
+        elif write == "change_shipping":
+            sub.address = str(body["shipping_address"])
+        else:
+            raise ValueError(f"no rule for subscriptions/{write}")
 
     def _take_out(self, order_id: str, sid: str) -> None:
         order = self.orders[order_id]
-        order.members.remove(sid)
-        order.unsent = order.unsent and bool(order.members)  # emptied: cancelled
+        order.lines = [line for line in order.lines if line.sid != sid]
+        order.unsent = order.unsent and bool(order.lines)  # emptied: cancelled
 
-    def _add_order(self, place: date, sid: str) -> None:
+    def _add_order(self, place: date, line: Line) -> None:
+        self.orders[self._made("order")] = Shipment(place, [line])
+
+    def _made(self, what: str) -> str:
         self.made += 1
-        self.orders[f"made-{self.made}"] = Shipment(place, [sid])
+        return f"made-{what}-{self.made}"
+
+
+def _seeded_sub(staged: Staged, i: int, sid: str) -> Sub:
+    row = staged.rows.get(sid)
+    if row is None:
+        return Sub(live=not staged.scene.seeds[i].get("cancelled", False))
+    return Sub(
+        quantity=int(row["quantity"]),
+        every=int(row["every"]),
+        period=Period(int(row["every_period"])),
+        # Ordergroove's `live` may be the string "True" (a demo quirk).
+        live=str(row["live"]).lower() == "true",
+        renewal=str((row.get("prepaid_subscription_context") or {}).get("renewal_behavior", "")),
+        product=str(row.get("product") or ""),
+        address=str(row.get("shipping_address") or ""),
+    )
 
 
 @dataclass(frozen=True)
@@ -280,6 +435,16 @@ class Step:
     write: Write
     before: World
     after: World
+
+    @property
+    def order_id(self) -> str:
+        """The order the write changed (an item's: the one holding it, right before)."""
+        collection = self.write.write.split("/")[0]
+        if collection == "items" or (
+            collection == "one_time_incentives" and "item" in self.write.body
+        ):
+            return self.before.order_of_item(self.write.target)
+        return self.write.target
 
 
 class NotReplayed(Exception):
@@ -299,12 +464,16 @@ def replay(staged: Staged, writes: list[Write]) -> list[Step]:
 
 
 # Where each action's entry takes its facts from (the reads of its check and its re-read): its
-# orders to come (the dates of Skip and Change Next Order Date), what the order holds (Send Now's
-# contents), else the subscription.
+# orders to come (dates), what the order holds (the contents an order action names), else the
+# subscription.
 FACT_READS: Final = {
     Action.SKIP: ("orders",),
     Action.CHANGE_NEXT_ORDER_DATE: ("orders",),
     Action.SEND_NOW: ("orders", "items"),
+    Action.CANCEL_ORDER: ("orders", "items"),
+    Action.CHANGE_ITEM_QUANTITY: ("items", "subscription"),
+    Action.REMOVE_FROM_ORDER: ("items",),
+    Action.ISSUE_DISCOUNT: ("orders",),
 }
 
 
@@ -312,7 +481,7 @@ def _fact_read(read: Request, action: Action, sent: Sent) -> str:
     """Which of the action's facts a read takes ("" for none)."""
     if read.path == "/orders/" and f"subscription={sent.subscription_id}" in read.query:
         fact = "orders"
-    elif read.path == "/items/" and f"order={sent.target_id}" in read.query:
+    elif read.path == "/items/" and sent.order_id and f"order={sent.order_id}" in read.query:
         fact = "items"
     elif read.path == f"/subscriptions/{sent.subscription_id}/":
         fact = "subscription"
@@ -322,7 +491,8 @@ def _fact_read(read: Request, action: Action, sent: Sent) -> str:
 
 
 def told(action: Action, sid: str, step: Step) -> tuple[str, str]:
-    """What the action's timeline entry must say, `before → after`, in the catalogue's words."""
+    """What the entry of an action on the subscription must say, `before → after`, in the
+    catalogue's words."""
     b, a = step.before.subs[sid], step.after.subs[sid]
     if action is Action.CANCEL:
         return "Status: active", "cancelled"
@@ -355,8 +525,44 @@ def _renewal(behavior: str) -> str:
     return BEHAVIORS.get(behavior, behavior or "none")
 
 
+def as_told(text: str, action: Action, sent: Sent, step: Step, staged: Staged) -> tuple[bool, bool]:
+    """Whether the entry's before and its after are the replay's, each."""
+    if action is Action.SEND_NOW:
+        return sent_as_told(text, step), True
+    if action is Action.CANCEL_ORDER:
+        return cancelled_as_told(text, sent.subscription_id, step)
+    if action is Action.REMOVE_FROM_ORDER:
+        return removed_as_told(text, step)
+    if action is Action.CHANGE_ITEM_QUANTITY:
+        return item_quantity_as_told(text, sent.subscription_id, step)
+    if action is Action.ISSUE_DISCOUNT:
+        return discount_as_told(text, step)
+    if action is Action.SWAP_PRODUCT:
+        before, _, after = text.partition(" → ")
+        sid = sent.subscription_id
+        product_before, product_after = step.before.subs[sid].product, step.after.subs[sid].product
+        return f"({product_before})" in before, f"({product_after})" in after
+    if action is Action.CHANGE_SHIPPING_ADDRESS:
+        sid = sent.subscription_id
+        was = address_words(staged, step.before.subs[sid].address)
+        now = address_words(staged, step.after.subs[sid].address)
+        return f"Ships to: {was} → " in text, f" → {now}. " in text
+    before, after = told(action, sent.subscription_id, step)
+    return f"{before} → " in text, f" → {after}" in text
+
+
 _SENT_ORDER = re.compile(r"Order (\S+) placed now, the whole order: (.*); order date (\S+) → today")
+_CANCELLED = re.compile(
+    r"Order (\S+) of (\S+) cancelled, the whole order: (.*); next order (\S+) → (.+?)\. "
+    r"Subscription "
+)
+_CHANGED_ORDER = re.compile(r"Order (\S+) of (\S+): (.*) → (.*?)\. Subscription ")
 _SHIPPED = re.compile(r"(\d+) of .* \(subscription (\S+)\)")
+
+
+def _held(words: str) -> set[tuple[str, str]]:
+    """ "2 of Coffee (subscription S); …" as (quantity, subscription) pairs."""
+    return {(m[1], m[2]) for m in map(_SHIPPED.fullmatch, words.split("; ")) if m}
 
 
 def sent_as_told(text: str, step: Step) -> bool:
@@ -366,13 +572,79 @@ def sent_as_told(text: str, step: Step) -> bool:
     if found is None:
         return False
     order = step.before.orders[step.write.target]
-    lines = {m.groups() for m in map(_SHIPPED.fullmatch, found.group(2).split("; ")) if m}
-    held = {(str(step.before.subs[s].quantity), s) for s in order.members}
-    return (found.group(1), found.group(3), lines) == (
+    return (found.group(1), found.group(3), _held(found.group(2))) == (
         step.write.target,
         date_text(order.place),
-        held,
+        order.held(),
     )
+
+
+def cancelled_as_told(text: str, sid: str, step: Step) -> tuple[bool, bool]:
+    """Cancel This Order's entry names the order, its date and everything it held right before
+    the write; then the subscription's next order after it."""
+    found = _CANCELLED.search(text)
+    if found is None:
+        return False, False
+    order = step.before.orders[step.write.target]
+    place = date_text(order.place)
+    before = (found.group(1), found.group(2), _held(found.group(3)), found.group(4)) == (
+        step.write.target,
+        place,
+        order.held(),
+        place,
+    )
+    return before, found.group(5) == date_text(step.after.next_date(sid))
+
+
+def removed_as_told(text: str, step: Step) -> tuple[bool, bool]:
+    """Remove From Order's entry names the order, its date and what it held right before the
+    write → right after it."""
+    found = _CHANGED_ORDER.search(text)
+    if found is None:
+        return False, False
+    order_id = step.order_id
+    before_order, after_order = step.before.orders[order_id], step.after.orders[order_id]
+    before = (found.group(1), found.group(2), _held(found.group(3))) == (
+        order_id,
+        date_text(before_order.place),
+        before_order.held(),
+    )
+    return before, _held(found.group(4)) == after_order.held()
+
+
+def item_quantity_as_told(text: str, sid: str, step: Step) -> tuple[bool, bool]:
+    """ "Quantity in order O of D: 1 → 2; later orders keep 1" as the replay has them."""
+    order_id = step.order_id
+    before_order, after_order = step.before.orders[order_id], step.after.orders[order_id]
+    was, now = before_order.line(sid), after_order.line(sid)
+    before = f"Quantity in order {order_id} of {date_text(before_order.place)}: "
+    before += f"{was.quantity if was else 'none'} → "
+    after = f" → {now.quantity if now else 'none'}; later orders keep "
+    after += str(step.after.subs[sid].quantity)
+    return before in text, after in text
+
+
+def discount_as_told(text: str, step: Step) -> tuple[bool, bool]:
+    """ "Discount on order O of D: none → 5 USD off the whole order (reason)": the order the
+    discount is on (an item's: the order holding it) and the discount Ordergroove created."""
+    order_id = step.order_id
+    place = date_text(step.before.orders[order_id].place)
+    incentive = step.write.body.get("incentive", {})
+    value, name = re.escape(str(incentive.get("value"))), re.escape(str(incentive.get("name")))
+    unit = "%" if incentive.get("discount_type") == "Discount Percent" else r"( \S+)?"
+    on = "whole order" if incentive.get("target") == "order" else "item"
+    after = re.search(rf" → {value}{unit} off the {on} \({name}\)", text)
+    return f"Discount on order {order_id} of {place}: none → " in text, after is not None
+
+
+def address_words(staged: Staged, address_id: str) -> str:
+    """An address as the catalogue words it (`change_shipping_address._words`, from the row
+    as Ordergroove lists it)."""
+    row = staged.rows.get(address_id)
+    if row is None:
+        return f"address {address_id}" if address_id else "no address"
+    found = parse_address(row)
+    return f"{found.label}: {found.text}" if found.label else found.text
 
 
 # --- the records and the verdicts -------------------------------------------------------------
@@ -467,7 +739,7 @@ def judge(scenes: list[Staged], evidence: Evidence) -> Verdicts:
     for entry in evidence.timeline:
         items.setdefault(entry["customerId"], Counter())[entry["id"]] += 1
         bodies[entry["id"]] = str(entry["content"].get("body", ""))
-    owner = {i: s for s in scenes for i in (*s.subscription_ids, *s.order_ids) if i}
+    owner = {i: s for s in scenes for i in (*s.subscription_ids, *s.order_ids, *s.items) if i}
     for staged in scenes:
         mine = [w for w in writes if owner.get(w.target) is staged]
         try:
@@ -527,7 +799,7 @@ class SceneJudge:
         for sent in staged.sents:
             self._tally(sent)
             if sent.sent:
-                key = write_of(sent)
+                key = write_of(sent, self.records.get(sent.agent_id))
                 assert key not in claimed, f"two actions of {staged.scene.name} name {key}"
                 claimed.add(key)
                 self._judge_action(sent, [s for s in ours if s.write.key == key])
@@ -612,11 +884,9 @@ class SceneJudge:
         if text is None:
             return
         action = record.action
-        if action is Action.SEND_NOW:
-            before_true, after_true = sent_as_told(text, step), True
-        else:
-            before, after = told(action, sent.subscription_id, step)
-            before_true, after_true = f"{before} → " in text, f" → {after}" in text
+        if action is Action.ISSUE_DISCOUNT and step.order_id in step.before.discounts:
+            self.verdicts.add(NONE_BEFORE, action)
+        before_true, after_true = as_told(text, action, sent, step, self.staged)
         if before_true and after_true:
             return
         explained = (before_true or self._raced(action, sent, step, before=True)) and (
@@ -696,8 +966,9 @@ class SceneJudge:
 
     def requests(self, journal: list[Request]) -> list[str]:
         """The scene's requests to Ordergroove, in the order they were served."""
-        ids = [i for i in (*self.staged.subscription_ids, *self.staged.order_ids) if i]
-        mine = [r for r in journal if any(i in r.path or i in r.query for i in ids)]
+        staged = self.staged
+        ids = [i for i in (*staged.subscription_ids, *staged.order_ids, *staged.items) if i]
+        mine = [r for r in journal if any(i in f"{r.path}?{r.query} {r.body}" for i in ids)]
         return [
             f"    {r.performed} {r.method} {r.path}?{r.query} {r.body} → {r.status}"
             for r in sorted(mine, key=lambda r: r.performed or 0)

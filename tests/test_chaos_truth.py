@@ -5,13 +5,23 @@ write can close)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.chaos_scenes import FIRST_ORDER, KINDS, MEETINGS, Scene, Sent, Staged
-from bench.chaos_truth import ALL, MUST_BE_ZERO, OVERWROTE, Evidence, Record, Request, judge
-from services.actions_service.domain import Action
+from bench.chaos_scenes import DISCOUNT_WRITE, FIRST_ORDER, KINDS, MEETINGS, Scene, Sent, Staged
+from bench.chaos_truth import (
+    ALL,
+    MUST_BE_ZERO,
+    NONE_BEFORE,
+    OVERWROTE,
+    Evidence,
+    Record,
+    Request,
+    judge,
+)
+from services.actions_service.domain import Action, Period, periods_later
 from services.actions_service.store.rows import RecordState
 
 QUANTITIES = next(s for s in MEETINGS if s.name == "two quantity changes")
@@ -26,27 +36,39 @@ class Run:
     scene: Scene
     subscriptions: list[str]
     orders: list[str]
+    items: list[str] = field(default_factory=list)  # each subscription's in its next order
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # as seeded, read
     sents: list[Sent] = field(default_factory=list)
     journal: list[Request] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
-    def act(self, action: Action, agent: str, sid: str, target: str = "", **body: str) -> None:
+    def act(
+        self, action: Action, agent: str, sid: str, target: str = "", order: str = "", **body: str
+    ) -> None:
+        order = order or (target if KINDS[action].names == "order" else "")
         self.sents.append(
-            Sent(KINDS[action], agent, sid, target or sid, body, sent=True, answer=200)
+            Sent(KINDS[action], agent, sid, target or sid, body, order, sent=True, answer=200)
         )
 
     def read(self, path: str, query: str = "") -> None:
         self.journal.append(Request("GET", path, query, 200, "", len(self.journal) + 1, 200))
 
     def write(
-        self, path: str, body: dict[str, Any] | None = None, status: int = 200, query: str = ""
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        status: int = 200,
+        query: str = "",
+        method: str = "PATCH",
+        outcome: int = 200,
     ) -> None:
         text = json.dumps(body) if body is not None else ""
-        # A 502 here is a fault answered after the write: it applied, its answer was lost.
-        outcome = 200 if status == 502 else status
+        # A 502 here is a fault answered after the write: it applied (`outcome`), its answer
+        # was lost.
+        outcome = outcome if status == 502 else status
         served = len(self.journal) + 1
-        self.journal.append(Request("PATCH", path, query, status, text, served, outcome))
+        self.journal.append(Request(method, path, query, status, text, served, outcome))
 
     def record(self, action: Action, agent: str, state: RecordState, message: str = "") -> Record:
         reason = "STATE_CHANGED" if state is RecordState.REFUSED else ""
@@ -63,7 +85,10 @@ class Run:
         self.timeline.append({"id": item, "customerId": "gladly-c1", "content": {"body": body}})
 
     def counts(self) -> dict[str, int]:
-        staged = Staged(self.scene, "c1", self.subscriptions, self.orders, self.sents, ())
+        staged = Staged(
+            self.scene, "c1", self.subscriptions, self.orders, self.sents, (), items=self.items
+        )
+        staged.rows = self.rows
         verdicts = judge([staged], Evidence(self.journal, self.timeline, self.records))
         return {name: by[ALL] for name, by in verdicts.columns.items()}
 
@@ -220,3 +245,214 @@ def test_send_now_names_what_its_order_held_when_it_was_sent() -> None:
         f"Order o1 placed now, the whole order: {three}; order date {NEXT} → today.",
     )
     assert false_counts(stale.counts()) == {'false "done"': 1}
+
+
+# --- the six actions on the next order, its items, the product and the address ----------------
+
+DISCOUNTS = next(s for s in MEETINGS if s.name.startswith("discounts"))
+CANCEL_SHARED = next(s for s in MEETINGS if s.name.startswith("cancel this order"))
+ONE_ITEM = next(s for s in MEETINGS if s.name.startswith("remove from order"))
+SWAPS = next(s for s in MEETINGS if s.name.startswith("two swaps"))
+A_MONTH_LATER = periods_later(FIRST_ORDER, 1, Period.MONTH).isoformat()
+
+
+def _discount(request: str, order: str = "o1") -> dict[str, Any]:
+    """A discount's POST body, as the service sends it (recorded issueOneTimeDiscount)."""
+    return {
+        "merchant": "m",
+        "customer": "c1",
+        "order": order,
+        "description": f"chaos goodwill a1 [request {request}]",
+        "incentive": {
+            "name": "chaos goodwill a1",
+            "discount_type": "Discount Amount",
+            "value": "5",
+            "field": "sub_total",
+            "type": "Discount",
+            "target": "order",
+        },
+    }
+
+
+def discount(answers: list[tuple[int, int]], state: RecordState) -> Run:
+    """One agent's discount on order o1, POSTed once per (status, outcome) in `answers`, its
+    record in `state` (and its entry or note)."""
+    run = Run(DISCOUNTS, ["s1"], ["o1"], ["i1"])
+    run.act(Action.ISSUE_DISCOUNT, "a1", "s1", target="o1", order="o1", reason="chaos goodwill a1")
+    run.read("/orders/", "subscription=s1&status=1")
+    for status, outcome in answers:
+        run.write(DISCOUNT_WRITE, _discount("request-a1"), status, method="POST", outcome=outcome)
+    record = run.record(Action.ISSUE_DISCOUNT, "a1", state)
+    if state is RecordState.DONE:
+        words = "none → 5 USD off the whole order (chaos goodwill a1)"
+        run.entry(record.change_item, f"Discount on order o1 of {NEXT}: {words}. Subscription s1")
+    else:
+        run.entry(record.note_item, "An attempt … was not applied.")
+    return run
+
+
+def test_a_discount_whose_answer_was_lost_settled_by_listing_is_one_write() -> None:
+    """Created (answered 201), the answer lost (502); the retry found it: one discount."""
+    counts = discount([(502, 201)], RecordState.DONE).counts()
+    assert false_counts(counts) == {}
+    assert (counts["done"], counts["applied (by us, in the journal)"]) == (1, 1)
+
+
+def test_two_discounts_naming_one_request_are_a_double_write() -> None:
+    run = discount([(502, 201), (201, 201)], RecordState.DONE)
+    assert false_counts(run.counts()) == {"double writes": 1}
+
+
+def test_a_discount_refused_before_it_was_created_is_no_write() -> None:
+    """A fault before the write (no outcome), then the discount created once."""
+    run = discount([(503, 0), (201, 201)], RecordState.DONE)
+    run.journal[1] = dataclasses.replace(run.journal[1], performed=None, outcome=None)
+    assert false_counts(run.counts()) == {}
+
+
+def test_a_discount_settled_as_not_applied_while_created_is_false() -> None:
+    run = discount([(502, 201)], RecordState.NOT_APPLIED)
+    assert false_counts(run.counts()) == {'false "not applied"': 1}
+
+
+def test_a_discount_no_request_asked_for_is_applied_unasked() -> None:
+    run = discount([(201, 201)], RecordState.DONE)
+    run.write(DISCOUNT_WRITE, _discount("request-nobody"), 201, method="POST")
+    assert false_counts(run.counts()) == {"applied unasked": 1}
+
+
+def cancelled_shared_order(*, customer_skips_before_the_check: bool) -> Run:
+    run = Run(CANCEL_SHARED, ["s1", "s2", "s3"], ["o1", "o1", "o1"], ["i1", "i2", "i3"])
+    run.act(Action.CANCEL_ORDER, "a1", "s1", target="o1")
+    skip = ("/orders/o1/skip_subscription/", {"subscription": "s3"})
+    if customer_skips_before_the_check:
+        run.write(*skip, query="by=customer")
+    run.read("/orders/", "subscription=s1&status=1")
+    run.read("/items/", "order=o1")
+    run.write("/orders/o1/cancel/")
+    done = run.record(Action.CANCEL_ORDER, "a1", RecordState.DONE)
+    held = (
+        "1 of Coffee (subscription s1); 1 of Filters (subscription s2); 1 of Oat (subscription s3)"
+    )
+    run.entry(
+        done.change_item,
+        f"Order o1 of {NEXT} cancelled, the whole order: {held}; next order {NEXT} → "
+        f"{A_MONTH_LATER}. Subscription s1 (Coffee).",
+    )
+    return run
+
+
+def test_cancel_this_order_names_what_the_order_held_and_the_next_one() -> None:
+    assert (
+        false_counts(cancelled_shared_order(customer_skips_before_the_check=False).counts()) == {}
+    )
+    stale = cancelled_shared_order(customer_skips_before_the_check=True)
+    assert false_counts(stale.counts()) == {'false "done"': 1}  # s3 was no longer in it
+
+
+def one_item() -> Run:
+    run = Run(ONE_ITEM, ["s1", "s2"], ["o1", "o1"], ["i1", "i2"])
+    run.act(Action.REMOVE_FROM_ORDER, "a1", "s1", target="i1", order="o1")
+    run.act(Action.CHANGE_ITEM_QUANTITY, "a2", "s1", target="i1", order="o1", quantity="2")
+    return run
+
+
+def test_the_items_quantity_then_its_removal_as_they_happened() -> None:
+    """The customer's quantity (the item's follows), the item's own, then the item removed."""
+    run = one_item()
+    run.write("/subscriptions/s1/change_quantity/", {"quantity": 5}, query="by=customer")
+    run.read("/items/", "order=o1")
+    run.write("/items/i1/change_quantity/", {"quantity": 2})
+    quantity = run.record(Action.CHANGE_ITEM_QUANTITY, "a2", RecordState.DONE)
+    run.entry(
+        quantity.change_item,
+        f"Quantity in order o1 of {NEXT}: 5 → 2; later orders keep 5. Subscription s1 (Coffee).",
+    )
+    run.read("/items/", "order=o1")
+    run.write("/items/i1/delete/", status=204, method="DELETE")
+    removed = run.record(Action.REMOVE_FROM_ORDER, "a1", RecordState.DONE)
+    run.entry(
+        removed.change_item,
+        f"Order o1 of {NEXT}: 2 of Coffee (subscription s1); 1 of Filters (subscription s2) → "
+        "1 of Filters (subscription s2). Subscription s1 (Coffee).",
+    )
+    counts = run.counts()
+    assert false_counts(counts) == {}
+    assert (counts["done"], counts["customer's own changes applied"]) == (2, 1)
+
+
+def test_an_item_quantity_entry_blind_to_the_customers_change_is_false() -> None:
+    run = one_item()
+    run.sents.pop(0)
+    run.write("/subscriptions/s1/change_quantity/", {"quantity": 5}, query="by=customer")
+    run.read("/items/", "order=o1")
+    run.write("/items/i1/change_quantity/", {"quantity": 2})
+    quantity = run.record(Action.CHANGE_ITEM_QUANTITY, "a2", RecordState.DONE)
+    run.entry(quantity.change_item, f"Quantity in order o1 of {NEXT}: 1 → 2; later orders keep 1.")
+    assert false_counts(run.counts()) == {'false "done"': 1}
+
+
+def test_a_write_to_an_item_already_removed_is_not_replayed() -> None:
+    """Ordergroove cannot have applied it: the run cannot vouch for such a scene."""
+    run = one_item()
+    run.write("/items/i1/delete/", status=204, method="DELETE")
+    run.write("/items/i1/change_quantity/", {"quantity": 2})
+    assert false_counts(run.counts())["scenes not replayed"] == 1
+
+
+def swapped(*, customer_before_the_check: bool) -> Run:
+    row = {"quantity": 1, "every": 1, "every_period": 3, "live": True, "product": "p0"}
+    run = Run(SWAPS, ["s1"], ["o1"], rows={"s1": row})
+    run.act(Action.SWAP_PRODUCT, "a1", "s1", product="pA")
+    customer = ("/subscriptions/s1/change_product/", {"product": "pC"})
+    if customer_before_the_check:
+        run.write(*customer, query="by=customer")
+    run.read("/subscriptions/s1/")
+    if not customer_before_the_check:
+        run.write(*customer, query="by=customer")
+    run.write("/subscriptions/s1/change_product/", {"product": "pA"})
+    done = run.record(Action.SWAP_PRODUCT, "a1", RecordState.DONE)
+    run.entry(
+        done.change_item,
+        "Product: Coffee (p0) (19.99 USD) → Decaf (pA) (17.25 USD). Subscription s1 (Decaf).",
+    )
+    return run
+
+
+def test_a_swap_over_the_customers_own_is_overwritten_or_false_by_when_it_came() -> None:
+    after_the_check = swapped(customer_before_the_check=False).counts()
+    assert false_counts(after_the_check) == {}
+    assert after_the_check[OVERWROTE] == 1
+    assert false_counts(swapped(customer_before_the_check=True).counts()) == {'false "done"': 1}
+
+
+def test_a_new_address_is_named_in_the_catalogues_words() -> None:
+    home = {"public_id": "home", "label": "Home", "first_name": "Dana", "address": "1 Main St"}
+    work = {"public_id": "work", "label": "Work", "address": "2 Mart Plz", "city": "Chicago"}
+    row = {"quantity": 1, "every": 1, "every_period": 3, "live": "True", "shipping_address": "home"}
+    run = Run(SWAPS, ["s1"], ["o1"], rows={"s1": row, "home": home, "work": work})
+    run.act(Action.CHANGE_SHIPPING_ADDRESS, "a1", "s1", address="work")
+    run.read("/subscriptions/s1/")
+    run.write("/subscriptions/s1/change_shipping/", {"shipping_address": "work"})
+    done = run.record(Action.CHANGE_SHIPPING_ADDRESS, "a1", RecordState.DONE)
+    text = "Ships to: Home: Dana, 1 Main St → Work: 2 Mart Plz, Chicago. Subscription s1."
+    run.entry(done.change_item, text)
+    assert false_counts(run.counts()) == {}
+    run.timeline[0]["content"]["body"] = text.replace("Work: 2 Mart Plz", "Work: 3 Mart Plz")
+    assert false_counts(run.counts()) == {'false "done"': 1}
+
+
+def test_a_second_discounts_none_before_is_counted_apart() -> None:
+    """Its entry says "none →" while the first was on the order: counted, not a false done
+    (the words say no more than that this discount was not there)."""
+    run = discount([(201, 201)], RecordState.DONE)
+    run.act(Action.ISSUE_DISCOUNT, "a2", "s1", target="o1", order="o1", reason="chaos goodwill a2")
+    second = _discount("request-a2") | {"description": "chaos goodwill a2 [request request-a2]"}
+    second["incentive"] = second["incentive"] | {"name": "chaos goodwill a2"}
+    run.write(DISCOUNT_WRITE, second, 201, method="POST")
+    done = run.record(Action.ISSUE_DISCOUNT, "a2", RecordState.DONE)
+    words = "none → 5 USD off the whole order (chaos goodwill a2)"
+    run.entry(done.change_item, f"Discount on order o1 of {NEXT}: {words}. Subscription s1")
+    counts = run.counts()
+    assert false_counts(counts) == {}
+    assert (counts["done"], counts[NONE_BEFORE]) == (2, 1)
