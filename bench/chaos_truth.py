@@ -69,9 +69,6 @@ from services.actions_service.store.rows import OPEN_STATES, RecordState
 ACCEPTED: Final = "Ordergroove accepted the change"
 ALL: Final = "all"
 OVERWROTE: Final = "overwrote the customer's change (no conditional write)"
-# Issue Discount's entry says "none → …" whatever the order held: counted where another discount
-# was on it already (the words' fault, not the write's).
-NONE_BEFORE: Final = 'discount entries saying "none →" beside another'
 COUNTED: Final = (
     "actions sent",
     "forms failed",
@@ -84,7 +81,6 @@ COUNTED: Final = (
     "unconfirmed, the write applied",
     "applied, then not as asked (said so)",
     OVERWROTE,
-    NONE_BEFORE,
     "applied (by us, in the journal)",
     "customer's own changes applied",
     "timeline entries as owed",
@@ -625,16 +621,20 @@ def item_quantity_as_told(text: str, sid: str, step: Step) -> tuple[bool, bool]:
 
 
 def discount_as_told(text: str, step: Step) -> tuple[bool, bool]:
-    """ "Discount on order O of D: none → 5 USD off the whole order (reason)": the order the
-    discount is on (an item's: the order holding it) and the discount Ordergroove created."""
+    """ "Discounts on order O of D: 1 discount → 1 discount and 5 USD off the whole order
+    (reason)": the order the discount is on (an item's: the order holding it), the discounts
+    it held before, and the discount Ordergroove created."""
     order_id = step.order_id
     place = date_text(step.before.orders[order_id].place)
+    held = step.before.discounts.count(order_id)
+    before = "none" if not held else f"{held} discount{'s' if held > 1 else ''}"
     incentive = step.write.body.get("incentive", {})
     value, name = re.escape(str(incentive.get("value"))), re.escape(str(incentive.get("name")))
     unit = "%" if incentive.get("discount_type") == "Discount Percent" else r"( \S+)?"
     on = "whole order" if incentive.get("target") == "order" else "item"
-    after = re.search(rf" → {value}{unit} off the {on} \({name}\)", text)
-    return f"Discount on order {order_id} of {place}: none → " in text, after is not None
+    also = "" if not held else re.escape(f"{before} and ")
+    after = re.search(rf" → {also}{value}{unit} off the {on} \({name}\)", text)
+    return f"Discounts on order {order_id} of {place}: {before} → " in text, after is not None
 
 
 def address_words(staged: Staged, address_id: str) -> str:
@@ -884,8 +884,6 @@ class SceneJudge:
         if text is None:
             return
         action = record.action
-        if action is Action.ISSUE_DISCOUNT and step.order_id in step.before.discounts:
-            self.verdicts.add(NONE_BEFORE, action)
         before_true, after_true = as_told(text, action, sent, step, self.staged)
         if before_true and after_true:
             return

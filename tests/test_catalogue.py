@@ -278,7 +278,7 @@ CASES = [
         },
         # Nothing of the subscription changes; the discount is checked by its own tests.
         lambda before, after: after.next_order.order_id == before.next_order.order_id,
-        "Discount on order ",
+        "Discounts on order ",
         method="POST",
     ),
     Case(

@@ -14,7 +14,6 @@ from bench.chaos_scenes import DISCOUNT_WRITE, FIRST_ORDER, KINDS, MEETINGS, Sce
 from bench.chaos_truth import (
     ALL,
     MUST_BE_ZERO,
-    NONE_BEFORE,
     OVERWROTE,
     Evidence,
     Record,
@@ -285,7 +284,7 @@ def discount(answers: list[tuple[int, int]], state: RecordState) -> Run:
     record = run.record(Action.ISSUE_DISCOUNT, "a1", state)
     if state is RecordState.DONE:
         words = "none → 5 USD off the whole order (chaos goodwill a1)"
-        run.entry(record.change_item, f"Discount on order o1 of {NEXT}: {words}. Subscription s1")
+        run.entry(record.change_item, f"Discounts on order o1 of {NEXT}: {words}. Subscription s1")
     else:
         run.entry(record.note_item, "An attempt … was not applied.")
     return run
@@ -442,17 +441,25 @@ def test_a_new_address_is_named_in_the_catalogues_words() -> None:
     assert false_counts(run.counts()) == {'false "done"': 1}
 
 
-def test_a_second_discounts_none_before_is_counted_apart() -> None:
-    """Its entry says "none →" while the first was on the order: counted, not a false done
-    (the words say no more than that this discount was not there)."""
+def _second_discount(words: str) -> Run:
+    """A second agent's discount on order o1 after the first's, its entry saying `words`."""
     run = discount([(201, 201)], RecordState.DONE)
     run.act(Action.ISSUE_DISCOUNT, "a2", "s1", target="o1", order="o1", reason="chaos goodwill a2")
     second = _discount("request-a2") | {"description": "chaos goodwill a2 [request request-a2]"}
     second["incentive"] = second["incentive"] | {"name": "chaos goodwill a2"}
     run.write(DISCOUNT_WRITE, second, 201, method="POST")
     done = run.record(Action.ISSUE_DISCOUNT, "a2", RecordState.DONE)
-    words = "none → 5 USD off the whole order (chaos goodwill a2)"
-    run.entry(done.change_item, f"Discount on order o1 of {NEXT}: {words}. Subscription s1")
-    counts = run.counts()
+    run.entry(done.change_item, f"Discounts on order o1 of {NEXT}: {words}. Subscription s1")
+    return run
+
+
+def test_a_second_discount_names_the_one_before_it() -> None:
+    words = "1 discount → 1 discount and 5 USD off the whole order (chaos goodwill a2)"
+    counts = _second_discount(words).counts()
     assert false_counts(counts) == {}
-    assert (counts["done"], counts[NONE_BEFORE]) == (2, 1)
+    assert counts["done"] == 2
+
+
+def test_a_second_discount_saying_none_before_is_a_false_entry() -> None:
+    words = "none → 5 USD off the whole order (chaos goodwill a2)"
+    assert false_counts(_second_discount(words).counts()) == {'false "done"': 1}

@@ -122,7 +122,7 @@ async def test_press_reactivate_and_an_unknown_button(capsys: pytest.CaptureFixt
             DOG_FOOD,
             ["target=item", "kind=percent", "value=10", "reason=Late delivery"],
             "  - percent: A percentage",
-            "Discount issued: Discount on order ",
+            "Discount issued: Discounts on order ",
         ),
     ],
 )

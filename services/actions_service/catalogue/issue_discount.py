@@ -202,7 +202,23 @@ class IssueDiscount:
         params: IssueDiscountParams,
         merchant: MerchantSettings,
     ) -> str:
-        return (
-            f"Discount on order {point.order_id} of {date_text(point.order_place_at)}: none → "
-            f"{params.words(state.subscription.currency_code)} ({params.reason.strip()})"
+        """The order's discounts before → after: those Ordergroove lists on the order or its
+        items, this request's aside."""
+        items = {line.item_id for line in point.order_lines if line.item_id}
+        marker = issued_for(point.request_id)
+        others = sum(
+            1
+            for i in state.incentives
+            if (i.order_id == point.order_id or i.item_id in items) and marker not in i.description
         )
+        before = _count(others)
+        ours = f"{params.words(state.subscription.currency_code)} ({params.reason.strip()})"
+        after = ours if not others else f"{before} and {ours}"
+        return (
+            f"Discounts on order {point.order_id} of {date_text(point.order_place_at)}: "
+            f"{before} → {after}"
+        )
+
+
+def _count(discounts: int) -> str:
+    return "none" if not discounts else f"{discounts} discount{'s' if discounts > 1 else ''}"
