@@ -22,6 +22,7 @@ from services.ordergroove_sandbox.demo import (
     DEMO_SHARED_ORDER_ID,
     DEMO_SUBSCRIPTION_IDS,
     PREPAID_ROLES,
+    SHARED_ROLES,
     Role,
 )
 from tests.stack import (
@@ -81,8 +82,18 @@ async def test_card_has_every_subscription_with_next_order_product_and_actions(
         assert sub.next_order.order_id == DEMO_NEXT_ORDER_IDS[role]
         assert sub.next_order.place_time.seconds > 0
         assert sub.product.name and sub.product.sku and sub.product.image_url
-        # Ordergroove refuses to cancel a prepaid subscription, or change its quantity.
-        offered = PREPAID_ACTIONS if role in PREPAID_ROLES else [pb.ACTION_CANCEL, *LIVE_ACTIONS]
+        # Ordergroove refuses to cancel a prepaid subscription, or change its quantity (its
+        # own or its item's); an item leaves an order only when the order keeps others.
+        prepaid = role in PREPAID_ROLES
+        offered = [*PREPAID_ACTIONS] if prepaid else [pb.ACTION_CANCEL, *LIVE_ACTIONS]
+        offered += [pb.ACTION_CANCEL_ORDER]
+        offered += [] if prepaid else [pb.ACTION_CHANGE_ITEM_QUANTITY]
+        offered += [pb.ACTION_REMOVE_FROM_ORDER] if role in SHARED_ROLES else []
+        offered += [
+            pb.ACTION_ISSUE_DISCOUNT,
+            pb.ACTION_SWAP_PRODUCT,
+            pb.ACTION_CHANGE_SHIPPING_ADDRESS,
+        ]
         assert list(sub.available_actions) == offered
     for role in CANCELLED_ROLES:
         sub = by_id[DEMO_SUBSCRIPTION_IDS[role]]
