@@ -360,6 +360,23 @@ def _quantity(value: str) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
 
 
+# What a form on the whole order showed, carried in its action URL: the order, its date and the
+# subscriptions it holds (Send Now, Cancel This Order).
+WHOLE_ORDER_STATE: Final = (
+    ("orders", "order_id"),
+    ("dates", "expected_date"),
+    ("ships", "expected_subscriptions"),
+)
+
+
+def _whole_order_fields(sub: Submission[SubmittedForm]) -> Mapping[str, object]:
+    return {
+        "expected_order_id": sub.state["order_id"],
+        "expected_date": sub.state["expected_date"],
+        "expected_subscriptions": sub.state["expected_subscriptions"].split(SHIPS_SEPARATOR),
+    }
+
+
 # --- the actions: one spec each ----------------------------------------------------------------
 
 CANCEL: Final = ActionSpec(
@@ -473,13 +490,9 @@ SEND_NOW: Final = ActionSpec(
     "Next order sent",
     _whole_order_form(pb.ACTION_SEND_NOW, change_forms.send_now_form),
     SubmittedForm,
-    lambda sub: {
-        "expected_order_id": sub.state["order_id"],
-        "expected_date": sub.state["expected_date"],
-        "expected_subscriptions": sub.state["expected_subscriptions"].split(SHIPS_SEPARATOR),
-    },
+    _whole_order_fields,
     summary="Place the named next order now: the whole order, every subscription in it",
-    state=(("orders", "order_id"), ("dates", "expected_date"), ("ships", "expected_subscriptions")),
+    state=WHOLE_ORDER_STATE,
     field_attrs=change_forms.FIELD_ATTRS,
     empty_body=True,  # a form without inputs
 )
@@ -510,13 +523,9 @@ CANCEL_ORDER: Final = ActionSpec(
     "Order cancelled",
     _whole_order_form(pb.ACTION_CANCEL_ORDER, change_forms.cancel_order_form),
     SubmittedForm,
-    lambda sub: {
-        "expected_order_id": sub.state["order_id"],
-        "expected_date": sub.state["expected_date"],
-        "expected_subscriptions": sub.state["expected_subscriptions"].split(SHIPS_SEPARATOR),
-    },
+    _whole_order_fields,
     summary="Cancel the named next order: the whole order, every subscription's items in it",
-    state=(("orders", "order_id"), ("dates", "expected_date"), ("ships", "expected_subscriptions")),
+    state=WHOLE_ORDER_STATE,
     empty_body=True,  # a form without inputs
 )
 CHANGE_ITEM_QUANTITY: Final = ActionSpec(

@@ -302,6 +302,18 @@ def require_active(subscription: Subscription) -> None:
         raise domain.not_active(subscription)
 
 
+def require_not_prepaid(subscription: Subscription, what: str) -> None:
+    """Ordergroove answers 400 to a quantity change of a prepaid subscription (its own, or its
+    item's: `change_quantity/`): refused before it is sent."""
+    if subscription.prepaid:
+        raise ActionError(
+            Reason.ORDERGROOVE_REJECTED,
+            f"Subscription {subscription.subscription_id} is prepaid: Ordergroove does not change "
+            f"{what}.",
+            prepaid="true",
+        )
+
+
 def form_changed(what: str, shown: str, now: str, **metadata: str) -> ActionError:
     """The caller was shown a state that is no longer Ordergroove's: nothing was sent."""
     return ActionError(

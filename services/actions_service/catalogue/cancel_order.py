@@ -8,22 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from services.actions_service.catalogue.base import (
-    CardState,
     MerchantSettings,
     Reading,
     State,
     date_text,
     place_date,
-    require_active,
 )
 from services.actions_service.catalogue.orders import (
     PLACEMENT_STATUSES,
     ShownOrderParams,
+    WholeOrder,
     contents,
     lines_words,
-    require_shown_order,
 )
 from services.actions_service.domain import (
     Action,
@@ -31,33 +30,20 @@ from services.actions_service.domain import (
     OrderStatus,
     Proof,
     RecoveryPoint,
-    Status,
     order_status_label,
 )
 from services.actions_service.ordergroove import OrdergrooveClient
 
 
 @dataclass(frozen=True)
-class CancelOrder:
+class CancelOrder(WholeOrder):
+    nothing_done: ClassVar[str] = "Nothing was cancelled."
     action: Action = Action.CANCEL_ORDER
     params: type[ShownOrderParams] = ShownOrderParams
     done: str = "Next order cancelled"
     # The whole order is cancelled: its contents are shown, checked and named on the timeline.
     reads: frozenset[Reading] = frozenset({Reading.ORDER_ITEMS})
     attempted: str = "cancel the next order of"
-
-    def offered(self, card: CardState) -> bool:
-        # The next order is the earliest UNSENT one: the only kind Ordergroove cancels.
-        return card.subscription.status is Status.ACTIVE and card.next_order is not None
-
-    async def validate(
-        self, params: ShownOrderParams, merchant: MerchantSettings, today: date
-    ) -> None:
-        params.check()
-
-    def refuse(self, state: State, params: ShownOrderParams) -> None:
-        require_active(state.subscription)
-        require_shown_order(state, params, "Nothing was cancelled.")
 
     async def write(
         self,

@@ -19,6 +19,7 @@ from services.actions_service.catalogue.base import (
     form_changed,
     require_active,
     require_change,
+    require_not_prepaid,
     required,
     text,
     whole_number,
@@ -40,7 +41,6 @@ from services.actions_service.domain import (
     check_optional_id,
     line_of,
 )
-from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
 # Far above any merchant's maximum: a shown quantity is only compared, never sent.
@@ -100,15 +100,7 @@ class ChangeItemQuantity:
     def refuse(self, state: State, params: ChangeItemQuantityParams) -> None:
         sub = state.subscription
         require_active(sub)
-        if sub.prepaid:
-            # Ordergroove answers 400 to an item's `change_quantity/` of a prepaid subscription
-            # (recorded changeItemQuantity/rejected).
-            raise ActionError(
-                Reason.ORDERGROOVE_REJECTED,
-                f"Subscription {sub.subscription_id} is prepaid: Ordergroove does not change "
-                f"the quantity of a prepaid subscription's items.",
-                prepaid="true",
-            )
+        require_not_prepaid(sub, "the quantity of a prepaid subscription's items")
         order = require_shown_order(state, ShownOrderParams(params.expected_order_id), _NOTHING)
         line = require_own_line(state, order.order_id, _NOTHING)
         if line.quantity != params.expected_quantity:

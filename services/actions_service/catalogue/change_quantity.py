@@ -17,6 +17,7 @@ from services.actions_service.catalogue.base import (
     form_changed,
     require_active,
     require_change,
+    require_not_prepaid,
     whole_number,
 )
 from services.actions_service.domain import (
@@ -25,7 +26,6 @@ from services.actions_service.domain import (
     RecoveryPoint,
     Status,
 )
-from services.actions_service.errors import ActionError, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
 
 # Far above any merchant's maximum: a shown quantity is only compared, never sent.
@@ -70,14 +70,7 @@ class ChangeQuantity:
     def refuse(self, state: State, params: ChangeQuantityParams) -> None:
         sub = state.subscription
         require_active(sub)
-        if sub.prepaid:
-            # Ordergroove answers 400 to `change_quantity/` on a prepaid subscription.
-            raise ActionError(
-                Reason.ORDERGROOVE_REJECTED,
-                f"Subscription {sub.subscription_id} is prepaid: Ordergroove does not change "
-                f"the quantity of prepaid subscriptions.",
-                prepaid="true",
-            )
+        require_not_prepaid(sub, "the quantity of prepaid subscriptions")
         if sub.quantity != params.expected_quantity:
             raise form_changed("quantity", str(params.expected_quantity), str(sub.quantity))
 

@@ -9,16 +9,19 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import ClassVar, Final
 
 from services.actions_service.catalogue.base import (
+    CardState,
     Fields,
+    MerchantSettings,
     State,
     date_text,
     day_text,
     form_changed,
     optional_day,
     place_date,
+    require_active,
     required,
     text,
 )
@@ -27,6 +30,7 @@ from services.actions_service.domain import (
     Order,
     OrderLine,
     OrderStatus,
+    Status,
     check_optional_id,
     line_of,
     order_status_label,
@@ -73,6 +77,27 @@ class ShownOrderParams:
         )
         for subscription_id in self.expected_subscriptions:
             check_optional_id("expected_subscriptions", subscription_id)
+
+
+@dataclass(frozen=True)
+class WholeOrder:
+    """The rules of an action on the whole next order (send it now, cancel it): offered while
+    the subscription has one; refused unless it is the order the form showed."""
+
+    nothing_done: ClassVar[str] = "Nothing was changed."
+
+    def offered(self, card: CardState) -> bool:
+        # The next order is the earliest unsent one: the only kind Ordergroove sends or cancels.
+        return card.subscription.status is Status.ACTIVE and card.next_order is not None
+
+    async def validate(
+        self, params: ShownOrderParams, merchant: MerchantSettings, today: date
+    ) -> None:
+        params.check()
+
+    def refuse(self, state: State, params: ShownOrderParams) -> None:
+        require_active(state.subscription)
+        require_shown_order(state, params, self.nothing_done)
 
 
 def require_shown_order(state: State, shown: ShownOrderParams, not_done: str) -> Order:

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from services.actions_service.catalogue.base import (
-    CardState,
     MerchantSettings,
     Reading,
     State,
     date_text,
-    require_active,
 )
 from services.actions_service.catalogue.orders import (
     PLACEMENT_STATUSES,
     ShownOrderParams,
+    WholeOrder,
     contents,
     lines_words,
-    require_shown_order,
 )
 from services.actions_service.domain import (
     Action,
@@ -30,7 +29,6 @@ from services.actions_service.domain import (
     OrderStatus,
     Proof,
     RecoveryPoint,
-    Status,
     order_status_label,
 )
 from services.actions_service.ordergroove import OrdergrooveClient
@@ -40,26 +38,14 @@ SendNowParams = ShownOrderParams
 
 
 @dataclass(frozen=True)
-class SendNow:
+class SendNow(WholeOrder):
+    nothing_done: ClassVar[str] = "Nothing was sent."
     action: Action = Action.SEND_NOW
     params: type[SendNowParams] = SendNowParams
     done: str = "Next order sent now"
     # The whole order ships: its contents are shown, checked and named on the timeline.
     reads: frozenset[Reading] = frozenset({Reading.ORDER_ITEMS})
     attempted: str = "send now the next order of"
-
-    def offered(self, card: CardState) -> bool:
-        subscription, next_order = card.subscription, card.next_order
-        return subscription.status is Status.ACTIVE and next_order is not None
-
-    async def validate(
-        self, params: SendNowParams, merchant: MerchantSettings, today: date
-    ) -> None:
-        params.check()
-
-    def refuse(self, state: State, params: SendNowParams) -> None:
-        require_active(state.subscription)
-        require_shown_order(state, params, "Nothing was sent.")
 
     async def write(
         self,
