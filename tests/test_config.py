@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -47,7 +48,17 @@ def test_defaults_are_the_contracts() -> None:
         "change_quantity",
         "send_now",
         "change_renewal",
+        "cancel_order",
+        "change_item_quantity",
+        "remove_from_order",
+        "issue_discount",
+        "swap_product",
+        "change_shipping_address",
     }
+    # A discount needs the merchant's consent besides ACTIONS_ENABLED.
+    assert not settings.discounts_enabled
+    assert (settings.discount_max_amount, settings.discount_max_percent) == (None, None)
+    assert settings.swap_products == frozenset()
     assert settings.max_quantity == 12
     assert settings.deadline_seconds == 15
     assert not settings.gladly_configured
@@ -161,6 +172,13 @@ def test_values_are_parsed() -> None:
         ("GLADLY_SANDBOX_RATE_LIMIT", "0"),
         ("GATEWAY_URL", "ftp://gateway"),
         ("GLADLY_SANDBOX_TRACE_URL", "http://jaeger/trace/without-placeholder"),
+        ("DISCOUNTS_ENABLED", "maybe"),
+        ("DISCOUNT_MAX_AMOUNT", "0"),
+        ("DISCOUNT_MAX_AMOUNT", "-5"),
+        ("DISCOUNT_MAX_AMOUNT", "5.125"),
+        ("DISCOUNT_MAX_AMOUNT", "five"),
+        ("DISCOUNT_MAX_PERCENT", "101"),
+        ("SWAP_PRODUCTS", "sku-1,not an id"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -201,6 +219,9 @@ def test_cancel_reason_and_timezone_settings() -> None:
             {"OUTBOX_BACKOFF_SECONDS": "10", "OUTBOX_BACKOFF_MAX_SECONDS": "5"},
             "OUTBOX_BACKOFF_SECONDS",
         ),
+        # Discounts switched on need the merchant id their requests name, and a cap.
+        ({"DISCOUNTS_ENABLED": "true", "DISCOUNT_MAX_AMOUNT": "25"}, "ORDERGROOVE_MERCHANT_ID"),
+        ({"DISCOUNTS_ENABLED": "true", "ORDERGROOVE_MERCHANT_ID": "m-1"}, "DISCOUNTS_ENABLED"),
     ],
 )
 def test_values_wrong_together_are_refused(env: dict[str, str], named: str) -> None:
@@ -209,6 +230,20 @@ def test_values_wrong_together_are_refused(env: dict[str, str], named: str) -> N
     with pytest.raises(ConfigError, match=named) as caught:
         ServiceSettings.from_env(env)
     assert "\n" not in str(caught.value)
+
+
+def test_the_merchants_discounts_and_swaps_are_read() -> None:
+    settings = ServiceSettings.from_env(
+        {
+            "DISCOUNTS_ENABLED": "true",
+            "ORDERGROOVE_MERCHANT_ID": "m-1",
+            "DISCOUNT_MAX_AMOUNT": "7.50",
+            "SWAP_PRODUCTS": " sku-1, sku-2 ,",
+        }
+    )
+    assert settings.discounts_enabled and settings.merchant_id == "m-1"
+    assert (settings.discount_max_amount, settings.discount_max_percent) == (Decimal("7.50"), None)
+    assert settings.swap_products == {"sku-1", "sku-2"}
 
 
 def test_port_sharing_is_asked_for() -> None:
