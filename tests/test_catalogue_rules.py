@@ -30,6 +30,7 @@ from tests.stack import (
     audit_rows,
     fails,
     running_service,
+    seed_customer,
     service_settings,
 )
 from tests.test_catalogue import AGENT, BY_NAME, card_of, writes
@@ -251,3 +252,38 @@ async def test_removing_the_only_item_of_an_order_is_refused(
     failure = await fails(service.stub.RemoveFromOrder(request))
     assert failure.reason == Reason.STATE_CHANGED and "Skip" in failure.message
     assert await writes(ordergroove) == []
+
+
+async def test_a_subscription_shipping_to_a_retired_address_is_named_by_its_id_and_moved(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    """The customer retired the address a subscription still ships to: the card names it by its
+    id (no words: Ordergroove lists live addresses only), and the agent moves it to a live one."""
+    seeded = await seed_customer(
+        ordergroove,
+        merchant_user_id="retired-home",
+        email="retired-home@example.com",
+        count=1,
+        other_addresses=1,
+        home_address_live=False,
+    )
+    home, other = seeded["addresses"]
+    answer = await service.stub.GetSubscriptions(
+        pb.GetSubscriptionsRequest(customer_id="retired-home")
+    )
+    [card] = answer.subscriptions
+    assert [a.address_id for a in answer.addresses] == [other]
+    assert (card.shipping_address.address_id, card.shipping_address.text) == (home, "")
+    assert pb.ACTION_CHANGE_SHIPPING_ADDRESS in card.available_actions
+    moved = await service.stub.ChangeShippingAddress(
+        pb.ChangeShippingAddressRequest(
+            subscription_id=card.subscription_id,
+            customer_id="retired-home",
+            address_id=other,
+            expected_address_id=home,
+            request_id=str(uuid.uuid4()),
+            context=AGENT,
+        )
+    )
+    assert moved.subscription.shipping_address.address_id == other
+    assert moved.summary.startswith(f"Ships to: address {home} → Address 2: ")

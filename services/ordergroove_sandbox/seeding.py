@@ -27,9 +27,10 @@ from services.ordergroove_sandbox.model import (
     reason_code_of,
 )
 from services.ordergroove_sandbox.model import Subscription as SubscriptionRecord
-from services.ordergroove_sandbox.store import Store, home_address_id
+from services.ordergroove_sandbox.store import Store, home_address_id, stable_id
 
 MAX_SUBSCRIPTIONS = 1000
+MAX_ADDRESSES = 20
 DEFAULT_PRICE = Decimal("19.99")
 SEEDED_CANCEL_REASON = "12|Cancelled when seeded"
 PERIOD_NAMES = {1: "days", 2: "weeks", 3: "months", 4: "years"}
@@ -69,6 +70,10 @@ class CustomerSeed:
     # How many next orders the live subscriptions ship in, dealt round robin (Ordergroove puts
     # what ships together in one order); 0 gives each its own.
     next_orders: int
+    # The customer's addresses besides "Home" (the one its subscriptions name), and whether
+    # "Home" is still live (a customer may retire the address a subscription still names).
+    other_addresses: int = 0
+    home_address_live: bool = True
 
 
 DEFAULT_SUBSCRIPTION = SubscriptionSeed(None, True, False, False, 1, None, 1, MONTHS, None)
@@ -92,6 +97,8 @@ def parse_customer_seed(body: object, store: Store) -> CustomerSeed:
         phone_number=fields.string("phone_number", "+15550100999"),
         subscriptions=(*listed, *[DEFAULT_SUBSCRIPTION] * count),
         next_orders=fields.integer("next_orders", 0, 0, MAX_SUBSCRIPTIONS),
+        other_addresses=fields.integer("other_addresses", 0, 0, MAX_ADDRESSES),
+        home_address_live=fields.boolean("home_address_live", True),
     )
     if any(item_errors):
         fields.errors["subscriptions"] = item_errors
@@ -152,7 +159,7 @@ def plant(store: Store, seed: CustomerSeed, public_url: str) -> dict[str, Any]:
             created=now,
         )
     )
-    _plant_home_address(store, customer)
+    addresses = _plant_addresses(store, customer, seed)
     records = [_plant_subscription(store, customer, s, now, public_url) for s in seed.subscriptions]
     places = {
         r.public_id: s.next_order_place or now + timedelta(days=7)
@@ -167,25 +174,36 @@ def plant(store: Store, seed: CustomerSeed, public_url: str) -> dict[str, Any]:
         "customer": render.customer(customer),
         "subscriptions": [record.public_id for record in records],
         "orders": orders,
+        "addresses": addresses,
     }
 
 
-def _plant_home_address(store: Store, customer: Customer) -> None:
-    """The address its subscriptions and orders name, so that it can be read."""
-    store.add_address(
-        Address(
-            home_address_id(customer.merchant_user_id),
-            customer=customer.merchant_user_id,
-            label="Home",
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-            address="1 Sandbox Way",
-            city="Chicago",
-            state_province_code="IL",
-            zip_postal_code="60601",
-            created=customer.created,
+def _plant_addresses(store: Store, customer: Customer, seed: CustomerSeed) -> list[str]:
+    """ "Home", the address its subscriptions and orders name, so that it can be read, and
+    the others asked for; their ids, Home's first."""
+    cid = customer.merchant_user_id
+    planted = [(home_address_id(cid), "Home", "1 Sandbox Way", seed.home_address_live)]
+    planted += [
+        (stable_id(f"address/{cid}/{n}"), f"Address {n}", f"{n} Sandbox Way", True)
+        for n in range(2, seed.other_addresses + 2)
+    ]
+    for public_id, label, street, live in planted:
+        store.add_address(
+            Address(
+                public_id,
+                customer=cid,
+                label=label,
+                first_name=customer.first_name,
+                last_name=customer.last_name,
+                address=street,
+                city="Chicago",
+                state_province_code="IL",
+                zip_postal_code="60601",
+                created=customer.created,
+                live=live,
+            )
         )
-    )
+    return [public_id for public_id, *_ in planted]
 
 
 def _plant_subscription(
