@@ -87,6 +87,25 @@ async def test_a_lost_discount_answer_is_settled_by_listing_never_by_a_second_di
     assert [r.outcome.value for r in await audit_rows(store_url)] == ["failed", "reconciled"]
 
 
+async def test_a_discount_says_what_the_order_held_when_it_was_given(
+    service: ServiceHandle, ordergroove: httpx.AsyncClient
+) -> None:
+    """The first discount's answer is lost; a second is given meanwhile; the first is then
+    settled by listing. Each entry counts the discounts the order held right before its own
+    write — not those given since."""
+    await add_fault(ordergroove, method="POST", after=True, status=500, times=1)
+    card = await card_of(service, Role.DOG_FOOD)
+    first = _discount(card, str(uuid.uuid4()))
+    await fails(service.stub.IssueDiscount(first))
+    second = await service.stub.IssueDiscount(
+        _discount(card, str(uuid.uuid4()), target=pb.DISCOUNT_TARGET_ITEM, value="10")
+    )
+    assert ": 1 discount → 1 discount and 10 USD off the item (Late delivery)" in second.summary
+    settled = await service.stub.IssueDiscount(first)
+    assert ": none → 5 USD off the whole order (Late delivery)" in settled.summary
+    assert len(await _discounts(ordergroove)) == 2
+
+
 @pytest.mark.parametrize(
     ("kind", "value", "field"),
     [

@@ -275,11 +275,14 @@ class RecoveryPoint:
     # The request the write was made for: a write that leaves no trace in the state (a discount)
     # carries it, and its proof looks for it.
     request_id: str = ""
+    # The one-time discounts on the order (or its items) before the write (read by a discount).
+    order_discounts: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "subscription_price": self.subscription_price,
             "request_id": self.request_id,
+            "order_discounts": list(self.order_discounts),
             "subscription_id": self.subscription_id,
             "customer_id": self.customer_id,
             "order_id": self.order_id,
@@ -299,6 +302,7 @@ class RecoveryPoint:
             order_lines=tuple(OrderLine.from_json(line) for line in data.get("order_lines", ())),
             subscription_price=str(data.get("subscription_price", "")),
             request_id=str(data.get("request_id", "")),
+            order_discounts=tuple(str(i) for i in data.get("order_discounts", ())),
         )
 
 

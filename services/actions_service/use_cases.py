@@ -424,9 +424,7 @@ class UseCases:
                 if point.order_id and Reading.ORDER_ITEMS in reads
                 else None
             )
-            extra_task = group.create_task(
-                self._read_extra(reads, params, point.customer_id, after_write=True)
-            )
+            extra_task = group.create_task(self._read_extra(reads, params, point.customer_id))
         subscription = subscription_task.result()
         if subscription is None:
             raise domain.subscription_not_found(point.subscription_id)
@@ -439,7 +437,7 @@ class UseCases:
         )
 
     async def _read_extra(
-        self, reads: frozenset[Reading], params: Params, customer_id: str, after_write: bool = False
+        self, reads: frozenset[Reading], params: Params, customer_id: str
     ) -> State:
         """What a declaration reads besides the subscription and its orders, in a State whose
         subscription and orders the caller fills in."""
@@ -458,7 +456,7 @@ class UseCases:
             )
             incentives = (
                 group.create_task(og.list_incentives(customer_id))
-                if Reading.INCENTIVES in reads and after_write
+                if Reading.INCENTIVES in reads
                 else None
             )
         return State(
@@ -697,6 +695,20 @@ def _recovery_point(state: State, request_id: str) -> RecoveryPoint:
         order_lines=state.order_lines,
         subscription_price=sub.price,
         request_id=request_id,
+        order_discounts=_discounts_on(upcoming, state),
+    )
+
+
+def _discounts_on(order: Order | None, state: State) -> tuple[str, ...]:
+    """The one-time discounts on the order or its items, as read (for a declaration that
+    reads INCENTIVES): what the order held before the write."""
+    if order is None:
+        return ()
+    items = {line.item_id for line in state.order_lines if line.item_id}
+    return tuple(
+        i.incentive_id
+        for i in state.incentives
+        if i.order_id == order.order_id or i.item_id in items
     )
 
 

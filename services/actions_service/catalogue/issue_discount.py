@@ -130,7 +130,8 @@ class IssueDiscount:
     action: Action = Action.ISSUE_DISCOUNT
     params: type[IssueDiscountParams] = IssueDiscountParams
     done: str = "Discount issued"
-    # The item's id (for an item's discount); after the write, the customer's discounts.
+    # The item's id (for an item's discount); the customer's discounts, before the write (what
+    # the order held) and after it (the proof).
     reads: frozenset[Reading] = frozenset({Reading.ORDER_ITEMS, Reading.INCENTIVES})
     attempted: str = "issue a discount on the next order of"
 
@@ -202,18 +203,11 @@ class IssueDiscount:
         params: IssueDiscountParams,
         merchant: MerchantSettings,
     ) -> str:
-        """The order's discounts before → after: those Ordergroove lists on the order or its
-        items, this request's aside."""
-        items = {line.item_id for line in point.order_lines if line.item_id}
-        marker = issued_for(point.request_id)
-        others = sum(
-            1
-            for i in state.incentives
-            if (i.order_id == point.order_id or i.item_id in items) and marker not in i.description
-        )
-        before = _count(others)
+        """The order's discounts before → after: those on the order or its items when it was
+        read right before the write, and this one (discounts given since are another's)."""
+        before = _count(len(point.order_discounts))
         ours = f"{params.words(state.subscription.currency_code)} ({params.reason.strip()})"
-        after = ours if not others else f"{before} and {ours}"
+        after = f"{before} and {ours}" if point.order_discounts else ours
         return (
             f"Discounts on order {point.order_id} of {date_text(point.order_place_at)}: "
             f"{before} → {after}"
