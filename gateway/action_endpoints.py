@@ -55,6 +55,8 @@ SHIPS_SEPARATOR: Final = "~"
 REQUEST_ID_NAMESPACE: Final = uuid.UUID("9b7f3c1e-5d2a-4c8e-a6f0-2e4b8d1c7a35")
 AGENT_HEADER: Final = "Gladly-Agent-Id"
 CONVERSATION_HEADER: Final = "Gladly-Conversation-Id"
+# What a form showed as nothing (no renewal behaviour, no shipping address), as a path segment.
+_NONE_SHOWN: Final = "none"
 
 # Builds the form; `action_url(state)` mints the submission's URL naming that state, and the
 # query holds the form URL's parameters the spec declares (`form_query`). A Response instead of a
@@ -314,7 +316,6 @@ async def _swap_form(
 
 # The address segment of a subscription whose address Ordergroove does not name (or one the
 # customer no longer has). Ordergroove's public ids are hexadecimal: this is none of them.
-_NO_ADDRESS: Final = "none"
 
 
 async def _address_form(
@@ -325,16 +326,13 @@ async def _address_form(
     if isinstance(found, Response):
         return found
     subscription, card_read = found
-    shown = subscription.shipping_address.address_id or _NO_ADDRESS
+    shown = subscription.shipping_address.address_id or _NONE_SHOWN
     return change_forms.change_shipping_address_form(
         url({"expected_address": shown}), subscription, card_read.addresses
     )
 
 
 # --- reading what the agent typed and what the form showed -------------------------------------
-
-# A renewal behaviour Ordergroove did not name, as a path segment.
-_NO_RENEWAL: Final = "none"
 
 
 def _frequency(every: str, period: str) -> pb.Frequency:
@@ -503,14 +501,14 @@ CHANGE_RENEWAL: Final = ActionSpec(
     _offered_form(
         pb.ACTION_CHANGE_RENEWAL,
         lambda s, url: change_forms.change_renewal_form(
-            url({"expected_renewal": s.prepaid_plan.renewal_behavior or _NO_RENEWAL}), s
+            url({"expected_renewal": s.prepaid_plan.renewal_behavior or _NONE_SHOWN}), s
         ),
     ),
     RenewalSubmission,
     lambda sub: {
         "renewal_behavior": trimmed(sub.body.renewal),
         "expected_renewal_behavior": ""
-        if sub.state["expected_renewal"] == _NO_RENEWAL
+        if sub.state["expected_renewal"] == _NONE_SHOWN
         else sub.state["expected_renewal"],
     },
     summary="Change what a prepaid subscription does when its orders run out",
@@ -622,7 +620,7 @@ CHANGE_SHIPPING_ADDRESS: Final = ActionSpec(
     lambda sub: {
         "address_id": trimmed(sub.body.address),
         "expected_address_id": ""
-        if sub.state["expected_address"] == _NO_ADDRESS
+        if sub.state["expected_address"] == _NONE_SHOWN
         else sub.state["expected_address"],
     },
     summary="Ship the subscription to another of the customer's addresses",

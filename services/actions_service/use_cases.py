@@ -35,6 +35,7 @@ from services.actions_service.domain import (
     CancelReason,
     Customer,
     Finding,
+    Incentive,
     Order,
     OrderLine,
     Product,
@@ -63,8 +64,34 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # A subscription without an order to come.
 _NONE: tuple[None, tuple[OrderLine, ...]] = (None, ())
-# Stands for the subscription in a State read before the subscription is (`_read_extra`).
-_NO_SUBSCRIPTION: Subscription = Subscription("", "", "", live=False)
+
+
+@dataclass(frozen=True)
+class _Extras:
+    """What a declaration reads besides the subscription and its orders (`Definition.reads`)."""
+
+    addresses: tuple[ShippingAddress, ...] = ()
+    products: Mapping[str, Product] = field(default_factory=dict)
+    incentives: tuple[Incentive, ...] = ()
+
+    def state(
+        self,
+        subscription: Subscription,
+        next_order: Order | None,
+        order: Order | None,
+        order_lines: tuple[OrderLine, ...],
+    ) -> State:
+        """The state read now, with these."""
+        return State(
+            subscription,
+            next_order,
+            order,
+            _now(),
+            order_lines,
+            addresses=self.addresses,
+            products=self.products,
+            incentives=self.incentives,
+        )
 
 
 @dataclass(frozen=True)
@@ -402,8 +429,7 @@ class UseCases:
             if upcoming is not None and Reading.ORDER_ITEMS in reads
             else ()
         )
-        state = replace(extra_task.result(), subscription=subscription, next_order=upcoming)
-        state = replace(state, order_lines=lines)
+        state = extra_task.result().state(subscription, upcoming, None, lines)
         definition.refuse(state, call.params)
         return state
 
@@ -428,19 +454,17 @@ class UseCases:
         subscription = subscription_task.result()
         if subscription is None:
             raise domain.subscription_not_found(point.subscription_id)
-        return replace(
-            extra_task.result(),
-            subscription=subscription,
-            next_order=domain.next_order(orders_task.result()),
-            order=order_task.result() if order_task is not None else None,
-            order_lines=tuple(lines_task.result()) if lines_task is not None else (),
+        return extra_task.result().state(
+            subscription,
+            domain.next_order(orders_task.result()),
+            order_task.result() if order_task is not None else None,
+            tuple(lines_task.result()) if lines_task is not None else (),
         )
 
     async def _read_extra(
         self, reads: frozenset[Reading], params: Params, customer_id: str
-    ) -> State:
-        """What a declaration reads besides the subscription and its orders, in a State whose
-        subscription and orders the caller fills in."""
+    ) -> _Extras:
+        """What a declaration reads besides the subscription and its orders."""
         og = self._ordergroove
         async with task_group() as group:
             addresses = (
@@ -459,14 +483,10 @@ class UseCases:
                 if Reading.INCENTIVES in reads
                 else None
             )
-        return State(
-            _NO_SUBSCRIPTION,
-            None,
-            None,
-            _now(),
-            addresses=tuple(addresses.result()) if addresses else (),
-            products=products.result() if products else {},
-            incentives=tuple(incentives.result()) if incentives else (),
+        return _Extras(
+            tuple(addresses.result()) if addresses else (),
+            products.result() if products else {},
+            tuple(incentives.result()) if incentives else (),
         )
 
     async def _outcome(

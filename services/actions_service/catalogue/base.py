@@ -36,6 +36,7 @@ from services.actions_service.domain import (
     ShippingAddress,
     Status,
     Subscription,
+    line_of,
 )
 from services.actions_service.errors import ActionError, InvalidArgument, Reason
 from services.actions_service.ordergroove import OrdergrooveClient
@@ -93,7 +94,17 @@ class State:
     incentives: tuple[Incentive, ...] = ()  # INCENTIVES
 
     def order_holds(self, subscription_id: str) -> bool:
-        return any(line.subscription_id == subscription_id for line in self.order_lines)
+        return line_of(self.order_lines, subscription_id) is not None
+
+
+@dataclass(frozen=True)
+class Discounts:
+    """The merchant's discount settings: DISCOUNTS_ENABLED and its caps (no cap: no discount of
+    that kind)."""
+
+    enabled: bool = False
+    max_amount: Decimal | None = None
+    max_percent: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -107,20 +118,10 @@ class MerchantSettings:
     reason_names: Mapping[str, str] = field(default_factory=dict)
     # The merchant's cancel reason codes, read (and cached) when a rule asks for them.
     reason_codes: Callable[[], Awaitable[list[str]]] = _no_codes
-    discounts: Discounts = field(default_factory=lambda: Discounts())
+    discounts: Discounts = field(default_factory=Discounts)
     # The products a swap may offer (SWAP_PRODUCTS); empty: any the merchant offers for
     # subscriptions (live, autoship-enabled).
     swap_products: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Discounts:
-    """The merchant's discount settings: DISCOUNTS_ENABLED and its caps (no cap: no discount of
-    that kind)."""
-
-    enabled: bool = False
-    max_amount: Decimal | None = None
-    max_percent: Decimal | None = None
 
 
 class Params(Protocol):

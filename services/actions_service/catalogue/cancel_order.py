@@ -21,8 +21,8 @@ from services.actions_service.catalogue.orders import (
     PLACEMENT_STATUSES,
     ShownOrderParams,
     WholeOrder,
-    contents,
     lines_words,
+    unsent_finding,
 )
 from services.actions_service.domain import (
     Action,
@@ -63,14 +63,8 @@ class CancelOrder(WholeOrder):
             return Finding(Proof.UNKNOWN, f"order {name} is no longer there")
         if order.status == OrderStatus.CANCELLED:
             return Finding(Proof.APPLIED, f"order {name} is cancelled")
-        if order.status == OrderStatus.UNSENT and order.place_at == point.order_place_at:
-            if contents(state.order_lines) != contents(point.order_lines):
-                return Finding(
-                    Proof.NOT_APPLIED,
-                    f"order {name} was not cancelled, and what it holds changed since: now "
-                    f"{lines_words(state.order_lines)}, then {lines_words(point.order_lines)}",
-                )
-            return Finding(Proof.NOT_YET, f"order {name} is still unsent on its date")
+        if unsent := unsent_finding(point, state, "cancelled"):
+            return unsent
         if order.status == OrderStatus.UNSENT:
             return Finding(Proof.NOT_APPLIED, f"order {name} was moved, not cancelled")
         if order.status in PLACEMENT_STATUSES:

@@ -26,10 +26,10 @@ from services.actions_service.catalogue.base import (
 )
 from services.actions_service.catalogue.orders import (
     ShownOrderParams,
-    contents,
     order_words,
     require_own_line,
     require_shown_order,
+    unsent_as_shown,
 )
 from services.actions_service.domain import (
     Action,
@@ -142,10 +142,7 @@ class ChangeItemQuantity:
             return Finding(
                 Proof.NOT_APPLIED, f"order {name} is {order_words(order)}, with {line.quantity}"
             )
-        untouched = order.place_at == point.order_place_at and contents(
-            state.order_lines
-        ) == contents(point.order_lines)
-        if untouched:
+        if unsent_as_shown(point, state):
             return Finding(Proof.NOT_YET, f"order {name} still ships {line.quantity}")
         return Finding(Proof.UNKNOWN, f"order {name} was changed since by someone else")
 

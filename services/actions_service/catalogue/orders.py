@@ -27,9 +27,12 @@ from services.actions_service.catalogue.base import (
 )
 from services.actions_service.domain import (
     ORDER_STATUS_UNSENT,
+    Finding,
     Order,
     OrderLine,
     OrderStatus,
+    Proof,
+    RecoveryPoint,
     Status,
     check_optional_id,
     line_of,
@@ -140,6 +143,35 @@ def require_own_line(state: State, order_id: str, not_done: str) -> OrderLine:
             order_id=order_id,
         )
     return line
+
+
+def unsent_as_shown(point: RecoveryPoint, state: State) -> bool:
+    """The recorded order is still unsent on its date, holding what it held at the snapshot."""
+    order = state.order
+    return (
+        order is not None
+        and order.status == OrderStatus.UNSENT
+        and order.place_at == point.order_place_at
+        and contents(state.order_lines) == contents(point.order_lines)
+    )
+
+
+def unsent_finding(point: RecoveryPoint, state: State, verb: str) -> Finding | None:
+    """For an action on the whole recorded order while it is unsent on its date: not yet when
+    it holds what it held; else not applied — acting now would act on another order than the
+    form showed and the timeline would name. None for an order no longer unsent on its date."""
+    order, name = state.order, point.order_id
+    if order is None or order.status != OrderStatus.UNSENT:
+        return None
+    if order.place_at != point.order_place_at:
+        return None
+    if not unsent_as_shown(point, state):
+        return Finding(
+            Proof.NOT_APPLIED,
+            f"order {name} was not {verb}, and what it holds changed since: now "
+            f"{lines_words(state.order_lines)}, then {lines_words(point.order_lines)}",
+        )
+    return Finding(Proof.NOT_YET, f"order {name} is still unsent on its date")
 
 
 def subscriptions_of(lines: tuple[OrderLine, ...]) -> str:

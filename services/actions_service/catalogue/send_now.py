@@ -20,8 +20,8 @@ from services.actions_service.catalogue.orders import (
     PLACEMENT_STATUSES,
     ShownOrderParams,
     WholeOrder,
-    contents,
     lines_words,
+    unsent_finding,
 )
 from services.actions_service.domain import (
     Action,
@@ -74,16 +74,8 @@ class SendNow(WholeOrder):
             return Finding(
                 Proof.APPLIED, f"order {name} was placed ({order_status_label(order.status)})"
             )
-        if order.status == OrderStatus.UNSENT and order.place_at == point.order_place_at:
-            # Sending it now would ship another order than the form showed and the timeline
-            # would name (the snapshot's lines): not this action's any more.
-            if contents(state.order_lines) != contents(point.order_lines):
-                return Finding(
-                    Proof.NOT_APPLIED,
-                    f"order {name} was not sent, and what it holds changed since: now "
-                    f"{lines_words(state.order_lines)}, then {lines_words(point.order_lines)}",
-                )
-            return Finding(Proof.NOT_YET, f"order {name} is still unsent on its date")
+        if unsent := unsent_finding(point, state, "sent"):
+            return unsent
         if order.status in (OrderStatus.UNSENT, OrderStatus.CANCELLED):
             where = "cancelled" if order.status == OrderStatus.CANCELLED else "moved"
             return Finding(Proof.NOT_APPLIED, f"order {name} was {where}, not sent")
